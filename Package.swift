@@ -1,0 +1,59 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+/// Builds target Haswell-class x86-64 (AVX2 + FMA) so the engine's SIMD loops use 8-wide
+/// vectors; every x86-64 CPU from the last decade (and the CI machines) has it.
+#if arch(x86_64)
+let vectorISA: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+let vectorISAForC: [CSetting] = [.unsafeFlags(["-march=haswell"])]
+#else
+let vectorISA: [SwiftSetting] = []
+let vectorISAForC: [CSetting] = []
+#endif
+
+let package = Package(
+  name: "Podium",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "podium", targets: ["podium"]),
+    .library(name: "Engine", targets: ["Engine"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+  ],
+  targets: [
+    // MARK: - C libraries
+    .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CCSV", providers: [.apt(["libcsv-dev"])]),
+    .target(
+      name: "CImageCodecs",
+      cSettings: vectorISAForC,
+      linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
+
+    // MARK: - Podium libraries (each imports only those above it)
+    .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: vectorISA),
+    .target(name: "Backbones", dependencies: ["Engine"], swiftSettings: vectorISA),
+    .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: vectorISA),
+    .target(name: "Datasets", dependencies: ["Engine", "Imaging", "CCSV"]),
+    .target(name: "Training", dependencies: ["Backbones", "Datasets"]),
+    .target(name: "Sweeps", dependencies: ["Training"]),
+    .target(
+      name: "ResultsStore",
+      dependencies: ["Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
+    .target(name: "Reports", dependencies: ["ResultsStore", "CCSV"]),
+    .executableTarget(
+      name: "podium",
+      dependencies: [
+        "Engine", "Backbones", "Imaging", "Datasets", "Training", "Sweeps", "ResultsStore",
+        "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+
+    // MARK: - Tests
+    .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport"),
+    .testTarget(
+      name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "PodiumCLITests", dependencies: ["podium"]),
+  ]
+)

@@ -1,0 +1,55 @@
+#ifndef PODIUM_CIMAGECODECS_H
+#define PODIUM_CIMAGECODECS_H
+// Podium's small C shim over libjpeg and libpng.
+//
+// libjpeg reports fatal errors by longjmp, which Swift cannot catch, so this side owns
+// setjmp and turns every failure into a code plus a message. libpng's simplified
+// png_image_* API reports errors through its own struct and needs no setjmp.
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Result codes of the decoders.
+typedef enum {
+  CImageCodecs_ok = 0,
+  CImageCodecs_corrupt = 1,      ///< the codec rejected the data; see message
+  CImageCodecs_tooLarge = 2,     ///< width * height exceeds the caller's pixel limit
+  CImageCodecs_outOfMemory = 3
+} CImageCodecs_Status;
+
+/// A decoded image: 8-bit RGB, rows packed (stride = 3 * width). Free with CImageCodecs_free.
+typedef struct {
+  uint8_t *pixels;
+  int width;
+  int height;
+  /// Width and height of the stored image before any DCT-domain down-scaling.
+  int sourceWidth;
+  int sourceHeight;
+  char message[200];
+} CImageCodecs_Image;
+
+/// Reads only the header of a JPEG: fills sourceWidth/sourceHeight.
+CImageCodecs_Status CImageCodecs_jpegSize(const uint8_t *data, size_t size, CImageCodecs_Image *out);
+
+/// Decodes a JPEG (baseline, progressive, greyscale, RGB, CMYK or YCCK) to RGB.
+///
+/// scaleDenominator is 1, 2, 4 or 8: libjpeg's DCT-domain down-scaling by 1/N.
+/// maxPixels bounds sourceWidth * sourceHeight (decompression bombs).
+CImageCodecs_Status CImageCodecs_decodeJPEG(const uint8_t *data, size_t size, int scaleDenominator,
+                                            size_t maxPixels, CImageCodecs_Image *out);
+
+/// Decodes a PNG (8/16-bit, grey, grey+alpha, palette, RGB, RGBA) to RGB, compositing
+/// any alpha over black as libpng's simplified API does without a background colour.
+CImageCodecs_Status CImageCodecs_decodePNG(const uint8_t *data, size_t size, size_t maxPixels,
+                                           CImageCodecs_Image *out);
+
+/// Frees the pixels of a decoded image (safe on a zeroed struct).
+void CImageCodecs_free(CImageCodecs_Image *image);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

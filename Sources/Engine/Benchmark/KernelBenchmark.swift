@@ -1,0 +1,175 @@
+import Foundation
+
+/// Times the engine's GEMM and convolution kernels on representative shapes (the shapes of
+/// ResNet and MobileNet layers) and reports GFLOP/s: what `podium bench --kernels` prints.
+///
+/// Every kernel is first checked against a direct computation of sampled outputs, so a
+/// fast but wrong kernel fails instead of reporting a number. Inputs are seeded random
+/// values; each measurement is the median of `repeats` timed runs after one warm-up run.
+public struct KernelBenchmark {
+  /// One measured kernel.
+  public struct Result: Equatable {
+    /// Stable identifier, e.g. `sgemm_2048`, `conv3x3_64_56_fwd`, `dw3x3_32_112_bwd`.
+    public var name: String
+    /// Median wall time of one call, in milliseconds.
+    public var milliseconds: Double
+    /// Floating-point operations per second, in billions.
+    public var gflops: Double
+
+    /// `{"name":"sgemm_2048","gflops":180.1,"ms":95.3}`.
+    public var jsonLine: String {
+      String(format: "{\"name\":\"%@\",\"gflops\":%.2f,\"ms\":%.3f}", name, gflops, milliseconds)
+    }
+
+    /// A fixed-width table row.
+    public var tableRow: String {
+      name.padding(toLength: 26, withPad: " ", startingAt: 0)
+        + String(format: "%8.2f %10.1f", milliseconds, gflops)
+    }
+  }
+
+  /// A kernel failed its correctness check before timing.
+  public struct ValidationFailure: Error, CustomStringConvertible {
+    public var name: String, detail: String
+    public var description: String { "benchmark \(name) computed a wrong result: \(detail)" }
+  }
+
+  public var batch: Int
+  public var repeats: Int
+
+  /// Creates a benchmark for convolutions on `batch` images.
+  public init(batch: Int = 32, repeats: Int = 5) {
+    (self.batch, self.repeats) = (batch, repeats)
+  }
+
+  /// Runs every benchmark and returns the results in a fixed order.
+  public func run() throws -> [Result] {
+    var results = [try gemmBenchmark(1024), try gemmBenchmark(2048)]
+    for spec in ConvBenchmarkSpec.standard(batch: batch) {
+      results += try convolutionBenchmarks(spec)
+    }
+    return results
+  }
+
+  // MARK: - GEMM
+
+  private func gemmBenchmark(_ size: Int) throws -> Result {
+    var rng = SeededGenerator(seed: UInt64(size))
+    let a = Tensor.randomUniform(shape: [size, size], bound: 1, rng: &rng)
+    let b = Tensor.randomUniform(shape: [size, size], bound: 1, rng: &rng)
+    var c = Tensor(shape: [size, size])
+    let run = {
+      gemm(transposeA: false, transposeB: false, m: size, n: size, k: size, a: a.pointer, lda: size,
+           b: b.pointer, ldb: size, c: c.mutablePointer(), ldc: size)
+    }
+    run()
+    try checkSamples("sgemm_\(size)", actual: c, count: 16, seed: 1) { index in
+      let (i, j) = (index / size, index % size)
+      return (0..<size).reduce(0.0) { $0 + Double(a.pointer[i * size + $1]) * Double(b.pointer[$1 * size + j]) }
+    }
+    return measure("sgemm_\(size)", flops: 2 * pow(Double(size), 3), run)
+  }
+
+  // MARK: - Convolutions
+
+  private func convolutionBenchmarks(_ spec: ConvBenchmarkSpec) throws -> [Result] {
+    let g = spec.geometry
+    var rng = SeededGenerator(seed: 7)
+    let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+    let weightShape = spec.depthwise
+      ? [g.kernelHeight, g.kernelWidth, g.inChannels]
+      : [g.kernelHeight, g.kernelWidth, g.inChannels, g.outChannels]
+    let weight = Tensor.randomUniform(shape: weightShape, bound: 0.1, rng: &rng)
+    var output = Tensor(shape: g.outputShape)
+    let dY = Tensor.randomUniform(shape: g.outputShape, bound: 1, rng: &rng)
+    var dX = Tensor(shape: g.inputShape), dW = Tensor(shape: weightShape)
+    let forwardKernel = spec.depthwise ? depthwiseConv2dForward : conv2dForward
+    let backwardKernel = spec.depthwise ? depthwiseConv2dBackward : conv2dBackward
+    let forward = { forwardKernel(input.pointer, weight.pointer, nil, output.mutablePointer(), g) }
+    let backward = {
+      backwardKernel(input.pointer, weight.pointer, dY.pointer, dX.mutablePointer(), dW.mutablePointer(), nil, g)
+    }
+    forward()
+    try checkSamples(spec.name + "_fwd", actual: output, count: 32, seed: 2) {
+      directConvolutionOutput(index: $0, input: input, weight: weight, geometry: g, depthwise: spec.depthwise)
+    }
+    let flops = spec.depthwise
+      ? 2 * Double(g.outputPixels * g.inChannels * g.kernelHeight * g.kernelWidth)
+      : g.forwardFLOPs
+    return [
+      measure(spec.name + "_fwd", flops: flops, forward),
+      measure(spec.name + "_bwd", flops: 2 * flops, backward),
+    ]
+  }
+
+  // MARK: - Measuring and checking
+
+  private func measure(_ name: String, flops: Double, _ body: () -> Void) -> Result {
+    body()  // warm-up: page in buffers, grow the allocator
+    var times: [Double] = []
+    for _ in 0..<repeats {
+      let start = DispatchTime.now().uptimeNanoseconds
+      body()
+      times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    }
+    let median = times.sorted()[times.count / 2]
+    return Result(name: name, milliseconds: median, gflops: flops / (median * 1e6))
+  }
+
+  private func checkSamples(
+    _ name: String, actual: Tensor, count: Int, seed: UInt64, expected: (Int) -> Double
+  ) throws {
+    var rng = SeededGenerator(seed: seed)
+    for _ in 0..<count {
+      let index = Int(rng.next() % UInt64(actual.count))
+      let want = expected(index), got = Double(actual.pointer[index])
+      guard abs(want - got) <= 1e-3 * max(1, abs(want)) else {
+        throw ValidationFailure(name: name, detail: "value \(index) is \(got), expected \(want)")
+      }
+    }
+  }
+}
+
+/// One convolution shape of the kernel benchmark.
+struct ConvBenchmarkSpec {
+  var name: String
+  var geometry: ConvGeometry
+  var depthwise: Bool
+
+  /// ResNet's 3×3 64→64 at 56², its stride-2 3×3 64→128, the bottleneck's 1×1 256→64, and
+  /// MobileNetV2's depthwise 3×3 on 112²×32.
+  static func standard(batch n: Int) -> [ConvBenchmarkSpec] {
+    func make(_ name: String, _ hw: Int, _ ic: Int, _ oc: Int, _ k: Int, _ s: Int, _ dw: Bool) -> ConvBenchmarkSpec {
+      let g = ConvGeometry(input: (n, hw, hw, ic), outChannels: oc, kernel: (k, k), stride: s,
+                           padding: .symmetric(k / 2))
+      return ConvBenchmarkSpec(name: name, geometry: g, depthwise: dw)
+    }
+    return [
+      make("conv3x3_64_56", 56, 64, 64, 3, 1, false),
+      make("conv3x3s2_64_56", 56, 64, 128, 3, 2, false),
+      make("conv1x1_256_64_56", 56, 256, 64, 1, 1, false),
+      make("dw3x3_32_112", 112, 32, 32, 3, 1, true),
+    ]
+  }
+}
+
+/// One output value of a dense or depthwise convolution, computed directly in Double.
+func directConvolutionOutput(
+  index: Int, input: Tensor, weight: Tensor, geometry g: ConvGeometry, depthwise: Bool
+) -> Double {
+  let o = index % g.outChannels
+  let (n, oh, ow) = g.pixelCoordinates(index / g.outChannels)
+  var sum = 0.0
+  g.forEachTap(oh: oh, ow: ow) { kh, kw, ih, iw in
+    let pixel = ((n * g.height + ih) * g.width + iw) * g.inChannels
+    let tap = kh * g.kernelWidth + kw
+    if depthwise {
+      sum += Double(input.pointer[pixel + o]) * Double(weight.pointer[tap * g.inChannels + o])
+    } else {
+      for i in 0..<g.inChannels {
+        sum += Double(input.pointer[pixel + i]) * Double(weight.pointer[(tap * g.inChannels + i) * g.outChannels + o])
+      }
+    }
+  }
+  return sum
+}

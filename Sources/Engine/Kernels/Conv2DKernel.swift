@@ -1,0 +1,156 @@
+/// Dense 2-D convolution (groups = 1) on NHWC tensors, forward and backward, lowered to
+/// GEMM one chunk of output pixels at a time.
+///
+/// Shapes: input `[N, H, W, IC]`, weight `[KH, KW, IC, OC]` (viewed as a
+/// `[KH·KW·IC, OC]` matrix), bias `[OC]`, output `[N, OH, OW, OC]`.
+/// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
+///
+/// Each worker fills an im2col buffer of ``convolutionChunkFloats`` values (it stays in
+/// the L2 cache) and multiplies it at once, so the full column matrix, which is KH·KW
+/// times the input, never exists. A 1×1 stride-1 convolution skips im2col altogether.
+
+/// Target size, in floats, of one worker's im2col chunk (512 KiB).
+let convolutionChunkFloats = 1 << 17
+
+/// Output pixels per im2col chunk for a geometry.
+func convolutionChunkPixels(_ g: ConvGeometry) -> Int {
+  max(8, convolutionChunkFloats / max(g.patchSize, 1))
+}
+
+/// Computes `output = conv(input, weight) + bias`.
+///
+/// - Precondition: buffers hold `g.inputShape`, `[KH, KW, IC, OC]` and `g.outputShape` values.
+public func conv2dForward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  let oc = g.outChannels
+  if g.isPointwise {
+    gemm(transposeA: false, transposeB: false, m: g.outputPixels, n: oc, k: g.inChannels,
+         a: input, lda: g.inChannels, b: weight, ldb: oc, c: output, ldc: oc)
+  } else {
+    let chunk = convolutionChunkPixels(g)
+    let chunks = (g.outputPixels + chunk - 1) / chunk
+    Parallel.forEachRange(chunks) { chunkRange in
+      let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * g.patchSize)
+      defer { columns.deallocate() }
+      for c in chunkRange {
+        let pixels = (c * chunk)..<min((c + 1) * chunk, g.outputPixels)
+        g.im2col(input, pixels: pixels, into: columns)
+        sgemmRowMajor(false, false, pixels.count, oc, g.patchSize, 1, columns, g.patchSize,
+                      weight, oc, 0, output + pixels.lowerBound * oc, oc)
+      }
+    }
+  }
+  if let bias { addRowVector(output, rows: g.outputPixels, columns: oc, bias) }
+}
+
+/// Computes the gradients of a convolution from the output gradient `dY`.
+///
+/// `dX` (if given) is overwritten with the input gradient; `dW` and `dBias` (if given) are
+/// *accumulated into*, as PyTorch accumulates `.grad`. Work is split by image, so col2im
+/// writes of different workers never overlap; each worker keeps its own partial `dW`.
+public func conv2dBackward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dY: UnsafePointer<Float>,
+  dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?,
+  dBias: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
+) {
+  let oc = g.outChannels
+  if let dBias { addColumnSums(dY, rows: g.outputPixels, columns: oc, into: dBias) }
+  if g.isPointwise {
+    pointwiseBackward(input: input, weight: weight, dY: dY, dX: dX, dW: dW, geometry: g)
+    return
+  }
+  let weightCount = g.patchSize * oc
+  let workers = min(Parallel.threadCount, g.batch)
+  let partials = UnsafeMutablePointer<Float>.allocate(capacity: dW == nil ? 1 : workers * weightCount)
+  defer { partials.deallocate() }
+  if dW != nil { partials.initialize(repeating: 0, count: workers * weightCount) }
+  let used = Parallel.forEachWorker(g.batch) { worker, images in
+    imageRangeBackward(
+      images, input: input, weight: weight, dY: dY, dX: dX,
+      dW: dW == nil ? nil : partials + worker * weightCount, geometry: g)
+  }
+  if let dW {
+    for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
+  }
+}
+
+/// Backward over whole images, one im2col chunk at a time: `dW += colsᵀ · dY` and
+/// `dX = col2im(dY · Wᵀ)`.
+private func imageRangeBackward(
+  _ images: Range<Int>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?,
+  geometry g: ConvGeometry
+) {
+  let oc = g.outChannels, k = g.patchSize
+  let chunk = convolutionChunkPixels(g)
+  let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * k)
+  defer { columns.deallocate() }
+  if let dX {
+    let imageSize = g.height * g.width * g.inChannels
+    (dX + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)
+  }
+  let perImage = g.outHeight * g.outWidth
+  var start = images.lowerBound * perImage
+  let end = images.upperBound * perImage
+  while start < end {
+    let pixels = start..<min(start + chunk, end)
+    let dYChunk = dY + pixels.lowerBound * oc
+    if let dW {
+      g.im2col(input, pixels: pixels, into: columns)
+      sgemmRowMajor(true, false, k, oc, pixels.count, 1, columns, k, dYChunk, oc, 1, dW, oc)
+    }
+    if let dX {
+      sgemmRowMajor(false, true, pixels.count, k, oc, 1, dYChunk, oc, weight, oc, 0, columns, k)
+      g.col2imAdd(columns, pixels: pixels, into: dX)
+    }
+    start = pixels.upperBound
+  }
+}
+
+/// Backward of a 1×1 stride-1 convolution: two plain GEMMs over all pixels.
+private func pointwiseBackward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dY: UnsafePointer<Float>,
+  dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
+) {
+  let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
+  if let dW {
+    gemm(transposeA: true, transposeB: false, m: ic, n: oc, k: m,
+         a: input, lda: ic, b: dY, ldb: oc, beta: 1, c: dW, ldc: oc)
+  }
+  if let dX {
+    gemm(transposeA: false, transposeB: true, m: m, n: ic, k: oc,
+         a: dY, lda: oc, b: weight, ldb: oc, c: dX, ldc: ic)
+  }
+}
+
+/// The direct seven-loop convolution: the reference the tests hold ``conv2dForward`` to.
+/// Accumulates in Double.
+public func conv2dReference(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  for n in 0..<g.batch {
+    for oh in 0..<g.outHeight {
+      for ow in 0..<g.outWidth {
+        for o in 0..<g.outChannels {
+          var sum = Double(bias?[o] ?? 0)
+          for kh in 0..<g.kernelHeight {
+            for kw in 0..<g.kernelWidth {
+              let ih = oh * g.stride - g.padTop + kh
+              let iw = ow * g.stride - g.padLeft + kw
+              guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
+              for i in 0..<g.inChannels {
+                let x = input[((n * g.height + ih) * g.width + iw) * g.inChannels + i]
+                let w = weight[((kh * g.kernelWidth + kw) * g.inChannels + i) * g.outChannels + o]
+                sum += Double(x) * Double(w)
+              }
+            }
+          }
+          output[((n * g.outHeight + oh) * g.outWidth + ow) * g.outChannels + o] = Float(sum)
+        }
+      }
+    }
+  }
+}

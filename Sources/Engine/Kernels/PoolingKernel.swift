@@ -1,0 +1,141 @@
+/// Max and average pooling on NHWC tensors, and global average pooling.
+///
+/// Shapes: input `[N, H, W, C]`, output `[N, OH, OW, C]` (``ConvGeometry`` with
+/// `outChannels == inChannels`); global pooling gives `[N, C]`. Padding taps are ignored by
+/// max pooling (PyTorch pads with −∞) and count as zeros for average pooling when
+/// `countIncludesPadding` (PyTorch's default `count_include_pad=True`).
+/// Reference: https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html
+
+/// Max pooling; `argmax` receives, per output value, the flat input index it came from
+/// (cached for the backward pass).
+public func maxPool2dForward(
+  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  argmax: UnsafeMutablePointer<Int32>, geometry g: ConvGeometry
+) {
+  let c = g.inChannels
+  Parallel.forEachRange(g.batch * g.outHeight) { rows in
+    for row in rows {
+      let n = row / g.outHeight, oh = row % g.outHeight
+      for ow in 0..<g.outWidth {
+        let offset = ((n * g.outHeight + oh) * g.outWidth + ow) * c
+        let out = output + offset, index = argmax + offset
+        out.update(repeating: -.infinity, count: c)
+        index.update(repeating: -1, count: c)
+        g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
+          let pixel = ((n * g.height + ih) * g.width + iw) * c
+          for ch in 0..<c where input[pixel + ch] > out[ch] || index[ch] < 0 {
+            out[ch] = input[pixel + ch]
+            index[ch] = Int32(pixel + ch)
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Routes each output gradient to the input position that won the max; `dX` is overwritten.
+/// Split by image, so overlapping windows never write concurrently.
+public func maxPool2dBackward(
+  dY: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, dX: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry
+) {
+  let inputPerImage = g.height * g.width * g.inChannels
+  let outputPerImage = g.outHeight * g.outWidth * g.inChannels
+  Parallel.forEachRange(g.batch) { images in
+    (dX + images.lowerBound * inputPerImage).update(repeating: 0, count: images.count * inputPerImage)
+    for i in (images.lowerBound * outputPerImage)..<(images.upperBound * outputPerImage) {
+      dX[Int(argmax[i])] += dY[i]
+    }
+  }
+}
+
+/// Average pooling.
+public func avgPool2dForward(
+  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+  countIncludesPadding: Bool = true
+) {
+  let c = g.inChannels
+  Parallel.forEachRange(g.batch * g.outHeight) { rows in
+    for row in rows {
+      let n = row / g.outHeight, oh = row % g.outHeight
+      for ow in 0..<g.outWidth {
+        let out = output + ((n * g.outHeight + oh) * g.outWidth + ow) * c
+        out.update(repeating: 0, count: c)
+        g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
+          addInPlace(out, input + ((n * g.height + ih) * g.width + iw) * c, c)
+        }
+        let scale = 1 / Float(g.poolDivisor(oh: oh, ow: ow, countIncludesPadding: countIncludesPadding))
+        for ch in 0..<c { out[ch] *= scale }
+      }
+    }
+  }
+}
+
+/// Spreads each output gradient evenly over its window; `dX` is overwritten.
+public func avgPool2dBackward(
+  dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+  countIncludesPadding: Bool = true
+) {
+  let c = g.inChannels
+  let inputPerImage = g.height * g.width * c
+  Parallel.forEachRange(g.batch) { images in
+    (dX + images.lowerBound * inputPerImage).update(repeating: 0, count: images.count * inputPerImage)
+    for n in images {
+      for oh in 0..<g.outHeight {
+        for ow in 0..<g.outWidth {
+          let gradient = dY + ((n * g.outHeight + oh) * g.outWidth + ow) * c
+          let scale = 1 / Float(g.poolDivisor(oh: oh, ow: ow, countIncludesPadding: countIncludesPadding))
+          g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
+            let target = dX + ((n * g.height + ih) * g.width + iw) * c
+            for ch in 0..<c { target[ch] += gradient[ch] * scale }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Global average pooling: `[N, H, W, C]` → `[N, C]`.
+public func globalAvgPoolForward(
+  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, batch: Int, pixels: Int, channels: Int
+) {
+  let scale = 1 / Float(pixels)
+  Parallel.forEachRange(batch) { images in
+    for n in images {
+      let out = output + n * channels
+      out.update(repeating: 0, count: channels)
+      for p in 0..<pixels { addInPlace(out, input + (n * pixels + p) * channels, channels) }
+      for ch in 0..<channels { out[ch] *= scale }
+    }
+  }
+}
+
+/// Backward of global average pooling: every pixel receives `dY / (H · W)`.
+public func globalAvgPoolBackward(
+  dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>, batch: Int, pixels: Int, channels: Int
+) {
+  let scale = 1 / Float(pixels)
+  Parallel.forEachRange(batch) { images in
+    for n in images {
+      for p in 0..<pixels {
+        let target = dX + (n * pixels + p) * channels
+        for ch in 0..<channels { target[ch] = dY[n * channels + ch] * scale }
+      }
+    }
+  }
+}
+
+extension ConvGeometry {
+  /// The number of values an average-pooling window divides by at `(oh, ow)`.
+  func poolDivisor(oh: Int, ow: Int, countIncludesPadding: Bool) -> Int {
+    let h0 = oh * stride - padTop, w0 = ow * stride - padLeft
+    if countIncludesPadding {
+      // PyTorch clips the window to the padded input, not to the image.
+      let h1 = min(h0 + kernelHeight, height + padTop), w1 = min(w0 + kernelWidth, width + padLeft)
+      return (h1 - h0) * (w1 - w0)
+    }
+    let rows = min(h0 + kernelHeight, height) - max(h0, 0)
+    let columns = min(w0 + kernelWidth, width) - max(w0, 0)
+    return max(rows * columns, 1)
+  }
+}

@@ -1,0 +1,92 @@
+/// ReLU or ReLU6 as a layer. Caches its output, from which the gradient mask follows.
+public final class Activation: Layer {
+  public let kind: ClampActivation
+  public var isTraining = true
+  private var output: Tensor?
+
+  /// Creates the activation `kind`.
+  public init(_ kind: ClampActivation) { self.kind = kind }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    var output = Tensor(uninitializedShape: input.shape)
+    clampActivationForward(input.pointer, output.mutablePointer(), count: input.count, kind)
+    self.output = output
+    return output
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    guard needsInputGradient else { return nil }
+    guard let output else { preconditionFailure("Activation.backward called before forward") }
+    precondition(dY.shape == output.shape, "Activation.backward: dY \(dY.shape) does not match output \(output.shape)")
+    var dX = Tensor(uninitializedShape: dY.shape)
+    clampActivationBackward(y: output.pointer, dY: dY.pointer, dX: dX.mutablePointer(), count: dY.count, kind)
+    return dX
+  }
+}
+
+/// Inverted dropout: in training mode each value is zeroed with probability `p` and the
+/// rest scaled by `1 / (1 − p)`; identity in evaluation mode. The mask comes from the
+/// layer's own seeded generator, so runs with the same seed drop the same values.
+/// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html
+public final class Dropout: Layer {
+  public let probability: Float
+  public var isTraining = true
+  private var rng: SeededGenerator
+  private var mask: Tensor?
+
+  /// Creates a dropout layer with drop probability `p` in `[0, 1)`.
+  public init(_ p: Float, seed: UInt64) {
+    precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+    probability = p
+    rng = SeededGenerator(seed: seed)
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    guard isTraining, probability > 0 else {
+      mask = nil
+      return input
+    }
+    let keep = 1 - probability, scale = 1 / (1 - probability)
+    var mask = Tensor(uninitializedShape: input.shape)
+    var output = Tensor(uninitializedShape: input.shape)
+    let m = mask.mutablePointer(), y = output.mutablePointer(), x = input.pointer
+    for i in 0..<input.count {
+      m[i] = rng.nextUniform() < keep ? scale : 0
+      y[i] = x[i] * m[i]
+    }
+    self.mask = mask
+    return output
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    guard needsInputGradient else { return nil }
+    guard let mask else { return dY }
+    var dX = Tensor(uninitializedShape: dY.shape)
+    let d = dX.mutablePointer(), m = mask.pointer, g = dY.pointer
+    for i in 0..<dY.count { d[i] = g[i] * m[i] }
+    return dX
+  }
+}
+
+/// Flattens `[N, ...]` to `[N, rest]`. On NHWC input the order is `(h, w, c)`, not
+/// PyTorch's `(c, h, w)`: a checkpoint's first linear layer after a flatten has its
+/// columns permuted at load.
+public final class Flatten: Layer {
+  public var isTraining = true
+  private var inputShape: [Int]?
+
+  public init() {}
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    guard input.rank >= 2 else {
+      throw ShapeError(context: "Flatten input", expected: "[N, ...]", actual: input.shape)
+    }
+    inputShape = input.shape
+    return input.reshaped([input.shape[0], input.count / max(input.shape[0], 1)])
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    guard needsInputGradient, let inputShape else { return nil }
+    return dY.reshaped(inputShape)
+  }
+}

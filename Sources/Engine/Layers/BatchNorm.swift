@@ -1,0 +1,72 @@
+/// Batch normalisation over the last (channel) dimension: `BatchNorm2d` for NHWC images,
+/// `BatchNorm1d` for `[N, C]` features.
+///
+/// Parameters: `weight` (γ) and `bias` (β), `[C]`; buffers `running_mean` and
+/// `running_var`. In training mode it normalises with the batch statistics and updates
+/// the running estimates, `running = (1 − momentum) · running + momentum · batch`, with the
+/// unbiased variance as PyTorch does; in evaluation mode it uses the running estimates.
+/// Reference: https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
+public final class BatchNorm: Layer {
+  public let channels: Int
+  public let epsilon: Float
+  public let momentum: Float
+  public let weight: Parameter, bias: Parameter
+  public let runningMean: Parameter, runningVariance: Parameter
+  public var isTraining = true
+  /// What the last forward normalised with: its input, mean, 1/√(var + ε), and whether
+  /// those were batch statistics.
+  private var cache: (input: Tensor, mean: [Float], invStd: [Float], batchStatistics: Bool)?
+
+  /// Creates a batch norm with γ = 1, β = 0, running mean 0 and running variance 1.
+  public init(channels: Int, epsilon: Float = 1e-5, momentum: Float = 0.1) {
+    (self.channels, self.epsilon, self.momentum) = (channels, epsilon, momentum)
+    weight = Parameter("weight", Tensor(shape: [channels], repeating: 1))
+    bias = Parameter("bias", Tensor(shape: [channels]))
+    runningMean = Parameter("running_mean", Tensor(shape: [channels]), kind: .buffer)
+    runningVariance = Parameter("running_var", Tensor(shape: [channels], repeating: 1), kind: .buffer)
+  }
+
+  public var parameters: [Parameter] { [weight, bias, runningMean, runningVariance] }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    guard input.rank >= 2, input.shape.last == channels else {
+      throw ShapeError(context: "BatchNorm input", expected: "[N, ..., \(channels)]", actual: input.shape)
+    }
+    let rows = input.count / channels
+    var mean = runningMean.value.scalars, variance = runningVariance.value.scalars
+    if isTraining {
+      (mean, variance) = batchNormStatistics(input.pointer, rows: rows, channels: channels)
+      updateRunningStatistics(mean: mean, variance: variance, rows: rows)
+    }
+    let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
+    cache = (input, mean, invStd, isTraining)
+    var output = Tensor(uninitializedShape: input.shape)
+    batchNormApply(input.pointer, output.mutablePointer(), rows: rows, channels: channels,
+                   mean: mean, invStd: invStd, gamma: weight.value.pointer, beta: bias.value.pointer)
+    return output
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    guard let cache else { preconditionFailure("BatchNorm.backward called before forward") }
+    precondition(dY.shape == cache.input.shape, "BatchNorm.backward: dY \(dY.shape) does not match input \(cache.input.shape)")
+    var dX = needsInputGradient ? Tensor(uninitializedShape: dY.shape) : nil
+    batchNormBackward(
+      x: cache.input.pointer, dY: dY.pointer, rows: dY.count / channels, channels: channels,
+      mean: cache.mean, invStd: cache.invStd, gamma: weight.value.pointer,
+      batchStatistics: cache.batchStatistics, dX: dX?.mutablePointer(),
+      dGamma: weight.needsGradient ? weight.gradient.mutablePointer() : nil,
+      dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil)
+    return dX
+  }
+
+  private func updateRunningStatistics(mean: [Float], variance: [Float], rows: Int) {
+    let unbiased = Float(rows) / Float(max(rows - 1, 1))
+    var newMean = runningMean.value.scalars, newVariance = runningVariance.value.scalars
+    for c in 0..<channels {
+      newMean[c] = (1 - momentum) * newMean[c] + momentum * mean[c]
+      newVariance[c] = (1 - momentum) * newVariance[c] + momentum * variance[c] * unbiased
+    }
+    runningMean.value = Tensor(shape: [channels], values: newMean)
+    runningVariance.value = Tensor(shape: [channels], values: newVariance)
+  }
+}

@@ -1,0 +1,104 @@
+/// A 2-D convolution layer on NHWC input: dense (`groups == 1`) or depthwise
+/// (`groups == inChannels == outChannels`).
+///
+/// Parameters: `weight` `[KH, KW, IC, OC]` (dense) or `[KH, KW, C]` (depthwise), and
+/// `bias` `[OC]` when `bias` is true. Initialised as torchvision initialises ResNets:
+/// Kaiming normal with fan-out and ReLU gain, zero bias.
+/// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
+public final class Conv2D: Layer {
+  public let inChannels: Int, outChannels: Int
+  public let kernelSize: (height: Int, width: Int)
+  public let stride: Int
+  public let padding: ConvPadding
+  /// 1 (dense) or the channel count (depthwise).
+  public let groups: Int
+  public let weight: Parameter
+  public let bias: Parameter?
+  public var isTraining = true
+  private var input: Tensor?
+
+  /// Creates a convolution with a square kernel.
+  ///
+  /// - Precondition: `groups` is 1 or equals both channel counts.
+  public init(
+    inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1,
+    padding: ConvPadding = .symmetric(0), groups: Int = 1, bias: Bool = true,
+    rng: inout SeededGenerator
+  ) {
+    precondition(
+      groups == 1 || (groups == inChannels && groups == outChannels),
+      "Conv2D supports groups 1 or groups == channels, got groups \(groups) for \(inChannels)→\(outChannels)")
+    (self.inChannels, self.outChannels, self.stride, self.padding, self.groups) =
+      (inChannels, outChannels, stride, padding, groups)
+    kernelSize = (kernel, kernel)
+    let shape = groups == 1 ? [kernel, kernel, inChannels, outChannels] : [kernel, kernel, outChannels]
+    let fanOut = Float(outChannels * kernel * kernel / groups)
+    weight = Parameter("weight", .randomNormal(shape: shape, std: (2 / fanOut).squareRoot(), rng: &rng))
+    self.bias = bias ? Parameter("bias", Tensor(shape: [outChannels])) : nil
+  }
+
+  public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+  /// True for a depthwise convolution.
+  public var isDepthwise: Bool { groups > 1 }
+
+  /// The window geometry for an input of shape `[N, H, W, IC]`.
+  public func geometry(for shape: [Int]) -> ConvGeometry {
+    ConvGeometry(
+      input: (shape[0], shape[1], shape[2], shape[3]), outChannels: outChannels,
+      kernel: (kernelSize.height, kernelSize.width), stride: stride, padding: padding)
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    try checkInput(input, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
+    try checkWindowFits(input.shape)
+    let g = geometry(for: input.shape)
+    self.input = input
+    var output = Tensor(uninitializedShape: g.outputShape)
+    let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
+    kernel(input.pointer, weight.value.pointer, bias?.value.pointer, output.mutablePointer(), g)
+    return output
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    guard let input else { preconditionFailure("Conv2D.backward called before forward") }
+    let g = geometry(for: input.shape)
+    precondition(dY.shape == g.outputShape, "Conv2D.backward: dY \(dY.shape) does not match output \(g.outputShape)")
+    var dX = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    let dXPointer = dX?.mutablePointer()
+    let dW = weight.needsGradient ? weight.gradient.mutablePointer() : nil
+    let dBias = bias?.needsGradient == true ? bias!.gradient.mutablePointer() : nil
+    let kernel = isDepthwise ? depthwiseConv2dBackward : conv2dBackward
+    kernel(input.pointer, weight.value.pointer, dY.pointer, dXPointer, dW, dBias, g)
+    return dX
+  }
+
+  private func checkWindowFits(_ shape: [Int]) throws {
+    if case let .explicit(top, bottom, left, right) = padding,
+      shape[1] + top + bottom < kernelSize.height || shape[2] + left + right < kernelSize.width
+    {
+      throw ShapeError(
+        context: "Conv2D input (kernel \(kernelSize.height)x\(kernelSize.width), padding \(top),\(bottom),\(left),\(right))",
+        expected: "[N, H ≥ \(kernelSize.height - top - bottom), W ≥ \(kernelSize.width - left - right), \(inChannels)]",
+        actual: shape)
+    }
+  }
+}
+
+extension Tensor {
+  /// A tensor of independent normal samples with mean 0 and standard deviation `std`.
+  public static func randomNormal(shape: [Int], std: Float, rng: inout SeededGenerator) -> Tensor {
+    var result = Tensor(uninitializedShape: shape)
+    let p = result.mutablePointer()
+    for i in 0..<result.count { p[i] = rng.nextNormal() * std }
+    return result
+  }
+
+  /// A tensor of independent uniform samples in `[-bound, bound)`.
+  public static func randomUniform(shape: [Int], bound: Float, rng: inout SeededGenerator) -> Tensor {
+    var result = Tensor(uninitializedShape: shape)
+    let p = result.mutablePointer()
+    for i in 0..<result.count { p[i] = rng.nextUniform(-bound, bound) }
+    return result
+  }
+}

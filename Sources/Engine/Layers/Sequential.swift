@@ -1,0 +1,116 @@
+/// Layers applied one after another (`torch.nn.Sequential`).
+///
+/// Children are named `0`, `1`, ... unless names are given, so parameter names match
+/// PyTorch's (`features.0.weight`). Backward stops at the first layer that has a trainable
+/// parameter when the caller needs no input gradient, so frozen stems cost no backward.
+public final class Sequential: Layer {
+  public private(set) var children: [(name: String, layer: any Layer)]
+  public var isTraining = true
+
+  /// Creates a sequence whose children are named by position.
+  public init(_ layers: [any Layer]) {
+    children = layers.enumerated().map { ("\($0.offset)", $0.element) }
+  }
+
+  /// Creates a sequence with named children (e.g. `conv1`, `bn1`, `layer1`).
+  public init(named layers: [(String, any Layer)]) {
+    children = layers.map { (name: $0.0, layer: $0.1) }
+  }
+
+  /// The layers in order.
+  public var layers: [any Layer] { children.map(\.layer) }
+
+  /// The child with this name, if any.
+  public subscript(name: String) -> (any Layer)? {
+    children.first { $0.name == name }?.layer
+  }
+
+  /// Appends a layer; it is named by position unless `name` is given.
+  public func append(_ layer: any Layer, name: String? = nil) {
+    children.append((name ?? "\(children.count)", layer))
+  }
+
+  /// Replaces the child called `name` (e.g. a classifier head).
+  public func replace(_ name: String, with layer: any Layer) {
+    guard let index = children.firstIndex(where: { $0.name == name }) else {
+      preconditionFailure("Sequential has no child named \(name)")
+    }
+    children[index].layer = layer
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    var x = input
+    for (name, layer) in children {
+      do {
+        x = try layer.forward(x)
+      } catch var error as ShapeError {
+        error.context = "\(name): \(error.context)"
+        throw error
+      }
+    }
+    return x
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    let firstNeeded = needsInputGradient ? 0 : (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count)
+    var gradient = dY
+    for index in stride(from: children.count - 1, through: firstNeeded, by: -1) {
+      let passOn = needsInputGradient || index > firstNeeded
+      guard let next = children[index].layer.backward(gradient, needsInputGradient: passOn) else { return nil }
+      gradient = next
+    }
+    return needsInputGradient ? gradient : nil
+  }
+}
+
+/// A residual block: `y = activation(body(x) + shortcut(x))`, with an identity shortcut
+/// when `shortcut` is nil and no activation when `activation` is nil.
+///
+/// ResNet's basic and bottleneck blocks use a ReLU after the sum and a 1×1 strided
+/// convolution with batch norm as shortcut when the shape changes; MobileNetV2's inverted
+/// residual has neither.
+public final class Residual: Layer {
+  public let body: any Layer
+  public let shortcut: (any Layer)?
+  public let activation: (any Layer)?
+  public var isTraining = true
+
+  private let childNames: (body: String, shortcut: String, activation: String)
+
+  /// Creates a block. Children are named by `names`, so parameter names can follow a
+  /// checkpoint's (torchvision calls the shortcut `downsample`).
+  public init(
+    body: any Layer, shortcut: (any Layer)? = nil, activation: (any Layer)? = nil,
+    names: (body: String, shortcut: String, activation: String) = ("body", "shortcut", "activation")
+  ) {
+    (self.body, self.shortcut, self.activation) = (body, shortcut, activation)
+    childNames = names
+  }
+
+  public var children: [(name: String, layer: any Layer)] {
+    var result: [(name: String, layer: any Layer)] = [(childNames.body, body)]
+    if let shortcut { result.append((childNames.shortcut, shortcut)) }
+    if let activation { result.append((childNames.activation, activation)) }
+    return result
+  }
+
+  public func forward(_ input: Tensor) throws -> Tensor {
+    let main = try body.forward(input)
+    let skip = try shortcut?.forward(input) ?? input
+    guard main.shape == skip.shape else {
+      throw ShapeError(context: "Residual sum (body vs shortcut)", expected: main.shape, actual: skip.shape)
+    }
+    var sum = main
+    addInPlace(sum.mutablePointer(), skip.pointer, sum.count)
+    return try activation?.forward(sum) ?? sum
+  }
+
+  public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    let dSum = activation.map { $0.backward(dY, needsInputGradient: true)! } ?? dY
+    let dBody = body.backward(dSum, needsInputGradient: needsInputGradient)
+    let dSkip = shortcut.map { $0.backward(dSum, needsInputGradient: needsInputGradient) } ?? dSum
+    guard needsInputGradient, var dX = dBody, let dSkip else { return nil }
+    addInPlace(dX.mutablePointer(), dSkip.pointer, dX.count)
+    return dX
+  }
+}

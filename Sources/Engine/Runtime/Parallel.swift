@@ -1,0 +1,68 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// How Podium spreads work over the cores.
+///
+/// OpenBLAS is switched to one thread per call; Podium splits every large GEMM and every
+/// other kernel into one range per worker itself (``forEachRange(_:_:)``), so the cores are
+/// never oversubscribed by two thread pools and convolution can fuse im2col with its GEMM
+/// per chunk. The worker count is the number of active cores, or `PODIUM_THREADS`.
+public enum Parallel {
+  private static let state = State()
+
+  /// Number of workers used by the kernels.
+  public static var threadCount: Int {
+    get { state.threadCount }
+    set { state.threadCount = max(1, newValue) }
+  }
+
+  private final class State: @unchecked Sendable {
+    var threadCount: Int
+    init() {
+      openblas_set_num_threads(1)
+      let fromEnvironment = ProcessInfo.processInfo.environment["PODIUM_THREADS"].flatMap { Int($0) }
+      threadCount = max(1, fromEnvironment ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+  }
+
+  /// Splits `0..<count` into at most ``threadCount`` contiguous ranges of near-equal size
+  /// and runs `body` on each, in parallel. Returns when all are done.
+  ///
+  /// Ranges never overlap, so `body` may write to disjoint parts of one buffer.
+  public static func forEachRange(_ count: Int, _ body: (Range<Int>) -> Void) {
+    let workers = min(threadCount, count)
+    if workers <= 1 {
+      if count > 0 { body(0..<count) }
+      return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      body(range(worker, of: workers, splitting: count))
+    }
+  }
+
+  /// Like ``forEachRange(_:_:)`` but also passes the worker index `0..<workers`, for
+  /// per-worker scratch and partial sums. Returns the number of workers used.
+  @discardableResult
+  public static func forEachWorker(_ count: Int, _ body: (_ worker: Int, Range<Int>) -> Void) -> Int {
+    let workers = min(threadCount, count)
+    if workers <= 1 {
+      if count > 0 { body(0, 0..<count) }
+      return 1
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+      body(worker, range(worker, of: workers, splitting: count))
+    }
+    return workers
+  }
+
+  /// The `worker`-th of `workers` near-equal contiguous ranges of `0..<count`.
+  static func range(_ worker: Int, of workers: Int, splitting count: Int) -> Range<Int> {
+    let start = count * worker / workers
+    let end = count * (worker + 1) / workers
+    return start..<end
+  }
+
+  /// Ensures OpenBLAS has been set to single-threaded calls before the first GEMM.
+  static func prepare() { _ = state }
+}

@@ -1,0 +1,3 @@
+/// The `Reports` module: HTML and CSV reports, submissions, scoring and leaderboards.
+/// See README.md, "Targets".
+import ResultsStore
