@@ -125,3 +125,10 @@ extension Tensor {
     return storage.baseAddress
   }
 }
+
+extension Tensor: Equatable {
+  /// Equal shapes and bit-for-bit equal values.
+  public static func == (lhs: Tensor, rhs: Tensor) -> Bool {
+    lhs.shape == rhs.shape && lhs.scalars == rhs.scalars
+  }
+}

@@ -1,0 +1,44 @@
+import Engine
+import EngineTestSupport
+import XCTest
+
+final class BatchNormTests: XCTestCase {
+  func testBatchNorm_trainingMode_matchesPyTorch() throws {
+    let fixture = try Fixtures.load("batchnorm")
+    let bn = BatchNorm(channels: 4)
+    try bn.weight.assign(try fixture.tensor("gamma"))
+    try bn.bias.assign(try fixture.tensor("beta"))
+    assertClose(try bn(try fixture.tensor("input")), try fixture.tensor("output"), "output")
+    assertClose(bn.runningMean.value, try fixture.tensor("runningMean"), "running mean")
+    assertClose(bn.runningVariance.value, try fixture.tensor("runningVar"), "running variance (unbiased)")
+    let dX = try XCTUnwrap(bn.backward(try fixture.tensor("dY"), needsInputGradient: true))
+    let (rtol, atol) = Tolerance.gradient
+    assertClose(dX, try fixture.tensor("dX"), relative: rtol, absolute: atol, "dX")
+    assertClose(bn.weight.gradient, try fixture.tensor("dGamma"), relative: rtol, absolute: atol, "dGamma")
+    assertClose(bn.bias.gradient, try fixture.tensor("dBeta"), relative: rtol, absolute: atol, "dBeta")
+  }
+
+  func testBatchNorm_evaluationMode_usesRunningStatistics() throws {
+    let fixture = try Fixtures.load("batchnorm")
+    let bn = BatchNorm(channels: 4)
+    try bn.weight.assign(try fixture.tensor("gamma"))
+    try bn.bias.assign(try fixture.tensor("beta"))
+    try bn.runningMean.assign(try fixture.tensor("runningMean"))
+    try bn.runningVariance.assign(try fixture.tensor("runningVar"))
+    bn.setTraining(false)
+    assertClose(try bn(try fixture.tensor("evalInput")), try fixture.tensor("evalOutput"), "eval output")
+    XCTAssertEqual(bn.runningMean.value, try fixture.tensor("runningMean"), "evaluation leaves running stats alone")
+  }
+
+  func testBatchNorm_gradientsMatchFiniteDifferences() throws {
+    var rng = SeededGenerator(seed: 8)
+    let input = Tensor.randomUniform(shape: [2, 3, 3, 4], bound: 2, rng: &rng)
+    let bn = BatchNorm(channels: 4)
+    try bn.weight.assign(.randomUniform(shape: [4], bound: 2, rng: &rng))
+    try checkGradients(of: bn, input: input)
+    bn.setTraining(false)
+    try checkGradients(of: bn, input: input)
+    let features = BatchNorm(channels: 5)  // BatchNorm1d on [N, C]
+    try checkGradients(of: features, input: Tensor.randomUniform(shape: [6, 5], bound: 1, rng: &rng))
+  }
+}

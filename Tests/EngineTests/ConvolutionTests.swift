@@ -1,0 +1,111 @@
+import Engine
+import EngineTestSupport
+import XCTest
+
+final class ConvolutionTests: XCTestCase {
+  // MARK: - Fast path against the direct seven-loop convolution
+
+  func testConvolution_matchesDirectLoops_acrossGeometries() throws {
+    let paddings: [ConvPadding] = [.symmetric(0), .symmetric(1), .same, .explicit(top: 0, bottom: 2, left: 1, right: 0)]
+    try withEvery("kernel", in: [1, 3, 5]) { kernel in
+      try withEvery("stride", in: [1, 2]) { stride in
+        try withEvery("padding", in: paddings) { padding in
+          try assertMatchesDirect(n: 2, h: 7, w: 6, ic: 3, oc: 5, kernel: kernel, stride: stride, padding: padding)
+        }
+      }
+    }
+  }
+
+  /// Large enough that im2col chunks end inside an image and span image boundaries.
+  func testConvolution_matchesDirectLoops_whenChunksCrossImages() throws {
+    try assertMatchesDirect(n: 2, h: 40, w: 40, ic: 3, oc: 4, kernel: 3, stride: 1, padding: .symmetric(1))
+    try assertMatchesDirect(n: 3, h: 9, w: 9, ic: 256, oc: 2, kernel: 3, stride: 1, padding: .symmetric(1))
+  }
+
+  func testConvolution_batchOfOne() throws {
+    try assertMatchesDirect(n: 1, h: 5, w: 5, ic: 2, oc: 3, kernel: 3, stride: 2, padding: .same)
+  }
+
+  private func assertMatchesDirect(
+    n: Int, h: Int, w: Int, ic: Int, oc: Int, kernel: Int, stride: Int, padding: ConvPadding,
+    file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    var rng = SeededGenerator(seed: 1)
+    let conv = Conv2D(inChannels: ic, outChannels: oc, kernel: kernel, stride: stride, padding: padding, rng: &rng)
+    try conv.bias!.assign(.randomUniform(shape: [oc], bound: 1, rng: &rng))
+    let input = Tensor.randomUniform(shape: [n, h, w, ic], bound: 1, rng: &rng)
+    let output = try conv(input)
+    let g = conv.geometry(for: input.shape)
+    var expected = Tensor(shape: g.outputShape)
+    input.withUnsafeBufferPointer { x in
+      conv.weight.value.withUnsafeBufferPointer { wt in
+        conv.bias!.value.withUnsafeBufferPointer { b in
+          expected.withUnsafeMutableBufferPointer { y in
+            conv2dReference(input: x.baseAddress!, weight: wt.baseAddress!, bias: b.baseAddress!,
+                            output: y.baseAddress!, geometry: g)
+          }
+        }
+      }
+    }
+    assertClose(output, expected, relative: 1e-4, absolute: 1e-4, "conv", file: file, line: line)
+  }
+
+  // MARK: - PyTorch reference values
+
+  func testConvolution_matchesPyTorchForwardAndGradients() throws {
+    let cases = try Fixtures.load("convolution")
+    try withEvery("case", in: cases.keys.sorted()) { name in
+      let fixture = try cases.object(name)
+      let conv = try makeConvolution(fixture)
+      try conv.weight.assign(try fixture.tensor("weight"))
+      try conv.bias!.assign(try fixture.tensor("bias"))
+      assertClose(try conv(try fixture.tensor("input")), try fixture.tensor("output"), "\(name) output")
+      let dX = try XCTUnwrap(conv.backward(try fixture.tensor("dY"), needsInputGradient: true))
+      let (rtol, atol) = Tolerance.gradient
+      assertClose(dX, try fixture.tensor("dX"), relative: rtol, absolute: atol, "\(name) dX")
+      assertClose(conv.weight.gradient, try fixture.tensor("dW"), relative: rtol, absolute: atol, "\(name) dW")
+      assertClose(conv.bias!.gradient, try fixture.tensor("dBias"), relative: rtol, absolute: atol, "\(name) dBias")
+    }
+  }
+
+  private func makeConvolution(_ fixture: [String: Any]) throws -> Conv2D {
+    let input = try fixture.tensor("input")
+    let padding: ConvPadding = (fixture["padding"] as? String) == "same" ? .same : .symmetric(Int(try fixture.number("padding")))
+    let depthwise = fixture["depthwise"] as? Bool ?? false
+    var rng = SeededGenerator(seed: 0)
+    return Conv2D(
+      inChannels: input.shape[3], outChannels: Int(try fixture.number("outChannels")),
+      kernel: Int(try fixture.number("kernel")), stride: Int(try fixture.number("stride")),
+      padding: padding, groups: depthwise ? input.shape[3] : 1, rng: &rng)
+  }
+
+  // MARK: - Finite differences
+
+  func testConvolution_gradientsMatchFiniteDifferences() throws {
+    let configurations: [(ic: Int, oc: Int, k: Int, s: Int, p: ConvPadding, groups: Int, hw: Int)] = [
+      (3, 4, 3, 1, .symmetric(1), 1, 5),
+      (3, 4, 3, 2, .same, 1, 6),
+      (5, 3, 1, 1, .symmetric(0), 1, 4),
+      (4, 6, 1, 2, .symmetric(0), 1, 5),
+      (4, 4, 3, 1, .symmetric(1), 4, 5),
+      (3, 3, 5, 2, .same, 3, 7),
+      (256, 2, 3, 1, .symmetric(1), 1, 9),
+    ]
+    try withEvery("conv", in: configurations) { c in
+      var rng = SeededGenerator(seed: 5)
+      let conv = Conv2D(inChannels: c.ic, outChannels: c.oc, kernel: c.k, stride: c.s, padding: c.p,
+                        groups: c.groups, rng: &rng)
+      let input = Tensor.randomUniform(shape: [2, c.hw, c.hw, c.ic], bound: 1, rng: &rng)
+      try checkGradients(of: conv, input: input)
+    }
+  }
+
+  func testConvolution_frozenWeightsGetNoGradient() throws {
+    var rng = SeededGenerator(seed: 2)
+    let conv = Conv2D(inChannels: 2, outChannels: 3, kernel: 3, padding: .symmetric(1), rng: &rng)
+    conv.setTrainable(false)
+    _ = try conv(Tensor.randomUniform(shape: [1, 4, 4, 2], bound: 1, rng: &rng))
+    XCTAssertNil(conv.backward(Tensor(shape: [1, 4, 4, 3], repeating: 1), needsInputGradient: false))
+    XCTAssertEqual(conv.weight.gradient.scalars, [Float](repeating: 0, count: conv.weight.value.count))
+  }
+}

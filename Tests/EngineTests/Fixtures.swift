@@ -1,0 +1,41 @@
+import Engine
+import Foundation
+import XCTest
+
+/// Reads the JSON fixtures written by `scripts/reference/make_engine_fixtures.py`.
+enum Fixtures {
+  /// The top-level object of `Fixtures/<name>.json`.
+  static func load(_ name: String) throws -> [String: Any] {
+    let url = try XCTUnwrap(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
+                            "fixture \(name).json is missing")
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    return try XCTUnwrap(object as? [String: Any], "fixture \(name).json is not an object")
+  }
+}
+
+extension Dictionary where Key == String, Value == Any {
+  /// The tensor stored under `key` as `{"shape": [...], "values": [...]}`.
+  func tensor(_ key: String) throws -> Tensor {
+    try Fixtures.tensor(from: try XCTUnwrap(self[key], "fixture has no \(key)"))
+  }
+
+  /// The object stored under `key`.
+  func object(_ key: String) throws -> [String: Any] {
+    try XCTUnwrap(self[key] as? [String: Any], "fixture has no object \(key)")
+  }
+
+  /// The number stored under `key`.
+  func number(_ key: String) throws -> Double {
+    try XCTUnwrap((self[key] as? NSNumber)?.doubleValue, "fixture has no number \(key)")
+  }
+}
+
+extension Fixtures {
+  /// Decodes one `{"shape", "values"}` object.
+  static func tensor(from value: Any) throws -> Tensor {
+    let object = try XCTUnwrap(value as? [String: Any], "not a tensor object")
+    let shape = try XCTUnwrap(object["shape"] as? [Int], "tensor without shape")
+    let values = try XCTUnwrap(object["values"] as? [NSNumber], "tensor without values").map(\.floatValue)
+    return Tensor(shape: shape, values: values)
+  }
+}

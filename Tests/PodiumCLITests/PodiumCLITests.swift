@@ -1,0 +1,63 @@
+import Foundation
+import XCTest
+
+/// Runs the built `podium` executable as a user would.
+final class PodiumCLITests: XCTestCase {
+  /// The `podium` binary in the build folder that holds the test bundle (on Linux the
+  /// bundle URL is that folder; on macOS it is the `.xctest` inside it).
+  private var executable: URL {
+    let bundle = Bundle(for: PodiumCLITests.self).bundleURL
+    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("podium") }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+  }
+
+  private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, stdout, stderr)
+  }
+
+  func testHelp_listsTheBenchSubcommand() throws {
+    let result = try run(["--help"])
+    XCTAssertEqual(result.status, 0)
+    XCTAssertTrue(result.stdout.contains("bench"), result.stdout)
+  }
+
+  func testBenchKernelsJSON_printsOneObjectPerKernel() throws {
+    let result = try run(["bench", "--kernels", "--json", "--batch", "1", "--repeats", "1"])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    let lines = result.stdout.split(separator: "\n")
+    let objects = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+    let names = objects.compactMap { $0["name"] as? String }
+    XCTAssertEqual(names, [
+      "sgemm_1024", "sgemm_2048", "conv3x3_64_56_fwd", "conv3x3_64_56_bwd", "conv3x3s2_64_56_fwd",
+      "conv3x3s2_64_56_bwd", "conv1x1_256_64_56_fwd", "conv1x1_256_64_56_bwd", "dw3x3_32_112_fwd",
+      "dw3x3_32_112_bwd",
+    ])
+    for object in objects {
+      let gflops = try XCTUnwrap(object["gflops"] as? Double), ms = try XCTUnwrap(object["ms"] as? Double)
+      XCTAssertGreaterThan(gflops, 0)
+      XCTAssertGreaterThan(ms, 0)
+    }
+  }
+
+  func testBench_badArguments_failWithOneClearLine() throws {
+    for (arguments, expected) in [
+      (["bench", "--kernels", "--batch", "0"], "--batch must be at least 1, got 0"),
+      (["bench"], "nothing to benchmark: pass --kernels"),
+      (["bench", "--kernels", "--threads", "0"], "--threads must be at least 1, got 0"),
+    ] {
+      let result = try run(arguments)
+      XCTAssertNotEqual(result.status, 0, "\(arguments)")
+      XCTAssertTrue(result.stderr.contains("Error: \(expected)"), "\(arguments): \(result.stderr)")
+    }
+  }
+}
