@@ -50,6 +50,50 @@ final class ConvolutionTests: XCTestCase {
     assertClose(output, expected, relative: 1e-4, absolute: 1e-4, "conv", file: file, line: line)
   }
 
+  func testDepthwise_matchesDirectLoops_acrossGeometries() throws {
+    let paddings: [ConvPadding] = [.symmetric(0), .symmetric(1), .same, .explicit(top: 2, bottom: 0, left: 0, right: 1)]
+    try withEvery("kernel", in: [3, 5]) { kernel in
+      try withEvery("stride", in: [1, 2]) { stride in
+        try withEvery("padding", in: paddings) { padding in
+          try withEvery("channels", in: [5, 16, 19]) { channels in
+            try assertDepthwiseMatchesDirect(h: 7, w: 8, c: channels, kernel: kernel, stride: stride, padding: padding)
+          }
+        }
+      }
+    }
+  }
+
+  private func assertDepthwiseMatchesDirect(
+    h: Int, w: Int, c: Int, kernel: Int, stride: Int, padding: ConvPadding
+  ) throws {
+    var rng = SeededGenerator(seed: 2)
+    let conv = Conv2D(inChannels: c, outChannels: c, kernel: kernel, stride: stride, padding: padding, groups: c, rng: &rng)
+    try conv.bias!.assign(.randomUniform(shape: [c], bound: 1, rng: &rng))
+    let input = Tensor.randomUniform(shape: [2, h, w, c], bound: 1, rng: &rng)
+    let output = try conv(input)
+    let g = conv.geometry(for: input.shape)
+    let (x, weight, bias) = (input.scalars, conv.weight.value.scalars, conv.bias!.value.scalars)
+    var expected = [Float]()
+    for n in 0..<2 {
+      for oh in 0..<g.outHeight {
+        for ow in 0..<g.outWidth {
+          for ch in 0..<c {
+            var sum = Double(bias[ch])
+            for kh in 0..<kernel {
+              for kw in 0..<kernel {
+                let ih = oh * stride - g.padTop + kh, iw = ow * stride - g.padLeft + kw
+                guard ih >= 0, ih < h, iw >= 0, iw < w else { continue }
+                sum += Double(x[((n * h + ih) * w + iw) * c + ch]) * Double(weight[(kh * kernel + kw) * c + ch])
+              }
+            }
+            expected.append(Float(sum))
+          }
+        }
+      }
+    }
+    assertClose(output.scalars, expected, relative: 1e-4, absolute: 1e-5, "depthwise")
+  }
+
   // MARK: - PyTorch reference values
 
   func testConvolution_matchesPyTorchForwardAndGradients() throws {
@@ -90,6 +134,7 @@ final class ConvolutionTests: XCTestCase {
       (4, 4, 3, 1, .symmetric(1), 4, 5),
       (3, 3, 5, 2, .same, 3, 7),
       (256, 2, 3, 1, .symmetric(1), 1, 9),
+      (12, 12, 3, 2, .same, 12, 7),  // one full 8-channel block and a partial one
     ]
     try withEvery("conv", in: configurations) { c in
       var rng = SeededGenerator(seed: 5)

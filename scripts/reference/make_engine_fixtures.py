@@ -174,6 +174,7 @@ def main():
             "depthwise3x3_s1_p1": conv_case(2, 5, 5, 4, 4, 3, 1, 1, depthwise=True),
             "depthwise3x3_s2_same": conv_case(2, 6, 6, 4, 4, 3, 2, "same", depthwise=True),
             "depthwise5x5_s2_same": conv_case(1, 7, 7, 3, 3, 5, 2, "same", depthwise=True),
+            "depthwise3x3_s1_p1_c12": conv_case(2, 6, 5, 12, 12, 3, 1, 1, depthwise=True),
         },
         "pooling": {
             "max3x3_s2_p1": pool_case("max", 2, 6, 6, 3, 3, 2, 1),

@@ -70,3 +70,35 @@ public struct ConvGeometry: Equatable, Sendable {
       && outHeight == height && outWidth == width
   }
 }
+
+// MARK: - Window taps
+
+extension ConvGeometry {
+  /// Calls `body(kh, kw, ih, iw)` for every kernel tap of output pixel `(oh, ow)` that
+  /// falls inside the input (padding taps contribute nothing and are skipped).
+  @inline(__always)
+  func forEachTap(oh: Int, ow: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    let top = oh * stride - padTop, left = ow * stride - padLeft
+    for kh in validTaps(output: oh, kernel: kernelHeight, pad: padTop, extent: height) {
+      for kw in validTaps(output: ow, kernel: kernelWidth, pad: padLeft, extent: width) {
+        body(kh, kw, top + kh, left + kw)
+      }
+    }
+  }
+
+  /// The kernel taps `k` whose input position `o · stride − pad + k` lies in `0..<extent`.
+  @inline(__always)
+  func validTaps(output o: Int, kernel: Int, pad: Int, extent: Int) -> Range<Int> {
+    let start = o * stride - pad
+    return max(0, -start)..<min(kernel, extent - start)
+  }
+
+  /// The output columns whose window puts horizontal tap `k` inside the input:
+  /// `0 ≤ ow · stride − padLeft + k < width`.
+  func outputRange(tap k: Int) -> Range<Int> {
+    let first = max(0, (padLeft - k + stride - 1) / stride)
+    let last = (width - 1 + padLeft - k)
+    let end = last < 0 ? 0 : min(outWidth, last / stride + 1)
+    return first..<max(first, end)
+  }
+}
