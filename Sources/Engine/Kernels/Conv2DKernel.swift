@@ -5,12 +5,14 @@
 /// `[KH·KW·IC, OC]` matrix), bias `[OC]`, output `[N, OH, OW, OC]`.
 /// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 ///
-/// Each worker fills an im2col buffer of ``convolutionChunkFloats`` values (it stays in
-/// the L2 cache) and multiplies it at once, so the full column matrix, which is KH·KW
+/// Each worker fills an im2col buffer of about ``convolutionChunkFloats`` values (near
+/// the L2 size) and multiplies it at once, so the full column matrix, which is KH·KW
 /// times the input, never exists. A 1×1 stride-1 convolution skips im2col altogether.
 
-/// Target size, in floats, of one worker's im2col chunk (512 KiB).
-let convolutionChunkFloats = 1 << 17
+/// Target size, in floats, of one worker's im2col chunk: 1 MiB. Measured with
+/// `podium bench --kernels`: 256 KiB chunks ran 3×3 convolutions about 40% slower; 512 KiB
+/// to 4 MiB were within this machine's run-to-run noise.
+let convolutionChunkFloats = 1 << 18
 
 /// Output pixels per im2col chunk for a geometry.
 func convolutionChunkPixels(_ g: ConvGeometry) -> Int {

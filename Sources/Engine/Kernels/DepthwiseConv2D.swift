@@ -17,16 +17,17 @@ public func depthwiseConv2dForward(
     for row in rows {
       let n = row / g.outHeight, oh = row % g.outHeight
       let kh = g.validTaps(output: oh, kernel: g.kernelHeight, pad: g.padTop, extent: g.height)
-      for ow in 0..<g.outWidth {
-        let kw = g.validTaps(output: ow, kernel: g.kernelWidth, pad: g.padLeft, extent: g.width)
-        // The first valid tap's input value and weight for channel 0.
-        let firstInput = input + ((n * g.height + oh * g.stride - g.padTop + kh.lowerBound) * g.width
-          + ow * g.stride - g.padLeft + kw.lowerBound) * c
-        let firstWeight = weight + (kh.lowerBound * g.kernelWidth + kw.lowerBound) * c
-        let out = output + ((n * g.outHeight + oh) * g.outWidth + ow) * c
-        forEachChannelBlock(c) { c0, width in
-          var sum = bias.map { loadChannels($0 + c0, width) } ?? .zero
-          var inputRow = firstInput + c0, weightRow = firstWeight + c0
+      // Input pixel (oh·s − pt + kh.lowerBound, −pl) and the weights of tap row kh.lowerBound.
+      let rowOrigin = input + ((n * g.height + oh * g.stride - g.padTop + kh.lowerBound) * g.width - g.padLeft) * c
+      let weightOrigin = weight + kh.lowerBound * tapRowStride
+      let outRow = output + (n * g.outHeight + oh) * g.outWidth * c
+      forEachChannelBlock(c) { c0, width in
+        let initial = bias.map { loadChannels($0 + c0, width) } ?? .zero
+        for ow in 0..<g.outWidth {
+          let kw = g.validTaps(output: ow, kernel: g.kernelWidth, pad: g.padLeft, extent: g.width)
+          var sum = initial
+          var inputRow = rowOrigin + (ow * g.stride + kw.lowerBound) * c + c0
+          var weightRow = weightOrigin + kw.lowerBound * c + c0
           for _ in kh {
             var x = inputRow, w = weightRow
             for _ in kw {
@@ -37,7 +38,7 @@ public func depthwiseConv2dForward(
             inputRow += rowStride
             weightRow += tapRowStride
           }
-          storeChannels(sum, out + c0, width)
+          storeChannels(sum, outRow + ow * c + c0, width)
         }
       }
     }

@@ -37,6 +37,10 @@ extension Podium {
 
     func run() throws {
       if let threads { Parallel.threadCount = threads }
+      #if DEBUG
+        printToStandardError("warning: debug build; numbers are 10-100x slower than `swift build -c release`")
+      #endif
+      printToStandardError("OpenBLAS kernel: \(OpenBLASKernelChoice.loadedKernel)")
       let benchmark = KernelBenchmark(batch: batch, repeats: repeats)
       if !json {
         print("kernel benchmarks: batch \(batch), \(Parallel.threadCount) threads, median of \(repeats)")
@@ -47,4 +51,9 @@ extension Podium {
       }
     }
   }
+}
+
+/// Writes one line to standard error (progress and notes; results go to standard output).
+func printToStandardError(_ line: String) {
+  FileHandle.standardError.write(Data((line + "\n").utf8))
 }
