@@ -58,24 +58,6 @@ static CImageCodecs_Status readPixels(struct jpeg_decompress_struct *cinfo, CIma
   return CImageCodecs_ok;
 }
 
-CImageCodecs_Status CImageCodecs_jpegSize(const uint8_t *data, size_t size, CImageCodecs_Image *out) {
-  memset(out, 0, sizeof(*out));
-  struct jpeg_decompress_struct cinfo;
-  PodiumJPEGError error;
-  cinfo.err = jpeg_std_error(&error.base);
-  error.base.error_exit = podiumJPEGErrorExit;
-  error.base.emit_message = podiumJPEGSilence;
-  error.message = out->message;
-  if (setjmp(error.jump)) { jpeg_destroy_decompress(&cinfo); return CImageCodecs_corrupt; }
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, data, (unsigned long)size);
-  jpeg_read_header(&cinfo, TRUE);
-  out->sourceWidth = (int)cinfo.image_width;
-  out->sourceHeight = (int)cinfo.image_height;
-  jpeg_destroy_decompress(&cinfo);
-  return CImageCodecs_ok;
-}
-
 CImageCodecs_Status CImageCodecs_decodeJPEG(const uint8_t *data, size_t size, int scaleDenominator,
                                             size_t maxPixels, CImageCodecs_Image *out) {
   memset(out, 0, sizeof(*out));

@@ -103,12 +103,7 @@ final class ConvolutionTests: XCTestCase {
       let conv = try makeConvolution(fixture)
       try conv.weight.assign(try fixture.tensor("weight"))
       try conv.bias!.assign(try fixture.tensor("bias"))
-      assertClose(try conv(try fixture.tensor("input")), try fixture.tensor("output"), "\(name) output")
-      let dX = try XCTUnwrap(conv.backward(try fixture.tensor("dY"), needsInputGradient: true))
-      let (rtol, atol) = Tolerance.gradient
-      assertClose(dX, try fixture.tensor("dX"), relative: rtol, absolute: atol, "\(name) dX")
-      assertClose(conv.weight.gradient, try fixture.tensor("dW"), relative: rtol, absolute: atol, "\(name) dW")
-      assertClose(conv.bias!.gradient, try fixture.tensor("dBias"), relative: rtol, absolute: atol, "\(name) dBias")
+      try assertMatchesFixture(conv, fixture, gradients: [(conv.weight, "dW"), (conv.bias!, "dBias")], name)
     }
   }
 

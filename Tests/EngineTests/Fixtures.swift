@@ -1,4 +1,5 @@
 import Engine
+import EngineTestSupport
 import Foundation
 import XCTest
 
@@ -37,5 +38,22 @@ extension Fixtures {
     let shape = try XCTUnwrap(object["shape"] as? [Int], "tensor without shape")
     let values = try XCTUnwrap(object["values"] as? [NSNumber], "tensor without values").map(\.floatValue)
     return Tensor(shape: shape, values: values)
+  }
+}
+
+/// Runs `layer` on the fixture's `input`, compares the output with `output`, runs backward
+/// from `dY`, and compares the input gradient with `dX` and each listed parameter's
+/// gradient with the fixture tensor named beside it.
+func assertMatchesFixture(
+  _ layer: any Layer, _ fixture: [String: Any], gradients: [(Parameter, String)], _ name: String,
+  file: StaticString = #filePath, line: UInt = #line
+) throws {
+  assertClose(try layer(try fixture.tensor("input")), try fixture.tensor("output"), "\(name) output", file: file, line: line)
+  let dX = try XCTUnwrap(layer.backward(try fixture.tensor("dY"), needsInputGradient: true), file: file, line: line)
+  let (rtol, atol) = Tolerance.gradient
+  assertClose(dX, try fixture.tensor("dX"), relative: rtol, absolute: atol, "\(name) dX", file: file, line: line)
+  for (parameter, key) in gradients {
+    assertClose(parameter.gradient, try fixture.tensor(key), relative: rtol, absolute: atol, "\(name) \(key)",
+                file: file, line: line)
   }
 }

@@ -9,12 +9,7 @@ final class LinearAndLossTests: XCTestCase {
     let linear = Linear(inFeatures: 5, outFeatures: 4, rng: &rng)
     try linear.weight.assign(try fixture.tensor("weight"))
     try linear.bias!.assign(try fixture.tensor("bias"))
-    assertClose(try linear(try fixture.tensor("input")), try fixture.tensor("output"), "output")
-    let dX = try XCTUnwrap(linear.backward(try fixture.tensor("dY"), needsInputGradient: true))
-    let (rtol, atol) = Tolerance.gradient
-    assertClose(dX, try fixture.tensor("dX"), relative: rtol, absolute: atol, "dX")
-    assertClose(linear.weight.gradient, try fixture.tensor("dW"), relative: rtol, absolute: atol, "dW")
-    assertClose(linear.bias!.gradient, try fixture.tensor("dBias"), relative: rtol, absolute: atol, "dBias")
+    try assertMatchesFixture(linear, fixture, gradients: [(linear.weight, "dW"), (linear.bias!, "dBias")], "linear")
   }
 
   func testLinear_gradientsMatchFiniteDifferences() throws {

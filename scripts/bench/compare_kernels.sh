@@ -23,7 +23,7 @@ trap 'rm -rf "$out"' EXIT
 "$podium" bench --kernels --json --batch "$batch" --repeats "$repeats" > "$out/podium.jsonl" 2> "$out/podium.err"
 # PyTorch's own GEMM goes through the same OpenBLAS: give it the kernel Podium chose.
 kernel=$(sed -n 's/^OpenBLAS kernel: //p' "$out/podium.err")
-echo "OpenBLAS kernel for both: $kernel" >&2
+echo "OpenBLAS kernel for both: $kernel"
 OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$kernel} MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_TOP_PAD_=1073741824 \
   /usr/bin/python3 scripts/bench/kernels_torch.py --batch "$batch" --threads 2 --repeats "$repeats" > "$out/torch.jsonl"
 /usr/bin/python3 - "$out/podium.jsonl" "$out/torch.jsonl" <<'PY'

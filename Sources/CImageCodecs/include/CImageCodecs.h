@@ -31,9 +31,6 @@ typedef struct {
   char message[200];
 } CImageCodecs_Image;
 
-/// Reads only the header of a JPEG: fills sourceWidth/sourceHeight.
-CImageCodecs_Status CImageCodecs_jpegSize(const uint8_t *data, size_t size, CImageCodecs_Image *out);
-
 /// Decodes a JPEG (baseline, progressive, greyscale, RGB, CMYK or YCCK) to RGB.
 ///
 /// scaleDenominator is 1, 2, 4 or 8: libjpeg's DCT-domain down-scaling by 1/N.
