@@ -54,6 +54,6 @@ let package = Package(
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "PodiumCLITests", dependencies: ["podium"]),
+    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine"]),
   ]
 )

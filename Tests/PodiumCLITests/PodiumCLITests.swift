@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import XCTest
 
@@ -59,5 +60,17 @@ final class PodiumCLITests: XCTestCase {
       XCTAssertNotEqual(result.status, 0, "\(arguments)")
       XCTAssertTrue(result.stderr.contains("Error: \(expected)"), "\(arguments): \(result.stderr)")
     }
+  }
+
+  /// On a CPU with AVX2 whose model Debian's OpenBLAS does not know, `podium` re-executes
+  /// itself with a fitting OPENBLAS_CORETYPE instead of running the SSE3 fallback kernels.
+  func testBench_neverRunsTheFallbackKernelOnAVX2Machines() throws {
+    guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+      OpenBLASKernelChoice.recommendedCoreType(cpuFlags: OpenBLASKernelChoice.cpuFlags()) != nil
+    else { return }  // nothing to choose on this CPU, or the user chose
+    let result = try run(["bench", "--kernels", "--json", "--batch", "1", "--repeats", "1"])
+    let line = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("OpenBLAS kernel: ") })
+    let kernel = String(line.dropFirst("OpenBLAS kernel: ".count))
+    XCTAssertFalse(OpenBLASKernelChoice.preAVX2Kernels.contains(kernel), "ran OpenBLAS's \(kernel) kernels")
   }
 }

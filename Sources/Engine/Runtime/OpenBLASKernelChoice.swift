@@ -12,8 +12,9 @@ import Foundation
 /// loaded kernel lacks the vector units the CPU has, it sets the variable and re-executes
 /// itself once. A user's own `OPENBLAS_CORETYPE` is always respected.
 public enum OpenBLASKernelChoice {
-  /// Kernels OpenBLAS uses for CPUs without AVX2: its fallbacks for unknown models.
-  static let preAVX2Kernels: Set<String> = [
+  /// OpenBLAS kernels written for CPUs without AVX2, which it also falls back to for
+  /// models it does not know (lower-case, as ``loadedKernel`` reports them).
+  public static let preAVX2Kernels: Set<String> = [
     "prescott", "core2", "penryn", "dunnington", "nehalem", "sandybridge", "barcelona",
     "atom", "katmai", "coppermine", "northwood", "banias", "unknown",
   ]
