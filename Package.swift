@@ -54,6 +54,9 @@ let package = Package(
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
+    .testTarget(
+      name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine"]),
   ]
 )

@@ -34,6 +34,7 @@ public final class Conv2D: Layer {
     let shape = groups == 1 ? [kernel, kernel, inChannels, outChannels] : [kernel, kernel, outChannels]
     let fanOut = Float(outChannels * kernel * kernel / groups)
     weight = Parameter("weight", .randomNormal(shape: shape, std: (2 / fanOut).squareRoot(), rng: &rng))
+    weight.pytorchLayout = groups == 1 ? .convolution : .depthwise
     self.bias = bias ? Parameter("bias", Tensor(shape: [outChannels])) : nil
   }
 

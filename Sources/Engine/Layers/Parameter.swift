@@ -20,6 +20,8 @@ public final class Parameter {
   public var isTrainable: Bool
   /// Multiplies the optimizer's learning rate for this parameter (discriminative rates).
   public var learningRateScale: Float = 1
+  /// How PyTorch stores this parameter, so checkpoints convert to Podium's layout at load.
+  public var pytorchLayout: PyTorchLayout = .same
 
   /// Creates a parameter holding `value`, with a zero gradient.
   public init(_ name: String, _ value: Tensor, kind: Kind = .weight) {
@@ -39,6 +41,19 @@ public final class Parameter {
     gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
   }
 
+  /// Replaces the value with `tensor` in PyTorch's layout (``pytorchLayout``), converted
+  /// to Podium's.
+  ///
+  /// - Throws: ``ShapeError`` naming the parameter, PyTorch's expected shape and the
+  ///   checkpoint's.
+  public func assign(fromPyTorch tensor: Tensor, as qualifiedName: String? = nil) throws {
+    let expected = pytorchLayout.pytorchShape(of: value.shape)
+    guard tensor.shape == expected || (tensor.count == 1 && value.count == 1) else {
+      throw ShapeError(context: qualifiedName ?? name, expected: expected, actual: tensor.shape)
+    }
+    value = pytorchLayout.toPodium(tensor.reshaped(expected))
+  }
+
   /// Replaces the value with `tensor`, which must have the same shape.
   ///
   /// - Throws: ``ShapeError`` naming the parameter and both shapes.
@@ -47,5 +62,55 @@ public final class Parameter {
       throw ShapeError(context: qualifiedName ?? name, expected: value.shape, actual: tensor.shape)
     }
     value = tensor
+  }
+}
+
+/// How a parameter is laid out in PyTorch checkpoints, relative to Podium's layout.
+public enum PyTorchLayout: Equatable, Sendable {
+  /// The same shape and order (biases, batch-norm vectors, linear weights).
+  case same
+  /// A dense convolution weight: PyTorch `[OC, IC, KH, KW]`, Podium `[KH, KW, IC, OC]`.
+  case convolution
+  /// A depthwise convolution weight: PyTorch `[C, 1, KH, KW]`, Podium `[KH, KW, C]`.
+  case depthwise
+  /// A linear weight after a flatten: PyTorch's columns run over `(c, h, w)` of an NCHW
+  /// map, Podium's over `(h, w, c)` of an NHWC one.
+  case linearAfterFlatten(channels: Int, height: Int, width: Int)
+
+  /// PyTorch's shape for a parameter whose Podium shape is `shape`.
+  public func pytorchShape(of shape: [Int]) -> [Int] {
+    switch self {
+    case .same, .linearAfterFlatten: return shape
+    case .convolution: return [shape[3], shape[2], shape[0], shape[1]]
+    case .depthwise: return [shape[2], 1, shape[0], shape[1]]
+    }
+  }
+
+  /// Converts a tensor in PyTorch's layout to Podium's.
+  public func toPodium(_ tensor: Tensor) -> Tensor {
+    switch self {
+    case .same: return tensor
+    case .convolution: return tensor.permuted([2, 3, 1, 0])
+    case .depthwise:
+      let s = tensor.shape
+      return tensor.reshaped([s[0], s[2], s[3]]).permuted([1, 2, 0])
+    case let .linearAfterFlatten(c, h, w):
+      let out = tensor.shape[0]
+      return tensor.reshaped([out, c, h, w]).permuted([0, 2, 3, 1]).reshaped([out, h * w * c])
+    }
+  }
+
+  /// Converts a tensor in Podium's layout to PyTorch's (the inverse of ``toPodium(_:)``).
+  public func toPyTorch(_ tensor: Tensor) -> Tensor {
+    switch self {
+    case .same: return tensor
+    case .convolution: return tensor.permuted([3, 2, 0, 1])
+    case .depthwise:
+      let s = tensor.shape
+      return tensor.permuted([2, 0, 1]).reshaped([s[2], 1, s[0], s[1]])
+    case let .linearAfterFlatten(c, h, w):
+      let out = tensor.shape[0]
+      return tensor.reshaped([out, h, w, c]).permuted([0, 3, 1, 2]).reshaped([out, c * h * w])
+    }
   }
 }

@@ -78,7 +78,9 @@ public final class Residual: Layer {
   private let childNames: (body: String, shortcut: String, activation: String)
 
   /// Creates a block. Children are named by `names`, so parameter names can follow a
-  /// checkpoint's (torchvision calls the shortcut `downsample`).
+  /// checkpoint's (torchvision calls the shortcut `downsample`). An empty body name lists
+  /// the body's own children in its place: torchvision's `layer1.0.conv1`, not
+  /// `layer1.0.body.conv1`.
   public init(
     body: any Layer, shortcut: (any Layer)? = nil, activation: (any Layer)? = nil,
     names: (body: String, shortcut: String, activation: String) = ("body", "shortcut", "activation")
@@ -88,7 +90,7 @@ public final class Residual: Layer {
   }
 
   public var children: [(name: String, layer: any Layer)] {
-    var result: [(name: String, layer: any Layer)] = [(childNames.body, body)]
+    var result: [(name: String, layer: any Layer)] = childNames.body.isEmpty ? body.children : [(childNames.body, body)]
     if let shortcut { result.append((childNames.shortcut, shortcut)) }
     if let activation { result.append((childNames.activation, activation)) }
     return result

@@ -1,0 +1,39 @@
+/// How a backbone expects its input images: size, resize-and-crop, and normalisation.
+///
+/// Mean and standard deviation are on the 0–255 scale of 8-bit pixels:
+/// `x = (pixel − mean) / std`, per RGB channel.
+public struct Preprocessing: Equatable, Sendable {
+  /// How the evaluation crop is taken from an image of any size.
+  public enum Crop: Equatable, Sendable {
+    /// torchvision: resize the shorter side to `resize`, then take the central
+    /// `inputSize × inputSize` square (resize 256, crop 224).
+    case resizeThenCenterCrop(resize: Int)
+    /// TensorFlow EfficientNet: the central square of side `⌊fraction · min(h, w)⌋`
+    /// (fraction 224/256), resized to `inputSize × inputSize` bilinearly with antialiasing.
+    case centralFractionThenResize(fraction: Double)
+  }
+
+  /// Side of the square network input, in pixels.
+  public var inputSize: Int
+  public var crop: Crop
+  /// Per-channel mean of 0–255 pixels (RGB).
+  public var mean: [Float]
+  /// Per-channel standard deviation of 0–255 pixels (RGB).
+  public var std: [Float]
+
+  /// torchvision's ImageNet preprocessing: resize 256, centre crop 224, ImageNet mean/std.
+  public static let torchvisionImageNet = Preprocessing(
+    inputSize: 224, crop: .resizeThenCenterCrop(resize: 256),
+    mean: [0.485 * 255, 0.456 * 255, 0.406 * 255], std: [0.229 * 255, 0.224 * 255, 0.225 * 255])
+
+  /// EfficientNet-Lite's: TF's central crop of 224/256, mean 127 and std 128 on every channel.
+  public static let efficientNetLite = Preprocessing(
+    inputSize: 224, crop: .centralFractionThenResize(fraction: 224.0 / 256.0),
+    mean: [127, 127, 127], std: [128, 128, 128])
+
+  /// The seed benchmark's small CNN: 150×150 images rescaled to `[0, 1]` (Keras' `rescale=1/255`).
+  public static func smallCNN(inputSize: Int) -> Preprocessing {
+    Preprocessing(inputSize: inputSize, crop: .resizeThenCenterCrop(resize: inputSize),
+                  mean: [0, 0, 0], std: [255, 255, 255])
+  }
+}
