@@ -34,9 +34,9 @@ let package = Package(
     // MARK: - Podium libraries (each imports only those above it)
     .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: vectorISA),
     .target(name: "Backbones", dependencies: ["Engine"], swiftSettings: vectorISA),
-    .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: vectorISA),
+    .target(name: "Imaging", dependencies: ["Engine", "Backbones", "CImageCodecs"], swiftSettings: vectorISA),
     .target(name: "Datasets", dependencies: ["Engine", "Imaging", "CCSV"]),
-    .target(name: "Training", dependencies: ["Backbones", "Datasets"]),
+    .target(name: "Training", dependencies: ["Engine", "Backbones", "Imaging", "Datasets"]),
     .target(name: "Sweeps", dependencies: ["Training"]),
     .target(
       name: "ResultsStore",

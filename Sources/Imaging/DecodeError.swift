@@ -1,0 +1,36 @@
+/// An image file Podium cannot use, with the reason; its description is one line naming
+/// the file: `cannot decode photos/cat.jpg: GIF images are not supported`.
+public struct DecodeError: Error, CustomStringConvertible, Equatable {
+  /// Why decoding failed.
+  public enum Reason: Equatable, Sendable {
+    /// A recognised format Podium does not decode (GIF, BMP, WebP, ...).
+    case unsupportedFormat(String)
+    /// Neither a JPEG nor a PNG by its content.
+    case notAnImage
+    /// The codec rejected the data (truncated, corrupt), with its message.
+    case corrupt(String)
+    /// More pixels than the limit (a decompression bomb).
+    case tooLarge(width: Int, height: Int, limit: Int)
+    /// The file could not be read.
+    case unreadable(String)
+  }
+
+  public var path: String
+  public var reason: Reason
+
+  public init(path: String, reason: Reason) {
+    (self.path, self.reason) = (path, reason)
+  }
+
+  public var description: String {
+    let detail: String
+    switch reason {
+    case .unsupportedFormat(let format): detail = "\(format) images are not supported (JPEG and PNG are)"
+    case .notAnImage: detail = "not a JPEG or PNG image"
+    case .corrupt(let message): detail = "corrupt image: \(message)"
+    case let .tooLarge(width, height, limit): detail = "\(width)x\(height) pixels exceeds the limit of \(limit)"
+    case .unreadable(let message): detail = message
+    }
+    return "cannot decode \(path): \(detail)"
+  }
+}

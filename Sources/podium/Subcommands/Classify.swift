@@ -1,0 +1,74 @@
+import ArgumentParser
+import Backbones
+import Foundation
+import Training
+
+extension Podium {
+  /// `podium classify`: top-K ImageNet classes of photos with a pretrained backbone.
+  struct Classify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print the top ImageNet classes of images with a pretrained backbone.")
+
+    @Option(help: "Backbone: \(BackboneName.allCases.filter(\.hasPretrainedWeights).map(\.rawValue).joined(separator: ", ")).")
+    var backbone: BackboneName
+
+    @Option(help: "Weights file (default: found as `podium weights list` shows).")
+    var weights: String?
+
+    @Option(help: "Number of classes to print per image.")
+    var topk = 5
+
+    @Flag(help: "One JSON object per image and line.")
+    var json = false
+
+    @Argument(help: "JPEG or PNG files.")
+    var images: [String]
+
+    func validate() throws {
+      guard backbone.hasPretrainedWeights else { throw ValidationError("\(backbone.rawValue) has no pretrained ImageNet weights") }
+      guard (1...1000).contains(topk) else { throw ValidationError("--topk must be between 1 and 1000, got \(topk)") }
+    }
+
+    func run() throws {
+      let locator = WeightLocator(explicitFile: weights.map { URL(fileURLWithPath: $0) })
+      guard let weightsFile = locator.locate(backbone) else { throw MissingWeightsError(backbone: backbone, locator: locator) }
+      let classifier = try ImageClassifier(backbone, weights: weightsFile)
+      var failed = false
+      for path in images {
+        do {
+          let predictions = try classifier.classify(URL(fileURLWithPath: path), top: topk)
+          print(json ? try jsonLine(path, predictions) : table(path, predictions))
+        } catch {
+          printToStandardError("\(error)")  // one bad image never stops the others
+          failed = true
+        }
+      }
+      if failed { throw ExitCode.failure }
+    }
+
+    private func jsonLine(_ path: String, _ predictions: [ImageClassifier.Prediction]) throws -> String {
+      struct Line: Encodable { var image: String; var top: [ImageClassifier.Prediction] }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+      return String(decoding: try encoder.encode(Line(image: path, top: predictions)), as: UTF8.self)
+    }
+
+    private func table(_ path: String, _ predictions: [ImageClassifier.Prediction]) -> String {
+      ([path] + predictions.map { String(format: "  %4d  %6.2f%%  %@", $0.index, $0.prob * 100, $0.name) })
+        .joined(separator: "\n")
+    }
+  }
+}
+
+/// No weights file was found for a backbone; says where Podium looked and how to get one.
+struct MissingWeightsError: Error, CustomStringConvertible {
+  var backbone: BackboneName
+  var locator: WeightLocator
+
+  var description: String {
+    "no pretrained weights for \(backbone.rawValue): run `podium weights fetch \(backbone.rawValue)`, "
+      + "or pass --weights FILE, or put \(PretrainedWeights.fileNames(backbone).first ?? "the file") in \(locator.cacheFolder.path)"
+  }
+}
+
+extension BackboneName: ExpressibleByArgument {}

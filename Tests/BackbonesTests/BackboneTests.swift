@@ -1,0 +1,89 @@
+import Backbones
+import Engine
+import EngineTestSupport
+import Foundation
+import XCTest
+
+final class BackboneTests: XCTestCase {
+  /// Parameter counts of the published architectures, as torchvision (and the Lite0
+  /// checkpoint) count them.
+  func testPublishedArchitectures_haveTheReferenceParameterCounts() {
+    let expected: [(BackboneName, Int)] = [
+      (.resnet18, 11_689_512), (.resnet34, 21_797_672), (.resnet50, 25_557_032),
+      (.mobilenetV2, 3_504_872), (.efficientNetLite0, 4_652_008),
+      (.smallCNN, 896 + 9_248 + 18_496 + 17 * 17 * 64 * 64 + 64 + 64 * 2 + 2),
+    ]
+    withEvery("backbone", in: expected) { name, count in
+      XCTAssertEqual(Backbone(name, classes: name == .smallCNN ? 2 : 1000).network.parameterCount, count)
+    }
+  }
+
+  func testOutputShapes_at224AndAtASmallerInput() throws {
+    var rng = SeededGenerator(seed: 1)
+    let image = Tensor.randomUniform(shape: [1, 224, 224, 3], bound: 1, rng: &rng)
+    let backbone = Backbone(.resnet18)
+    backbone.setTraining(false)
+    XCTAssertEqual(try backbone.network(image).shape, [1, 1000])
+    XCTAssertEqual(try backbone.features(image).shape, [1, 512])
+    let twin = PyTorchTwinTests.twin(.vgg16)  // adaptive pooling takes any size
+    twin.setTraining(false)
+    XCTAssertEqual(try twin.network(Tensor(shape: [2, 40, 40, 3])).shape, [2, 10])
+    XCTAssertEqual(try twin.features(Tensor(shape: [2, 40, 40, 3])).shape, [2, 16])
+  }
+
+  func testReplaceClassifier_keepsTheTrunkAndChangesTheClassCount() throws {
+    try withEvery("backbone", in: BackboneName.allCases) { name in
+      let backbone = PyTorchTwinTests.twin(name)
+      try backbone.loadPretrained(Checkpoint(contentsOf: try PyTorchTwinTests.url("\(name.rawValue).pth")))
+      backbone.replaceClassifier(classes: 3, seed: 9)
+      XCTAssertEqual(backbone.classCount, 3)
+      backbone.setTraining(false)
+      let size = name == .smallCNN ? 32 : 64
+      XCTAssertEqual(try backbone.network(PyTorchTwinTests.testImage(size: size)).shape, [1, 3])
+      // A checkpoint with a 10-class head still loads into the trunk.
+      try backbone.loadPretrained(Checkpoint(contentsOf: try PyTorchTwinTests.url("\(name.rawValue).pth")), includeClassifier: false)
+      XCTAssertThrowsError(try backbone.loadPretrained(Checkpoint(contentsOf: try PyTorchTwinTests.url("\(name.rawValue).pth")))) {
+        XCTAssertTrue("\($0)".contains(backbone.classifierPath), "\($0)")
+      }
+    }
+  }
+
+  func testFreeze_trainsOnlyTheTopStagesAndKeepsFrozenBatchNormInEvaluation() throws {
+    let backbone = PyTorchTwinTests.twin(.resnet18)
+    backbone.freeze(allBut: 1)
+    let trainable = Set(backbone.network.trainableParameters.map { ObjectIdentifier($0) })
+    for (name, parameter) in backbone.network.namedParameters() where parameter.kind == .weight {
+      let shouldTrain = name.hasPrefix("layer4.") || name.hasPrefix("fc.")
+      XCTAssertEqual(trainable.contains(ObjectIdentifier(parameter)), shouldTrain, name)
+    }
+    backbone.setTraining(true)
+    XCTAssertFalse(try XCTUnwrap(backbone.network.descendant("layer3.1.bn2")).isTraining)
+    XCTAssertTrue(try XCTUnwrap(backbone.network.descendant("layer4.1.bn2")).isTraining)
+    // Running statistics of frozen stages stay put during a training-mode forward.
+    let before = try XCTUnwrap(backbone.network.descendant("bn1") as? BatchNorm).runningMean.value
+    _ = try backbone.network(PyTorchTwinTests.testImage(size: 64))
+    XCTAssertEqual(try XCTUnwrap(backbone.network.descendant("bn1") as? BatchNorm).runningMean.value, before)
+    backbone.freezeTrunk()
+    XCTAssertEqual(backbone.network.trainableParameters.count, 2, "only fc.weight and fc.bias")
+  }
+
+  func testLoadingTheWrongBackbonesWeights_namesTheParameter() throws {
+    let backbone = PyTorchTwinTests.twin(.resnet34)
+    XCTAssertThrowsError(try backbone.loadPretrained(Checkpoint(contentsOf: try PyTorchTwinTests.url("resnet18.pth")))) {
+      XCTAssertTrue("\($0)".contains("layer") , "\($0)")
+    }
+  }
+
+  func testPodiumSafetensors_roundTripWithoutConversion() throws {
+    let backbone = PyTorchTwinTests.twin(.mobilenetV2)
+    try backbone.loadPretrained(Checkpoint(contentsOf: try PyTorchTwinTests.url("mobilenet_v2.pth")))
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("podium-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try backbone.network.save(to: url)
+    let copy = PyTorchTwinTests.twin(.mobilenetV2)
+    try copy.loadPretrained(Checkpoint(contentsOf: url))
+    for ((name, a), (_, b)) in zip(backbone.network.namedParameters(), copy.network.namedParameters()) {
+      XCTAssertEqual(a.value, b.value, name)
+    }
+  }
+}

