@@ -42,12 +42,25 @@ public struct WeightLocator {
         result.append(url)
       }
     }
-    result += fileNames.map { cacheFolder.appendingPathComponent($0) }
+    result += fileNames.map { cacheFolder.appendingPathComponent($0) } + otherVersionsInCache(name)
     result += fileNames.map { home.appendingPathComponent(".cache/torch/hub/checkpoints").appendingPathComponent($0) }
     if let package = PretrainedWeights.pythonPackage(name) {
       result += sitePackages().map { $0.appendingPathComponent(package.pathInPackage) }
     }
     return result
+  }
+
+  /// Files in Podium's cache named like the official ones with another hash
+  /// (`resnet18-1b09cae6.pth`, from `podium weights fetch --url`), sorted by name.
+  private func otherVersionsInCache(_ name: BackboneName) -> [URL] {
+    let stems = Set(PretrainedWeights.fileNames(name).compactMap { file in
+      file.range(of: "-", options: .backwards).map { String(file[..<$0.lowerBound]) }
+    })
+    let files = (try? FileManager.default.contentsOfDirectory(atPath: cacheFolder.path)) ?? []
+    return files.sorted().filter { file in
+      guard let dash = file.range(of: "-", options: .backwards) else { return false }
+      return stems.contains(String(file[..<dash.lowerBound])) && PretrainedWeights.hashPrefix(inFileName: file) != nil
+    }.map { cacheFolder.appendingPathComponent($0) }
   }
 
   /// Python package folders on this machine: Debian's, /usr/local's, the user's, pyenv's,

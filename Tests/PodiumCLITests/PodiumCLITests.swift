@@ -4,26 +4,10 @@ import XCTest
 
 /// Runs the built `podium` executable as a user would.
 final class PodiumCLITests: XCTestCase {
-  /// The `podium` binary in the build folder that holds the test bundle (on Linux the
-  /// bundle URL is that folder; on macOS it is the `.xctest` inside it).
-  private var executable: URL {
-    let bundle = Bundle(for: PodiumCLITests.self).bundleURL
-    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("podium") }
-    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-  }
+  private let cli = PodiumRunner()
 
   private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, stdout, stderr)
+    try cli.run(arguments)
   }
 
   func testHelp_listsTheBenchSubcommand() throws {

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Runs the built `podium` executable and collects its exit status and output.
+struct PodiumRunner {
+  /// The `podium` binary in the build folder that holds the test bundle (on Linux the
+  /// bundle URL is that folder; on macOS it is the `.xctest` inside it).
+  var executable: URL {
+    let bundle = Bundle(for: BundleMarker.self).bundleURL
+    let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("podium") }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+  }
+
+  /// Runs `podium arguments`, with `HOME` replaced when `home` is given.
+  func run(_ arguments: [String], home: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let home {
+      var environment = ProcessInfo.processInfo.environment
+      environment["HOME"] = home.path
+      process.environment = environment
+    }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Drain standard error on another thread so neither pipe can fill and block the child.
+    final class Collected: @unchecked Sendable { var data = Data() }
+    let errors = Collected(), group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+      errors.data = err.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    group.wait()
+    process.waitUntilExit()
+    return (process.terminationStatus, stdout, String(decoding: errors.data, as: UTF8.self))
+  }
+}
+
+private final class BundleMarker {}
