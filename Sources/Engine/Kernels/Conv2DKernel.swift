@@ -14,9 +14,13 @@
 /// to 4 MiB were within this machine's run-to-run noise.
 let convolutionChunkFloats = 1 << 18
 
-/// Output pixels per im2col chunk for a geometry.
+/// Output pixels per im2col chunk for a geometry: about ``convolutionChunkFloats`` values,
+/// but at least 512 rows (or each worker's share, if smaller), because every chunk's GEMM
+/// repacks the whole `[KH·KW·IC, OC]` weight and deep layers (ResNet's 3×3×512×512) would
+/// otherwise repack 9 MB of weights for a few dozen rows.
 func convolutionChunkPixels(_ g: ConvGeometry) -> Int {
-  max(8, convolutionChunkFloats / max(g.patchSize, 1))
+  let share = (g.outputPixels + Parallel.threadCount - 1) / Parallel.threadCount
+  return max(convolutionChunkFloats / max(g.patchSize, 1), min(512, share), 8)
 }
 
 /// Computes `output = conv(input, weight) + bias`.
@@ -34,13 +38,13 @@ public func conv2dForward(
     let chunk = convolutionChunkPixels(g)
     let chunks = (g.outputPixels + chunk - 1) / chunk
     Parallel.forEachRange(chunks) { chunkRange in
-      let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * g.patchSize)
-      defer { columns.deallocate() }
-      for c in chunkRange {
-        let pixels = (c * chunk)..<min((c + 1) * chunk, g.outputPixels)
-        g.im2col(input, pixels: pixels, into: columns)
-        sgemmRowMajor(false, false, pixels.count, oc, g.patchSize, 1, columns, g.patchSize,
-                      weight, oc, 0, output + pixels.lowerBound * oc, oc)
+      withScratch(count: chunk * g.patchSize) { columns in
+        for c in chunkRange {
+          let pixels = (c * chunk)..<min((c + 1) * chunk, g.outputPixels)
+          g.im2col(input, pixels: pixels, into: columns)
+          sgemmRowMajor(false, false, pixels.count, oc, g.patchSize, 1, columns, g.patchSize,
+                        weight, oc, 0, output + pixels.lowerBound * oc, oc)
+        }
       }
     }
   }
@@ -65,16 +69,16 @@ public func conv2dBackward(
   }
   let weightCount = g.patchSize * oc
   let workers = min(Parallel.threadCount, g.batch)
-  let partials = UnsafeMutablePointer<Float>.allocate(capacity: dW == nil ? 1 : workers * weightCount)
-  defer { partials.deallocate() }
-  if dW != nil { partials.initialize(repeating: 0, count: workers * weightCount) }
-  let used = Parallel.forEachWorker(g.batch) { worker, images in
-    imageRangeBackward(
-      images, input: input, weight: weight, dY: dY, dX: dX,
-      dW: dW == nil ? nil : partials + worker * weightCount, geometry: g)
-  }
-  if let dW {
-    for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
+  withScratch(count: dW == nil ? 1 : workers * weightCount) { partials in
+    if dW != nil { partials.initialize(repeating: 0, count: workers * weightCount) }
+    let used = Parallel.forEachWorker(g.batch) { worker, images in
+      imageRangeBackward(
+        images, input: input, weight: weight, dY: dY, dX: dX,
+        dW: dW == nil ? nil : partials + worker * weightCount, geometry: g)
+    }
+    if let dW {
+      for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
+    }
   }
 }
 
@@ -87,8 +91,17 @@ private func imageRangeBackward(
 ) {
   let oc = g.outChannels, k = g.patchSize
   let chunk = convolutionChunkPixels(g)
-  let columns = UnsafeMutablePointer<Float>.allocate(capacity: chunk * k)
-  defer { columns.deallocate() }
+  withScratch(count: chunk * k) { columns in
+    imageRangeBackward(images, columns: columns, chunk: chunk, input: input, weight: weight, dY: dY, dX: dX, dW: dW, geometry: g)
+  }
+}
+
+private func imageRangeBackward(
+  _ images: Range<Int>, columns: UnsafeMutablePointer<Float>, chunk: Int, input: UnsafePointer<Float>,
+  weight: UnsafePointer<Float>, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+  dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
+) {
+  let oc = g.outChannels, k = g.patchSize
   if let dX {
     let imageSize = g.height * g.width * g.inChannels
     (dX + images.lowerBound * imageSize).update(repeating: 0, count: images.count * imageSize)

@@ -19,17 +19,33 @@ public func maxPool2dForward(
       for ow in 0..<g.outWidth {
         let offset = ((n * g.outHeight + oh) * g.outWidth + ow) * c
         let out = output + offset, index = argmax + offset
-        out.update(repeating: -.infinity, count: c)
-        index.update(repeating: -1, count: c)
+        var first = true
         g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
           let pixel = ((n * g.height + ih) * g.width + iw) * c
-          for ch in 0..<c where input[pixel + ch] > out[ch] || index[ch] < 0 {
-            out[ch] = input[pixel + ch]
-            index[ch] = Int32(pixel + ch)
+          if first {  // the first tap inside the image starts the maximum
+            out.update(from: input + pixel, count: c)
+            for ch in 0..<c { index[ch] = Int32(pixel + ch) }
+            first = false
+          } else {
+            maxInPlace(out, index, input + pixel, base: Int32(pixel), c)
           }
         }
       }
     }
+  }
+}
+
+/// `out[i] = max(out[i], x[i])`, recording `base + i` in `index` where `x` wins; branch-free
+/// so it vectorises. Ties keep the earlier tap, as PyTorch does.
+@inline(__always)
+private func maxInPlace(
+  _ out: UnsafeMutablePointer<Float>, _ index: UnsafeMutablePointer<Int32>, _ x: UnsafePointer<Float>,
+  base: Int32, _ count: Int
+) {
+  for i in 0..<count {
+    let wins = x[i] > out[i]
+    out[i] = wins ? x[i] : out[i]
+    index[i] = wins ? base &+ Int32(truncatingIfNeeded: i) : index[i]
   }
 }
 

@@ -1,5 +1,5 @@
 /// The heap block behind a ``Tensor``: `count` Float32 values, 64-byte aligned so that
-/// vector loads never straddle a cache line.
+/// vector loads never straddle a cache line, recycled through ``StoragePool``.
 ///
 /// Storage is a reference type; ``Tensor`` gives it value semantics by copying on write.
 public final class TensorStorage {
@@ -11,8 +11,7 @@ public final class TensorStorage {
   /// Allocates uninitialised storage for `count` values.
   init(uninitializedCount count: Int) {
     precondition(count >= 0, "a tensor cannot hold \(count) values")
-    let raw = UnsafeMutableRawPointer.allocate(
-      byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+    let raw = StoragePool.shared.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
     baseAddress = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     self.count = count
   }
@@ -31,6 +30,6 @@ public final class TensorStorage {
   }
 
   deinit {
-    UnsafeMutableRawPointer(baseAddress).deallocate()
+    StoragePool.shared.release(UnsafeMutableRawPointer(baseAddress), byteCount: max(count, 1) * MemoryLayout<Float>.stride)
   }
 }

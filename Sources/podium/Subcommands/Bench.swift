@@ -1,9 +1,12 @@
 import ArgumentParser
+import Backbones
 import Engine
 import Foundation
+import Training
 
 extension Podium {
-  /// `podium bench --kernels`: GFLOP/s of the engine's GEMM and convolution kernels.
+  /// `podium bench --kernels` (GFLOP/s of the engine's kernels) and `podium bench --backbone`
+  /// (images per second of a whole network).
   struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Measure the engine's speed (use a release build).",
@@ -11,10 +14,20 @@ extension Podium {
         --kernels times cblas_sgemm and each convolution kind on representative shapes,
         forward and backward, and prints GFLOP/s. Each kernel is checked against its
         naive reference before it is timed.
+        --backbone times a whole network on random images at its input size with a
+        1000-class head: infer (evaluation forward), train (forward, cross-entropy,
+        backward, SGD step, all layers trainable) or finetune (only the last stage and
+        the classifier trainable).
         """)
 
     @Flag(help: "Benchmark the GEMM and convolution kernels.")
     var kernels = false
+
+    @Option(help: "Benchmark a whole backbone: \(BackboneName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var backbone: BackboneName?
+
+    @Option(help: "With --backbone: infer, train or finetune.")
+    var mode: BackboneBenchmark.Mode = .infer
 
     @Option(help: "Batch size of the convolution benchmarks.")
     var batch = 32
@@ -22,14 +35,16 @@ extension Podium {
     @Option(help: "Worker threads (default: all cores, or PODIUM_THREADS).")
     var threads: Int?
 
-    @Option(help: "Timed repetitions per kernel (the median is reported).")
+    @Option(help: "Timed repetitions per kernel or step (the median is reported).")
     var repeats = 5
 
     @Flag(help: "Print one JSON object per line instead of a table.")
     var json = false
 
     func validate() throws {
-      guard kernels else { throw ValidationError("nothing to benchmark: pass --kernels") }
+      guard kernels != (backbone != nil) else {
+        throw ValidationError(kernels ? "pass --kernels or --backbone, not both" : "nothing to benchmark: pass --kernels or --backbone NAME")
+      }
       guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
       guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
       if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
@@ -37,6 +52,10 @@ extension Podium {
 
     func run() throws {
       if let threads { Parallel.threadCount = threads }
+      if let backbone {
+        try runBackbone(backbone)
+        return
+      }
       #if DEBUG
         printToStandardError("warning: debug build; numbers are 10-100x slower than `swift build -c release`")
       #endif
@@ -52,6 +71,22 @@ extension Podium {
     }
   }
 }
+
+extension Podium.Bench {
+  private func runBackbone(_ name: BackboneName) throws {
+    let result = try BackboneBenchmark(backbone: name, mode: mode, batch: batch, steps: repeats).run()
+    if json {
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.sortedKeys]
+      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+    } else {
+      print(String(format: "%@ %@ batch %d: %.1f images/s, peak RSS %.0f MB (%d threads)", name.rawValue, mode.rawValue,
+                   batch, result.imagesPerSecond, result.peakRSSMegabytes, Parallel.threadCount))
+    }
+  }
+}
+
+extension BackboneBenchmark.Mode: ExpressibleByArgument {}
 
 /// Writes one line to standard error (progress and notes; results go to standard output).
 func printToStandardError(_ line: String) {

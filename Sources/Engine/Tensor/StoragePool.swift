@@ -1,0 +1,60 @@
+import Foundation
+
+/// Recycles large memory blocks by exact size, so a training or inference step reuses the
+/// previous step's activation buffers instead of asking the allocator again.
+///
+/// Without it, every layer's output is a fresh multi-megabyte `malloc`, which glibc serves
+/// with `mmap` and returns with `munmap`: each step then page-faults and zeroes all of its
+/// activations again (measured: over half of MobileNetV2's inference time). Blocks below
+/// 64 KiB go straight to the allocator. The pool keeps at most `PODIUM_POOL_MB` megabytes
+/// (default 4096) of idle blocks; beyond that, blocks are freed.
+final class StoragePool: @unchecked Sendable {
+  static let shared = StoragePool()
+  static let minimumBytes = 1 << 16
+  static let alignment = 64
+
+  private var idle: [Int: [UnsafeMutableRawPointer]] = [:]
+  private var idleBytes = 0
+  private let limit: Int
+  private let lock = NSLock()
+
+  private init() {
+    let megabytes = ProcessInfo.processInfo.environment["PODIUM_POOL_MB"].flatMap { Int($0) } ?? 4096
+    limit = max(0, megabytes) << 20
+  }
+
+  /// A block of `byteCount` bytes, 64-byte aligned, uninitialised.
+  func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+    if byteCount >= Self.minimumBytes {
+      lock.lock()
+      let block = idle[byteCount]?.popLast()
+      if block != nil { idleBytes -= byteCount }
+      lock.unlock()
+      if let block { return block }
+    }
+    return UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
+  }
+
+  /// Returns a block from ``allocate(byteCount:)``; it is kept for reuse or freed.
+  func release(_ block: UnsafeMutableRawPointer, byteCount: Int) {
+    if byteCount >= Self.minimumBytes {
+      lock.lock()
+      let keep = idleBytes + byteCount <= limit
+      if keep {
+        idle[byteCount, default: []].append(block)
+        idleBytes += byteCount
+      }
+      lock.unlock()
+      if keep { return }
+    }
+    block.deallocate()
+  }
+}
+
+/// A scratch buffer of `count` values from the pool, valid inside `body` only.
+func withScratch<R>(_ type: Float.Type = Float.self, count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+  let bytes = max(count, 1) * MemoryLayout<Float>.stride
+  let raw = StoragePool.shared.allocate(byteCount: bytes)
+  defer { StoragePool.shared.release(raw, byteCount: bytes) }
+  return try body(raw.bindMemory(to: Float.self, capacity: max(count, 1)))
+}
