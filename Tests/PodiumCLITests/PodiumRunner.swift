@@ -10,11 +10,17 @@ struct PodiumRunner {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
   }
 
-  /// Runs `podium arguments`, with `HOME` replaced when `home` is given.
-  func run(_ arguments: [String], home: URL? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+  /// Runs `podium arguments`, with `HOME` replaced when `home` is given, and under
+  /// `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
+  func run(_ arguments: [String], home: URL? = nil, memoryLimitKB: Int? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
+    if let memoryLimitKB {
+      process.executableURL = URL(fileURLWithPath: "/bin/sh")
+      process.arguments = ["-c", "ulimit -v \(memoryLimitKB) && exec \"$0\" \"$@\"", executable.path] + arguments
+    } else {
+      process.executableURL = executable
+      process.arguments = arguments
+    }
     if let home {
       var environment = ProcessInfo.processInfo.environment
       environment["HOME"] = home.path

@@ -9,7 +9,8 @@ Writes Tests/EngineTests/Fixtures/checkpoints/: the same small state dict saved 
 torch.save in the zip format (state.pth) and the legacy format (state_legacy.pth), as
 safetensors (state.safetensors, written by hand from the format description since the
 safetensors package is not on Debian), the expected values (expected.json), and hostile
-files whose pickle calls posix.system (evil.pth legacy, evil_zip.pth zip). The state dict covers what readers get
+files: pickles calling posix.system (evil.pth legacy, evil_zip.pth zip) and a legacy file
+claiming a 2^40-element storage (huge_storage_legacy.pth). The state dict covers what readers get
 wrong: a transposed (non-contiguous) tensor, a view at a storage offset, half, double and
 int64 tensors, a Parameter, and a module's OrderedDict with _metadata.
 """
@@ -56,6 +57,30 @@ def write_safetensors(state, path):
         f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
+def with_huge_storage_count(legacy_path, out_path):
+    """The legacy file with its first storage's element count (the Int64 after the key-list
+    pickle) replaced by 2^40: a reader that trusts it would allocate 4 TiB."""
+    import pickle
+
+    class Loader(pickle.Unpickler):
+        def persistent_load(self, pid):
+            return None
+
+        def find_class(self, module, name):
+            if module == "collections":
+                return super().find_class(module, name)
+            return lambda *args, **kwargs: None
+
+    with open(legacy_path, "rb") as f:
+        for _ in range(5):  # magic, protocol, system info, state dict, storage keys
+            Loader(f).load()
+        position = f.tell()
+        data = bytearray(open(legacy_path, "rb").read())
+    data[position:position + 8] = struct.pack("<Q", 1 << 40)
+    with open(out_path, "wb") as f:
+        f.write(data)
+
+
 class Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned > /tmp/podium-pwned",))
@@ -72,6 +97,7 @@ def main():
     torch.save({"weight": torch.zeros(2), "payload": Evil()}, os.path.join(OUT, "evil.pth"),
                _use_new_zipfile_serialization=False)
     torch.save({"weight": torch.zeros(2), "payload": Evil()}, os.path.join(OUT, "evil_zip.pth"))
+    with_huge_storage_count(os.path.join(OUT, "state_legacy.pth"), os.path.join(OUT, "huge_storage_legacy.pth"))
     for name in sorted(os.listdir(OUT)):
         print(name, os.path.getsize(os.path.join(OUT, name)))
 
