@@ -57,6 +57,6 @@ let package = Package(
     .testTarget(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine"]),
+    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones"]),
   ]
 )

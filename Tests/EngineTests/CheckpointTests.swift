@@ -24,8 +24,8 @@ final class CheckpointTests: XCTestCase {
     try withEvery("file", in: formats) { file, format in
       let checkpoint = try Checkpoint(contentsOf: try fixture(file))
       XCTAssertEqual(checkpoint.format, format)
-      XCTAssertEqual(Set(checkpoint.tensors.map(\.name)), Set(want.keys))
-      for (name, tensor) in checkpoint.tensors {
+      XCTAssertEqual(Set(checkpoint.names), Set(want.keys))
+      for (name, tensor) in try checkpoint.readAll() {
         // half values round-trip exactly; everything else is float32 already
         assertClose(tensor, want[name]!, relative: 0, absolute: 0, "\(file) \(name)")
       }
@@ -33,7 +33,7 @@ final class CheckpointTests: XCTestCase {
   }
 
   func testZipReader_keepsStateDictOrder() throws {
-    let names = try Checkpoint(contentsOf: try fixture("state.pth")).tensors.map(\.name)
+    let names = try Checkpoint(contentsOf: try fixture("state.pth")).names
     XCTAssertEqual(Array(names.prefix(3)), ["0.weight", "0.bias", "1.weight"])
   }
 
@@ -50,8 +50,8 @@ final class CheckpointTests: XCTestCase {
     let read = try Checkpoint(contentsOf: url)
     XCTAssertEqual(read.format, .safetensors)
     XCTAssertEqual(read.metadata, ["layout": "nhwc"])
-    XCTAssertEqual(read.tensors.map(\.name), tensors.map(\.0))
-    for ((_, a), (_, b)) in zip(read.tensors, tensors) { XCTAssertEqual(a, b) }
+    XCTAssertEqual(read.names, tensors.map(\.0))
+    for ((_, a), (_, b)) in zip(try read.readAll(), tensors) { XCTAssertEqual(a, b) }
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["model.safetensors"])
   }
 

@@ -1,3 +1,5 @@
+import Backbones
+import Engine
 import Foundation
 import XCTest
 
@@ -127,5 +129,38 @@ final class LocalHTTPServer {
   func stop() {
     process.terminate()
     process.waitUntilExit()
+  }
+}
+
+/// The memory cost of loading weights: at most twice the checkpoint's size in peak RSS.
+final class WeightsMemoryTests: XCTestCase {
+  func testImportingResNet50_peaksBelowTwiceTheCheckpointSize() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-rss-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("resnet50.safetensors")
+    try Backbone(.resnet50).network.save(to: file)  // full size, seeded random weights
+    let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
+    XCTAssertGreaterThan(size, 100_000_000)
+    // Python reports the child's peak RSS (getrusage of children), unpolluted by other tests.
+    let script = """
+      import resource, subprocess, sys
+      result = subprocess.run(sys.argv[1:], capture_output=True)
+      print(result.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    var environment = ProcessInfo.processInfo.environment
+    environment["HOME"] = folder.path
+    process.environment = environment
+    process.arguments = ["python3", "-c", script, PodiumRunner().executable.path, "weights", "import", file.path, "--backbone", "resnet50"]
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    process.waitUntilExit()
+    let fields = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")
+    XCTAssertEqual(fields.first, "0")
+    let peakBytes = try XCTUnwrap(Int(fields.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")) * 1024
+    XCTAssertLessThanOrEqual(peakBytes, 2 * size, "peak RSS \(peakBytes / 1_000_000) MB for a \(size / 1_000_000) MB checkpoint")
   }
 }

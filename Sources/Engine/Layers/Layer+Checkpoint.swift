@@ -16,6 +16,7 @@ extension Layer {
   ///
   /// PyTorch checkpoints (and safetensors without Podium's layout tag) are converted from
   /// PyTorch's layouts (``Parameter/pytorchLayout``); Podium's own files load as they are.
+  /// Each tensor is copied from the file straight into its parameter's storage.
   /// `num_batches_tracked` entries are ignored.
   ///
   /// - Parameter skip: names to leave alone on both sides, e.g. a replaced classifier.
@@ -25,9 +26,16 @@ extension Layer {
     let native = checkpoint.metadata[CheckpointLayoutTag.key] == CheckpointLayoutTag.podium
     let parameters = Dictionary(uniqueKeysWithValues: namedParameters().map { ($0.name, $0.parameter) })
     var loaded = Set<String>()
-    for (name, tensor) in checkpoint.tensors where !name.hasSuffix("num_batches_tracked") && !skip(name) {
+    for name in checkpoint.names where !name.hasSuffix("num_batches_tracked") && !skip(name) {
       guard let parameter = parameters[name] else { throw ParameterLoadError.unexpected(name) }
-      if native { try parameter.assign(tensor, as: name) } else { try parameter.assign(fromPyTorch: tensor, as: name) }
+      let layout = native ? PyTorchLayout.same : parameter.pytorchLayout
+      let expected = native ? parameter.value.shape : layout.pytorchShape(of: parameter.value.shape)
+      let stored = checkpoint.shape(of: name) ?? []
+      guard stored == expected || (stored.reduce(1, *) == 1 && parameter.value.count == 1) else {
+        throw ShapeError(context: name, expected: expected, actual: stored)
+      }
+      // Straight into the parameter's own storage: no second copy of the model in memory.
+      try checkpoint.read(name, as: layout, into: parameter.value.mutablePointer())
       loaded.insert(name)
     }
     if let missing = parameters.keys.sorted().first(where: { !loaded.contains($0) && !skip($0) }) {

@@ -14,8 +14,18 @@ public final class Parameter {
   /// The current value.
   public var value: Tensor
   /// The accumulated gradient, the shape of `value`. Backward passes add to it;
-  /// optimizers read it; ``zeroGradient()`` clears it.
-  public var gradient: Tensor
+  /// optimizers read it; ``zeroGradient()`` clears it. Allocated (as zeros) on first use,
+  /// so a model used only for inference carries no gradient memory.
+  public var gradient: Tensor {
+    get {
+      if let storedGradient { return storedGradient }
+      let zeros = Tensor(shape: kind == .weight ? value.shape : [0])
+      storedGradient = zeros
+      return zeros
+    }
+    set { storedGradient = newValue }
+  }
+  private var storedGradient: Tensor?
   /// When false, backward passes leave `gradient` untouched and optimizers skip it.
   public var isTrainable: Bool
   /// Multiplies the optimizer's learning rate for this parameter (discriminative rates).
@@ -28,16 +38,15 @@ public final class Parameter {
     self.name = name
     self.kind = kind
     self.value = value
-    gradient = Tensor(shape: kind == .weight ? value.shape : [0])
     isTrainable = kind == .weight
   }
 
   /// True when a backward pass should compute this parameter's gradient.
   public var needsGradient: Bool { kind == .weight && isTrainable }
 
-  /// Sets the gradient to zero.
+  /// Sets the gradient to zero (nothing to do before it is first used).
   public func zeroGradient() {
-    guard kind == .weight else { return }
+    guard kind == .weight, storedGradient != nil else { return }
     gradient.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
   }
 
@@ -86,31 +95,43 @@ public enum PyTorchLayout: Equatable, Sendable {
     }
   }
 
-  /// Converts a tensor in PyTorch's layout to Podium's.
-  public func toPodium(_ tensor: Tensor) -> Tensor {
+  /// The shape and strides under which a tensor stored in PyTorch's layout (with
+  /// `shape` and element `strides`) reads, in row-major order, as Podium's layout: a
+  /// reordering of the same elements, so no intermediate copy is needed.
+  public func podiumView(shape: [Int], strides: [Int]) -> (shape: [Int], strides: [Int]) {
     switch self {
-    case .same: return tensor
-    case .convolution: return tensor.permuted([2, 3, 1, 0])
-    case .depthwise:
-      let s = tensor.shape
-      return tensor.reshaped([s[0], s[2], s[3]]).permuted([1, 2, 0])
-    case let .linearAfterFlatten(c, h, w):
-      let out = tensor.shape[0]
-      return tensor.reshaped([out, c, h, w]).permuted([0, 2, 3, 1]).reshaped([out, h * w * c])
+    case .same:
+      return (shape, strides)
+    case .convolution:  // [OC, IC, KH, KW] → [KH, KW, IC, OC]
+      return ([shape[2], shape[3], shape[1], shape[0]], [strides[2], strides[3], strides[1], strides[0]])
+    case .depthwise:  // [C, 1, KH, KW] → [KH, KW, C]
+      return ([shape[2], shape[3], shape[0]], [strides[2], strides[3], strides[0]])
+    case let .linearAfterFlatten(c, h, w):  // [OUT, C·H·W] → [OUT, H, W, C]
+      let column = strides[1]
+      return ([shape[0], h, w, c], [strides[0], w * column, column, h * w * column])
     }
   }
 
-  /// Converts a tensor in Podium's layout to PyTorch's (the inverse of ``toPodium(_:)``).
-  public func toPyTorch(_ tensor: Tensor) -> Tensor {
+  /// Converts a contiguous tensor in PyTorch's layout to Podium's.
+  public func toPodium(_ tensor: Tensor) -> Tensor {
+    let strides = tensor.shape.indices.map { tensor.shape[($0 + 1)...].reduce(1, *) }
+    let (shape, viewStrides) = podiumView(shape: tensor.shape, strides: strides)
+    var result = Tensor(uninitializedShape: shape)
+    let output = result.mutablePointer()
+    tensor.withUnsafeBufferPointer { source in
+      let reference = TensorReference(
+        storage: StorageReference(key: "", dtype: .float32, count: tensor.count), offset: 0, shape: shape, strides: viewStrides)
+      StorageDecoding.decode(reference, block: UnsafeRawBufferPointer(source), into: output)
+    }
+    return result.reshaped(podiumShape(of: tensor.shape))
+  }
+
+  /// Podium's shape for a parameter whose PyTorch shape is `shape`.
+  func podiumShape(of shape: [Int]) -> [Int] {
     switch self {
-    case .same: return tensor
-    case .convolution: return tensor.permuted([3, 2, 0, 1])
-    case .depthwise:
-      let s = tensor.shape
-      return tensor.permuted([2, 0, 1]).reshaped([s[2], 1, s[0], s[1]])
-    case let .linearAfterFlatten(c, h, w):
-      let out = tensor.shape[0]
-      return tensor.reshaped([out, h, w, c]).permuted([0, 3, 1, 2]).reshaped([out, c * h * w])
+    case .same, .linearAfterFlatten: return shape
+    case .convolution: return [shape[2], shape[3], shape[1], shape[0]]
+    case .depthwise: return [shape[2], shape[3], shape[0]]
     }
   }
 }

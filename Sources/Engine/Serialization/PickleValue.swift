@@ -92,3 +92,18 @@ struct TensorReference {
   var shape: [Int]
   var strides: [Int]
 }
+
+/// A tensor of a checkpoint as stored: its strided view and the bytes of its storage
+/// (a slice of the mapped file), validated to hold every element the view reads.
+struct StoredTensor {
+  var reference: TensorReference
+  var block: UnsafeRawBufferPointer
+
+  /// The same storage seen through another shape and strides (a layout conversion).
+  func viewed(shape: [Int], strides: [Int]) -> StoredTensor {
+    var copy = self
+    copy.reference.shape = shape
+    copy.reference.strides = strides
+    return copy
+  }
+}

@@ -23,7 +23,7 @@ enum PyTorchCheckpoint {
 
   // MARK: - Zip
 
-  static func readZip(_ bytes: UnsafeRawBufferPointer) throws -> [(String, Tensor)] {
+  static func readZip(_ bytes: UnsafeRawBufferPointer) throws -> [(String, StoredTensor)] {
     let archive = try ZipArchive(bytes)
     guard let pickleName = archive.members.keys.sorted().first(where: { $0.hasSuffix("data.pkl") }),
       let pickle = archive.members[pickleName]
@@ -37,13 +37,13 @@ enum PyTorchCheckpoint {
       guard let block = archive.members[prefix + "data/" + reference.storage.key] else {
         throw FormatError("storage \(reference.storage.key) is missing from the archive")
       }
-      return try StorageDecoding.materialize(reference, block: block)
+      return block
     }
   }
 
   // MARK: - Legacy
 
-  static func readLegacy(_ bytes: UnsafeRawBufferPointer) throws -> [(String, Tensor)] {
+  static func readLegacy(_ bytes: UnsafeRawBufferPointer) throws -> [(String, StoredTensor)] {
     var unpickler = Unpickler(ByteReader(bytes))
     guard case .bigInt(let magic) = try unpickler.load(), magic == legacyMagic else {
       throw FormatError("wrong magic number for a legacy PyTorch checkpoint")
@@ -74,7 +74,7 @@ enum PyTorchCheckpoint {
       guard let block = blocks[reference.storage.key] else {
         throw FormatError("storage \(reference.storage.key) is missing from the file")
       }
-      return try StorageDecoding.materialize(reference, block: block)
+      return block
     }
   }
 
@@ -118,16 +118,21 @@ enum PyTorchCheckpoint {
   }
 
   /// The `name → tensor` entries of a state dict (or of the `state_dict` / `model` entry of
-  /// a training checkpoint that wraps one), materialised in order.
-  static func tensors(in root: PickleValue, _ materialize: (TensorReference) throws -> Tensor) throws -> [(String, Tensor)] {
+  /// a training checkpoint that wraps one), in order, each with its storage's bytes
+  /// (found by `block`) checked to hold it.
+  static func tensors(
+    in root: PickleValue, block: (TensorReference) throws -> UnsafeRawBufferPointer
+  ) throws -> [(String, StoredTensor)] {
     guard case .dict(let dict) = root else { throw FormatError("the pickle holds a \(root.kind), not a state dict") }
-    var result: [(String, Tensor)] = []
+    var result: [(String, StoredTensor)] = []
     for (key, value) in dict.items {
       guard case .string(let name) = key else { continue }
       if case .tensor(let reference) = value {
-        result.append((name, try materialize(reference)))
+        let bytes = try block(reference)
+        try StorageDecoding.validate(reference, block: bytes)
+        result.append((name, StoredTensor(reference: reference, block: bytes)))
       } else if ["state_dict", "model", "model_state_dict"].contains(name), case .dict = value, result.isEmpty {
-        return try tensors(in: value, materialize)
+        return try tensors(in: value, block: block)
       }
     }
     guard !result.isEmpty else { throw FormatError("the state dict holds no tensors") }

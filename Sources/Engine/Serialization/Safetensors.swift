@@ -22,7 +22,7 @@ enum Safetensors {
   }
 
   /// Reads every tensor and the `__metadata__` strings.
-  static func read(_ bytes: UnsafeRawBufferPointer) throws -> (tensors: [(String, Tensor)], metadata: [String: String]) {
+  static func read(_ bytes: UnsafeRawBufferPointer) throws -> (tensors: [(String, StoredTensor)], metadata: [String: String]) {
     var reader = ByteReader(bytes)
     let headerLength = try reader.uint64("header length")
     guard headerLength <= min(maxHeaderBytes, reader.remaining) else {
@@ -32,7 +32,7 @@ enum Safetensors {
     guard let entries = header as? [String: Any] else { throw FormatError("header is not a JSON object") }
     let data = UnsafeRawBufferPointer(rebasing: bytes[reader.offset...])
     var metadata: [String: String] = [:]
-    var tensors: [(name: String, begin: Int, tensor: Tensor)] = []
+    var tensors: [(name: String, begin: Int, tensor: StoredTensor)] = []
     for (name, value) in entries {
       if name == "__metadata__" {
         metadata = (value as? [String: String]) ?? [:]
@@ -45,7 +45,7 @@ enum Safetensors {
     return (ordered, metadata)
   }
 
-  private static func readTensor(_ name: String, _ value: Any, data: UnsafeRawBufferPointer) throws -> (Int, Tensor) {
+  private static func readTensor(_ name: String, _ value: Any, data: UnsafeRawBufferPointer) throws -> (Int, StoredTensor) {
     guard let entry = value as? [String: Any], let dtypeName = entry["dtype"] as? String,
       let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
     else { throw FormatError("header entry \(name) lacks dtype, shape or data_offsets") }
@@ -68,7 +68,7 @@ enum Safetensors {
     let strides = shape.indices.map { i in shape[(i + 1)...].reduce(1, *) }
     let reference = TensorReference(
       storage: StorageReference(key: name, dtype: dtype, count: count), offset: 0, shape: shape, strides: strides)
-    return (begin, try StorageDecoding.materialize(reference, block: UnsafeRawBufferPointer(rebasing: data[begin..<end])))
+    return (begin, StoredTensor(reference: reference, block: UnsafeRawBufferPointer(rebasing: data[begin..<end])))
   }
 
   /// Writes `tensors` as Float32 in the given order, atomically: to a temporary file in the

@@ -5,30 +5,43 @@
 /// weights transposed); half, bfloat16, double and integer storages are converted to
 /// Float32.
 enum StorageDecoding {
-  /// Materialises `tensor` from the bytes of its storage's block.
-  ///
-  /// - Throws: ``FormatError`` when the block is shorter than the storage claims.
-  static func materialize(_ tensor: TensorReference, block: UnsafeRawBufferPointer) throws -> Tensor {
+  /// Checks that `block` holds every element of `tensor`'s storage.
+  static func validate(_ tensor: TensorReference, block: UnsafeRawBufferPointer) throws {
     let storage = tensor.storage
     let needed = (storage.elementOffset + storage.count) * storage.dtype.size
     guard block.count >= needed else {
       throw FormatError("storage \(storage.key) holds \(block.count) bytes, needs \(needed)")
     }
-    let base = storage.elementOffset + tensor.offset
+  }
+
+  /// Materialises `tensor` from the bytes of its storage's block.
+  ///
+  /// - Throws: ``FormatError`` when the block is shorter than the storage claims.
+  static func materialize(_ tensor: TensorReference, block: UnsafeRawBufferPointer) throws -> Tensor {
+    try validate(tensor, block: block)
     var result = Tensor(uninitializedShape: tensor.shape)
-    let output = result.mutablePointer()
+    decode(tensor, block: block, into: result.mutablePointer())
+    return result
+  }
+
+  /// Writes the elements of the (validated) view `tensor` to `output` in row-major order of
+  /// its shape. A caller may pass a view with reordered shape and strides to get another
+  /// layout directly (a PyTorch convolution weight read as `[KH, KW, IC, OC]`).
+  static func decode(_ tensor: TensorReference, block: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<Float>) {
+    let storage = tensor.storage
+    let base = storage.elementOffset + tensor.offset
+    let count = Tensor.elementCount(tensor.shape)
     if storage.dtype == .float32 && isContiguous(tensor) {  // the common case: one copy
-      UnsafeMutableRawPointer(output).copyMemory(from: block.baseAddress! + base * 4, byteCount: result.count * 4)
-      return result
+      if count > 0 { UnsafeMutableRawPointer(output).copyMemory(from: block.baseAddress! + base * 4, byteCount: count * 4) }
+      return
     }
     var written = 0
-    forEachRun(shape: tensor.shape, strides: tensor.strides) { start, count, step in
-      for i in 0..<count {
+    forEachRun(shape: tensor.shape, strides: tensor.strides) { start, runCount, step in
+      for i in 0..<runCount {
         output[written + i] = element(block, dtype: storage.dtype, index: base + start + i * step)
       }
-      written += count
+      written += runCount
     }
-    return result
   }
 
   private static func isContiguous(_ tensor: TensorReference) -> Bool {
