@@ -3,6 +3,7 @@
 
 #include <stdio.h>  // before jpeglib.h, which uses FILE
 #include <jpeglib.h>
+#include <jerror.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@ typedef struct {
   struct jpeg_error_mgr base;
   jmp_buf jump;
   char *message;
+  int truncated;  // libjpeg warned that the data ended early (it pads the rest with grey)
 } PodiumJPEGError;
 
 static void podiumJPEGErrorExit(j_common_ptr cinfo) {
@@ -21,8 +23,12 @@ static void podiumJPEGErrorExit(j_common_ptr cinfo) {
   longjmp(error->jump, 1);
 }
 
-// Warnings (e.g. "Corrupt JPEG data: premature end of data segment") are not fatal.
-static void podiumJPEGSilence(j_common_ptr cinfo, int level) { (void)cinfo; (void)level; }
+// Warnings are not fatal to libjpeg. Most (extraneous bytes before a marker) leave a
+// usable image; a premature end of file leaves part of it grey, so it is remembered and
+// reported as a truncated file.
+static void podiumJPEGWarning(j_common_ptr cinfo, int level) {
+  if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) ((PodiumJPEGError *)cinfo->err)->truncated = 1;
+}
 
 static void cmykToRGB(const uint8_t *cmyk, uint8_t *rgb, int width, int inverted) {
   for (int x = 0; x < width; x++) {
@@ -65,8 +71,9 @@ CImageCodecs_Status CImageCodecs_decodeJPEG(const uint8_t *data, size_t size, in
   PodiumJPEGError error;
   cinfo.err = jpeg_std_error(&error.base);
   error.base.error_exit = podiumJPEGErrorExit;
-  error.base.emit_message = podiumJPEGSilence;
+  error.base.emit_message = podiumJPEGWarning;
   error.message = out->message;
+  error.truncated = 0;
   if (setjmp(error.jump)) {
     jpeg_destroy_decompress(&cinfo);
     CImageCodecs_free(out);
@@ -97,6 +104,10 @@ CImageCodecs_Status CImageCodecs_decodeJPEG(const uint8_t *data, size_t size, in
   CImageCodecs_Status status = readPixels(&cinfo, out);
   if (status == CImageCodecs_ok) jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
+  if (status == CImageCodecs_ok && error.truncated) {
+    snprintf(out->message, sizeof(out->message), "premature end of JPEG data (truncated file)");
+    status = CImageCodecs_corrupt;
+  }
   if (status != CImageCodecs_ok) CImageCodecs_free(out);
   return status;
 }

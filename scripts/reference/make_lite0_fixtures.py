@@ -14,6 +14,8 @@ Writes to Tests/BackbonesTests/Fixtures/:
 - photos/chelsea.png (scikit-image's "Chelsea the cat", CC0, Stefan van der Walt) and
   photos/coffee.jpg (scikit-image's coffee.png, CC0, Rachel Michetti, re-encoded as JPEG
   quality 90 to exercise the JPEG path), copied from Debian's python3-skimage;
+- preprocessing_chelsea.json: samples of both evaluation preprocessings (Lite0's and
+  torchvision's resize-256/crop-224) of chelsea.png, for the Imaging tests;
 - lite0_photos.json: top-5 classes and probabilities of each photo after Lite0's
   preprocessing in float: TF's central crop of side int(224/256 · min(h, w)), bilinear
   antialiased resize to 224 (torchvision's resize(antialias=True) on a float tensor),
@@ -56,6 +58,25 @@ def preprocess(path):
     return ((resized - 127) / 128).unsqueeze(0)
 
 
+def preprocess_torchvision(path):
+    """torchvision's evaluation transform in float: resize the shorter side to 256
+    (antialiased bilinear), centre crop 224, ImageNet mean/std."""
+    image = TF.pil_to_tensor(Image.open(path).convert("RGB")).float() / 255
+    resized = TF.resize(image, 256, interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    crop = TF.center_crop(resized, [224, 224])
+    return TF.normalize(crop, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
+
+
+def write_preprocessing_samples(photo):
+    """Every 997th value (NHWC order) of both preprocessings of one photo, for the Imaging tests."""
+    samples = {}
+    for name, tensor in (("efficientnet_lite", preprocess(photo)), ("torchvision", preprocess_torchvision(photo))):
+        flat = tensor.permute(0, 2, 3, 1).flatten()
+        samples[name] = {"stride": 997, "values": [float(v) for v in flat[::997]], "mean": float(flat.mean())}
+    with open(os.path.join(OUT, "preprocessing_chelsea.json"), "w") as f:
+        json.dump(samples, f)
+
+
 def main():
     checkpoint = sys.argv[1] if len(sys.argv) > 1 else DEFAULT
     model = EfficientNetLite()
@@ -79,6 +100,7 @@ def main():
         print(name, results[name][:2])
     with open(os.path.join(OUT, "lite0_photos.json"), "w") as f:
         json.dump(results, f, indent=1)
+    write_preprocessing_samples(os.path.join(photos, "chelsea.png"))
 
 
 if __name__ == "__main__":

@@ -76,9 +76,7 @@ extension Podium.Bench {
   private func runBackbone(_ name: BackboneName) throws {
     let result = try BackboneBenchmark(backbone: name, mode: mode, batch: batch, steps: repeats).run()
     if json {
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys]
-      print(String(decoding: try encoder.encode(result), as: UTF8.self))
+      print(try jsonLine(result))
     } else {
       print(String(format: "%@ %@ batch %d: %.1f images/s, peak RSS %.0f MB (%d threads)", name.rawValue, mode.rawValue,
                    batch, result.imagesPerSecond, result.peakRSSMegabytes, Parallel.threadCount))

@@ -37,7 +37,7 @@ extension Podium {
       for path in images {
         do {
           let predictions = try classifier.classify(URL(fileURLWithPath: path), top: topk)
-          print(json ? try jsonLine(path, predictions) : table(path, predictions))
+          print(json ? try jsonLine(ClassifiedImage(image: path, top: predictions)) : table(path, predictions))
         } catch {
           printToStandardError("\(error)")  // one bad image never stops the others
           failed = true
@@ -46,11 +46,10 @@ extension Podium {
       if failed { throw ExitCode.failure }
     }
 
-    private func jsonLine(_ path: String, _ predictions: [ImageClassifier.Prediction]) throws -> String {
-      struct Line: Encodable { var image: String; var top: [ImageClassifier.Prediction] }
-      let encoder = JSONEncoder()
-      encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-      return String(decoding: try encoder.encode(Line(image: path, top: predictions)), as: UTF8.self)
+    /// `{"image": ..., "top": [{"index", "name", "prob"}, ...]}`.
+    struct ClassifiedImage: Encodable {
+      var image: String
+      var top: [ImageClassifier.Prediction]
     }
 
     private func table(_ path: String, _ predictions: [ImageClassifier.Prediction]) -> String {

@@ -22,7 +22,8 @@ extension Podium {
           let file = locator.locate(backbone)
           let digest = try file.map { try SHA256.hexDigest(ofFile: $0) }
           if json {
-            print(try jsonLine(backbone, file, digest))
+            print(try jsonLine(Found(backbone: backbone.rawValue, pretrained: backbone.hasPretrainedWeights,
+                                     found: file != nil, path: file?.path, sha256: digest)))
           } else {
             let status = !backbone.hasPretrainedWeights ? "scratch only" : file.map { "\($0.path)  sha256 \(digest!)" } ?? "not found"
             print(backbone.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0) + status)
@@ -30,13 +31,13 @@ extension Podium {
         }
       }
 
-      private func jsonLine(_ backbone: BackboneName, _ file: URL?, _ digest: String?) throws -> String {
-        struct Line: Encodable { var backbone: String; var pretrained: Bool; var found: Bool; var path: String?; var sha256: String? }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let line = Line(backbone: backbone.rawValue, pretrained: backbone.hasPretrainedWeights, found: file != nil,
-                        path: file?.path, sha256: digest)
-        return String(decoding: try encoder.encode(line), as: UTF8.self)
+      /// One `--json` line.
+      struct Found: Encodable {
+        var backbone: String
+        var pretrained: Bool
+        var found: Bool
+        var path: String?
+        var sha256: String?
       }
     }
 

@@ -1,0 +1,82 @@
+import Backbones
+import Engine
+import EngineTestSupport
+import Foundation
+import Imaging
+import XCTest
+
+final class ImagingTests: XCTestCase {
+  private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("BackbonesTests/Fixtures")
+  private var chelsea: URL { fixtures.appendingPathComponent("photos/chelsea.png") }
+  private var coffee: URL { fixtures.appendingPathComponent("photos/coffee.jpg") }
+
+  func testDecoding_recognisesFormatsByContentNotExtension() throws {
+    let png = try ImageDecoder.decode(contentsOf: chelsea)
+    XCTAssertEqual([png.width, png.height], [451, 300])
+    let jpeg = try ImageDecoder.decode(contentsOf: coffee)
+    XCTAssertEqual([jpeg.width, jpeg.height], [600, 400])
+    let disguised = try copy(chelsea, as: "cat.jpg")  // a PNG named .jpg
+    XCTAssertEqual(try ImageDecoder.decode(contentsOf: disguised), png)
+  }
+
+  func testDecoding_badFilesGiveOneClearReason() throws {
+    let gif = try write(Data("GIF89a\u{1}\u{0}\u{1}\u{0}".utf8), as: "cat.jpg")
+    XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: gif)) {
+      XCTAssertEqual("\($0)", "cannot decode \(gif.path): GIF images are not supported (JPEG and PNG are)")
+    }
+    let text = try write(Data("id,label\n1,2\n".utf8), as: "labels.png")
+    XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: text)) {
+      XCTAssertEqual($0 as? DecodeError, DecodeError(path: text.path, reason: .notAnImage))
+    }
+    for source in [coffee, chelsea] {
+      let bytes = try Data(contentsOf: source)
+      let truncated = try write(bytes.prefix(bytes.count / 3), as: "truncated." + source.pathExtension)
+      XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: truncated)) { error in
+        guard case .corrupt = (error as? DecodeError)?.reason else { return XCTFail("\(error)") }
+      }
+    }
+    XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: chelsea, maxPixels: 100_000)) {
+      XCTAssertEqual($0 as? DecodeError, DecodeError(path: chelsea.path, reason: .tooLarge(width: 451, height: 300, limit: 100_000)))
+    }
+  }
+
+  func testJPEGDownscaling_inTheDCTDomain() throws {
+    let half = try ImageDecoder.decode(contentsOf: coffee, scaleDenominator: 2)
+    XCTAssertEqual([half.width, half.height], [300, 200])
+  }
+
+  /// Both evaluation preprocessings of a real photo against torchvision's float pipeline
+  /// (scripts/reference/make_lite0_fixtures.py): TF's central crop for Lite0, and
+  /// resize-256 / centre-crop-224 with the ImageNet mean and std.
+  func testPreprocessing_matchesPyTorch() throws {
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("preprocessing_chelsea.json")))
+    let reference = try XCTUnwrap(object as? [String: [String: Any]])
+    let image = FloatImage(try ImageDecoder.decode(contentsOf: chelsea))
+    let pipelines: [(String, Preprocessing)] = [("efficientnet_lite", .efficientNetLite), ("torchvision", .torchvisionImageNet)]
+    try withEvery("preprocessing", in: pipelines) { name, preprocessing in
+      let expected = try XCTUnwrap(reference[name])
+      let stride = try XCTUnwrap(expected["stride"] as? Int)
+      let samples = try XCTUnwrap(expected["values"] as? [Double]).map(Float.init)
+      let tensor = image.preprocessed(for: preprocessing)
+      XCTAssertEqual(tensor.shape, [1, 224, 224, 3])
+      let values = tensor.scalars
+      let taken = Swift.stride(from: 0, to: values.count, by: stride).map { values[$0] }
+      assertClose(taken, samples, relative: 0, absolute: 1e-3, name)  // of a normalised range of about ±2.5
+      XCTAssertEqual(Double(values.reduce(0, +)) / Double(values.count), try XCTUnwrap(expected["mean"] as? Double), accuracy: 1e-4)
+    }
+  }
+
+  private func copy(_ url: URL, as name: String) throws -> URL {
+    try write(Data(contentsOf: url), as: name)
+  }
+
+  private func write(_ data: Data, as name: String) throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-img-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appendingPathComponent(name)
+    try data.write(to: url)
+    return url
+  }
+}
