@@ -57,6 +57,7 @@ let package = Package(
     .testTarget(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),
     .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones"]),
   ]
