@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: vectorISA),
     .target(name: "Backbones", dependencies: ["Engine"], swiftSettings: vectorISA),
     .target(name: "Imaging", dependencies: ["Engine", "Backbones", "CImageCodecs"], swiftSettings: vectorISA),
-    .target(name: "Datasets", dependencies: ["Engine", "Imaging", "CCSV"]),
+    .target(name: "Datasets", dependencies: ["Engine", "Backbones", "Imaging", "CCSV"]),
     .target(name: "Training", dependencies: ["Engine", "Backbones", "Imaging", "Datasets"]),
     .target(name: "Sweeps", dependencies: ["Training"]),
     .target(
@@ -51,14 +51,15 @@ let package = Package(
 
     // MARK: - Tests
     .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport"),
+    .target(name: "DatasetTestSupport", dependencies: ["Imaging", "Engine"], path: "Tests/DatasetTestSupport"),
     .testTarget(
       name: "EngineTests", dependencies: ["Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),
-    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones"]),
+    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "DatasetTestSupport"]),
   ]
 )

@@ -22,15 +22,16 @@ public struct DecodeError: Error, CustomStringConvertible, Equatable {
     (self.path, self.reason) = (path, reason)
   }
 
-  public var description: String {
-    let detail: String
+  public var description: String { "cannot decode \(path): \(detail)" }
+
+  /// The reason in words, without the path.
+  public var detail: String {
     switch reason {
-    case .unsupportedFormat(let format): detail = "\(format) images are not supported (JPEG and PNG are)"
-    case .notAnImage: detail = "not a JPEG or PNG image"
-    case .corrupt(let message): detail = "corrupt image: \(message)"
-    case let .tooLarge(width, height, limit): detail = "\(width)x\(height) pixels exceeds the limit of \(limit)"
-    case .unreadable(let message): detail = message
+    case .unsupportedFormat(let format): return "\(format) images are not supported (JPEG and PNG are)"
+    case .notAnImage: return "not a JPEG or PNG image"
+    case .corrupt(let message): return "corrupt image: \(message)"
+    case let .tooLarge(width, height, limit): return "\(width)x\(height) pixels exceeds the limit of \(limit)"
+    case .unreadable(let message): return message
     }
-    return "cannot decode \(path): \(detail)"
   }
 }

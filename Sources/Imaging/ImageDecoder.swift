@@ -24,6 +24,32 @@ public enum ImageDecoder {
     return nil
   }
 
+  /// Width and height read from a JPEG's frame header or a PNG's IHDR chunk, without
+  /// decoding; nil when the header is missing or malformed.
+  public static func dimensions(of bytes: [UInt8]) -> (width: Int, height: Int)? {
+    switch format(of: bytes) {
+    case .png?:
+      guard bytes.count >= 24 else { return nil }
+      func word(_ i: Int) -> Int { Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]) }
+      return (word(16), word(20))
+    case .jpeg?:
+      var i = 2
+      while i + 9 < bytes.count {
+        guard bytes[i] == 0xFF else { return nil }
+        let marker = bytes[i + 1]
+        let length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
+        // SOF0…SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+        if (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) {
+          return (Int(bytes[i + 7]) << 8 | Int(bytes[i + 8]), Int(bytes[i + 5]) << 8 | Int(bytes[i + 6]))
+        }
+        i += 2 + length
+      }
+      return nil
+    default:
+      return nil
+    }
+  }
+
   /// Decodes the file at `url` to RGB.
   ///
   /// - Parameter scaleDenominator: JPEG only: libjpeg's DCT-domain down-scaling by 1/N

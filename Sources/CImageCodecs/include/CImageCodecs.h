@@ -46,6 +46,27 @@ CImageCodecs_Status CImageCodecs_decodePNG(const uint8_t *data, size_t size, siz
 /// Frees the pixels of a decoded image (safe on a zeroed struct).
 void CImageCodecs_free(CImageCodecs_Image *image);
 
+/// An encoded file in memory. Free with CImageCodecs_freeEncoded.
+typedef struct {
+  uint8_t *bytes;
+  size_t size;
+  char message[200];
+} CImageCodecs_Encoded;
+
+/// Encodes packed pixels as a baseline JPEG. components: 1 (grey), 3 (RGB) or 4 (CMYK,
+/// written Adobe-style inverted, as Photoshop does).
+CImageCodecs_Status CImageCodecs_encodeJPEG(const uint8_t *pixels, int width, int height, int components,
+                                            int quality, CImageCodecs_Encoded *out);
+
+/// Encodes packed pixels as a PNG. channels: 1 (grey), 2 (grey + alpha), 3 (RGB) or
+/// 4 (RGBA); with `palette` set, RGB pixels are written as an 8-bit palette image
+/// (at most 256 distinct colours).
+CImageCodecs_Status CImageCodecs_encodePNG(const uint8_t *pixels, int width, int height, int channels, int palette,
+                                           CImageCodecs_Encoded *out);
+
+/// Frees an encoded buffer (safe on a zeroed struct).
+void CImageCodecs_freeEncoded(CImageCodecs_Encoded *encoded);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,40 @@
+import Foundation
+
+/// Any competition whose labels come as a CSV: a path column (relative to the root) and a
+/// label column, named by the user. Classes are the distinct labels, sorted. A path that
+/// leaves the root (`../../etc/passwd`, an absolute path, a symbolic link out) is refused.
+enum CSVDataset {
+  static func load(_ root: URL, options: [String: String]) throws -> Dataset {
+    let file = root.appendingPathComponent(options["file"]!)
+    let table = try CSVTable(contentsOf: file)
+    let pathColumn = try table.column(options["path_column"]!, in: file.path)
+    let labelColumn = try table.column(options["label_column"]!, in: file.path)
+    let classNames = Set(table.rows.map { $0.fields[labelColumn] }).sorted()
+    let classIndex = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
+    var samples: [Dataset.Sample] = [], skipped: [Dataset.Skipped] = []
+    for row in table.rows {
+      let relative = try containedPath(row.fields[pathColumn], in: root, file: file.path, line: row.line)
+      if let reason = ImageFiles.unusableReason(root.appendingPathComponent(relative)) {
+        skipped.append(.init(path: relative, reason: FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path)
+          ? reason : "listed on line \(row.line) but missing"))
+      } else {
+        samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]]))
+      }
+    }
+    return Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,
+                   samples: samples.sorted { $0.path < $1.path }, unlabelled: [], skipped: skipped,
+                   presets: ["default": .fractions(train: 0.7, validation: 0.15, test: 0.15)])
+  }
+
+  /// `path` relative to `root`, after resolving `..` and symbolic links.
+  ///
+  /// - Throws: ``CSVError`` naming the line when the path leaves the root.
+  static func containedPath(_ path: String, in root: URL, file: String, line: Int) throws -> String {
+    let refuse = CSVError(path: file, line: line, reason: "path \"\(path)\" leaves the dataset root \(root.path); refused")
+    guard !path.hasPrefix("/") else { throw refuse }
+    let resolved = root.appendingPathComponent(path).standardizedFileURL.resolvingSymlinksInPath().path
+    let base = root.standardizedFileURL.resolvingSymlinksInPath().path
+    guard resolved.hasPrefix(base + "/") else { throw refuse }
+    return String(resolved.dropFirst(base.count + 1))
+  }
+}

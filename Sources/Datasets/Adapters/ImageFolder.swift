@@ -1,0 +1,53 @@
+import Foundation
+
+/// One sub-folder per class (`<root>/<class>/<image>`): the generic layout, also the
+/// core of Natural Images and Caltech-256.
+enum ImageFolder {
+  /// Reads the class folders under `classFolder`; `className` maps a folder name to a class
+  /// name (Caltech's `001.ak47` → `ak47`).
+  static func load(
+    _ root: URL, adapter: String, classFolder: URL, keepFolder: (String) -> Bool = { _ in true },
+    className: (String) -> String = { $0 }, presets: [String: SplitSpec] = ["default": .fractions(train: 0.7, validation: 0.15, test: 0.15)]
+  ) throws -> Dataset {
+    let folders = try ImageFiles.subfolders(classFolder).filter(keepFolder)
+    guard !folders.isEmpty else { throw DatasetError(path: classFolder.path, reason: "no class sub-folders") }
+    var samples: [Dataset.Sample] = [], skipped = ImageFiles.junk(in: classFolder, relativeTo: root)
+    for (label, folder) in folders.enumerated() {
+      let (images, rejected) = try ImageFiles.scan(classFolder.appendingPathComponent(folder), relativeTo: root)
+      samples += images.map { Dataset.Sample(path: $0, label: label) }
+      skipped += rejected
+    }
+    return Dataset(adapter: adapter, root: root, classNames: folders.map(className), samples: samples,
+                   unlabelled: [], skipped: skipped, presets: presets)
+  }
+}
+
+/// Natural Images (Roy et al., 2018): `natural_images/<class>/<class>_NNNN.jpg`, 8 classes.
+/// The root may be the folder that contains `natural_images` or that folder itself.
+enum NaturalImages {
+  static func load(_ root: URL) throws -> Dataset {
+    let nested = root.appendingPathComponent("natural_images")
+    let classFolder = FileManager.default.fileExists(atPath: nested.path) ? nested : root
+    // "Mini Natural Images": about 100 training images per class, as the seed used.
+    return try ImageFolder.load(root, adapter: DatasetAdapter.naturalImages.rawValue, classFolder: classFolder,
+                                presets: ["mini": .perClass(train: 100, validation: 30, test: nil),
+                                          "default": .fractions(train: 0.6, validation: 0.2, test: 0.2)])
+  }
+}
+
+/// Caltech-256 (Griffin et al., 2007): `256_ObjectCategories/NNN.name/NNN_MMMM.jpg`, 256
+/// categories and `257.clutter`. Presets follow the literature: N training images per class,
+/// the rest for testing (scored by mean per-class accuracy); 10 per class are kept for
+/// validation.
+enum Caltech256 {
+  static func load(_ root: URL, includeClutter: Bool) throws -> Dataset {
+    let nested = root.appendingPathComponent("256_ObjectCategories")
+    let classFolder = FileManager.default.fileExists(atPath: nested.path) ? nested : root
+    return try ImageFolder.load(
+      root, adapter: DatasetAdapter.caltech256.rawValue, classFolder: classFolder,
+      keepFolder: { includeClutter || !$0.hasSuffix(".clutter") },
+      className: { name in name.firstIndex(of: ".").map { String(name[name.index(after: $0)...]) } ?? name },
+      presets: ["train30": .perClass(train: 30, validation: 10, test: nil),
+                "train60": .perClass(train: 60, validation: 10, test: nil)])
+  }
+}

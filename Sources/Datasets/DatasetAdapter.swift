@@ -1,0 +1,58 @@
+import Foundation
+
+/// The dataset layouts Podium reads, by the names used on the command line and in specs.
+public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
+  case caltech256
+  case naturalImages = "natural-images"
+  case dogsVsCats = "dogs-vs-cats"
+  case flickr8
+  case imageFolder = "image-folder"
+  case csv
+
+  /// One line for `podium datasets list`.
+  public var summary: String {
+    switch self {
+    case .caltech256: return "256_ObjectCategories/NNN.name/NNN_MMMM.jpg, 257 classes with 257.clutter (option clutter=false)"
+    case .naturalImages: return "natural_images/<class>/<class>_NNNN.jpg, 8 classes"
+    case .dogsVsCats: return "train/cat.N.jpg and train/dog.N.jpg; unlabelled test1/N.jpg (or Redux's test/N.jpg)"
+    case .flickr8: return "labels CSV id,label (1-8) + images folder; unlabelled test folder (options labels, images, test)"
+    case .imageFolder: return "<root>/<class>/<image>, one sub-folder per class"
+    case .csv: return "a CSV of image paths relative to the root and labels (options file, path_column, label_column)"
+    }
+  }
+
+  /// The options the adapter accepts, with their defaults.
+  public var options: [String: String] {
+    switch self {
+    case .caltech256: return ["clutter": "true"]
+    case .flickr8: return ["labels": "train.csv", "images": "train", "test": "test"]
+    case .csv: return ["file": "labels.csv", "path_column": "path", "label_column": "label"]
+    default: return [:]
+    }
+  }
+
+  /// Reads the dataset at `root`.
+  ///
+  /// - Throws: ``DatasetError`` (or ``CSVError``) naming the path, line or option at fault.
+  public func load(root: URL, options given: [String: String] = [:]) throws -> Dataset {
+    let defaults = options
+    if let unknown = given.keys.sorted().first(where: { defaults[$0] == nil }) {
+      let known = defaults.keys.sorted().joined(separator: ", ")
+      throw DatasetError(path: "\(rawValue) option \(unknown)", reason: known.isEmpty ? "this adapter takes no options" : "unknown option; known: \(known)")
+    }
+    let options = defaults.merging(given) { $1 }
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isFolder), isFolder.boolValue else {
+      throw DatasetError(path: root.path, reason: "no such folder")
+    }
+    let root = root.standardizedFileURL
+    switch self {
+    case .caltech256: return try Caltech256.load(root, includeClutter: options["clutter"] != "false")
+    case .naturalImages: return try NaturalImages.load(root)
+    case .dogsVsCats: return try DogsVsCats.load(root)
+    case .flickr8: return try Flickr8.load(root, options: options)
+    case .imageFolder: return try ImageFolder.load(root, adapter: rawValue, classFolder: root)
+    case .csv: return try CSVDataset.load(root, options: options)
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import DatasetTestSupport
+import Datasets
+import Foundation
+import Imaging
+import XCTest
+
+/// Every adapter on its exact layout, with the junk real downloads contain.
+final class AdapterTests: XCTestCase {
+  private var fixtures: DatasetFixtures!
+
+  override func setUpWithError() throws { fixtures = try DatasetFixtures() }
+  override func tearDown() { fixtures.remove() }
+
+  private func reasons(_ inspection: DatasetInspection) -> [String: String] {
+    Dictionary(uniqueKeysWithValues: inspection.skipped.map { ($0.path, $0.reason) })
+  }
+
+  func testNaturalImages_countsClassesAndNamesEveryBrokenFile() throws {
+    let root = try fixtures.naturalImages()
+    let dataset = try DatasetAdapter.naturalImages.load(root: root)
+    XCTAssertEqual(dataset.classNames, ["airplane", "car", "cat"])
+    let inspection = DatasetInspection(dataset)
+    XCTAssertEqual(inspection.classes.map(\.count), [4, 3, 3])
+    XCTAssertEqual(inspection.images, 10)
+    let skipped = reasons(inspection)
+    XCTAssertEqual(skipped["natural_images/airplane/airplane_0099.jpg"], "GIF images are not supported")
+    XCTAssertEqual(skipped["natural_images/car/car_0099.jpg"], "empty file")
+    XCTAssertEqual(skipped["natural_images/car/notes.txt"], "not an image")
+    XCTAssertEqual(skipped["natural_images/cat/cat_0099.jpg"], "corrupt image: premature end of JPEG data (truncated file)")
+    XCTAssertEqual(skipped["natural_images/cat/.DS_Store"], "operating-system metadata")
+    XCTAssertEqual(skipped["natural_images/__MACOSX"], "operating-system metadata")
+    XCTAssertEqual(inspection.duplicates, [["natural_images/airplane/airplane_0000.jpg", "natural_images/airplane/airplane_0003.jpg"]])
+    XCTAssertEqual(inspection.sizes.maxWidth, 24)
+    XCTAssertEqual(inspection.presets, ["default", "mini"])
+  }
+
+  func testGreyscaleCMYKAlphaAndPaletteImages_decodeToRGB() throws {
+    let root = try fixtures.naturalImages().appendingPathComponent("natural_images")
+    let grey = try ImageDecoder.decode(contentsOf: root.appendingPathComponent("airplane/airplane_0001.jpg"))
+    let (r, g, b) = grey[5, 5]
+    XCTAssertTrue(r == g && g == b, "grey JPEG → equal channels")
+    for path in ["airplane/airplane_0002.JPG", "car/car_0000.png", "car/car_0001.png"] {
+      let image = try ImageDecoder.decode(contentsOf: root.appendingPathComponent(path))
+      XCTAssertEqual(image.pixels.count, image.width * image.height * 3, path)
+    }
+  }
+
+  func testCMYKJPEG_keepsItsColours() throws {
+    // Pure cyan ink (Adobe-inverted CMYK bytes 0,255,255,255) must come back as cyan.
+    let cyan: [UInt8] = (0..<(8 * 8 * 4)).map { $0 % 4 == 0 ? 0 : 255 }
+    let data = try ImageEncoder.jpeg(cyan, width: 8, height: 8, colour: .cmyk, quality: 100)
+    let url = fixtures.root.appendingPathComponent("cyan.jpg")
+    try FileManager.default.createDirectory(at: fixtures.root, withIntermediateDirectories: true)
+    try data.write(to: url)
+    let (r, g, b) = try ImageDecoder.decode(contentsOf: url)[4, 4]
+    XCTAssertLessThan(r, 30)
+    XCTAssertGreaterThan(g, 225)
+    XCTAssertGreaterThan(b, 225)
+  }
+
+  func testCaltech256_stripsNumbersAndCanLeaveOutClutter() throws {
+    let root = try fixtures.caltech256()
+    let all = try DatasetAdapter.caltech256.load(root: root)
+    XCTAssertEqual(all.classNames, ["ak47", "american-flag", "clutter"])
+    XCTAssertEqual(all.classCounts, [3, 2, 2])
+    XCTAssertEqual(Set(all.presets.keys), ["train30", "train60"])
+    XCTAssertEqual(all.skipped, [Dataset.Skipped(path: "256_ObjectCategories/002.american-flag/RENAME2", reason: "not an image")])
+    let withoutClutter = try DatasetAdapter.caltech256.load(root: root, options: ["clutter": "false"])
+    XCTAssertEqual(withoutClutter.classNames, ["ak47", "american-flag"])
+    XCTAssertThrowsError(try DatasetAdapter.caltech256.load(root: root, options: ["cluter": "false"])) {
+      XCTAssertEqual("\($0)", "caltech256 option cluter: unknown option; known: clutter")
+    }
+  }
+
+  func testDogsVsCats_labelsFromNamesAndNumericTestIDs() throws {
+    let dataset = try DatasetAdapter.dogsVsCats.load(root: try fixtures.dogsVsCats())
+    XCTAssertEqual(dataset.classNames, ["cat", "dog"])
+    XCTAssertEqual(dataset.classCounts, [3, 4])
+    XCTAssertEqual(dataset.unlabelled.map(\.id), ["1", "2", "10"], "nested test1/test1/, sorted by numeric id")
+    XCTAssertEqual(dataset.skipped.map(\.path), ["train/Thumbs.db"])
+  }
+
+  func testFlickr8_readsTheLabelsCSVWithBOMAndCRLF() throws {
+    let dataset = try DatasetAdapter.flickr8.load(root: try fixtures.flickr8())
+    XCTAssertEqual(dataset.classNames.count, 8)
+    XCTAssertEqual(dataset.classCounts, [2, 2, 2, 0, 0, 0, 0, 0])
+    XCTAssertEqual(dataset.samples.first { $0.id == "3" }?.label, 1)
+    XCTAssertEqual(dataset.skipped.map(\.reason), ["id 7 has no image in train/"])
+    XCTAssertEqual(dataset.unlabelled.map(\.id), ["100", "101"])
+  }
+
+  func testCSV_readsQuotedPathsAndRefusesPathsOutsideTheRoot() throws {
+    let root = try fixtures.csv()
+    let dataset = try DatasetAdapter.csv.load(root: root)
+    XCTAssertEqual(dataset.classNames, ["no", "yes"])
+    XCTAssertEqual(dataset.samples.map(\.path), ["images/a.jpg", "images/b, copy.jpg", "images/c.png"])
+    XCTAssertThrowsError(try DatasetAdapter.csv.load(root: root, options: ["file": "escape.csv"])) {
+      XCTAssertEqual("\($0)", "\(root.appendingPathComponent("escape.csv").path) line 3: path \"../../etc/passwd\" leaves the dataset root \(root.standardizedFileURL.path); refused")
+    }
+    XCTAssertThrowsError(try DatasetAdapter.csv.load(root: root, options: ["path_column": "file"])) {
+      XCTAssertTrue("\($0)".hasSuffix("line 1: no column \"file\"; the columns are \"path\", \"label\""), "\($0)")
+    }
+  }
+
+  func testMissingRoot_isOneClearError() {
+    XCTAssertThrowsError(try DatasetAdapter.imageFolder.load(root: URL(fileURLWithPath: "/nonexistent/data"))) {
+      XCTAssertEqual("\($0)", "/nonexistent/data: no such folder")
+    }
+  }
+}
