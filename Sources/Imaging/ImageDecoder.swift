@@ -50,7 +50,7 @@ public enum ImageDecoder {
     }
   }
 
-  /// Decodes the file at `url` to RGB.
+  /// Decodes the file at `url` to RGB, upright (a JPEG's EXIF orientation applied).
   ///
   /// - Parameter scaleDenominator: JPEG only: libjpeg's DCT-domain down-scaling by 1/N
   ///   (1, 2, 4 or 8), much faster than decoding at full size when the target is small.
@@ -79,8 +79,9 @@ public enum ImageDecoder {
     switch status {
     case CImageCodecs_ok:
       let count = Int(result.width) * Int(result.height) * 3
-      return Image(width: Int(result.width), height: Int(result.height),
-                   pixels: Array(UnsafeBufferPointer(start: result.pixels, count: count)))
+      let image = Image(width: Int(result.width), height: Int(result.height),
+                        pixels: Array(UnsafeBufferPointer(start: result.pixels, count: count)))
+      return format == .jpeg ? image.oriented(ExifOrientation.of(bytes)) : image
     case CImageCodecs_tooLarge:
       throw DecodeError(path: path, reason: .tooLarge(width: Int(result.sourceWidth), height: Int(result.sourceHeight), limit: maxPixels))
     case CImageCodecs_outOfMemory:

@@ -80,3 +80,42 @@ final class ImagingTests: XCTestCase {
     return url
   }
 }
+
+final class ExifOrientationTests: XCTestCase {
+  /// A 16×8 JPEG, left half red and right half blue, with an EXIF APP1 segment recording
+  /// `orientation` inserted after the SOI marker.
+  private func photo(orientation: Int, bigEndian: Bool) throws -> [UInt8] {
+    var pixels: [UInt8] = []
+    for _ in 0..<8 { for x in 0..<16 { pixels += x < 8 ? [255, 0, 0] : [0, 0, 255] } }
+    let jpeg = [UInt8](try ImageEncoder.jpeg(pixels, width: 16, height: 8, quality: 100))
+    func u16(_ v: Int) -> [UInt8] { bigEndian ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    func u32(_ v: Int) -> [UInt8] { bigEndian ? u16(v >> 16) + u16(v & 0xFFFF) : u16(v & 0xFFFF) + u16(v >> 16) }
+    let tiff = (bigEndian ? Array("MM".utf8) : Array("II".utf8)) + u16(42) + u32(8)
+      + u16(1) + u16(0x0112) + u16(3) + u32(1) + u16(orientation) + u16(0) + u32(0)
+    let payload = Array("Exif\0\0".utf8) + tiff
+    let segment: [UInt8] = [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload
+    return Array(jpeg.prefix(2)) + segment + Array(jpeg.dropFirst(2))
+  }
+
+  func testOrientation6_rotatesClockwise_bothByteOrders() throws {
+    for bigEndian in [false, true] {
+      let bytes = try photo(orientation: 6, bigEndian: bigEndian)
+      XCTAssertEqual(ExifOrientation.of(bytes), .right)
+      let image = try ImageDecoder.decode(bytes, path: "portrait.jpg")
+      XCTAssertEqual([image.width, image.height], [8, 16])
+      XCTAssertGreaterThan(image[4, 3].0, 200, "the red left half is now on top")
+      XCTAssertGreaterThan(image[4, 12].2, 200, "the blue right half is now at the bottom")
+    }
+  }
+
+  func testEveryOrientation_keepsAllPixels() throws {
+    let image = Image(width: 3, height: 2, pixels: (0..<18).map(UInt8.init))
+    for raw in 1...8 {
+      let oriented = image.oriented(ExifOrientation(rawValue: raw)!)
+      XCTAssertEqual(oriented.pixels.sorted(), image.pixels.sorted(), "orientation \(raw)")
+      XCTAssertEqual(oriented.width * oriented.height, 6)
+    }
+    XCTAssertEqual(image.oriented(.mirrored)[0, 0].0, image[2, 0].0)
+    XCTAssertEqual(image.oriented(.left)[0, 0].0, image[2, 0].0, "rotated counter-clockwise: the top-right corner comes to the top-left")
+  }
+}
