@@ -21,6 +21,10 @@ public struct Preprocessing: Equatable, Sendable {
   /// Per-channel standard deviation of 0–255 pixels (RGB).
   public var std: [Float]
 
+  public init(inputSize: Int, crop: Crop, mean: [Float], std: [Float]) {
+    (self.inputSize, self.crop, self.mean, self.std) = (inputSize, crop, mean, std)
+  }
+
   /// torchvision's ImageNet preprocessing: resize 256, centre crop 224, ImageNet mean/std.
   public static let torchvisionImageNet = Preprocessing(
     inputSize: 224, crop: .resizeThenCenterCrop(resize: 256),

@@ -6,17 +6,26 @@ extension FloatImage {
   /// as an NHWC tensor `[1, inputSize, inputSize, 3]`.
   public func preprocessed(for preprocessing: Preprocessing) -> Tensor {
     let size = preprocessing.inputSize
-    let square: FloatImage
+    let normalized = evaluationCrop(for: preprocessing).normalized(mean: preprocessing.mean, std: preprocessing.std)
+    return Tensor(shape: [1, size, size, 3], values: normalized.values)
+  }
+
+  /// The backbone's evaluation crop and resize, `inputSize × inputSize`, not normalised.
+  public func evaluationCrop(for preprocessing: Preprocessing) -> FloatImage {
+    let size = preprocessing.inputSize
     switch preprocessing.crop {
     case .resizeThenCenterCrop(let resize):
-      square = resized(shorterSide: resize).centerCropped(width: size, height: size)
+      return resized(shorterSide: resize).centerCropped(width: size, height: size)
     case .centralFractionThenResize(let fraction):
       // TensorFlow's central crop: side ⌊fraction · min(h, w)⌋, offsets ((h − side + 1) / 2).
       let side = Int(fraction * Double(min(width, height)))
-      square = cropped(x: (width - side + 1) / 2, y: (height - side + 1) / 2, width: side, height: side)
+      return cropped(x: (width - side + 1) / 2, y: (height - side + 1) / 2, width: side, height: side)
         .resized(width: size, height: size)
     }
-    let normalized = square.normalized(mean: preprocessing.mean, std: preprocessing.std)
-    return Tensor(shape: [1, size, size, 3], values: normalized.values)
+  }
+
+  /// The values rounded to 8-bit pixels (clamped to 0–255).
+  public func rounded() -> Image {
+    Image(width: width, height: height, pixels: values.map { UInt8(min(max($0.rounded(), 0), 255)) })
   }
 }
