@@ -16,26 +16,18 @@ extension FloatImage {
     precondition(w > 0 && h > 0, "cannot resize to \(w)x\(h)")
     let horizontal = ResampleKernel(from: width, to: w, filter: filter)
     let vertical = ResampleKernel(from: height, to: h, filter: filter)
-    var rows = [Float](repeating: 0, count: w * height * 3)  // horizontal pass
-    for y in 0..<height {
-      for x in 0..<w {
-        let (start, taps) = horizontal.window(x)
-        for c in 0..<3 {
-          var sum: Float = 0
-          for k in 0..<taps.count { sum += values[(y * width + start + k) * 3 + c] * taps[k] }
-          rows[(y * w + x) * 3 + c] = sum
+    var rows = [Float](repeating: 0, count: w * height * 3)
+    values.withUnsafeBufferPointer { source in  // horizontal pass: width → w on every row
+      rows.withUnsafeMutableBufferPointer { target in
+        for y in 0..<height {
+          horizontal.apply(source.baseAddress! + y * width * 3, step: 3, into: target.baseAddress! + y * w * 3, outputStep: 3)
         }
       }
     }
-    var out = [Float](repeating: 0, count: w * h * 3)  // vertical pass
-    for y in 0..<h {
-      let (start, taps) = vertical.window(y)
-      for x in 0..<w {
-        for c in 0..<3 {
-          var sum: Float = 0
-          for k in 0..<taps.count { sum += rows[((start + k) * w + x) * 3 + c] * taps[k] }
-          out[(y * w + x) * 3 + c] = sum
-        }
+    var out = [Float](repeating: 0, count: w * h * 3)
+    rows.withUnsafeBufferPointer { source in  // vertical pass: whole rows at a time, so it vectorises
+      out.withUnsafeMutableBufferPointer { target in
+        vertical.applyToRows(source.baseAddress!, rowLength: w * 3, into: target.baseAddress!)
       }
     }
     return FloatImage(width: w, height: h, values: out)
@@ -51,30 +43,69 @@ extension FloatImage {
   }
 }
 
-/// The filter taps of one axis of an antialiased bilinear resize.
+/// The filter taps of one axis of a resize, flattened: output `i` reads `counts[i]` inputs
+/// from `starts[i]` with weights `weights[i · width ..< i · width + counts[i]]`.
 struct ResampleKernel {
   private var starts: [Int] = []
-  private var taps: [[Float]] = []
+  private var counts: [Int] = []
+  private var weights: [Float] = []
+  private var width = 0
 
   init(from input: Int, to output: Int, filter: ResizeFilter) {
     let scale = Double(input) / Double(output)
     let filterScale = max(scale, 1)
     // Half-width in input pixels: the triangle's 1, the box's ½, widened when shrinking.
     let support = (filter == .bilinear ? 1 : 0.5) * filterScale
+    var taps: [[Float]] = []
     for i in 0..<output {
       let center = (Double(i) + 0.5) * scale
       let low = max(Int(center - support + 0.5), 0), high = min(Int(center + support + 0.5), input)
-      var weights = (low..<high).map { j -> Double in
+      var row = (low..<high).map { j -> Double in
         let x = (Double(j) - center + 0.5) / filterScale
         return filter == .bilinear ? max(0, 1 - abs(x)) : (x >= -0.5 && x < 0.5 ? 1 : 0)
       }
-      let total = weights.reduce(0, +)
-      if total > 0 { weights = weights.map { $0 / total } }
+      let total = row.reduce(0, +)
+      if total > 0 { row = row.map { $0 / total } }
       starts.append(low)
-      taps.append(weights.map(Float.init))
+      taps.append(row.map(Float.init))
+    }
+    width = taps.map(\.count).max() ?? 0
+    counts = taps.map(\.count)
+    weights = taps.flatMap { $0 + [Float](repeating: 0, count: width - $0.count) }
+  }
+
+  /// Resamples whole rows: output row `i` is the weighted sum of input rows
+  /// `starts[i] ..< starts[i] + counts[i]`, each `rowLength` values long.
+  func applyToRows(_ source: UnsafePointer<Float>, rowLength: Int, into target: UnsafeMutablePointer<Float>) {
+    weights.withUnsafeBufferPointer { allWeights in
+      for i in 0..<starts.count {
+        let output = target + i * rowLength
+        output.update(repeating: 0, count: rowLength)
+        for k in 0..<counts[i] {
+          let weight = allWeights[i * width + k], input = source + (starts[i] + k) * rowLength
+          for j in 0..<rowLength { output[j] += weight * input[j] }
+        }
+      }
     }
   }
 
-  /// The first input index and the weights of output position `i`.
-  func window(_ i: Int) -> (Int, [Float]) { (starts[i], taps[i]) }
+  /// Resamples one line of 3-channel pixels: input pixel `j` channel `c` at
+  /// `source[j · step + c]`, output pixel `i` at `target[i · outputStep + c]`.
+  func apply(_ source: UnsafePointer<Float>, step: Int, into target: UnsafeMutablePointer<Float>, outputStep: Int) {
+    weights.withUnsafeBufferPointer { allWeights in
+      for i in 0..<starts.count {
+        let w = allWeights.baseAddress! + i * width
+        var input = source + starts[i] * step
+        var (r, g, b): (Float, Float, Float) = (0, 0, 0)
+        for k in 0..<counts[i] {
+          r += input[0] * w[k]
+          g += input[1] * w[k]
+          b += input[2] * w[k]
+          input += step
+        }
+        let output = target + i * outputStep
+        (output[0], output[1], output[2]) = (r, g, b)
+      }
+    }
+  }
 }

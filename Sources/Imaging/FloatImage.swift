@@ -13,7 +13,14 @@ public struct FloatImage: Equatable, Sendable {
 
   /// The 8-bit image's values as floats (0–255).
   public init(_ image: Image) {
-    self.init(width: image.width, height: image.height, values: image.pixels.map(Float.init))
+    let count = image.pixels.count
+    let converted = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      image.pixels.withUnsafeBufferPointer { source in
+        for i in 0..<count { buffer[i] = Float(source[i]) }
+      }
+      initialized = count
+    }
+    self.init(width: image.width, height: image.height, values: converted)
   }
 
   /// The rectangle `[x, x + w) × [y, y + h)`.
@@ -36,8 +43,13 @@ public struct FloatImage: Equatable, Sendable {
 
   /// `(value − mean[c]) / std[c]` per channel.
   public func normalized(mean: [Float], std: [Float]) -> FloatImage {
+    let scale = std.map { 1 / $0 }, shift = zip(mean, std).map { -$0 / $1 }
     var out = values
-    for i in 0..<out.count { out[i] = (out[i] - mean[i % 3]) / std[i % 3] }
+    out.withUnsafeMutableBufferPointer { buffer in
+      for pixel in 0..<(buffer.count / 3) {
+        for c in 0..<3 { buffer[3 * pixel + c] = buffer[3 * pixel + c] * scale[c] + shift[c] }
+      }
+    }
     return FloatImage(width: width, height: height, values: out)
   }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backbones
+import Datasets
 import Engine
 import Foundation
 import Training
@@ -26,8 +27,8 @@ extension Podium {
     @Option(help: "Benchmark a whole backbone: \(BackboneName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var backbone: BackboneName?
 
-    @Option(help: "With --backbone: infer, train or finetune.")
-    var mode: BackboneBenchmark.Mode = .infer
+    @Option(help: "infer, train or finetune (with --backbone), or data: decoding and augmenting 500×375 JPEGs into batches.")
+    var mode: BenchMode = .infer
 
     @Option(help: "Batch size of the convolution benchmarks.")
     var batch = 32
@@ -42,8 +43,9 @@ extension Podium {
     var json = false
 
     func validate() throws {
-      guard kernels != (backbone != nil) else {
-        throw ValidationError(kernels ? "pass --kernels or --backbone, not both" : "nothing to benchmark: pass --kernels or --backbone NAME")
+      let wholeNetwork = backbone != nil || mode == .data
+      guard kernels != wholeNetwork else {
+        throw ValidationError(kernels ? "pass --kernels or --backbone, not both" : "nothing to benchmark: pass --kernels, --backbone NAME or --mode data")
       }
       guard batch >= 1 else { throw ValidationError("--batch must be at least 1, got \(batch)") }
       guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
@@ -52,6 +54,12 @@ extension Podium {
 
     func run() throws {
       if let threads { Parallel.threadCount = threads }
+      if mode == .data {
+        let result = try DataBenchmark(backbone: backbone ?? .resnet18, batch: batch).run()
+        print(json ? try jsonLine(result)
+              : String(format: "data (%@ preprocessing, light augmentation) batch %d: %.1f images/s", result.backbone, batch, result.imagesPerSecond))
+        return
+      }
       if let backbone {
         try runBackbone(backbone)
         return
@@ -74,7 +82,7 @@ extension Podium {
 
 extension Podium.Bench {
   private func runBackbone(_ name: BackboneName) throws {
-    let result = try BackboneBenchmark(backbone: name, mode: mode, batch: batch, steps: repeats).run()
+    let result = try BackboneBenchmark(backbone: name, mode: BackboneBenchmark.Mode(rawValue: mode.rawValue)!, batch: batch, steps: repeats).run()
     if json {
       print(try jsonLine(result))
     } else {
@@ -84,7 +92,10 @@ extension Podium.Bench {
   }
 }
 
-extension BackboneBenchmark.Mode: ExpressibleByArgument {}
+/// What `--mode` times.
+enum BenchMode: String, CaseIterable, ExpressibleByArgument {
+  case infer, train, finetune, data
+}
 
 /// Writes one line to standard error (progress and notes; results go to standard output).
 func printToStandardError(_ line: String) {
