@@ -65,6 +65,13 @@ enum ImageFiles {
     }.sorted()
   }
 
+  /// Unlabelled test images whose file name is their submission id (`test1/1234.jpg`),
+  /// sorted by numeric id (`2` before `10`), then by name.
+  static func unlabelledSamples(_ paths: [String]) -> [Dataset.Sample] {
+    paths.map { Dataset.Sample(path: $0, label: nil, id: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension) }
+      .sorted { (Int($0.id) ?? .max, $0.id) < (Int($1.id) ?? .max, $1.id) }
+  }
+
   /// `url`'s path relative to `root` (both standardised).
   static func relativePath(_ url: URL, to root: URL) -> String {
     let base = root.standardizedFileURL.path, path = url.standardizedFileURL.path

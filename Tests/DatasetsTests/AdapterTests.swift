@@ -31,7 +31,7 @@ final class AdapterTests: XCTestCase {
     XCTAssertEqual(skipped["natural_images/__MACOSX"], "operating-system metadata")
     XCTAssertEqual(inspection.duplicates, [["natural_images/airplane/airplane_0000.jpg", "natural_images/airplane/airplane_0003.jpg"]])
     XCTAssertEqual(inspection.sizes.maxWidth, 24)
-    XCTAssertEqual(inspection.presets, ["default", "mini"])
+    XCTAssertEqual(inspection.presets, ["default", "demo", "mini"])
   }
 
   func testGreyscaleCMYKAlphaAndPaletteImages_decodeToRGB() throws {
@@ -106,5 +106,27 @@ final class AdapterTests: XCTestCase {
     XCTAssertThrowsError(try DatasetAdapter.imageFolder.load(root: URL(fileURLWithPath: "/nonexistent/data"))) {
       XCTAssertEqual("\($0)", "/nonexistent/data: no such folder")
     }
+  }
+}
+
+final class DemoDatasetTests: XCTestCase {
+  func testDemoDataset_isANaturalImagesLayoutWithATestFolder_andDeterministic() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-demo-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var demo = DemoDataset()
+    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (6, 1, 32)
+    try demo.write(to: folder.appendingPathComponent("a"))
+    try demo.write(to: folder.appendingPathComponent("b"))
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder.appendingPathComponent("a"))
+    XCTAssertEqual(dataset.classNames, DemoDataset.classNames.sorted())
+    XCTAssertEqual(dataset.classCounts, [Int](repeating: 6, count: 8))
+    XCTAssertEqual(dataset.unlabelled.map(\.id), (1...8).map(String.init))
+    XCTAssertTrue(dataset.skipped.isEmpty, "\(dataset.skipped)")
+    for sample in dataset.samples + dataset.unlabelled {
+      let a = try Data(contentsOf: folder.appendingPathComponent("a").appendingPathComponent(sample.path))
+      let b = try Data(contentsOf: folder.appendingPathComponent("b").appendingPathComponent(sample.path))
+      XCTAssertEqual(a, b, "same seed, same bytes: \(sample.path)")
+    }
+    XCTAssertNotNil(dataset.presets["demo"])
   }
 }

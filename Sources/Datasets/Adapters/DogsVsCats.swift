@@ -21,8 +21,7 @@ enum DogsVsCats {
     if let testFolder = folder(["test1", "test"], in: root) {
       let (tests, rejected) = try ImageFiles.scan(testFolder, relativeTo: root)
       skipped += rejected
-      unlabelled = tests.map { Dataset.Sample(path: $0, label: nil, id: (($0 as NSString).lastPathComponent as NSString).deletingPathExtension) }
-        .sorted { (Int($0.id) ?? .max, $0.id) < (Int($1.id) ?? .max, $1.id) }
+      unlabelled = ImageFiles.unlabelledSamples(tests)
     }
     return Dataset(adapter: DatasetAdapter.dogsVsCats.rawValue, root: root, classNames: ["cat", "dog"], samples: samples,
                    unlabelled: unlabelled, skipped: skipped,

@@ -34,7 +34,7 @@ enum Flickr8 {
     let testFolder = root.appendingPathComponent(options["test"]!)
     if FileManager.default.fileExists(atPath: testFolder.path) {
       let (tests, rejected) = try ImageFiles.scan(testFolder, relativeTo: root)
-      unlabelled = tests.map { .init(path: $0, label: nil, id: stem($0)) }.sorted { (Int($0.id) ?? .max, $0.id) < (Int($1.id) ?? .max, $1.id) }
+      unlabelled = ImageFiles.unlabelledSamples(tests)
       skipped += rejected
     }
     return Dataset(adapter: DatasetAdapter.flickr8.rawValue, root: root, classNames: classNames,

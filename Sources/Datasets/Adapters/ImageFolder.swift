@@ -23,15 +23,25 @@ enum ImageFolder {
 }
 
 /// Natural Images (Roy et al., 2018): `natural_images/<class>/<class>_NNNN.jpg`, 8 classes.
-/// The root may be the folder that contains `natural_images` or that folder itself.
+/// The root may be the folder that contains `natural_images` or that folder itself. A
+/// `test/` folder beside `natural_images` holds unlabelled images for a submission (Podium's
+/// demo set has one; the Kaggle download does not).
 enum NaturalImages {
   static func load(_ root: URL) throws -> Dataset {
     let nested = root.appendingPathComponent("natural_images")
     let classFolder = FileManager.default.fileExists(atPath: nested.path) ? nested : root
     // "Mini Natural Images": about 100 training images per class, as the seed used.
-    return try ImageFolder.load(root, adapter: DatasetAdapter.naturalImages.rawValue, classFolder: classFolder,
-                                presets: ["mini": .perClass(train: 100, validation: 30, test: nil),
-                                          "default": .fractions(train: 0.6, validation: 0.2, test: 0.2)])
+    var dataset = try ImageFolder.load(
+      root, adapter: DatasetAdapter.naturalImages.rawValue, classFolder: classFolder,
+      presets: ["mini": .perClass(train: 100, validation: 30, test: nil), "demo": .perClass(train: 40, validation: 20, test: 0),
+                "default": .fractions(train: 0.6, validation: 0.2, test: 0.2)])
+    let test = root.appendingPathComponent("test")
+    if classFolder != root, FileManager.default.fileExists(atPath: test.path) {
+      let (images, skipped) = try ImageFiles.scan(test, relativeTo: root)
+      dataset.unlabelled = ImageFiles.unlabelledSamples(images)
+      dataset.skipped += skipped
+    }
+    return dataset
   }
 }
 
