@@ -33,7 +33,7 @@ public struct DataBenchmark {
   public func run() throws -> Result {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-data-bench-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    try writePhotos(folder)
+    try SyntheticPhotos.write(count: imageCount, to: folder)
     let dataset = try DatasetAdapter.imageFolder.load(root: folder)
     let loader = BatchLoader(dataset: dataset, samples: dataset.samples, batchSize: batch,
                              preprocessing: backbone.preprocessing, augmentation: .light, seed: 1, cache: nil)
@@ -44,11 +44,15 @@ public struct DataBenchmark {
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     return Result(backbone: backbone.rawValue, batch: batch, imagesPerSecond: Double(images) / seconds)
   }
+}
 
-  /// Smooth gradients with a few shapes, 500×375, JPEG quality 90, in two class folders.
-  private func writePhotos(_ folder: URL) throws {
+/// Photo-sized JPEGs for benchmarks: 500×375 (a typical Dogs vs Cats image), smooth
+/// gradients with rings, quality 90, alternating between two class folders.
+public enum SyntheticPhotos {
+  /// Writes `count` images under `folder` in the image-folder layout.
+  public static func write(count: Int, to folder: URL) throws {
     var rng = SeededGenerator(seed: 3)
-    for index in 0..<imageCount {
+    for index in 0..<count {
       let (width, height) = (500, 375)
       let tint = (0..<3).map { _ in Int(rng.next() % 128) }
       var pixels = [UInt8](repeating: 0, count: width * height * 3)

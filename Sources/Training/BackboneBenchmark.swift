@@ -1,4 +1,5 @@
 import Backbones
+import Datasets
 import Dispatch
 import Engine
 import Foundation
@@ -23,11 +24,15 @@ public struct BackboneBenchmark {
     public var batch: Int
     public var imagesPerSecond: Double
     public var peakRSSMegabytes: Double
+    /// With ``BackboneBenchmark/photos``: the share of the timed steps spent waiting for
+    /// the loader (0 when prefetching keeps up).
+    public var dataWaitFraction: Double?
 
     enum CodingKeys: String, CodingKey {
       case backbone, mode, batch
       case imagesPerSecond = "images_per_second"
       case peakRSSMegabytes = "peak_rss_mb"
+      case dataWaitFraction = "data_wait_fraction"
     }
   }
 
@@ -35,6 +40,9 @@ public struct BackboneBenchmark {
   public var mode: Mode
   public var batch: Int
   public var steps: Int
+  /// When true, batches come from the loader (decoding and augmenting generated 500×375
+  /// JPEGs, prefetched) instead of a fixed random tensor, and the wait for data is timed.
+  public var photos = false
 
   public init(backbone: BackboneName, mode: Mode, batch: Int, steps: Int = 5) {
     (self.backbone, self.mode, self.batch, self.steps) = (backbone, mode, batch, steps)
@@ -42,6 +50,7 @@ public struct BackboneBenchmark {
 
   /// Builds the network, runs the warm-up and timed steps, and reports the median rate.
   public func run() throws -> Result {
+    if photos { return try runOnPhotos() }
     let model = Backbone(backbone, seed: 1)
     var rng = SeededGenerator(seed: 2)
     let size = model.preprocessing.inputSize
@@ -58,7 +67,36 @@ public struct BackboneBenchmark {
     }
     let median = times.sorted()[times.count / 2]
     return Result(backbone: backbone.rawValue, mode: mode.rawValue, batch: batch,
-                  imagesPerSecond: Double(batch) / median, peakRSSMegabytes: Self.peakResidentMegabytes())
+                  imagesPerSecond: Double(batch) / median, peakRSSMegabytes: Self.peakResidentMegabytes(), dataWaitFraction: nil)
+  }
+
+  /// Steps fed by the batch loader over generated photos; the loader prefetches while the
+  /// model computes, and the time `next()` blocks is the time the model waited for data.
+  private func runOnPhotos() throws -> Result {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-bench-photos-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try SyntheticPhotos.write(count: batch * (steps + 1), to: folder)
+    let dataset = try DatasetAdapter.imageFolder.load(root: folder)
+    let model = Backbone(backbone, seed: 1)
+    let loader = BatchLoader(dataset: dataset, samples: dataset.samples, batchSize: batch, preprocessing: model.preprocessing,
+                             augmentation: mode == .infer ? .none : .light, seed: 1, cache: nil)
+    let optimizer = prepare(model)
+    var batches = loader.epoch(0, shuffle: true).makeIterator()
+    var waited = 0.0, times: [Double] = []
+    for step in 0...steps {
+      let start = DispatchTime.now().uptimeNanoseconds
+      guard let next = batches.next() else { break }
+      let ready = DispatchTime.now().uptimeNanoseconds
+      try self.step(model, optimizer, next.images, next.labels)
+      let end = DispatchTime.now().uptimeNanoseconds
+      if step > 0 {  // step 0 is the warm-up (the loader starts cold too)
+        waited += Double(ready - start) / 1e9
+        times.append(Double(end - start) / 1e9)
+      }
+    }
+    let median = times.sorted()[times.count / 2]
+    return Result(backbone: backbone.rawValue, mode: mode.rawValue, batch: batch, imagesPerSecond: Double(batch) / median,
+                  peakRSSMegabytes: Self.peakResidentMegabytes(), dataWaitFraction: waited / times.reduce(0, +))
   }
 
   private func prepare(_ model: Backbone) -> SGD? {

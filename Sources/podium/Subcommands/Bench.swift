@@ -33,6 +33,9 @@ extension Podium {
     @Option(help: "Batch size of the convolution benchmarks.")
     var batch = 32
 
+    @Flag(help: "With --backbone: feed the steps from the batch loader over generated 500×375 JPEGs and report the time spent waiting for data.")
+    var photos = false
+
     @Option(help: "Worker threads (default: all cores, or PODIUM_THREADS).")
     var threads: Int?
 
@@ -82,12 +85,15 @@ extension Podium {
 
 extension Podium.Bench {
   private func runBackbone(_ name: BackboneName) throws {
-    let result = try BackboneBenchmark(backbone: name, mode: BackboneBenchmark.Mode(rawValue: mode.rawValue)!, batch: batch, steps: repeats).run()
+    var benchmark = BackboneBenchmark(backbone: name, mode: BackboneBenchmark.Mode(rawValue: mode.rawValue)!, batch: batch, steps: repeats)
+    benchmark.photos = photos
+    let result = try benchmark.run()
     if json {
       print(try jsonLine(result))
     } else {
       print(String(format: "%@ %@ batch %d: %.1f images/s, peak RSS %.0f MB (%d threads)", name.rawValue, mode.rawValue,
-                   batch, result.imagesPerSecond, result.peakRSSMegabytes, Parallel.threadCount))
+                   batch, result.imagesPerSecond, result.peakRSSMegabytes, Parallel.threadCount)
+            + (result.dataWaitFraction.map { String(format: ", %.1f%% of the time waiting for data", $0 * 100) } ?? ""))
     }
   }
 }
