@@ -27,8 +27,10 @@ final class DatasetsCommandTests: XCTestCase {
   func testInspect_everyAdapterFixture_runsWithoutCrashing() throws {
     var fixtures = try DatasetFixtures()
     defer { fixtures.remove() }
-    let layouts = [("natural-images", try fixtures.naturalImages()), ("caltech256", try fixtures.caltech256()),
-                   ("dogs-vs-cats", try fixtures.dogsVsCats()), ("flickr8", try fixtures.flickr8()), ("csv", try fixtures.csv())]
+    let natural = try fixtures.naturalImages()
+    let layouts = [("natural-images", natural), ("caltech256", try fixtures.caltech256()),
+                   ("dogs-vs-cats", try fixtures.dogsVsCats()), ("flickr8", try fixtures.flickr8()), ("csv", try fixtures.csv()),
+                   ("image-folder", natural.appendingPathComponent("natural_images"))]
     for (adapter, root) in layouts {
       let result = try cli.run(["datasets", "inspect", adapter, root.path])
       XCTAssertEqual(result.status, 0, "\(adapter): \(result.stderr)")
