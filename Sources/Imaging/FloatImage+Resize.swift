@@ -11,26 +11,41 @@ public enum ResizeFilter: String, Sendable, Codable {
 
 /// Separable resampling. Reference: Pillow `src/libImaging/Resample.c` (`precompute_coeffs`).
 extension FloatImage {
-  /// The image resized to `w × h`.
+  /// The image resized to `w × h`. The vertical pass works on whole rows (it vectorises),
+  /// the horizontal one pixel by pixel, so the horizontal pass runs on whichever of the two
+  /// heights is smaller.
   public func resized(width w: Int, height h: Int, filter: ResizeFilter = .bilinear) -> FloatImage {
     precondition(w > 0 && h > 0, "cannot resize to \(w)x\(h)")
     let horizontal = ResampleKernel(from: width, to: w, filter: filter)
     let vertical = ResampleKernel(from: height, to: h, filter: filter)
-    var rows = [Float](repeating: 0, count: w * height * 3)
-    values.withUnsafeBufferPointer { source in  // horizontal pass: width → w on every row
-      rows.withUnsafeMutableBufferPointer { target in
+    if h < height {
+      return resampledRows(vertical, to: h).resampledColumns(horizontal, to: w)
+    }
+    return resampledColumns(horizontal, to: w).resampledRows(vertical, to: h)
+  }
+
+  /// Every row resampled to `w` pixels.
+  private func resampledColumns(_ kernel: ResampleKernel, to w: Int) -> FloatImage {
+    var out = [Float](repeating: 0, count: w * height * 3)
+    values.withUnsafeBufferPointer { source in
+      out.withUnsafeMutableBufferPointer { target in
         for y in 0..<height {
-          horizontal.apply(source.baseAddress! + y * width * 3, step: 3, into: target.baseAddress! + y * w * 3, outputStep: 3)
+          kernel.apply(source.baseAddress! + y * width * 3, step: 3, into: target.baseAddress! + y * w * 3, outputStep: 3)
         }
       }
     }
-    var out = [Float](repeating: 0, count: w * h * 3)
-    rows.withUnsafeBufferPointer { source in  // vertical pass: whole rows at a time, so it vectorises
+    return FloatImage(width: w, height: height, values: out)
+  }
+
+  /// The rows resampled to `h` rows.
+  private func resampledRows(_ kernel: ResampleKernel, to h: Int) -> FloatImage {
+    var out = [Float](repeating: 0, count: width * h * 3)
+    values.withUnsafeBufferPointer { source in
       out.withUnsafeMutableBufferPointer { target in
-        vertical.applyToRows(source.baseAddress!, rowLength: w * 3, into: target.baseAddress!)
+        kernel.applyToRows(source.baseAddress!, rowLength: width * 3, into: target.baseAddress!)
       }
     }
-    return FloatImage(width: w, height: h, values: out)
+    return FloatImage(width: width, height: h, values: out)
   }
 
   /// Resizes so the shorter side is `side` pixels, the longer one in proportion
