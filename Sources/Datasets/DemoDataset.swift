@@ -33,7 +33,7 @@ public struct DemoDataset {
     }
     let test = root.appendingPathComponent("test")
     try FileManager.default.createDirectory(at: test, withIntermediateDirectories: true)
-    for id in 1...(testImagesPerClass * Self.classNames.count) {
+    for id in (0..<(testImagesPerClass * Self.classNames.count)).map({ $0 + 1 }) {
       let label = Int(rng.next() % UInt64(Self.classNames.count))
       try ImageEncoder.encode(draw(label, rng: &rng), asPNG: false).write(to: test.appendingPathComponent("\(id).jpg"))
     }

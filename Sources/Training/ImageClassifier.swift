@@ -30,19 +30,10 @@ public struct ImageClassifier {
   /// - Throws: ``DecodeError`` naming the file when it is not a usable image.
   public func classify(_ url: URL, top k: Int = 5) throws -> [Prediction] {
     let image = FloatImage(try ImageDecoder.decode(contentsOf: url))
-    let logits = try backbone.network(image.preprocessed(for: backbone.preprocessing)).scalars
-    let probabilities = Self.softmax(logits)
+    let probabilities = softmaxRows(try backbone.network(image.preprocessed(for: backbone.preprocessing)))
     return probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(k).map { index in
       Prediction(index: index, name: index < ImageNetClasses.names.count ? ImageNetClasses.names[index] : "class \(index)",
                  prob: probabilities[index])
     }
-  }
-
-  /// Softmax computed in Double with the max shift.
-  static func softmax(_ logits: [Float]) -> [Float] {
-    let maxLogit = Double(logits.max() ?? 0)
-    let exps = logits.map { exp(Double($0) - maxLogit) }
-    let total = exps.reduce(0, +)
-    return exps.map { Float($0 / total) }
   }
 }

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Prints training progress: on a terminal, a batch bar redrawn in place on standard error
+/// (rate, ETA, smoothed loss); elsewhere, plain lines. Every epoch ends with a table row on
+/// standard output: `epoch  train_loss  valid_loss  <metric>  time` (fastai's layout).
+public final class ProgressPrinter {
+  private let metric: MetricName
+  private let interactive: Bool
+  private var epochStart = Date()
+
+  /// `interactive` defaults to whether standard error is a terminal (and `TERM` is not `dumb`).
+  public init(metric: MetricName, interactive: Bool? = nil) {
+    self.metric = metric
+    self.interactive = interactive ?? (isatty(2) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb")
+  }
+
+  /// Handles one event; pass as a ``Trainer`` observer.
+  public func handle(_ event: TrainingEvent) {
+    switch event {
+    case let .fitStarted(epochs, _, resumedAt):
+      if resumedAt > 0 { note("resuming after epoch \(resumedAt) of \(epochs)") }
+      print("epoch  train_loss  valid_loss  \(metric.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  time")
+      epochStart = Date()
+    case let .batchEnded(epoch, batch, total, _, smoothed, rate, learningRate) where interactive:
+      let elapsed = Date().timeIntervalSince(epochStart)
+      let eta = Double(total - batch) * elapsed / Double(max(batch, 1))
+      let bar = String(repeating: "=", count: 20 * batch / max(total, 1)).padding(toLength: 20, withPad: " ", startingAt: 0)
+      note(String(format: "\repoch %d [%@] %d/%d  loss %.4f  lr %.2e  %.0f img/s  eta %.0fs ", epoch + 1, bar, batch, total,
+                  smoothed, learningRate, rate, eta), newline: false)
+    case .epochEnded(let summary):
+      if interactive { note("\r" + String(repeating: " ", count: 78) + "\r", newline: false) }
+      print(String(format: "%5d  %10.4f  %10.4f  %10.4f  %.1fs", summary.epoch + 1, summary.trainLoss, summary.validationLoss,
+                   summary.validation.value(metric), summary.seconds))
+      epochStart = Date()
+    case let .imageSkipped(path, reason):
+      note("skipped \(path): \(reason)")
+    case let .stoppedEarly(epoch, bestEpoch):
+      note("stopped early after epoch \(epoch + 1): no improvement since epoch \(bestEpoch + 1)")
+    case let .fitEnded(bestEpoch, bestMetric):
+      note(String(format: "best epoch %d: %@ %.4f", bestEpoch + 1, metric.rawValue, bestMetric))
+    default:
+      break
+    }
+  }
+
+  private func note(_ text: String, newline: Bool = true) {
+    FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
+  }
+}

@@ -1,0 +1,211 @@
+import Backbones
+import Datasets
+import Engine
+import Foundation
+
+/// The outcome of `fit`: every epoch's summary and the best one.
+public struct TrainingOutcome: Codable, Equatable, Sendable {
+  public var history: [EpochSummary]
+  public var bestEpoch: Int
+  public var bestMetric: Double
+  public var stoppedEarly: Bool
+}
+
+/// Predicted probabilities for a set of images.
+public struct Predictions: Sendable {
+  public var samples: [Dataset.Sample]
+  /// `samples.count × classes`, row-major.
+  public var probabilities: [Float]
+  public var classes: Int
+}
+
+/// A training run that cannot go on: one line with the reason.
+public struct TrainingError: Error, CustomStringConvertible, Equatable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// The training loop: epochs of optimizer steps on the training batches, validation after
+/// each epoch, the best epoch kept, early stopping, and a checkpoint after every epoch from
+/// which an interrupted run resumes.
+///
+/// With a checkpoint folder, each finished epoch writes `last.safetensors` (the weights),
+/// `best.safetensors` when the validation metric improved, and `state.json` (history and
+/// best epoch), each atomically; `fit` on a folder that holds them continues after the last
+/// finished epoch. Optimizer state (momentum, Adam moments) restarts from zero on resume.
+public final class Trainer {
+  public let backbone: Backbone
+  public let configuration: TrainingConfiguration
+  public let checkpointFolder: URL?
+  /// Called with every event, in order, on the calling thread.
+  public var observers: [(TrainingEvent) -> Void] = []
+
+  public init(backbone: Backbone, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
+    (self.backbone, self.configuration, self.checkpointFolder) = (backbone, configuration, checkpointFolder)
+  }
+
+  /// Trains on `train`, validating on `validation` after each epoch.
+  ///
+  /// - Throws: ``TrainingError`` (a NaN loss, an empty batch), or errors of the checkpoint files.
+  public func fit(train: BatchLoader, validation: BatchLoader) throws -> TrainingOutcome {
+    var state = try resumeState() ?? TrainingState()
+    let optimizer = configuration.makeOptimizer(backbone.network.trainableParameters)
+    let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
+    emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
+    var stoppedEarly = false
+    for epoch in state.history.count..<configuration.epochs {
+      let summary = try runEpoch(epoch, train: train, validation: validation, optimizer: optimizer, schedule: schedule)
+      state.record(summary, metric: configuration.metric)
+      try saveCheckpoint(state, improved: state.bestEpoch == epoch)
+      emit(.epochEnded(summary))
+      if let patience = configuration.patience, epoch - state.bestEpoch >= patience, epoch + 1 < configuration.epochs {
+        stoppedEarly = true
+        emit(.stoppedEarly(epoch: epoch, bestEpoch: state.bestEpoch))
+        break
+      }
+    }
+    emit(.fitEnded(bestEpoch: state.bestEpoch, bestMetric: state.bestMetric))
+    return TrainingOutcome(history: state.history, bestEpoch: state.bestEpoch, bestMetric: state.bestMetric, stoppedEarly: stoppedEarly)
+  }
+
+  /// Class probabilities for every image of `loader`, in evaluation mode.
+  public func predict(_ loader: BatchLoader) throws -> Predictions {
+    backbone.setTraining(false)
+    defer { backbone.setTraining(true) }
+    var samples: [Dataset.Sample] = [], probabilities: [Float] = []
+    for batch in loader.epoch(0, shuffle: false) {
+      for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
+      guard !batch.samples.isEmpty else { continue }
+      probabilities += softmaxRows(try backbone.network(batch.images))
+      samples += batch.samples
+    }
+    return Predictions(samples: samples, probabilities: probabilities, classes: backbone.classCount)
+  }
+
+  /// The metrics of the model on a labelled loader.
+  public func evaluate(_ loader: BatchLoader) throws -> ClassificationMetrics {
+    let predictions = try predict(loader)
+    return ClassificationMetrics(probabilities: predictions.probabilities, labels: predictions.samples.map { $0.label ?? 0 },
+                                 classes: predictions.classes)
+  }
+
+  // MARK: - One epoch
+
+  private func runEpoch(
+    _ epoch: Int, train: BatchLoader, validation: BatchLoader, optimizer: any Optimizer, schedule: any LearningRateSchedule
+  ) throws -> EpochSummary {
+    let start = Date()
+    backbone.setTraining(true)
+    var meter = LossMeter(), correct = 0, seen = 0
+    for (index, batch) in train.epoch(epoch, shuffle: true).enumerated() {
+      for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
+      guard !batch.samples.isEmpty else { continue }
+      let batchStart = Date()
+      let step = epoch * train.batchCount + index
+      let (loss, hits) = try trainStep(batch, optimizer: optimizer, learningRate: schedule.learningRate(at: step))
+      guard loss.isFinite else { throw TrainingError("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); lower the learning rate") }
+      meter.add(loss, count: batch.samples.count)
+      (correct, seen) = (correct + hits, seen + batch.samples.count)
+      emit(.batchEnded(epoch: epoch, batch: index + 1, of: train.batchCount, loss: loss, smoothedLoss: meter.smoothed,
+                       imagesPerSecond: Double(batch.samples.count) / max(Date().timeIntervalSince(batchStart), 1e-9),
+                       learningRate: optimizer.learningRate))
+    }
+    guard seen > 0 else { throw TrainingError("epoch \(epoch + 1) had no readable training images") }
+    let metrics = try evaluate(validation)
+    return EpochSummary(epoch: epoch, trainLoss: meter.mean, trainAccuracy: Double(correct) / Double(seen),
+                        validationLoss: metrics.logLoss, validation: metrics, seconds: Date().timeIntervalSince(start),
+                        learningRate: optimizer.learningRate)
+  }
+
+  /// Forward, fused softmax cross-entropy, backward, optimizer step. Returns the loss and
+  /// the number of correct predictions.
+  private func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
+    backbone.network.zeroGradients()
+    let logits = try backbone.network(batch.images)
+    var dLogits = Tensor(shape: logits.shape)
+    let classes = logits.shape[1]
+    let loss = logits.withUnsafeBufferPointer { x in
+      dLogits.withUnsafeMutableBufferPointer { d in
+        softmaxCrossEntropy(logits: x.baseAddress!, labels: batch.labels, classes: classes,
+                            labelSmoothing: configuration.labelSmoothing, dLogits: d.baseAddress!)
+      }
+    }
+    _ = backbone.network.backward(dLogits, needsInputGradient: false)
+    optimizer.learningRate = learningRate
+    optimizer.step()
+    let values = logits.scalars
+    let hits = batch.labels.enumerated().filter { row, label in
+      let scores = values[(row * classes)..<((row + 1) * classes)]
+      return scores.indices.max { scores[$0] < scores[$1] }! - row * classes == label
+    }.count
+    return (loss, hits)
+  }
+
+  private func emit(_ event: TrainingEvent) {
+    for observer in observers { observer(event) }
+  }
+
+  // MARK: - Checkpoints
+
+  private func resumeState() throws -> TrainingState? {
+    guard let folder = checkpointFolder,
+      let data = try? Data(contentsOf: folder.appendingPathComponent("state.json")),
+      let state = try? JSONDecoder().decode(TrainingState.self, from: data)
+    else { return nil }
+    try backbone.network.load(Checkpoint(contentsOf: folder.appendingPathComponent("last.safetensors")))
+    return state
+  }
+
+  private func saveCheckpoint(_ state: TrainingState, improved: Bool) throws {
+    guard let folder = checkpointFolder else { return }
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    try backbone.network.save(to: folder.appendingPathComponent("last.safetensors"))
+    if improved { try backbone.network.save(to: folder.appendingPathComponent("best.safetensors")) }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    try encoder.encode(state).write(to: folder.appendingPathComponent("state.json"), options: .atomic)
+  }
+}
+
+/// What a checkpoint remembers besides the weights.
+struct TrainingState: Codable {
+  var history: [EpochSummary] = []
+  var bestEpoch = -1
+  var bestMetric = Double.nan
+
+  mutating func record(_ summary: EpochSummary, metric: MetricName) {
+    history.append(summary)
+    let value = summary.validation.value(metric)
+    if bestEpoch < 0 || metric.isBetter(value, than: bestMetric) { (bestEpoch, bestMetric) = (summary.epoch, value) }
+  }
+}
+
+/// The running mean of the loss and fastai's smoothed loss (β = 0.98, debiased).
+struct LossMeter {
+  private var total = 0.0, count = 0, average = 0.0, steps = 0
+  private let beta = 0.98
+
+  mutating func add(_ loss: Float, count n: Int) {
+    total += Double(loss) * Double(n)
+    count += n
+    steps += 1
+    average = beta * average + (1 - beta) * Double(loss)
+  }
+
+  var mean: Double { count == 0 ? 0 : total / Double(count) }
+  var smoothed: Float { Float(average / (1 - pow(beta, Double(steps)))) }
+}
+
+/// Row-wise softmax of `[N, K]` logits, in Double with the max shift.
+func softmaxRows(_ logits: Tensor) -> [Float] {
+  let k = logits.shape[1], values = logits.scalars
+  var out = [Float](repeating: 0, count: values.count)
+  for row in 0..<logits.shape[0] {
+    let slice = values[(row * k)..<((row + 1) * k)]
+    let top = Double(slice.max()!)
+    let exps = slice.map { exp(Double($0) - top) }
+    let total = exps.reduce(0, +)
+    for (j, e) in exps.enumerated() { out[row * k + j] = Float(e / total) }
+  }
+  return out
+}

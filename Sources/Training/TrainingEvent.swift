@@ -1,0 +1,22 @@
+/// What the training loop reports as it goes; progress printers, CSV writers and the
+/// results store subscribe (as fastai's callbacks and swift-models' `TrainingLoopEvent`).
+public enum TrainingEvent {
+  case fitStarted(epochs: Int, batchesPerEpoch: Int, resumedAt: Int)
+  case batchEnded(epoch: Int, batch: Int, of: Int, loss: Float, smoothedLoss: Float, imagesPerSecond: Double, learningRate: Float)
+  case epochEnded(EpochSummary)
+  /// An image could not be read; it was left out of its batch.
+  case imageSkipped(path: String, reason: String)
+  case stoppedEarly(epoch: Int, bestEpoch: Int)
+  case fitEnded(bestEpoch: Int, bestMetric: Double)
+}
+
+/// One finished epoch: training loss, validation metrics, time.
+public struct EpochSummary: Codable, Equatable, Sendable {
+  public var epoch: Int
+  public var trainLoss: Double
+  public var trainAccuracy: Double
+  public var validationLoss: Double
+  public var validation: ClassificationMetrics
+  public var seconds: Double
+  public var learningRate: Float
+}

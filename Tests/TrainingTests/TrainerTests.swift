@@ -1,0 +1,83 @@
+import Backbones
+import Datasets
+import Engine
+import Foundation
+import Training
+import XCTest
+
+final class TrainerTests: XCTestCase {
+  private var folder: URL!
+
+  override func setUpWithError() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-trainer-\(UUID().uuidString)")
+    var demo = DemoDataset()
+    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (6, 0, 32)
+    try demo.write(to: folder.appendingPathComponent("data"))
+  }
+
+  override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  private let preprocessing = Preprocessing(inputSize: 32, crop: .resizeThenCenterCrop(resize: 32), mean: [127, 127, 127], std: [128, 128, 128])
+
+  private func setUp(_ configuration: TrainingConfiguration, checkpoints: URL? = nil) throws -> (Trainer, BatchLoader, BatchLoader) {
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder.appendingPathComponent("data"))
+    let split = try Split(dataset, spec: .perClass(train: 4, validation: 2, test: 0), seed: 1)
+    var rng = SeededGenerator(seed: 2)
+    let backbone = Backbone(.smallCNN, architecture: SmallCNN.make(inputSize: 32, classes: 8, rng: &rng), preprocessing: preprocessing)
+    func loader(_ indices: [Int]) -> BatchLoader {
+      BatchLoader(dataset: dataset, samples: indices.map { dataset.samples[$0] }, batchSize: 8, preprocessing: preprocessing, seed: 3)
+    }
+    return (Trainer(backbone: backbone, configuration: configuration, checkpointFolder: checkpoints), loader(split.train), loader(split.validation))
+  }
+
+  func testFit_recordsEveryEpochAndTheBest() throws {
+    var configuration = TrainingConfiguration()
+    (configuration.epochs, configuration.learningRate) = (3, 3e-3)
+    let (trainer, train, validation) = try setUp(configuration)
+    var events: [String] = []
+    trainer.observers.append { event in if case .epochEnded = event { events.append("epoch") } }
+    let outcome = try trainer.fit(train: train, validation: validation)
+    XCTAssertEqual(outcome.history.map(\.epoch), [0, 1, 2])
+    XCTAssertEqual(events.count, 3)
+    XCTAssertTrue(outcome.history.allSatisfy { $0.trainLoss.isFinite && $0.validation.confusion.count == 8 })
+    XCTAssertEqual(outcome.bestMetric, outcome.history.map(\.validation.accuracy).max())
+  }
+
+  /// A run interrupted after two epochs continues from its checkpoint with the same history.
+  func testResume_continuesAfterTheLastFinishedEpoch() throws {
+    let checkpoints = folder.appendingPathComponent("run")
+    var configuration = TrainingConfiguration()
+    configuration.epochs = 2
+    let first = try setUp(configuration, checkpoints: checkpoints)
+    let partial = try first.0.fit(train: first.1, validation: first.2)
+    for file in ["last.safetensors", "best.safetensors", "state.json"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent(file).path), file)
+    }
+    configuration.epochs = 3
+    let second = try setUp(configuration, checkpoints: checkpoints)
+    var resumedAt = -1
+    second.0.observers.append { if case let .fitStarted(_, _, at) = $0 { resumedAt = at } }
+    let outcome = try second.0.fit(train: second.1, validation: second.2)
+    XCTAssertEqual(resumedAt, 2)
+    XCTAssertEqual(outcome.history.count, 3)
+    XCTAssertEqual(Array(outcome.history.prefix(2)), partial.history)
+  }
+
+  func testEarlyStopping_stopsAfterPatienceEpochsWithoutImprovement() throws {
+    var configuration = TrainingConfiguration()
+    (configuration.epochs, configuration.learningRate, configuration.patience) = (6, 0, 2)
+    let (trainer, train, validation) = try setUp(configuration)
+    let outcome = try trainer.fit(train: train, validation: validation)
+    XCTAssertTrue(outcome.stoppedEarly)
+    XCTAssertEqual(outcome.history.count, 3, "best at epoch 1, no improvement in epochs 2 and 3")
+  }
+
+  func testDivergingLoss_failsWithOneClearLine() throws {
+    var configuration = TrainingConfiguration()
+    (configuration.epochs, configuration.optimizer, configuration.learningRate, configuration.schedule) = (2, .sgd, 1e12, .constant)
+    let (trainer, train, validation) = try setUp(configuration)
+    XCTAssertThrowsError(try trainer.fit(train: train, validation: validation)) {
+      XCTAssertTrue("\($0)".hasPrefix("loss became"), "\($0)")
+    }
+  }
+}
