@@ -61,6 +61,6 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),
-    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "DatasetTestSupport"]),
+    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport"]),
   ]
 )

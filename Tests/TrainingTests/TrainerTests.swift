@@ -81,3 +81,36 @@ final class TrainerTests: XCTestCase {
     }
   }
 }
+
+final class TrainingRunTests: XCTestCase {
+  /// The features strategy with the real EfficientNet-Lite0 trunk: only the new head trains.
+  func testFeaturesStrategy_trainsOnlyANewHeadOnThePretrainedTrunk() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var demo = DemoDataset()
+    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 1, 48)
+    try demo.write(to: folder)
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder)
+    var spec = RunSpec(backbone: .efficientNetLite0, strategy: .features)
+    (spec.training.epochs, spec.training.batchSize, spec.imageSize, spec.augmentation) = (1, 16, 48, "none")
+    var run = TrainingRun(spec: spec, dataset: dataset, split: try Split(dataset, spec: .perClass(train: 2, validation: 1, test: 1), seed: 0))
+    var trainableCounts: [Int] = []
+    run.observers = [{ event in if case .fitStarted = event { trainableCounts.append(0) } }]
+    let result = try run.run()
+    XCTAssertEqual(trainableCounts.count, 1, "one training phase")
+    XCTAssertEqual(result.outcome.history.count, 1)
+    XCTAssertEqual(result.test?.confusion.count, 8)
+    XCTAssertEqual(result.unlabelled?.samples.count, 8)
+    XCTAssertEqual(result.unlabelled?.probabilities.count, 64)
+  }
+
+  func testPretrainedStrategyOnTheSmallCNN_isRefused() throws {
+    let dataset = Dataset(adapter: "image-folder", root: URL(fileURLWithPath: "/tmp"), classNames: ["a", "b"], samples: [],
+                          unlabelled: [], skipped: [], presets: [:])
+    let run = TrainingRun(spec: RunSpec(backbone: .smallCNN, strategy: .finetune), dataset: dataset,
+                          split: try Split(dataset, spec: .fractions(train: 0.5, validation: 0.5, test: 0), seed: 0))
+    XCTAssertThrowsError(try run.run()) {
+      XCTAssertEqual("\($0)", "small_cnn has no pretrained weights: only the scratch strategy applies")
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import Backbones
+import Datasets
+import Engine
+import Foundation
+import Imaging
+
+/// Everything that defines one run: what to train on, which backbone and strategy, and the
+/// hyperparameters.
+public struct RunSpec: Codable, Equatable, Sendable {
+  public var backbone: BackboneName
+  public var strategy: Strategy
+  public var training = TrainingConfiguration()
+  public var augmentation = "light"
+  /// Epochs of head-only training before fine-tuning (fine-tune only).
+  public var headEpochs = 1
+  /// Stages unfrozen in the fine-tuning phase, counted from the top.
+  public var unfreeze = 1
+  /// The fine-tuning phase's learning rate as a fraction of the head's.
+  public var finetuneRateScale: Float = 0.1
+  /// Square input side; nil uses the backbone's.
+  public var imageSize: Int?
+
+  public init(backbone: BackboneName, strategy: Strategy) {
+    (self.backbone, self.strategy) = (backbone, strategy)
+  }
+}
+
+/// The results of a finished run.
+public struct RunResult: Sendable {
+  public var outcome: TrainingOutcome
+  /// Metrics of the best epoch's model on the labelled test split (nil without one).
+  public var test: ClassificationMetrics?
+  /// Probabilities for the unlabelled images, for submissions.
+  public var unlabelled: Predictions?
+}
+
+/// Runs one spec on one dataset split: builds the backbone (pretrained weights unless
+/// `scratch`), replaces its classifier, freezes by strategy, trains, reloads the best
+/// epoch, then scores the test split and predicts the unlabelled images.
+public struct TrainingRun {
+  public var spec: RunSpec
+  public var dataset: Dataset
+  public var split: Split
+  public var weights: WeightLocator
+  /// Where checkpoints go (resumable when the run is interrupted); nil keeps none.
+  public var folder: URL?
+  public var observers: [(TrainingEvent) -> Void] = []
+  /// Decoded images shared by every loader of the run.
+  private let cache = ImageCache()
+
+  public init(spec: RunSpec, dataset: Dataset, split: Split, weights: WeightLocator = WeightLocator(), folder: URL? = nil) {
+    (self.spec, self.dataset, self.split, self.weights, self.folder) = (spec, dataset, split, weights, folder)
+  }
+
+  /// Trains and evaluates.
+  ///
+  /// - Throws: ``TrainingError`` for a combination that cannot run or missing weights, and
+  ///   the errors of loading, training and checkpoints.
+  public func run() throws -> RunResult {
+    guard spec.strategy.applies(to: spec.backbone) else {
+      throw TrainingError("\(spec.backbone.rawValue) has no pretrained weights: only the scratch strategy applies")
+    }
+    guard Augmentation.presets[spec.augmentation] != nil else {
+      throw TrainingError("unknown augmentation \(spec.augmentation); choose one of \(Augmentation.presets.keys.sorted().joined(separator: ", "))")
+    }
+    let backbone = try makeBackbone()
+    var headPhase = spec.training
+    var outcome: TrainingOutcome
+    switch spec.strategy {
+    case .scratch:
+      outcome = try phase(backbone, headPhase, name: "train")
+    case .features:
+      backbone.freezeTrunk()
+      outcome = try phase(backbone, headPhase, name: "train")
+    case .finetune:
+      backbone.freezeTrunk()
+      headPhase.epochs = spec.headEpochs
+      _ = try phase(backbone, headPhase, name: "head")
+      backbone.freeze(allBut: spec.unfreeze)
+      var tune = spec.training
+      (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
+      outcome = try phase(backbone, tune, name: "finetune")
+    }
+    if let best = folder?.appendingPathComponent("\(spec.strategy == .finetune ? "finetune" : "train")/best.safetensors"),
+      FileManager.default.fileExists(atPath: best.path)
+    {
+      try backbone.network.load(Checkpoint(contentsOf: best))
+    }
+    let trainer = Trainer(backbone: backbone, configuration: spec.training)
+    let test = split.test.isEmpty ? nil : try trainer.evaluate(loader(split.test.map { dataset.samples[$0] }, for: backbone, augment: false))
+    let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(loader(dataset.unlabelled, for: backbone, augment: false))
+    return RunResult(outcome: outcome, test: test, unlabelled: unlabelled)
+  }
+
+  private func makeBackbone() throws -> Backbone {
+    var rng = SeededGenerator(seed: spec.training.seed)
+    let size = spec.imageSize ?? spec.backbone.preprocessing.inputSize
+    let architecture = spec.backbone == .smallCNN
+      ? SmallCNN.make(inputSize: size, classes: dataset.classNames.count, rng: &rng)
+      : spec.backbone.architecture(classes: 1000, rng: &rng)
+    var preprocessing = spec.backbone.preprocessing
+    preprocessing.inputSize = size
+    if case .resizeThenCenterCrop = preprocessing.crop { preprocessing.crop = .resizeThenCenterCrop(resize: size * 8 / 7) }
+    let backbone = Backbone(spec.backbone, architecture: architecture, preprocessing: preprocessing)
+    if spec.strategy != .scratch {
+      guard let file = weights.locate(spec.backbone) else {
+        throw TrainingError("no pretrained weights for \(spec.backbone.rawValue): run `podium weights fetch \(spec.backbone.rawValue)`")
+      }
+      try backbone.loadPretrained(Checkpoint(contentsOf: file), includeClassifier: false)
+    }
+    if backbone.classCount != dataset.classNames.count {
+      backbone.replaceClassifier(classes: dataset.classNames.count, seed: spec.training.seed &+ 1)
+    }
+    return backbone
+  }
+
+  private func phase(_ backbone: Backbone, _ configuration: TrainingConfiguration, name: String) throws -> TrainingOutcome {
+    let trainer = Trainer(backbone: backbone, configuration: configuration, checkpointFolder: folder?.appendingPathComponent(name))
+    trainer.observers = observers
+    return try trainer.fit(train: loader(split.train.map { dataset.samples[$0] }, for: backbone, augment: true),
+                           validation: loader(split.validation.map { dataset.samples[$0] }, for: backbone, augment: false))
+  }
+
+  private func loader(_ samples: [Dataset.Sample], for backbone: Backbone, augment: Bool) -> BatchLoader {
+    BatchLoader(dataset: dataset, samples: samples, batchSize: spec.training.batchSize, preprocessing: backbone.preprocessing,
+                augmentation: augment ? Augmentation.presets[spec.augmentation]! : .none, seed: spec.training.seed, cache: cache)
+  }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Backbones
+import Datasets
+import Foundation
+import Training
+
+extension Podium {
+  /// `podium train`: one run, every hyperparameter a flag.
+  struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Train one backbone with one strategy on a dataset and report its validation and test metrics.")
+
+    @Option(help: "ADAPTER:PATH, e.g. natural-images:datasets/natural_images.")
+    var dataset: String
+    @Option(name: .customLong("option"), help: "An adapter option as key=value (repeatable).")
+    var options: [String] = []
+    @Option(help: "A split preset of the dataset (see `podium datasets inspect`) or train,validation,test fractions.")
+    var split = "default"
+    @Option var backbone: BackboneName
+    @Option var strategy: Strategy
+    @Option(help: "Epochs (of the fine-tuning phase for finetune).") var epochs = 10
+    @Option(name: .customLong("batch-size")) var batchSize = 32
+    @Option(name: .customLong("lr"), help: "Learning rate.") var learningRate: Float = 1e-3
+    @Option var optimizer: TrainingConfiguration.OptimizerKind = .adam
+    @Option var momentum: Float = 0.9
+    @Option(name: .customLong("weight-decay")) var weightDecay: Float = 0
+    @Option var schedule: TrainingConfiguration.ScheduleKind = .cosine
+    @Option(name: .customLong("warmup-epochs")) var warmupEpochs = 0
+    @Option(name: .customLong("label-smoothing")) var labelSmoothing: Float = 0
+    @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
+    @Option var metric: MetricName = .accuracy
+    @Option(help: "Augmentation preset: none, light, keras, strong.") var augment = "light"
+    @Option(name: .customLong("head-epochs"), help: "finetune: epochs of head-only training first.") var headEpochs = 1
+    @Option(help: "finetune: stages to unfreeze from the top.") var unfreeze = 1
+    @Option(name: .customLong("image-size"), help: "Square input side (default: the backbone's).") var imageSize: Int?
+    @Option var seed: UInt64 = 0
+    @Option(help: "Folder for checkpoints; an interrupted run resumes from it.") var out: String?
+
+    func validate() throws {
+      guard dataset.contains(":") else { throw ValidationError("--dataset must be ADAPTER:PATH, got \(dataset)") }
+      guard epochs >= 1, batchSize >= 1, learningRate > 0 || learningRate == 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+      guard strategy.applies(to: backbone) else { throw ValidationError("\(backbone.rawValue) has no pretrained weights: use --strategy scratch") }
+    }
+
+    func run() throws {
+      let colon = dataset.firstIndex(of: ":")!
+      guard let adapter = DatasetAdapter(rawValue: String(dataset[..<colon])) else {
+        throw ValidationError("unknown adapter \(dataset[..<colon]); see `podium datasets list`")
+      }
+      let loaded = try adapter.load(root: URL(fileURLWithPath: String(dataset[dataset.index(after: colon)...])), options: try parsedOptions())
+      let split = try Split(loaded, spec: try splitSpec(loaded), seed: seed)
+      let spec = makeSpec()
+      var run = TrainingRun(spec: spec, dataset: loaded, split: split, folder: out.map { URL(fileURLWithPath: $0) })
+      let printer = ProgressPrinter(metric: metric)
+      run.observers = [printer.handle]
+      print("\(backbone.rawValue) \(strategy.rawValue) on \(adapter.rawValue): \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test images")
+      let result = try run.run()
+      if let test = result.test {
+        print(String(format: "test: accuracy %.4f  mean-class-accuracy %.4f  macro-f1 %.4f  logloss %.4f",
+                     test.accuracy, test.meanClassAccuracy, test.macroF1, test.logLoss))
+      }
+    }
+
+    private func makeSpec() -> RunSpec {
+      var spec = RunSpec(backbone: backbone, strategy: strategy)
+      var t = TrainingConfiguration()
+      (t.epochs, t.batchSize, t.learningRate, t.optimizer, t.momentum, t.weightDecay) = (epochs, batchSize, learningRate, optimizer, momentum, weightDecay)
+      (t.schedule, t.warmupEpochs, t.labelSmoothing, t.patience, t.metric, t.seed) = (schedule, warmupEpochs, labelSmoothing, patience, metric, seed)
+      spec.training = t
+      (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
+      return spec
+    }
+
+    private func parsedOptions() throws -> [String: String] {
+      var parsed: [String: String] = [:]
+      for option in options {
+        guard let equals = option.firstIndex(of: "=") else { throw ValidationError("--option \(option) is not key=value") }
+        parsed[String(option[..<equals])] = String(option[option.index(after: equals)...])
+      }
+      return parsed
+    }
+
+    private func splitSpec(_ dataset: Dataset) throws -> SplitSpec {
+      if let preset = dataset.presets[split] { return preset }
+      let parts = split.split(separator: ",").compactMap { Double($0) }
+      guard parts.count == 3 else {
+        throw ValidationError("--split \(split) is neither a preset (\(dataset.presets.keys.sorted().joined(separator: ", "))) nor three fractions")
+      }
+      return .fractions(train: parts[0], validation: parts[1], test: parts[2])
+    }
+  }
+}
+
+extension Strategy: ExpressibleByArgument {}
+extension MetricName: ExpressibleByArgument {}
+extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
+extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
