@@ -12,6 +12,10 @@ public struct Batch {
   public var samples: [Dataset.Sample]
   /// Images of this batch that could not be read, with the reason (left out of `images`).
   public var failures: [Dataset.Skipped]
+
+  public init(images: Tensor, labels: [Int], samples: [Dataset.Sample], failures: [Dataset.Skipped]) {
+    (self.images, self.labels, self.samples, self.failures) = (images, labels, samples, failures)
+  }
 }
 
 /// Turns image files into batches: decodes (JPEGs down-scaled in the DCT domain when much

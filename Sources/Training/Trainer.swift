@@ -3,6 +3,26 @@ import Datasets
 import Engine
 import Foundation
 
+/// A network the trainer can train: Podium's backbones, or a head on cached features.
+public protocol TrainableModel: AnyObject {
+  /// Input batch to logits `[N, classCount]`; parameter names are the checkpoint's.
+  var network: Sequential { get }
+  var classCount: Int { get }
+  /// Training or evaluation mode (a backbone keeps its frozen stages in evaluation).
+  func setTraining(_ training: Bool)
+}
+
+extension Backbone: TrainableModel {}
+
+/// Where batches come from: the image loader, or features held in memory.
+public protocol BatchSource {
+  var batchCount: Int { get }
+  /// The batches of one epoch, in a seeded order when `shuffle` is true.
+  func epoch(_ epoch: Int, shuffle: Bool) -> AnySequence<Batch>
+}
+
+extension BatchLoader: BatchSource {}
+
 /// The outcome of `fit`: every epoch's summary and the best one.
 public struct TrainingOutcome: Codable, Equatable, Sendable {
   public var history: [EpochSummary]
@@ -34,20 +54,20 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable {
 /// best epoch), each atomically; `fit` on a folder that holds them continues after the last
 /// finished epoch. Optimizer state (momentum, Adam moments) restarts from zero on resume.
 public final class Trainer {
-  public let backbone: Backbone
+  public let backbone: any TrainableModel
   public let configuration: TrainingConfiguration
   public let checkpointFolder: URL?
   /// Called with every event, in order, on the calling thread.
   public var observers: [(TrainingEvent) -> Void] = []
 
-  public init(backbone: Backbone, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
+  public init(backbone: any TrainableModel, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
     (self.backbone, self.configuration, self.checkpointFolder) = (backbone, configuration, checkpointFolder)
   }
 
   /// Trains on `train`, validating on `validation` after each epoch.
   ///
   /// - Throws: ``TrainingError`` (a NaN loss, an empty batch), or errors of the checkpoint files.
-  public func fit(train: BatchLoader, validation: BatchLoader) throws -> TrainingOutcome {
+  public func fit(train: any BatchSource, validation: any BatchSource) throws -> TrainingOutcome {
     var state = try resumeState() ?? TrainingState()
     let optimizer = configuration.makeOptimizer(backbone.network.trainableParameters)
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
@@ -69,7 +89,7 @@ public final class Trainer {
   }
 
   /// Class probabilities for every image of `loader`, in evaluation mode.
-  public func predict(_ loader: BatchLoader) throws -> Predictions {
+  public func predict(_ loader: any BatchSource) throws -> Predictions {
     backbone.setTraining(false)
     defer { backbone.setTraining(true) }
     var samples: [Dataset.Sample] = [], probabilities: [Float] = []
@@ -83,7 +103,7 @@ public final class Trainer {
   }
 
   /// The metrics of the model on a labelled loader.
-  public func evaluate(_ loader: BatchLoader) throws -> ClassificationMetrics {
+  public func evaluate(_ loader: any BatchSource) throws -> ClassificationMetrics {
     let predictions = try predict(loader)
     return ClassificationMetrics(probabilities: predictions.probabilities, labels: predictions.samples.map { $0.label ?? 0 },
                                  classes: predictions.classes)
@@ -92,7 +112,7 @@ public final class Trainer {
   // MARK: - One epoch
 
   private func runEpoch(
-    _ epoch: Int, train: BatchLoader, validation: BatchLoader, optimizer: any Optimizer, schedule: any LearningRateSchedule
+    _ epoch: Int, train: any BatchSource, validation: any BatchSource, optimizer: any Optimizer, schedule: any LearningRateSchedule
   ) throws -> EpochSummary {
     let start = Date()
     backbone.setTraining(true)

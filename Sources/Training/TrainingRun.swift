@@ -19,6 +19,10 @@ public struct RunSpec: Codable, Equatable, Sendable {
   public var finetuneRateScale: Float = 0.1
   /// Square input side; nil uses the backbone's.
   public var imageSize: Int?
+  /// features: the head on the cached features — a linear softmax (nil) or an MLP with
+  /// this hidden width and `dropout`.
+  public var hidden: Int?
+  public var dropout: Float = 0.5
 
   public init(backbone: BackboneName, strategy: Strategy) {
     (self.backbone, self.strategy) = (backbone, strategy)
@@ -47,6 +51,8 @@ public struct TrainingRun {
   public var observers: [(TrainingEvent) -> Void] = []
   /// Decoded images shared by every loader of the run.
   private let cache = ImageCache()
+  /// Where the `features` strategy keeps the trunk's features between runs.
+  public var featureCache = FeatureCache()
 
   public init(spec: RunSpec, dataset: Dataset, split: Split, weights: WeightLocator = WeightLocator(), folder: URL? = nil) {
     (self.spec, self.dataset, self.split, self.weights, self.folder) = (spec, dataset, split, weights, folder)
@@ -70,8 +76,7 @@ public struct TrainingRun {
     case .scratch:
       outcome = try phase(backbone, headPhase, name: "train")
     case .features:
-      backbone.freezeTrunk()
-      outcome = try phase(backbone, headPhase, name: "train")
+      return try runOnFeatures(backbone)
     case .finetune:
       backbone.freezeTrunk()
       headPhase.epochs = spec.headEpochs
@@ -90,6 +95,38 @@ public struct TrainingRun {
     let test = split.test.isEmpty ? nil : try trainer.evaluate(loader(split.test.map { dataset.samples[$0] }, for: backbone, augment: false))
     let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(loader(dataset.unlabelled, for: backbone, augment: false))
     return RunResult(outcome: outcome, test: test, unlabelled: unlabelled)
+  }
+
+  /// The `features` strategy: the frozen trunk's pooled features of every image, from the
+  /// feature cache (computed once per backbone, weights, preprocessing and image list),
+  /// then a head trained on them.
+  private func runOnFeatures(_ backbone: Backbone) throws -> RunResult {
+    backbone.freezeTrunk()
+    let digest = try weightsDigest()
+    func features(_ samples: [Dataset.Sample]) throws -> FeatureBatches {
+      let (values, labels, kept) = try featureCache.features(of: samples, in: dataset, backbone: backbone, weightsDigest: digest,
+                                                             batchSize: spec.training.batchSize)
+      return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
+    }
+    let head = HeadModel(featureWidth: backbone.featureWidth, classes: dataset.classNames.count, hidden: spec.hidden,
+                         dropout: spec.dropout, seed: spec.training.seed &+ 1)
+    let trainer = Trainer(backbone: head, configuration: spec.training, checkpointFolder: folder?.appendingPathComponent("train"))
+    trainer.observers = observers
+    let outcome = try trainer.fit(train: try features(split.train.map { dataset.samples[$0] }),
+                                  validation: try features(split.validation.map { dataset.samples[$0] }))
+    if let best = folder?.appendingPathComponent("train/best.safetensors"), FileManager.default.fileExists(atPath: best.path) {
+      try head.network.load(Checkpoint(contentsOf: best))
+    }
+    let test = split.test.isEmpty ? nil : try trainer.evaluate(try features(split.test.map { dataset.samples[$0] }))
+    let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(try features(dataset.unlabelled))
+    return RunResult(outcome: outcome, test: test, unlabelled: unlabelled)
+  }
+
+  /// The SHA-256 of the weights file: the prefix its official name carries (checked when it
+  /// was fetched), else computed.
+  private func weightsDigest() throws -> String {
+    guard let file = weights.locate(spec.backbone) else { return "none" }
+    return try PretrainedWeights.hashPrefix(inFileName: file.lastPathComponent) ?? SHA256.hexDigest(ofFile: file)
   }
 
   private func makeBackbone() throws -> Backbone {

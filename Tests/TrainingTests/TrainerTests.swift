@@ -83,8 +83,9 @@ final class TrainerTests: XCTestCase {
 }
 
 final class TrainingRunTests: XCTestCase {
-  /// The features strategy with the real EfficientNet-Lite0 trunk: only the new head trains.
-  func testFeaturesStrategy_trainsOnlyANewHeadOnThePretrainedTrunk() throws {
+  /// The features strategy with the real EfficientNet-Lite0 trunk: a head trains on cached
+  /// features, and a second run on the same key computes no trunk forward pass at all.
+  func testFeaturesStrategy_trainsAHeadOnCachedFeatures_andTheSecondRunExtractsNothing() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-run-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
     var demo = DemoDataset()
@@ -93,15 +94,22 @@ final class TrainingRunTests: XCTestCase {
     let dataset = try DatasetAdapter.naturalImages.load(root: folder)
     var spec = RunSpec(backbone: .efficientNetLite0, strategy: .features)
     (spec.training.epochs, spec.training.batchSize, spec.imageSize, spec.augmentation) = (1, 16, 48, "none")
-    var run = TrainingRun(spec: spec, dataset: dataset, split: try Split(dataset, spec: .perClass(train: 2, validation: 1, test: 1), seed: 0))
-    var trainableCounts: [Int] = []
-    run.observers = [{ event in if case .fitStarted = event { trainableCounts.append(0) } }]
+    let split = try Split(dataset, spec: .perClass(train: 2, validation: 1, test: 1), seed: 0)
+    var run = TrainingRun(spec: spec, dataset: dataset, split: split)
+    run.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
     let result = try run.run()
-    XCTAssertEqual(trainableCounts.count, 1, "one training phase")
+    XCTAssertEqual(run.featureCache.extractedImages, 8 * 4 + 8, "train, validation, test and unlabelled images, once each")
     XCTAssertEqual(result.outcome.history.count, 1)
     XCTAssertEqual(result.test?.confusion.count, 8)
     XCTAssertEqual(result.unlabelled?.samples.count, 8)
     XCTAssertEqual(result.unlabelled?.probabilities.count, 64)
+    // Another head (an MLP) on the same split: every feature comes from the cache.
+    spec.hidden = 16
+    var second = TrainingRun(spec: spec, dataset: dataset, split: split)
+    second.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
+    let again = try second.run()
+    XCTAssertEqual(second.featureCache.extractedImages, 0)
+    XCTAssertEqual(again.test?.confusion.count, 8)
   }
 
   func testPretrainedStrategyOnTheSmallCNN_isRefused() throws {

@@ -33,6 +33,8 @@ extension Podium {
     @Option(name: .customLong("head-epochs"), help: "finetune: epochs of head-only training first.") var headEpochs = 1
     @Option(help: "finetune: stages to unfreeze from the top.") var unfreeze = 1
     @Option(name: .customLong("image-size"), help: "Square input side (default: the backbone's).") var imageSize: Int?
+    @Option(help: "features: hidden width of an MLP head (default: a linear head).") var hidden: Int?
+    @Option(help: "features: dropout of the MLP head.") var dropout: Float = 0.5
     @Option var seed: UInt64 = 0
     @Option(help: "Folder for checkpoints; an interrupted run resumes from it.") var out: String?
 
@@ -68,6 +70,7 @@ extension Podium {
       (t.schedule, t.warmupEpochs, t.labelSmoothing, t.patience, t.metric, t.seed) = (schedule, warmupEpochs, labelSmoothing, patience, metric, seed)
       spec.training = t
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
+      (spec.hidden, spec.dropout) = (hidden, dropout)
       return spec
     }
 

@@ -1,0 +1,119 @@
+import Backbones
+import Datasets
+import Engine
+import Foundation
+
+/// Pooled backbone features computed once and kept on disk, so a sweep over heads pays for
+/// one extraction: the `features` strategy's cache.
+///
+/// An entry is keyed by the backbone, the SHA-256 of its weights file, the preprocessing,
+/// the exact list of images (so the split is part of the key) and the number of augmented
+/// copies; it is a `.safetensors` file with the `[N, featureWidth]` features and the labels.
+public final class FeatureCache {
+  public let folder: URL
+  /// Images this cache object sent through a trunk (0 when every request was a hit).
+  public private(set) var extractedImages = 0
+
+  /// A cache in `folder` (default `~/.cache/podium/features`).
+  public init(folder: URL? = nil) {
+    self.folder = folder ?? WeightLocator().home.appendingPathComponent(".cache/podium/features")
+  }
+
+  /// Features (`[N, D]`) and labels of `samples` through `backbone`'s frozen trunk, from
+  /// the cache or computed and stored.
+  public func features(
+    of samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, weightsDigest: String, batchSize: Int
+  ) throws -> (features: Tensor, labels: [Int], samples: [Dataset.Sample]) {
+    let key = cacheKey(samples, backbone: backbone, weightsDigest: weightsDigest)
+    let file = folder.appendingPathComponent("\(backbone.name.rawValue)-\(key.prefix(16)).safetensors")
+    if let cached = try? Checkpoint(contentsOf: file), let paths = cached.metadata["paths"] {
+      let kept = try JSONDecoder().decode([String].self, from: Data(paths.utf8))
+      let byPath = Dictionary(samples.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+      let labels = try cached.tensor(named: "labels").scalars.map { Int($0) }
+      return (try cached.tensor(named: "features"), labels, kept.compactMap { byPath[$0] })
+    }
+    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, batchSize: batchSize)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let paths = String(decoding: try JSONEncoder().encode(kept.map(\.path)), as: UTF8.self)
+    try Checkpoint.writeSafetensors(
+      [(name: "features", tensor: features), (name: "labels", tensor: Tensor(shape: [labels.count], values: labels.map(Float.init)))],
+      metadata: ["backbone": backbone.name.rawValue, "weights_sha256": weightsDigest, "paths": paths], to: file)
+    return (features, labels, kept)
+  }
+
+  private func extract(
+    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, batchSize: Int
+  ) throws -> (Tensor, [Int], [Dataset.Sample]) {
+    backbone.setTraining(false)
+    let loader = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing, cache: nil)
+    var values: [Float] = [], labels: [Int] = [], kept: [Dataset.Sample] = []
+    for batch in loader.epoch(0, shuffle: false) where !batch.samples.isEmpty {
+      values += try backbone.features(batch.images).scalars
+      labels += batch.labels
+      kept += batch.samples
+      extractedImages += batch.samples.count
+    }
+    return (Tensor(shape: [kept.count, backbone.featureWidth], values: values), labels, kept)
+  }
+
+  private func cacheKey(_ samples: [Dataset.Sample], backbone: Backbone, weightsDigest: String) -> String {
+    var hasher = SHA256()
+    let description = "\(backbone.name.rawValue)|\(weightsDigest)|\(backbone.preprocessing)|copies=1|" + samples.map(\.path).joined(separator: "\n")
+    Array(description.utf8).withUnsafeBytes { hasher.update($0) }
+    return hasher.hexDigest()
+  }
+}
+
+/// Batches over features held in memory, shuffled per epoch by a seed.
+public struct FeatureBatches: BatchSource {
+  public var features: Tensor
+  public var labels: [Int]
+  public var samples: [Dataset.Sample]
+  public var batchSize: Int
+  public var seed: UInt64
+
+  public init(features: Tensor, labels: [Int], samples: [Dataset.Sample], batchSize: Int, seed: UInt64) {
+    (self.features, self.labels, self.samples, self.batchSize, self.seed) = (features, labels, samples, batchSize, seed)
+  }
+
+  public var batchCount: Int { (labels.count + batchSize - 1) / batchSize }
+
+  public func epoch(_ epoch: Int, shuffle: Bool) -> AnySequence<Batch> {
+    var order = Array(labels.indices)
+    if shuffle {
+      var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
+      order.shuffle(using: &rng)
+    }
+    let width = features.shape[1], values = features.scalars
+    let batches = stride(from: 0, to: order.count, by: batchSize).map { start -> Batch in
+      let rows = Array(order[start..<min(start + batchSize, order.count)])
+      var chunk: [Float] = []
+      chunk.reserveCapacity(rows.count * width)
+      for row in rows { chunk += values[(row * width)..<((row + 1) * width)] }
+      return Batch(images: Tensor(shape: [rows.count, width], values: chunk), labels: rows.map { labels[$0] },
+                   samples: rows.map { samples[$0] }, failures: [])
+    }
+    return AnySequence(batches)
+  }
+}
+
+/// A classifier head on cached features: linear softmax, or an MLP with one hidden layer
+/// and dropout.
+public final class HeadModel: TrainableModel {
+  public let network: Sequential
+  public let classCount: Int
+
+  /// A linear head (`hidden` nil) or an MLP `featureWidth → hidden → classes`.
+  public init(featureWidth: Int, classes: Int, hidden: Int? = nil, dropout: Float = 0.5, seed: UInt64) {
+    var rng = SeededGenerator(seed: seed)
+    if let hidden {
+      network = Sequential([Linear(inFeatures: featureWidth, outFeatures: hidden, rng: &rng), Activation(.relu),
+                            Dropout(dropout, seed: rng.next()), Linear(inFeatures: hidden, outFeatures: classes, rng: &rng)])
+    } else {
+      network = Sequential([Linear(inFeatures: featureWidth, outFeatures: classes, rng: &rng)])
+    }
+    classCount = classes
+  }
+
+  public func setTraining(_ training: Bool) { network.setTraining(training) }
+}
