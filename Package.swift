@@ -21,6 +21,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
   ],
   targets: [
     // MARK: - C libraries
@@ -37,7 +38,7 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["Engine", "Backbones", "CImageCodecs"], swiftSettings: vectorISA),
     .target(name: "Datasets", dependencies: ["Engine", "Backbones", "Imaging", "CCSV"]),
     .target(name: "Training", dependencies: ["Engine", "Backbones", "Imaging", "Datasets"]),
-    .target(name: "Sweeps", dependencies: ["Training"]),
+    .target(name: "Sweeps", dependencies: ["Training", "Datasets", "Backbones", "Engine", "Yams"]),
     .target(
       name: "ResultsStore",
       dependencies: ["Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -59,6 +60,7 @@ let package = Package(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
+    .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),
     .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport"]),

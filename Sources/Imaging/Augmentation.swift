@@ -75,7 +75,10 @@ public struct Augmentation: Equatable, Sendable, Codable {
   }
 
   /// The presets by name, for specs and flags.
-  public static let presets: [String: Augmentation] = ["none": .none, "light": .light, "keras": .keras, "strong": .strong]
+  /// `standard` is another name for `light` (torchvision's standard training transform).
+  public static let presets: [String: Augmentation] = [
+    "none": .none, "light": .light, "standard": .light, "keras": .keras, "strong": .strong,
+  ]
 
   /// True when the policy changes nothing (images can be cached fully preprocessed).
   public var isIdentity: Bool { self == .none }

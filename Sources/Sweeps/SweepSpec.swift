@@ -1,0 +1,105 @@
+import Backbones
+import Datasets
+import Engine
+import Foundation
+import Training
+import Yams
+
+/// A sweep as a YAML file describes it: the dataset and its split, the metric, a grid and
+/// random draws over hyperparameters, fixed values, a budget and a pruning rule.
+///
+/// ```yaml
+/// name: natural-images-baseline
+/// dataset:
+///   adapter: natural-images
+///   root: datasets/natural_images
+///   split: {train: 0.6, val: 0.2, test: 0.2, seed: 0}   # or {preset: mini}
+/// metric: accuracy
+/// grid:
+///   backbone: [small_cnn, efficientnet_lite0]
+///   strategy: [scratch, features, finetune]
+///   lr: [0.001, 0.0003]
+/// random: {n: 4, dropout: {uniform: [0.1, 0.5]}, lr: {log_uniform: [0.0001, 0.01]}}
+/// fixed: {epochs: 10, batch_size: 32, image_size: 224, augment: standard}
+/// budget: {max_runs: 40, max_minutes: 120}
+/// prune: {grace: 2}
+/// ```
+/// Every key is checked: an unknown or misspelt key is an error naming it and its line.
+public struct SweepSpec: Sendable {
+  public struct DatasetSection: Sendable {
+    public var adapter: DatasetAdapter
+    public var root: String
+    public var options: [String: String]
+    /// A preset name of the dataset, or explicit fractions.
+    public var preset: String?
+    public var fractions: SplitSpec?
+    public var seed: UInt64
+  }
+
+  public enum Distribution: Equatable, Sendable {
+    case uniform(Double, Double)
+    case logUniform(Double, Double)
+    case choice([ParameterValue])
+  }
+
+  public var name: String
+  public var dataset: DatasetSection
+  public var metric: MetricName = .accuracy
+  public var grid: [(Hyperparameter, [ParameterValue])] = []
+  public var randomDraws = 0
+  public var random: [(Hyperparameter, Distribution)] = []
+  public var fixed: [(Hyperparameter, ParameterValue)] = []
+  public var maxRuns: Int?
+  public var maxMinutes: Double?
+  /// Epochs before the median pruning rule applies (nil: no pruning).
+  public var pruneGrace: Int?
+
+  /// Parses and validates a spec.
+  ///
+  /// - Throws: ``SpecError`` naming `file`, the line and the key at fault.
+  public static func parse(_ yaml: String, file: String) throws -> SweepSpec {
+    let root: Node
+    do {
+      guard let composed = try Yams.compose(yaml: yaml) else { throw SpecError(file: file, line: nil, "empty spec") }
+      root = composed
+    } catch let error as SpecError { throw error } catch let error as YamlError {
+      throw SpecError(file: file, line: nil, "not valid YAML: \(error)")
+    }
+    return try SpecReader(file: file).spec(root)
+  }
+
+  /// The runs the spec plans, in order (grid, then random draws, each with the fixed values),
+  /// and one line per dropped combination that cannot run. The budget's `max_runs` caps the list.
+  public func expand() throws -> (runs: [RunSpec], dropped: [String]) {
+    var combinations: [[(Hyperparameter, ParameterValue)]] = [[]]
+    for (key, values) in grid {
+      combinations = combinations.flatMap { prefix in values.map { prefix + [(key, $0)] } }
+    }
+    if randomDraws > 0 {
+      var rng = SeededGenerator(seed: dataset.seed).derived(name)
+      let draws = (0..<randomDraws).map { _ in random.map { key, distribution in (key, Self.draw(distribution, &rng)) } }
+      combinations = combinations.flatMap { prefix in draws.map { prefix + $0 } }
+    }
+    var runs: [RunSpec] = [], dropped: [String] = []
+    for combination in combinations {
+      var spec = RunSpec(backbone: .smallCNN, strategy: .scratch)
+      spec.training.metric = metric
+      for (key, value) in fixed + combination { try key.apply(value, to: &spec) }
+      if spec.strategy.applies(to: spec.backbone) {
+        runs.append(spec)
+      } else {
+        dropped.append("\(spec.backbone.rawValue) × \(spec.strategy.rawValue) (no pretrained weights)")
+      }
+    }
+    if let maxRuns { runs = Array(runs.prefix(maxRuns)) }
+    return (runs, Array(Set(dropped)).sorted())
+  }
+
+  private static func draw(_ distribution: Distribution, _ rng: inout SeededGenerator) -> ParameterValue {
+    switch distribution {
+    case let .uniform(low, high): return .number(low + (high - low) * Double(rng.nextUniform()))
+    case let .logUniform(low, high): return .number(exp(log(low) + (log(high) - log(low)) * Double(rng.nextUniform())))
+    case .choice(let values): return values[Int(rng.next() % UInt64(values.count))]
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import Sweeps
+import Training
+import XCTest
+
+final class SweepSpecTests: XCTestCase {
+  /// The example of the sweeps issue, as written.
+  static let example = """
+    name: natural-images-baseline
+    dataset:
+      adapter: natural-images
+      root: datasets/natural_images
+      split: {train: 0.6, val: 0.2, test: 0.2, seed: 0}   # or {preset: mini}
+      # csv adapter: adapter: csv, root: DIR, file: labels.csv, path_column: path, label_column: label
+    metric: accuracy            # maximised; logloss is minimised
+    grid:
+      backbone: [small_cnn, efficientnet_lite0]
+      strategy: [scratch, features, finetune]
+      lr: [0.001, 0.0003]
+    fixed: {epochs: 10, batch_size: 32, image_size: 224, augment: standard}
+    budget: {max_runs: 40, max_minutes: 120}
+    """
+
+  func testTheIssueExample_parsesAndExpands() throws {
+    let spec = try SweepSpec.parse(Self.example, file: "sweep.yaml")
+    XCTAssertEqual(spec.name, "natural-images-baseline")
+    XCTAssertEqual(spec.dataset.adapter.rawValue, "natural-images")
+    XCTAssertEqual(spec.dataset.fractions, .fractions(train: 0.6, validation: 0.2, test: 0.2))
+    XCTAssertEqual(spec.maxRuns, 40)
+    let (runs, dropped) = try spec.expand()
+    XCTAssertEqual(runs.count, 8, "small_cnn only from scratch: 2 + 6")
+    XCTAssertEqual(dropped, ["small_cnn × features (no pretrained weights)", "small_cnn × finetune (no pretrained weights)"])
+    XCTAssertTrue(runs.allSatisfy { $0.training.epochs == 10 && $0.training.batchSize == 32 && $0.imageSize == 224 && $0.augmentation == "standard" })
+    XCTAssertEqual(Set(runs.map(\.training.learningRate)), [0.001, 0.0003])
+  }
+
+  func testRandomDraws_areSeededAndWithinTheirRanges() throws {
+    let yaml = """
+      name: heads
+      dataset: {adapter: image-folder, root: data, split: {preset: default, seed: 3}}
+      grid: {backbone: [efficientnet_lite0], strategy: [features]}
+      random:
+        n: 5
+        lr: {log_uniform: [0.0001, 0.01]}
+        dropout: {uniform: [0.1, 0.5]}
+        hidden: {choice: [64, 128]}
+      """
+    let spec = try SweepSpec.parse(yaml, file: "heads.yaml")
+    let (runs, _) = try spec.expand()
+    XCTAssertEqual(runs.count, 5)
+    XCTAssertTrue(runs.allSatisfy { (1e-4...1e-2).contains($0.training.learningRate) && (0.1...0.5).contains($0.dropout) })
+    XCTAssertTrue(runs.allSatisfy { [64, 128].contains($0.hidden) })
+    XCTAssertEqual(try spec.expand().runs, runs, "same seed, same draws")
+  }
+
+  func testBadSpecs_nameTheKeyAndLine() {
+    let cases: [(String, String)] = [
+      ("name: x\ndataset: {adapter: natural-images, root: d}\ngird: {lr: [1]}\n", "sweep.yaml line 3: unknown key gird in the spec"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lrate: [0.1]\n", "sweep.yaml line 4: unknown hyperparameter lrate"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lr: [0.1, -1]\n", "sweep.yaml line 4: lr must be a positive number, got -1"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\nfixed: {augment: fancy}\n", "sweep.yaml line 3: augment fancy is not one of"),
+      ("name: x\ndataset: {adapter: nat, root: d}\n", "sweep.yaml line 2: dataset adapter must be one of"),
+      ("name: x\ndataset: {adapter: csv, root: d, clutter: false}\n", "sweep.yaml line 2: dataset key clutter is not an option of csv"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\nmetric: auc\n", "sweep.yaml line 3: metric must be one of"),
+      ("name: x\ndataset: {adapter: natural-images, root: d, split: {train: 0.9, val: 0.3}}\n", "sweep.yaml line 2: "),
+      ("name: [unclosed\n", "sweep.yaml: not valid YAML"),
+    ]
+    for (yaml, expected) in cases {
+      XCTAssertThrowsError(try SweepSpec.parse(yaml, file: "sweep.yaml"), expected) { error in
+        XCTAssertTrue("\(error)".hasPrefix(expected), "\(error) — expected \(expected)")
+      }
+    }
+  }
+
+  func testBudget_capsTheRuns() throws {
+    let yaml = "name: x\ndataset: {adapter: natural-images, root: d}\ngrid: {lr: [0.1, 0.2, 0.3], seed: [1, 2]}\nbudget: {max_runs: 4}\n"
+    XCTAssertEqual(try SweepSpec.parse(yaml, file: "s.yaml").expand().runs.count, 4)
+  }
+}
