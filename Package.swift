@@ -61,6 +61,7 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training"]),
+    .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),
     .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport"]),
