@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Sweeps
 
 /// Podium's results database: SQLite through GRDB, in WAL mode, with versioned migrations.
 ///
@@ -202,6 +203,32 @@ public final class ResultsStore {
     }
   }
 
+  /// One sweep's progress, for `podium sweep status`.
+  public struct SweepSummary: Encodable {
+    public var name: String
+    public var metric: String
+    public var counts: [String: Int]
+    public var bestRun: Int64?
+    public var bestMetric: Double?
+  }
+
+  /// Every sweep with its run counts by status and its best finished run by validation metric.
+  public func sweepSummaries() throws -> [SweepSummary] {
+    try database.read { db in
+      try Row.fetchAll(db, sql: "SELECT id, name, metric FROM sweeps ORDER BY id").map { sweep in
+        let id: Int64 = sweep["id"], metric: String = sweep["metric"]
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id = ? GROUP BY status", arguments: [id]) {
+          counts[row["status"]] = row["n"]
+        }
+        let order = metric == "logloss" ? "ASC" : "DESC"
+        let best = try Row.fetchOne(db, sql: "SELECT id, val_metric FROM runs WHERE sweep_id = ? AND status = 'done' ORDER BY val_metric \(order) LIMIT 1",
+                                    arguments: [id])
+        return SweepSummary(name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"])
+      }
+    }
+  }
+
   /// The names of the tables, for checks.
   public func tableNames() throws -> [String] {
     try database.read { db in
@@ -221,4 +248,14 @@ public struct StoreError: Error, CustomStringConvertible {
   public var path: String
   public var message: String
   public var description: String { "\(path): \(message)" }
+}
+
+extension ResultsStore: ResultSink {
+  public func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)] {
+    try unfinishedRuns(sweep: sweep).map { ($0.id, $0.params) }
+  }
+
+  public func completeRun(_ id: Int64, failed: Bool, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws {
+    try finishRun(id, status: failed ? .failed : .done, validationMetric: validationMetric, testMetric: testMetric, metrics: metrics, error: error)
+  }
 }

@@ -1,0 +1,14 @@
+/// Where a sweep's results go: the runner calls it before, during and after every run.
+/// `ResultsStore` implements it over SQLite; the runner depends only on this protocol.
+public protocol ResultSink: AnyObject {
+  /// Inserts the sweep and every planned run as queued (keeping runs already planned) and
+  /// returns the sweep's id.
+  func planSweep(name: String, spec: String, metric: String, runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64
+  /// Runs still queued, or left running by a process that died, in plan order.
+  func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)]
+  func startRun(_ id: Int64, version: String, machine: String) throws
+  func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double,
+                   validationMetric: Double, seconds: Double) throws
+  /// Marks a run done (with its metrics) or failed (with the reason).
+  func completeRun(_ id: Int64, failed: Bool, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws
+}

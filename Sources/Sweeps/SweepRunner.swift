@@ -1,0 +1,94 @@
+import Backbones
+import Datasets
+import Foundation
+import Training
+
+/// Runs a sweep to completion, resumably: every planned run is recorded as queued before
+/// any starts, every finished epoch is recorded as it ends, and each run checkpoints into
+/// its own folder, so running the same sweep again after a crash (or `kill -9`) finishes
+/// exactly the runs that are not done, resuming the interrupted one from its last epoch.
+/// A run that fails (unreadable data, a diverging loss, missing weights) is marked failed
+/// with its reason and the sweep goes on.
+public final class SweepRunner {
+  public let spec: SweepSpec
+  public let specText: String
+  public let sink: any ResultSink
+  /// Runs write their checkpoints under `<workFolder>/<sweep name>/run-<id>`.
+  public let workFolder: URL
+  public var weights = WeightLocator()
+  public var version = "unknown"
+
+  public init(spec: SweepSpec, specText: String, sink: any ResultSink, workFolder: URL) {
+    (self.spec, self.specText, self.sink, self.workFolder) = (spec, specText, sink, workFolder)
+  }
+
+  /// Plans (or re-plans) the sweep and runs what is left; `log` receives one line per event.
+  ///
+  /// - Returns: how many runs finished and how many failed in this invocation.
+  @discardableResult
+  public func run(log: (String) -> Void = { _ in }) throws -> (done: Int, failed: Int) {
+    let dataset = try spec.dataset.adapter.load(root: URL(fileURLWithPath: spec.dataset.root), options: spec.dataset.options)
+    let split = try Split(dataset, spec: try splitSpec(dataset), seed: spec.dataset.seed)
+    let (planned, dropped) = try spec.expand()
+    if !dropped.isEmpty { log("dropped combinations that cannot run: \(dropped.joined(separator: "; "))") }
+    let sweep = try sink.planSweep(name: spec.name, spec: specText, metric: spec.metric.rawValue, runs: try planned.map(Self.row))
+    let start = Date()
+    var (done, failed) = (0, 0)
+    for (id, params) in try sink.unfinishedRunParams(sweep: sweep) {
+      if let minutes = spec.maxMinutes, Date().timeIntervalSince(start) > minutes * 60 {
+        log("time budget of \(minutes) minutes spent; the remaining runs stay queued")
+        break
+      }
+      let runSpec = try JSONDecoder().decode(RunSpec.self, from: Data(params.utf8))
+      log("run \(id): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(params)")
+      if try execute(id, runSpec, dataset: dataset, split: split, log: log) { done += 1 } else { failed += 1 }
+    }
+    return (done, failed)
+  }
+
+  /// One run; returns false when it failed (recorded with its reason).
+  private func execute(_ id: Int64, _ runSpec: RunSpec, dataset: Dataset, split: Split, log: (String) -> Void) throws -> Bool {
+    try sink.startRun(id, version: version, machine: ProcessInfo.processInfo.hostName)
+    var run = TrainingRun(spec: runSpec, dataset: dataset, split: split, weights: weights,
+                          folder: workFolder.appendingPathComponent("\(spec.name)/run-\(id)"))
+    var sinkError: Error?
+    run.observers = [{ event in
+      guard case .epochEnded(let summary) = event else { return }
+      do {
+        try self.sink.recordEpoch(run: id, epoch: summary.epoch, trainLoss: summary.trainLoss, trainMetric: summary.trainAccuracy,
+                                  validationLoss: summary.validationLoss, validationMetric: summary.validation.value(runSpec.training.metric),
+                                  seconds: summary.seconds)
+      } catch { sinkError = error }
+    }]
+    do {
+      let result = try run.run()
+      if let sinkError { throw sinkError }
+      let metric = runSpec.training.metric
+      let metrics = try String(decoding: JSONEncoder().encode(result.test ?? result.outcome.history[result.outcome.bestEpoch].validation), as: UTF8.self)
+      try sink.completeRun(id, failed: false, validationMetric: result.outcome.bestMetric, testMetric: result.test?.value(metric),
+                           metrics: metrics, error: nil)
+      log(String(format: "run %lld done: validation %@ %.4f", id, metric.rawValue, result.outcome.bestMetric))
+      return true
+    } catch {
+      try sink.completeRun(id, failed: true, validationMetric: nil, testMetric: nil, metrics: nil, error: "\(error)")
+      log("run \(id) failed: \(error)")
+      return false
+    }
+  }
+
+  private func splitSpec(_ dataset: Dataset) throws -> SplitSpec {
+    if let fractions = spec.dataset.fractions { return fractions }
+    let name = spec.dataset.preset ?? "default"
+    guard let preset = dataset.presets[name] else {
+      throw SpecError(file: spec.name, line: nil, "split preset \(name) is not one of \(dataset.presets.keys.sorted().joined(separator: ", "))")
+    }
+    return preset
+  }
+
+  /// The stored form of a planned run: canonical JSON of every hyperparameter.
+  static func row(_ run: RunSpec) throws -> (backbone: String, strategy: String, params: String) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (run.backbone.rawValue, run.strategy.rawValue, String(decoding: try encoder.encode(run), as: UTF8.self))
+  }
+}

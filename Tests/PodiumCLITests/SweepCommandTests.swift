@@ -1,0 +1,74 @@
+import Datasets
+import Foundation
+import ResultsStore
+import XCTest
+
+/// `podium sweep run` and `status`, including a `kill -9` in the middle of a sweep.
+final class SweepCommandTests: XCTestCase {
+  private var folder: URL!
+
+  override func setUpWithError() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-sweep-\(UUID().uuidString)")
+    var demo = DemoDataset()
+    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 0, 32)
+    try demo.write(to: folder.appendingPathComponent("data"))
+    let spec = """
+      name: tiny
+      dataset:
+        adapter: natural-images
+        root: \(folder.appendingPathComponent("data").path)
+        split: {train: 0.5, val: 0.25, test: 0.25, seed: 0}
+      metric: accuracy
+      grid:
+        backbone: [small_cnn, efficientnet_lite0]
+        strategy: [scratch]
+        lr: [0.001, 0.002, 0.003]
+      fixed: {epochs: 4, batch_size: 8, image_size: 32, augment: none}
+      """
+    try spec.write(to: folder.appendingPathComponent("sweep.yaml"), atomically: true, encoding: .utf8)
+  }
+
+  override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  private var arguments: [String] {
+    ["sweep", "run", folder.appendingPathComponent("sweep.yaml").path, "--db", folder.appendingPathComponent("podium.sqlite").path,
+     "--work", folder.appendingPathComponent("runs").path]
+  }
+
+  private func counts() throws -> [String: Int] {
+    try ResultsStore(path: folder.appendingPathComponent("podium.sqlite").path).sweepSummaries().first?.counts ?? [:]
+  }
+
+  /// Killed with SIGKILL as soon as a run has recorded an epoch, then run again: every
+  /// planned run ends done exactly once.
+  func testKillNineMidSweep_thenRerun_finishesEveryRunExactlyOnce() throws {
+    let process = Process()
+    process.executableURL = PodiumRunner().executable
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let database = folder.appendingPathComponent("podium.sqlite").path
+    let deadline = Date().addingTimeInterval(120)
+    var killed = false
+    while Date() < deadline && process.isRunning {
+      if FileManager.default.fileExists(atPath: database), let store = try? ResultsStore(path: database),
+        let summary = try? store.sweepSummaries().first, (summary.counts["done"] ?? 0) >= 1, (summary.counts["running"] ?? 0) >= 1
+      {
+        kill(process.processIdentifier, SIGKILL)
+        killed = true
+        break
+      }
+      usleep(20_000)
+    }
+    process.waitUntilExit()
+    XCTAssertTrue(killed, "the sweep finished before it could be killed")
+    let interrupted = try counts()
+    XCTAssertEqual(interrupted.values.reduce(0, +), 6, "all six runs were planned before the kill: \(interrupted)")
+    let rerun = try PodiumRunner().run(arguments)
+    XCTAssertEqual(rerun.status, 0, rerun.stderr)
+    XCTAssertEqual(try counts(), ["done": 6])
+    let status = try PodiumRunner().run(["sweep", "status", "--db", database, "--json"])
+    XCTAssertTrue(status.stdout.contains("\"done\":6"), status.stdout)
+  }
+}
