@@ -19,19 +19,22 @@ public final class FeatureCache {
     self.folder = folder ?? WeightLocator().home.appendingPathComponent(".cache/podium/features")
   }
 
-  /// Features (`[N, D]`) and labels of `samples` through `backbone`'s frozen trunk, from
-  /// the cache or computed and stored.
+  /// Features (`[N, D]`) and labels of `samples` through the frozen trunk of `backbone`,
+  /// from the cache, or computed with the network `makeBackbone` returns (called only on a
+  /// miss) and stored.
   public func features(
-    of samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, weightsDigest: String, batchSize: Int
+    of samples: [Dataset.Sample], in dataset: Dataset, backbone name: BackboneName, preprocessing: Preprocessing,
+    weightsDigest: String, batchSize: Int, makeBackbone: () throws -> Backbone
   ) throws -> (features: Tensor, labels: [Int], samples: [Dataset.Sample]) {
-    let key = cacheKey(samples, backbone: backbone, weightsDigest: weightsDigest)
-    let file = folder.appendingPathComponent("\(backbone.name.rawValue)-\(key.prefix(16)).safetensors")
+    let key = cacheKey(samples, backbone: name, preprocessing: preprocessing, weightsDigest: weightsDigest)
+    let file = folder.appendingPathComponent("\(name.rawValue)-\(key.prefix(16)).safetensors")
     if let cached = try? Checkpoint(contentsOf: file), let paths = cached.metadata["paths"] {
       let kept = try JSONDecoder().decode([String].self, from: Data(paths.utf8))
       let byPath = Dictionary(samples.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
       let labels = try cached.tensor(named: "labels").scalars.map { Int($0) }
       return (try cached.tensor(named: "features"), labels, kept.compactMap { byPath[$0] })
     }
+    let backbone = try makeBackbone()
     let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, batchSize: batchSize)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let paths = String(decoding: try JSONEncoder().encode(kept.map(\.path)), as: UTF8.self)
@@ -56,9 +59,9 @@ public final class FeatureCache {
     return (Tensor(shape: [kept.count, backbone.featureWidth], values: values), labels, kept)
   }
 
-  private func cacheKey(_ samples: [Dataset.Sample], backbone: Backbone, weightsDigest: String) -> String {
+  private func cacheKey(_ samples: [Dataset.Sample], backbone: BackboneName, preprocessing: Preprocessing, weightsDigest: String) -> String {
     var hasher = SHA256()
-    let description = "\(backbone.name.rawValue)|\(weightsDigest)|\(backbone.preprocessing)|copies=1|" + samples.map(\.path).joined(separator: "\n")
+    let description = "\(backbone.rawValue)|\(weightsDigest)|\(preprocessing)|copies=1|" + samples.map(\.path).joined(separator: "\n")
     Array(description.utf8).withUnsafeBytes { hasher.update($0) }
     return hasher.hexDigest()
   }

@@ -69,22 +69,20 @@ public struct TrainingRun {
     guard Augmentation.presets[spec.augmentation] != nil else {
       throw TrainingError("unknown augmentation \(spec.augmentation); choose one of \(Augmentation.presets.keys.sorted().joined(separator: ", "))")
     }
+    if spec.strategy == .features { return try runOnFeatures() }
     let backbone = try makeBackbone()
-    var headPhase = spec.training
-    var outcome: TrainingOutcome
-    switch spec.strategy {
-    case .scratch:
-      outcome = try phase(backbone, headPhase, name: "train")
-    case .features:
-      return try runOnFeatures(backbone)
-    case .finetune:
+    let outcome: TrainingOutcome
+    if spec.strategy == .finetune {
       backbone.freezeTrunk()
+      var headPhase = spec.training
       headPhase.epochs = spec.headEpochs
       _ = try phase(backbone, headPhase, name: "head")
       backbone.freeze(allBut: spec.unfreeze)
       var tune = spec.training
       (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
       outcome = try phase(backbone, tune, name: "finetune")
+    } else {
+      outcome = try phase(backbone, spec.training, name: "train")
     }
     if let best = folder?.appendingPathComponent("\(spec.strategy == .finetune ? "finetune" : "train")/best.safetensors"),
       FileManager.default.fileExists(atPath: best.path)
@@ -100,20 +98,30 @@ public struct TrainingRun {
   /// The `features` strategy: the frozen trunk's pooled features of every image, from the
   /// feature cache (computed once per backbone, weights, preprocessing and image list),
   /// then a head trained on them.
-  private func runOnFeatures(_ backbone: Backbone) throws -> RunResult {
-    backbone.freezeTrunk()
+  /// The backbone is built (and its weights loaded) only when some features are missing
+  /// from the cache, so heads on a cached split cost no trunk at all.
+  private func runOnFeatures() throws -> RunResult {
     let digest = try weightsDigest()
+    var built: Backbone?
+    func backbone() throws -> Backbone {
+      if let built { return built }
+      let made = try makeBackbone()
+      made.freezeTrunk()
+      built = made
+      return made
+    }
     func features(_ samples: [Dataset.Sample]) throws -> FeatureBatches {
-      let (values, labels, kept) = try featureCache.features(of: samples, in: dataset, backbone: backbone, weightsDigest: digest,
-                                                             batchSize: spec.training.batchSize)
+      let (values, labels, kept) = try featureCache.features(
+        of: samples, in: dataset, backbone: spec.backbone, preprocessing: preprocessing, weightsDigest: digest,
+        batchSize: spec.training.batchSize, makeBackbone: backbone)
       return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
     }
-    let head = HeadModel(featureWidth: backbone.featureWidth, classes: dataset.classNames.count, hidden: spec.hidden,
+    let train = try features(split.train.map { dataset.samples[$0] })
+    let head = HeadModel(featureWidth: train.features.shape[1], classes: dataset.classNames.count, hidden: spec.hidden,
                          dropout: spec.dropout, seed: spec.training.seed &+ 1)
     let trainer = Trainer(backbone: head, configuration: spec.training, checkpointFolder: folder?.appendingPathComponent("train"))
     trainer.observers = observers
-    let outcome = try trainer.fit(train: try features(split.train.map { dataset.samples[$0] }),
-                                  validation: try features(split.validation.map { dataset.samples[$0] }))
+    let outcome = try trainer.fit(train: train, validation: try features(split.validation.map { dataset.samples[$0] }))
     if let best = folder?.appendingPathComponent("train/best.safetensors"), FileManager.default.fileExists(atPath: best.path) {
       try head.network.load(Checkpoint(contentsOf: best))
     }
@@ -129,15 +137,19 @@ public struct TrainingRun {
     return try PretrainedWeights.hashPrefix(inFileName: file.lastPathComponent) ?? SHA256.hexDigest(ofFile: file)
   }
 
+  /// The backbone's preprocessing at the run's image size.
+  private var preprocessing: Preprocessing {
+    var preprocessing = spec.backbone.preprocessing
+    preprocessing.inputSize = spec.imageSize ?? preprocessing.inputSize
+    if case .resizeThenCenterCrop = preprocessing.crop { preprocessing.crop = .resizeThenCenterCrop(resize: preprocessing.inputSize * 8 / 7) }
+    return preprocessing
+  }
+
   private func makeBackbone() throws -> Backbone {
     var rng = SeededGenerator(seed: spec.training.seed)
-    let size = spec.imageSize ?? spec.backbone.preprocessing.inputSize
     let architecture = spec.backbone == .smallCNN
-      ? SmallCNN.make(inputSize: size, classes: dataset.classNames.count, rng: &rng)
+      ? SmallCNN.make(inputSize: preprocessing.inputSize, classes: dataset.classNames.count, rng: &rng)
       : spec.backbone.architecture(classes: 1000, rng: &rng)
-    var preprocessing = spec.backbone.preprocessing
-    preprocessing.inputSize = size
-    if case .resizeThenCenterCrop = preprocessing.crop { preprocessing.crop = .resizeThenCenterCrop(resize: size * 8 / 7) }
     let backbone = Backbone(spec.backbone, architecture: architecture, preprocessing: preprocessing)
     if spec.strategy != .scratch {
       guard let file = weights.locate(spec.backbone) else {
