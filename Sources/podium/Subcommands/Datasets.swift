@@ -7,7 +7,7 @@ extension Podium {
   struct DatasetsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "datasets", abstract: "List the dataset adapters and inspect a dataset on disk.",
-      subcommands: [List.self, Inspect.self])
+      subcommands: [List.self, Inspect.self, Demo.self])
 
     /// `podium datasets list`.
     struct List: ParsableCommand {
@@ -62,6 +62,21 @@ extension Podium {
         lines.append("split presets: \(inspection.presets.joined(separator: ", "))")
         return lines.joined(separator: "\n")
       }
+    }
+  }
+}
+
+extension Podium.DatasetsCommand {
+  /// `podium datasets demo PATH`: writes the embedded demo set.
+  struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write the generated 8-class demo dataset (Natural Images layout, 60 images per class, 80 unlabelled).")
+
+    @Argument(help: "Folder to write (created if needed).") var path: String
+
+    func run() throws {
+      try DemoDataset().write(to: URL(fileURLWithPath: path))
+      print("demo dataset written to \(path): read it with the natural-images adapter")
     }
   }
 }
