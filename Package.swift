@@ -60,7 +60,7 @@ let package = Package(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
-    .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training"]),
+    .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets"]),
     .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),

@@ -255,7 +255,17 @@ extension ResultsStore: ResultSink {
     try unfinishedRuns(sweep: sweep).map { ($0.id, $0.params) }
   }
 
-  public func completeRun(_ id: Int64, failed: Bool, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws {
-    try finishRun(id, status: failed ? .failed : .done, validationMetric: validationMetric, testMetric: testMetric, metrics: metrics, error: error)
+  public func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws {
+    try finishRun(id, status: RunStatus(rawValue: outcome.rawValue)!, validationMetric: validationMetric, testMetric: testMetric,
+                  metrics: metrics, error: error)
+  }
+
+  public func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double] {
+    try database.read { db in
+      try Double.fetchAll(db, sql: """
+        SELECT epochs.val_metric FROM epochs JOIN runs ON runs.id = epochs.run_id
+        WHERE runs.sweep_id = ? AND runs.status = 'done' AND epochs.epoch = ?
+        """, arguments: [sweep, epoch])
+    }
   }
 }

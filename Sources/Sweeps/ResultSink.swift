@@ -9,6 +9,11 @@ public protocol ResultSink: AnyObject {
   func startRun(_ id: Int64, version: String, machine: String) throws
   func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double,
                    validationMetric: Double, seconds: Double) throws
-  /// Marks a run done (with its metrics) or failed (with the reason).
-  func completeRun(_ id: Int64, failed: Bool, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws
+  /// Marks a run done or pruned (with its metrics) or failed (with the reason).
+  func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws
+  /// The validation metric at `epoch` of the sweep's finished (done) runs.
+  func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double]
 }
+
+/// How a run ended.
+public enum RunOutcome: String, Sendable { case done, pruned, failed }

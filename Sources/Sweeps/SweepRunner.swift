@@ -41,13 +41,13 @@ public final class SweepRunner {
       }
       let runSpec = try JSONDecoder().decode(RunSpec.self, from: Data(params.utf8))
       log("run \(id): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(params)")
-      if try execute(id, runSpec, dataset: dataset, split: split, log: log) { done += 1 } else { failed += 1 }
+      if try execute(id, runSpec, sweep: sweep, dataset: dataset, split: split, log: log) { done += 1 } else { failed += 1 }
     }
     return (done, failed)
   }
 
   /// One run; returns false when it failed (recorded with its reason).
-  private func execute(_ id: Int64, _ runSpec: RunSpec, dataset: Dataset, split: Split, log: (String) -> Void) throws -> Bool {
+  private func execute(_ id: Int64, _ runSpec: RunSpec, sweep: Int64, dataset: Dataset, split: Split, log: (String) -> Void) throws -> Bool {
     try sink.startRun(id, version: version, machine: ProcessInfo.processInfo.hostName)
     var run = TrainingRun(spec: runSpec, dataset: dataset, split: split, weights: weights,
                           folder: workFolder.appendingPathComponent("\(spec.name)/run-\(id)"))
@@ -60,20 +60,35 @@ public final class SweepRunner {
                                   seconds: summary.seconds)
       } catch { sinkError = error }
     }]
+    if let grace = spec.pruneGrace {
+      run.shouldStop = { [sink] summary in self.shouldPrune(summary, metric: runSpec.training.metric, grace: grace, sweep: sweep, sink: sink) }
+    }
     do {
       let result = try run.run()
       if let sinkError { throw sinkError }
       let metric = runSpec.training.metric
       let metrics = try String(decoding: JSONEncoder().encode(result.test ?? result.outcome.history[result.outcome.bestEpoch].validation), as: UTF8.self)
-      try sink.completeRun(id, failed: false, validationMetric: result.outcome.bestMetric, testMetric: result.test?.value(metric),
+      let outcome: RunOutcome = result.outcome.pruned ? .pruned : .done
+      try sink.completeRun(id, outcome: outcome, validationMetric: result.outcome.bestMetric, testMetric: result.test?.value(metric),
                            metrics: metrics, error: nil)
-      log(String(format: "run %lld done: validation %@ %.4f", id, metric.rawValue, result.outcome.bestMetric))
+      log(String(format: "run %lld %@: validation %@ %.4f", id, outcome.rawValue, metric.rawValue, result.outcome.bestMetric))
       return true
     } catch {
-      try sink.completeRun(id, failed: true, validationMetric: nil, testMetric: nil, metrics: nil, error: "\(error)")
+      try sink.completeRun(id, outcome: .failed, validationMetric: nil, testMetric: nil, metrics: nil, error: "\(error)")
       log("run \(id) failed: \(error)")
       return false
     }
+  }
+
+  /// The median rule (Optuna's MedianPruner): after `grace` epochs, stop a run whose
+  /// validation metric is worse than the median of the finished runs at the same epoch.
+  private func shouldPrune(_ summary: EpochSummary, metric: MetricName, grace: Int, sweep: Int64, sink: any ResultSink) -> Bool {
+    guard summary.epoch + 1 >= grace, let others = try? sink.finishedMetrics(sweep: sweep, epoch: summary.epoch), !others.isEmpty else {
+      return false
+    }
+    let sorted = others.sorted()
+    let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return metric.isBetter(median, than: summary.validation.value(metric))
   }
 
   private func splitSpec(_ dataset: Dataset) throws -> SplitSpec {

@@ -29,6 +29,8 @@ public struct TrainingOutcome: Codable, Equatable, Sendable {
   public var bestEpoch: Int
   public var bestMetric: Double
   public var stoppedEarly: Bool
+  /// True when ``Trainer/shouldStop`` ended the run.
+  public var pruned = false
 }
 
 /// Predicted probabilities for a set of images.
@@ -59,6 +61,8 @@ public final class Trainer {
   public let checkpointFolder: URL?
   /// Called with every event, in order, on the calling thread.
   public var observers: [(TrainingEvent) -> Void] = []
+  /// Asked after every epoch whether to stop the run now (a sweep's pruning rule).
+  public var shouldStop: ((EpochSummary) -> Bool)?
 
   public init(backbone: any TrainableModel, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
     (self.backbone, self.configuration, self.checkpointFolder) = (backbone, configuration, checkpointFolder)
@@ -72,12 +76,17 @@ public final class Trainer {
     let optimizer = configuration.makeOptimizer(backbone.network.trainableParameters)
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
     emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
-    var stoppedEarly = false
+    var stoppedEarly = false, pruned = false
     for epoch in state.history.count..<configuration.epochs {
       let summary = try runEpoch(epoch, train: train, validation: validation, optimizer: optimizer, schedule: schedule)
       state.record(summary, metric: configuration.metric)
       try saveCheckpoint(state, improved: state.bestEpoch == epoch)
       emit(.epochEnded(summary))
+      if shouldStop?(summary) == true {
+        (stoppedEarly, pruned) = (true, true)
+        emit(.pruned(epoch: epoch))
+        break
+      }
       if let patience = configuration.patience, epoch - state.bestEpoch >= patience, epoch + 1 < configuration.epochs {
         stoppedEarly = true
         emit(.stoppedEarly(epoch: epoch, bestEpoch: state.bestEpoch))
@@ -85,7 +94,8 @@ public final class Trainer {
       }
     }
     emit(.fitEnded(bestEpoch: state.bestEpoch, bestMetric: state.bestMetric))
-    return TrainingOutcome(history: state.history, bestEpoch: state.bestEpoch, bestMetric: state.bestMetric, stoppedEarly: stoppedEarly)
+    return TrainingOutcome(history: state.history, bestEpoch: state.bestEpoch, bestMetric: state.bestMetric,
+                           stoppedEarly: stoppedEarly, pruned: pruned)
   }
 
   /// Class probabilities for every image of `loader`, in evaluation mode.

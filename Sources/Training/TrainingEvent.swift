@@ -7,6 +7,8 @@ public enum TrainingEvent {
   /// An image could not be read; it was left out of its batch.
   case imageSkipped(path: String, reason: String)
   case stoppedEarly(epoch: Int, bestEpoch: Int)
+  /// The sweep's pruning rule stopped the run after this epoch.
+  case pruned(epoch: Int)
   case fitEnded(bestEpoch: Int, bestMetric: Double)
 }
 

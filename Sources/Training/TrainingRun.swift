@@ -49,6 +49,8 @@ public struct TrainingRun {
   /// Where checkpoints go (resumable when the run is interrupted); nil keeps none.
   public var folder: URL?
   public var observers: [(TrainingEvent) -> Void] = []
+  /// Asked after every epoch of the final phase whether to stop (a sweep's pruning rule).
+  public var shouldStop: ((EpochSummary) -> Bool)?
   /// Decoded images shared by every loader of the run.
   private let cache = ImageCache()
   /// Where the `features` strategy keeps the trunk's features between runs.
@@ -76,7 +78,7 @@ public struct TrainingRun {
       backbone.freezeTrunk()
       var headPhase = spec.training
       headPhase.epochs = spec.headEpochs
-      _ = try phase(backbone, headPhase, name: "head")
+      _ = try phase(backbone, headPhase, name: "head", final: false)
       backbone.freeze(allBut: spec.unfreeze)
       var tune = spec.training
       (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
@@ -121,6 +123,7 @@ public struct TrainingRun {
                          dropout: spec.dropout, seed: spec.training.seed &+ 1)
     let trainer = Trainer(backbone: head, configuration: spec.training, checkpointFolder: folder?.appendingPathComponent("train"))
     trainer.observers = observers
+    trainer.shouldStop = shouldStop
     let outcome = try trainer.fit(train: train, validation: try features(split.validation.map { dataset.samples[$0] }))
     if let best = folder?.appendingPathComponent("train/best.safetensors"), FileManager.default.fileExists(atPath: best.path) {
       try head.network.load(Checkpoint(contentsOf: best))
@@ -163,9 +166,10 @@ public struct TrainingRun {
     return backbone
   }
 
-  private func phase(_ backbone: Backbone, _ configuration: TrainingConfiguration, name: String) throws -> TrainingOutcome {
+  private func phase(_ backbone: Backbone, _ configuration: TrainingConfiguration, name: String, final: Bool = true) throws -> TrainingOutcome {
     let trainer = Trainer(backbone: backbone, configuration: configuration, checkpointFolder: folder?.appendingPathComponent(name))
     trainer.observers = observers
+    if final { trainer.shouldStop = shouldStop }
     return try trainer.fit(train: loader(split.train.map { dataset.samples[$0] }, for: backbone, augment: true),
                            validation: loader(split.validation.map { dataset.samples[$0] }, for: backbone, augment: false))
   }

@@ -1,0 +1,80 @@
+import Datasets
+import Foundation
+import Sweeps
+import Training
+import XCTest
+
+/// The runner against an in-memory sink.
+final class SweepRunnerTests: XCTestCase {
+  final class MemorySink: ResultSink {
+    var planned: [(backbone: String, strategy: String, params: String)] = []
+    var statuses: [Int64: String] = [:]
+    var epochs: [Int64: [Int]] = [:]
+    var errors: [Int64: String] = [:]
+    var finished: [Double]
+
+    init(finished: [Double]) { self.finished = finished }
+
+    func planSweep(name: String, spec: String, metric: String, runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
+      if planned.isEmpty {
+        planned = runs
+        for index in runs.indices { statuses[Int64(index + 1)] = "queued" }
+      }
+      return 1
+    }
+    func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)] {
+      planned.indices.map { (Int64($0 + 1), planned[$0].params) }.filter { ["queued", "running"].contains(statuses[$0.0]) }
+    }
+    func startRun(_ id: Int64, version: String, machine: String) throws { statuses[id] = "running" }
+    func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double, validationMetric: Double, seconds: Double) throws {
+      epochs[run, default: []].append(epoch)
+    }
+    func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws {
+      statuses[id] = outcome.rawValue
+      errors[id] = error
+    }
+    func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double] { finished }
+  }
+
+  private func spec(_ folder: URL, extra: String) throws -> (SweepSpec, String) {
+    var demo = DemoDataset()
+    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 0, 32)
+    try demo.write(to: folder)
+    let text = """
+      name: runner
+      dataset: {adapter: natural-images, root: \(folder.path), split: {train: 0.5, val: 0.25, test: 0.25}}
+      grid: {backbone: [small_cnn], strategy: [scratch]}
+      fixed: {epochs: 3, batch_size: 8, image_size: 32, augment: none}
+      \(extra)
+      """
+    return (try SweepSpec.parse(text, file: "runner.yaml"), text)
+  }
+
+  /// Finished runs reached 0.8–0.9 at every epoch; a new run at chance level is pruned after
+  /// its grace epoch.
+  func testMedianRule_prunesARunBelowTheFinishedRuns() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-prune-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (spec, text) = try spec(folder.appendingPathComponent("data"), extra: "prune: {grace: 1}")
+    let sink = MemorySink(finished: [0.9, 0.8])
+    try SweepRunner(spec: spec, specText: text, sink: sink, workFolder: folder.appendingPathComponent("runs")).run()
+    XCTAssertEqual(sink.statuses[1], "pruned")
+    XCTAssertEqual(sink.epochs[1], [0], "stopped after its first epoch")
+  }
+
+  /// A run that cannot train is marked failed with its reason; the sweep goes on.
+  func testAFailingRun_isMarkedFailedAndTheSweepGoesOn() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-fail-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let (spec, text) = try spec(folder.appendingPathComponent("data"), extra: "")
+    var failing = spec
+    failing.grid = [(.backbone, [.text("small_cnn")]), (.optimizer, [.text("sgd")]), (.schedule, [.text("constant")]),
+                    (.lr, [.number(1e12), .number(0.001)])]
+    let sink = MemorySink(finished: [])
+    let (done, failed) = try SweepRunner(spec: failing, specText: text, sink: sink, workFolder: folder.appendingPathComponent("runs")).run()
+    XCTAssertEqual([done, failed], [1, 1])
+    XCTAssertEqual(sink.statuses[1], "failed")
+    XCTAssertTrue(sink.errors[1]?.hasPrefix("loss became") == true, "\(String(describing: sink.errors[1]))")
+    XCTAssertEqual(sink.statuses[2], "done")
+  }
+}
