@@ -229,6 +229,11 @@ public final class ResultsStore {
     }
   }
 
+  /// Number of stored predictions (all runs).
+  public func predictionCount() throws -> Int {
+    try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") ?? 0 }
+  }
+
   /// The names of the tables, for checks.
   public func tableNames() throws -> [String] {
     try database.read { db in
@@ -255,9 +260,11 @@ extension ResultsStore: ResultSink {
     try unfinishedRuns(sweep: sweep).map { ($0.id, $0.params) }
   }
 
-  public func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws {
+  public func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?,
+                          confusion: String?, predictions: [(imageID: String, probabilities: String)], error: String?) throws {
     try finishRun(id, status: RunStatus(rawValue: outcome.rawValue)!, validationMetric: validationMetric, testMetric: testMetric,
-                  metrics: metrics, error: error)
+                  metrics: metrics, confusion: confusion.map { ["test": $0] } ?? [:],
+                  predictions: predictions.map { (subset: "unlabelled", imageID: $0.imageID, probabilities: $0.probabilities) }, error: error)
   }
 
   public func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double] {

@@ -9,8 +9,10 @@ public protocol ResultSink: AnyObject {
   func startRun(_ id: Int64, version: String, machine: String) throws
   func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double,
                    validationMetric: Double, seconds: Double) throws
-  /// Marks a run done or pruned (with its metrics) or failed (with the reason).
-  func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws
+  /// Marks a run done or pruned (with its metrics, the test confusion matrix as JSON and
+  /// the probabilities of every unlabelled image) or failed (with the reason).
+  func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?,
+                   confusion: String?, predictions: [(imageID: String, probabilities: String)], error: String?) throws
   /// The validation metric at `epoch` of the sweep's finished (done) runs.
   func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double]
 }

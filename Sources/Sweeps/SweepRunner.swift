@@ -70,11 +70,13 @@ public final class SweepRunner {
       let metrics = try String(decoding: JSONEncoder().encode(result.test ?? result.outcome.history[result.outcome.bestEpoch].validation), as: UTF8.self)
       let outcome: RunOutcome = result.outcome.pruned ? .pruned : .done
       try sink.completeRun(id, outcome: outcome, validationMetric: result.outcome.bestMetric, testMetric: result.test?.value(metric),
-                           metrics: metrics, error: nil)
+                           metrics: metrics, confusion: try result.test.map { String(decoding: try JSONEncoder().encode($0.confusion), as: UTF8.self) },
+                           predictions: Self.rows(result.unlabelled), error: nil)
       log(String(format: "run %lld %@: validation %@ %.4f", id, outcome.rawValue, metric.rawValue, result.outcome.bestMetric))
       return true
     } catch {
-      try sink.completeRun(id, outcome: .failed, validationMetric: nil, testMetric: nil, metrics: nil, error: "\(error)")
+      try sink.completeRun(id, outcome: .failed, validationMetric: nil, testMetric: nil, metrics: nil, confusion: nil, predictions: [],
+                           error: "\(error)")
       log("run \(id) failed: \(error)")
       return false
     }
@@ -98,6 +100,15 @@ public final class SweepRunner {
       throw SpecError(file: spec.name, line: nil, "split preset \(name) is not one of \(dataset.presets.keys.sorted().joined(separator: ", "))")
     }
     return preset
+  }
+
+  /// One `(id, probabilities as a JSON array)` per predicted image.
+  static func rows(_ predictions: Predictions?) -> [(imageID: String, probabilities: String)] {
+    guard let predictions else { return [] }
+    return predictions.samples.enumerated().map { index, sample in
+      let row = predictions.probabilities[(index * predictions.classes)..<((index + 1) * predictions.classes)]
+      return (sample.id, "[" + row.map { String($0) }.joined(separator: ",") + "]")
+    }
   }
 
   /// The stored form of a planned run: canonical JSON of every hyperparameter.

@@ -10,7 +10,7 @@ final class SweepCommandTests: XCTestCase {
   override func setUpWithError() throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-sweep-\(UUID().uuidString)")
     var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 0, 32)
+    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 1, 32)
     try demo.write(to: folder.appendingPathComponent("data"))
     let spec = """
       name: tiny
@@ -68,6 +68,7 @@ final class SweepCommandTests: XCTestCase {
     let rerun = try PodiumRunner().run(arguments)
     XCTAssertEqual(rerun.status, 0, rerun.stderr)
     XCTAssertEqual(try counts(), ["done": 6])
+    XCTAssertEqual(try ResultsStore(path: database).predictionCount(), 6 * 8, "every unlabelled image of every run")
     let status = try PodiumRunner().run(["sweep", "status", "--db", database, "--json"])
     XCTAssertTrue(status.stdout.contains("\"done\":6"), status.stdout)
   }

@@ -29,7 +29,8 @@ final class SweepRunnerTests: XCTestCase {
     func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double, validationMetric: Double, seconds: Double) throws {
       epochs[run, default: []].append(epoch)
     }
-    func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?, error: String?) throws {
+    func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?,
+                     confusion: String?, predictions: [(imageID: String, probabilities: String)], error: String?) throws {
       statuses[id] = outcome.rawValue
       errors[id] = error
     }
