@@ -54,11 +54,7 @@ public final class BatchLoader: @unchecked Sendable {
 
   /// The batches of one epoch, shuffled when `shuffle` is true, prepared ahead of use.
   public func epoch(_ epoch: Int, shuffle: Bool) -> AnySequence<Batch> {
-    var order = Array(samples.indices)
-    if shuffle {
-      var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
-      order.shuffle(using: &rng)
-    }
+    let order = epochOrder(samples.count, seed: seed, epoch: epoch, shuffle: shuffle)
     let chunks = stride(from: 0, to: order.count, by: batchSize).map { Array(order[$0..<min($0 + batchSize, order.count)]) }
     let queue = PrefetchQueue<Batch>(capacity: prefetch)
     let thread = Thread { [self] in
@@ -152,6 +148,17 @@ public final class BatchLoader: @unchecked Sendable {
     let needed = augmentation.isIdentity ? preprocessing.inputSize * 8 / 7 : trainingSide
     return [8, 4, 2].first { min(width, height) / $0 >= needed } ?? 1
   }
+}
+
+/// The order of `count` items in `epoch`: shuffled by a generator derived from the seed and
+/// the epoch, or `0..<count` when `shuffle` is false.
+public func epochOrder(_ count: Int, seed: UInt64, epoch: Int, shuffle: Bool) -> [Int] {
+  var order = Array(0..<count)
+  if shuffle {
+    var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
+    order.shuffle(using: &rng)
+  }
+  return order
 }
 
 /// A bounded queue between the prefetching thread and the consumer.

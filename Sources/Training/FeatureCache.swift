@@ -82,11 +82,7 @@ public struct FeatureBatches: BatchSource {
   public var batchCount: Int { (labels.count + batchSize - 1) / batchSize }
 
   public func epoch(_ epoch: Int, shuffle: Bool) -> AnySequence<Batch> {
-    var order = Array(labels.indices)
-    if shuffle {
-      var rng = SeededGenerator(seed: seed &+ 0x9E37_79B9 &* UInt64(epoch + 1))
-      order.shuffle(using: &rng)
-    }
+    let order = epochOrder(labels.count, seed: seed, epoch: epoch, shuffle: shuffle)
     let width = features.shape[1], values = features.scalars
     let batches = stride(from: 0, to: order.count, by: batchSize).map { start -> Batch in
       let rows = Array(order[start..<min(start + batchSize, order.count)])

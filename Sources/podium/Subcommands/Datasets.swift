@@ -40,12 +40,7 @@ extension Podium {
       var json = false
 
       func run() throws {
-        var parsed: [String: String] = [:]
-        for option in options {
-          guard let equals = option.firstIndex(of: "=") else { throw ValidationError("--option \(option) is not key=value") }
-          parsed[String(option[..<equals])] = String(option[option.index(after: equals)...])
-        }
-        let dataset = try adapter.load(root: URL(fileURLWithPath: path), options: parsed)
+        let dataset = try adapter.load(root: URL(fileURLWithPath: path), options: try adapterOptions(options))
         let inspection = DatasetInspection(dataset)
         print(json ? try jsonLine(inspection) : report(inspection))
       }

@@ -49,7 +49,7 @@ extension Podium {
       guard let adapter = DatasetAdapter(rawValue: String(dataset[..<colon])) else {
         throw ValidationError("unknown adapter \(dataset[..<colon]); see `podium datasets list`")
       }
-      let loaded = try adapter.load(root: URL(fileURLWithPath: String(dataset[dataset.index(after: colon)...])), options: try parsedOptions())
+      let loaded = try adapter.load(root: URL(fileURLWithPath: String(dataset[dataset.index(after: colon)...])), options: try adapterOptions(options))
       let split = try Split(loaded, spec: try splitSpec(loaded), seed: seed)
       let spec = makeSpec()
       var run = TrainingRun(spec: spec, dataset: loaded, split: split, folder: out.map { URL(fileURLWithPath: $0) })
@@ -72,15 +72,6 @@ extension Podium {
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
       (spec.hidden, spec.dropout) = (hidden, dropout)
       return spec
-    }
-
-    private func parsedOptions() throws -> [String: String] {
-      var parsed: [String: String] = [:]
-      for option in options {
-        guard let equals = option.firstIndex(of: "=") else { throw ValidationError("--option \(option) is not key=value") }
-        parsed[String(option[..<equals])] = String(option[option.index(after: equals)...])
-      }
-      return parsed
     }
 
     private func splitSpec(_ dataset: Dataset) throws -> SplitSpec {
