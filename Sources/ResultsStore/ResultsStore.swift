@@ -210,6 +210,9 @@ public final class ResultsStore {
     public var counts: [String: Int]
     public var bestRun: Int64?
     public var bestMetric: Double?
+    /// Estimated seconds to finish the queued and running runs: their count times the mean
+    /// duration of the finished ones (nil before any run finished).
+    public var etaSeconds: Double?
   }
 
   /// Every sweep with its run counts by status and its best finished run by validation metric.
@@ -224,7 +227,13 @@ public final class ResultsStore {
         let order = metric == "logloss" ? "ASC" : "DESC"
         let best = try Row.fetchOne(db, sql: "SELECT id, val_metric FROM runs WHERE sweep_id = ? AND status = 'done' ORDER BY val_metric \(order) LIMIT 1",
                                     arguments: [id])
-        return SweepSummary(name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"])
+        let meanSeconds = try Double.fetchOne(db, sql: """
+          SELECT AVG((julianday(finished_at) - julianday(started_at)) * 86400) FROM runs
+          WHERE sweep_id = ? AND status IN ('done', 'pruned') AND started_at IS NOT NULL AND finished_at IS NOT NULL
+          """, arguments: [id])
+        let remaining = (counts["queued"] ?? 0) + (counts["running"] ?? 0)
+        return SweepSummary(name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"],
+                            etaSeconds: meanSeconds.map { $0 * Double(remaining) })
       }
     }
   }

@@ -45,6 +45,9 @@ final class ResultsStoreTests: XCTestCase {
                            confusion: ["test": "[[1,0],[0,1]]"], predictions: [(subset: "unlabelled", imageID: "1", probabilities: "[0.2,0.8]")],
                            artifacts: ["best": "/runs/1/best.safetensors"])
     XCTAssertEqual(try reopened.statusCounts(sweep: sweep), [.done: 1, .queued: 1])
+    let summary = try XCTUnwrap(try reopened.sweepSummaries().first)
+    XCTAssertEqual(summary.bestRun, first.id)
+    XCTAssertNotNil(summary.etaSeconds, "one run finished: the other's time can be estimated")
   }
 
   func testAFileThatIsNotADatabase_isOneClearError() throws {

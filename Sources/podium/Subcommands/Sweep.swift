@@ -46,7 +46,8 @@ extension Podium {
           } else {
             let counts = ["done", "running", "queued", "failed", "pruned"].map { "\(summary.counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
             let best = summary.bestRun.map { String(format: "; best run %lld: %@ %.4f", $0, summary.metric, summary.bestMetric ?? .nan) } ?? ""
-            print("\(summary.name): \(counts)\(best)")
+            let eta = summary.etaSeconds.map { String(format: "; about %.0f s left", $0) } ?? ""
+            print("\(summary.name): \(counts)\(best)\(eta)")
           }
         }
       }
