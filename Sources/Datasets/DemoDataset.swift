@@ -17,7 +17,10 @@ public struct DemoDataset {
   public var size = 64
   public var seed: UInt64 = 2024
 
-  public init() {}
+  /// The demo set (`podium demo`'s defaults), or a smaller one for tests.
+  public init(imagesPerClass: Int = 60, testImagesPerClass: Int = 10, size: Int = 64) {
+    (self.imagesPerClass, self.testImagesPerClass, self.size) = (imagesPerClass, testImagesPerClass, size)
+  }
 
   /// Writes the dataset under `root` (created if needed) and returns `root`.
   @discardableResult

@@ -147,16 +147,22 @@ extension FloatImage {
   /// pixel (Keras' default `fill_mode="nearest"`).
   func affine(_ map: AffineMap) -> FloatImage {
     var out = [Float](repeating: 0, count: values.count)
-    for y in 0..<height {
-      for x in 0..<width {
-        let sx = map.a * Double(x) + map.b * Double(y) + map.c, sy = map.d * Double(x) + map.e * Double(y) + map.f
-        let cx = min(max(sx, 0), Double(width - 1)), cy = min(max(sy, 0), Double(height - 1))
-        let x0 = Int(cx), y0 = Int(cy), x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
-        let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0))
-        for ch in 0..<3 {
-          let top = values[(y0 * width + x0) * 3 + ch] * (1 - fx) + values[(y0 * width + x1) * 3 + ch] * fx
-          let bottom = values[(y1 * width + x0) * 3 + ch] * (1 - fx) + values[(y1 * width + x1) * 3 + ch] * fx
-          out[(y * width + x) * 3 + ch] = top * (1 - fy) + bottom * fy
+    values.withUnsafeBufferPointer { source in
+      out.withUnsafeMutableBufferPointer { target in
+        for y in 0..<height {
+          for x in 0..<width {
+            let sx = map.a * Double(x) + map.b * Double(y) + map.c, sy = map.d * Double(x) + map.e * Double(y) + map.f
+            let cx = min(max(sx, 0), Double(width - 1)), cy = min(max(sy, 0), Double(height - 1))
+            let x0 = Int(cx), y0 = Int(cy), x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
+            let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0))
+            let (p00, p01) = ((y0 * width + x0) * 3, (y0 * width + x1) * 3)
+            let (p10, p11) = ((y1 * width + x0) * 3, (y1 * width + x1) * 3)
+            for ch in 0..<3 {
+              let top = source[p00 + ch] * (1 - fx) + source[p01 + ch] * fx
+              let bottom = source[p10 + ch] * (1 - fx) + source[p11 + ch] * fx
+              target[(y * width + x) * 3 + ch] = top * (1 - fy) + bottom * fy
+            }
+          }
         }
       }
     }
@@ -166,9 +172,15 @@ extension FloatImage {
   /// Mirrored left–right.
   public func flippedHorizontally() -> FloatImage {
     var out = values
-    for y in 0..<height {
-      for x in 0..<width {
-        for ch in 0..<3 { out[(y * width + x) * 3 + ch] = values[(y * width + width - 1 - x) * 3 + ch] }
+    values.withUnsafeBufferPointer { source in
+      out.withUnsafeMutableBufferPointer { target in
+        for y in 0..<height {
+          let row = y * width * 3
+          for x in 0..<width {
+            let from = row + (width - 1 - x) * 3, to = row + x * 3
+            (target[to], target[to + 1], target[to + 2]) = (source[from], source[from + 1], source[from + 2])
+          }
+        }
       }
     }
     return FloatImage(width: width, height: height, values: out)

@@ -113,8 +113,7 @@ final class DemoDatasetTests: XCTestCase {
   func testDemoDataset_isANaturalImagesLayoutWithATestFolder_andDeterministic() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-demo-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (6, 1, 32)
+    let demo = DemoDataset(imagesPerClass: 6, testImagesPerClass: 1, size: 32)
     try demo.write(to: folder.appendingPathComponent("a"))
     try demo.write(to: folder.appendingPathComponent("b"))
     let dataset = try DatasetAdapter.naturalImages.load(root: folder.appendingPathComponent("a"))

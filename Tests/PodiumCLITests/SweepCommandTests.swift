@@ -9,8 +9,7 @@ final class SweepCommandTests: XCTestCase {
 
   override func setUpWithError() throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-sweep-\(UUID().uuidString)")
-    var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 1, 32)
+    let demo = DemoDataset(imagesPerClass: 4, testImagesPerClass: 1, size: 32)
     try demo.write(to: folder.appendingPathComponent("data"))
     let spec = """
       name: tiny

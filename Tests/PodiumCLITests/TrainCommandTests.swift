@@ -7,8 +7,7 @@ final class TrainCommandTests: XCTestCase {
   func testTrainSmallCNNFromScratch_printsEpochsAndTestMetrics() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-train-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (5, 0, 32)
+    let demo = DemoDataset(imagesPerClass: 5, testImagesPerClass: 0, size: 32)
     try demo.write(to: folder)
     let result = try PodiumRunner().run([
       "train", "--dataset", "natural-images:\(folder.path)", "--split", "0.6,0.2,0.2", "--backbone", "small_cnn",

@@ -38,8 +38,7 @@ final class SweepRunnerTests: XCTestCase {
   }
 
   private func spec(_ folder: URL, extra: String) throws -> (SweepSpec, String) {
-    var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 0, 32)
+    let demo = DemoDataset(imagesPerClass: 4, testImagesPerClass: 0, size: 32)
     try demo.write(to: folder)
     let text = """
       name: runner

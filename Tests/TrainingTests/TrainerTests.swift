@@ -10,8 +10,7 @@ final class TrainerTests: XCTestCase {
 
   override func setUpWithError() throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-trainer-\(UUID().uuidString)")
-    var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (6, 0, 32)
+    let demo = DemoDataset(imagesPerClass: 6, testImagesPerClass: 0, size: 32)
     try demo.write(to: folder.appendingPathComponent("data"))
   }
 
@@ -88,8 +87,7 @@ final class TrainingRunTests: XCTestCase {
   func testFeaturesStrategy_trainsAHeadOnCachedFeatures_andTheSecondRunExtractsNothing() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-run-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    var demo = DemoDataset()
-    (demo.imagesPerClass, demo.testImagesPerClass, demo.size) = (4, 1, 48)
+    let demo = DemoDataset(imagesPerClass: 4, testImagesPerClass: 1, size: 48)
     try demo.write(to: folder)
     let dataset = try DatasetAdapter.naturalImages.load(root: folder)
     var spec = RunSpec(backbone: .efficientNetLite0, strategy: .features)
