@@ -61,7 +61,7 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets"]),
-    .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"]),
+    .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore", "Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),
     .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport"]),

@@ -68,9 +68,10 @@ public struct Split: Equatable, Sendable, Codable {
     }
   }
 
-  /// `(path, subset)` for every assigned image, sorted by path: what gets stored.
-  public func assignments(in dataset: Dataset) -> [(path: String, subset: String)] {
+  /// `(path, subset, label)` for every assigned image, sorted by path: what gets stored.
+  public func assignments(in dataset: Dataset) -> [(path: String, subset: String, label: Int)] {
     let subsets = [("train", train), ("validation", validation), ("test", test)]
-    return subsets.flatMap { name, indices in indices.map { (dataset.samples[$0].path, name) } }.sorted { $0.path < $1.path }
+    return subsets.flatMap { name, indices in indices.map { (dataset.samples[$0].path, name, dataset.samples[$0].label ?? 0) } }
+      .sorted { $0.path < $1.path }
   }
 }

@@ -1,3 +1,4 @@
+import Backbones
 import Foundation
 import GRDB
 import Sweeps
@@ -28,100 +29,45 @@ public final class ResultsStore {
     }
   }
 
-  // MARK: - Schema
-
-  static var migrator: DatabaseMigrator {
-    var migrator = DatabaseMigrator()
-    migrator.registerMigration("Create results tables") { db in
-      try db.create(table: "datasets") { t in
-        t.autoIncrementedPrimaryKey("id")
-        t.column("adapter", .text).notNull()
-        t.column("root", .text).notNull()
-        t.column("options", .text).notNull().defaults(to: "{}")
-        t.uniqueKey(["adapter", "root", "options"])
-      }
-      try db.create(table: "splits") { t in
-        t.autoIncrementedPrimaryKey("id")
-        t.column("dataset_id", .integer).notNull().references("datasets")
-        t.column("spec", .text).notNull()
-        t.column("seed", .integer).notNull()
-        t.column("assignments", .text).notNull()  // JSON [[path, subset], ...]
-        t.column("fingerprint", .text).notNull().unique()
-      }
-      try db.create(table: "sweeps") { t in
-        t.autoIncrementedPrimaryKey("id")
-        t.column("name", .text).notNull().unique()
-        t.column("spec", .text).notNull()
-        t.column("metric", .text).notNull()
-        t.column("split_id", .integer).references("splits")
-        t.column("created_at", .datetime).notNull()
-      }
-      try db.create(table: "runs") { t in
-        t.autoIncrementedPrimaryKey("id")
-        t.column("sweep_id", .integer).references("sweeps")
-        t.column("status", .text).notNull().check { ["queued", "running", "done", "failed", "pruned"].contains($0) }
-        t.column("backbone", .text).notNull()
-        t.column("strategy", .text).notNull()
-        t.column("params", .text).notNull()
-        t.column("val_metric", .double)
-        t.column("test_metric", .double)
-        t.column("metrics", .text)
-        t.column("error", .text)
-        t.column("started_at", .datetime)
-        t.column("finished_at", .datetime)
-        t.column("podium_version", .text)
-        t.column("machine", .text)
-        t.uniqueKey(["sweep_id", "backbone", "strategy", "params"])
-      }
-      try db.create(table: "epochs") { t in
-        t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
-        t.column("epoch", .integer).notNull()
-        t.column("train_loss", .double).notNull()
-        t.column("train_metric", .double)
-        t.column("val_loss", .double).notNull()
-        t.column("val_metric", .double).notNull()
-        t.column("seconds", .double).notNull()
-        t.primaryKey(["run_id", "epoch"])
-      }
-      try db.create(table: "predictions") { t in
-        t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
-        t.column("image_id", .text).notNull()
-        t.column("subset", .text).notNull()
-        t.column("probabilities", .text).notNull()
-        t.primaryKey(["run_id", "subset", "image_id"])
-      }
-      try db.create(table: "confusion") { t in
-        t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
-        t.column("subset", .text).notNull()
-        t.column("matrix", .text).notNull()
-        t.primaryKey(["run_id", "subset"])
-      }
-      try db.create(table: "artifacts") { t in
-        t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
-        t.column("kind", .text).notNull()
-        t.column("path", .text).notNull()
-        t.primaryKey(["run_id", "kind"])
-      }
-    }
-    return migrator
-  }
-
   // MARK: - Writes
 
-  /// The id of the sweep called `name`, inserting it (with its planned runs as `queued`,
-  /// in one transaction) when it is new. Runs already planned are kept as they are, so
-  /// planning the same sweep again neither loses nor duplicates a run.
-  public func planSweep(name: String, spec: String, metric: String, runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
+  /// The id of the sweep called `name`, inserting it (with its dataset, its split and its
+  /// planned runs as `queued`, in one transaction) when it is new. Runs already planned are
+  /// kept as they are, so planning the same sweep again neither loses nor duplicates a run.
+  public func planSweep(name: String, spec: String, metric: String, dataset: SweepDataset,
+                        runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
     try write { db in
+      let split = try self.insertSplit(dataset, db)
       if let id = try Int64.fetchOne(db, sql: "SELECT id FROM sweeps WHERE name = ?", arguments: [name]) {
+        try db.execute(sql: "UPDATE sweeps SET split_id = COALESCE(split_id, ?) WHERE id = ?", arguments: [split, id])
         try self.insertRuns(runs, sweep: id, db)
         return id
       }
-      try db.execute(sql: "INSERT INTO sweeps (name, spec, metric, created_at) VALUES (?, ?, ?, ?)", arguments: [name, spec, metric, Date()])
+      try db.execute(sql: "INSERT INTO sweeps (name, spec, metric, split_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                     arguments: [name, spec, metric, split, Date()])
       let id = db.lastInsertedRowID
       try self.insertRuns(runs, sweep: id, db)
       return id
     }
+  }
+
+  /// The id of the dataset row (updating its name and classes) and of its split, inserted
+  /// when new; a split is identified by the digest of its assignments.
+  private func insertSplit(_ dataset: SweepDataset, _ db: Database) throws -> Int64 {
+    let options = try Self.json(dataset.options), classes = try Self.json(dataset.classNames)
+    try db.execute(sql: """
+      INSERT INTO datasets (adapter, root, options, name, class_names) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (adapter, root, options) DO UPDATE SET name = excluded.name, class_names = excluded.class_names
+      """, arguments: [dataset.adapter, dataset.root, options, dataset.name, classes])
+    let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE adapter = ? AND root = ? AND options = ?",
+                                       arguments: [dataset.adapter, dataset.root, options])!
+    let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset, String($0.label)] })
+    var digest = SHA256()
+    Array("\(datasetID)\n\(dataset.split)\n\(dataset.seed)\n\(assignments)".utf8).withUnsafeBytes { digest.update($0) }
+    let fingerprint = digest.hexDigest()
+    try db.execute(sql: "INSERT OR IGNORE INTO splits (dataset_id, spec, seed, assignments, fingerprint) VALUES (?, ?, ?, ?, ?)",
+                   arguments: [datasetID, dataset.split, Int64(bitPattern: dataset.seed), assignments, fingerprint])
+    return try Int64.fetchOne(db, sql: "SELECT id FROM splits WHERE fingerprint = ?", arguments: [fingerprint])!
   }
 
   private func insertRuns(_ runs: [(backbone: String, strategy: String, params: String)], sweep: Int64, _ db: Database) throws {
@@ -130,6 +76,13 @@ public final class ResultsStore {
         sql: "INSERT OR IGNORE INTO runs (sweep_id, status, backbone, strategy, params) VALUES (?, 'queued', ?, ?, ?)",
         arguments: [sweep, run.backbone, run.strategy, run.params])
     }
+  }
+
+  /// Canonical JSON (sorted keys), as stored.
+  static func json<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
   }
 
   /// Marks a run `running` with its start time and environment.
@@ -152,23 +105,23 @@ public final class ResultsStore {
 
   /// Finishes a run: its status, metrics, confusion matrices, predictions and artefacts,
   /// all in one transaction.
-  public func finishRun(
-    _ id: Int64, status: RunStatus, validationMetric: Double?, testMetric: Double?, metrics: String?,
-    confusion: [String: String] = [:], predictions: [(subset: String, imageID: String, probabilities: String)] = [],
-    artifacts: [String: String] = [:], error: String? = nil
-  ) throws {
+  public func finishRun(_ id: Int64, _ completion: RunCompletion) throws {
+    let predictions = try completion.predictions.map { ($0, try Self.json($0.probabilities)) }
     try write { db in
       try db.execute(
         sql: "UPDATE runs SET status = ?, val_metric = ?, test_metric = ?, metrics = ?, error = ?, finished_at = ? WHERE id = ?",
-        arguments: [status.rawValue, validationMetric, testMetric, metrics, error, Date(), id])
-      for (subset, matrix) in confusion {
+        arguments: [completion.outcome.rawValue, completion.validationMetric, completion.testMetric, completion.metrics, completion.error,
+                    Date(), id])
+      for (subset, matrix) in completion.confusion {
         try db.execute(sql: "INSERT OR REPLACE INTO confusion (run_id, subset, matrix) VALUES (?, ?, ?)", arguments: [id, subset, matrix])
       }
-      for prediction in predictions {
-        try db.execute(sql: "INSERT OR REPLACE INTO predictions (run_id, subset, image_id, probabilities) VALUES (?, ?, ?, ?)",
-                       arguments: [id, prediction.subset, prediction.imageID, prediction.probabilities])
+      let insert = try db.makeStatement(sql: """
+        INSERT OR REPLACE INTO predictions (run_id, subset, image_id, path, label, probabilities) VALUES (?, ?, ?, ?, ?, ?)
+        """)
+      for (record, probabilities) in predictions {
+        try insert.execute(arguments: [id, record.subset, record.imageID, record.path, record.label, probabilities])
       }
-      for (kind, path) in artifacts {
+      for (kind, path) in completion.artifacts {
         try db.execute(sql: "INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)", arguments: [id, kind, path])
       }
     }
@@ -178,7 +131,7 @@ public final class ResultsStore {
 
   /// Runs of a sweep that still need work (queued, or running when a process died), in plan order.
   public func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, params: String, status: RunStatus)] {
-    try database.read { db in
+    try read { db in
       try Row.fetchAll(db, sql: "SELECT id, params, status FROM runs WHERE sweep_id = ? AND status IN ('queued', 'running') ORDER BY id",
                        arguments: [sweep]).map { ($0["id"], $0["params"], RunStatus(rawValue: $0["status"]) ?? .queued) }
     }
@@ -186,7 +139,7 @@ public final class ResultsStore {
 
   /// Run counts by status for a sweep.
   public func statusCounts(sweep: Int64) throws -> [RunStatus: Int] {
-    try database.read { db in
+    try read { db in
       var counts: [RunStatus: Int] = [:]
       for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM runs WHERE sweep_id = ? GROUP BY status", arguments: [sweep]) {
         if let status = RunStatus(rawValue: row["status"]) { counts[status] = row["n"] }
@@ -197,7 +150,7 @@ public final class ResultsStore {
 
   /// The epochs recorded for a run, in order: `(epoch, val_metric)`.
   public func epochs(run: Int64) throws -> [(epoch: Int, validationMetric: Double)] {
-    try database.read { db in
+    try read { db in
       try Row.fetchAll(db, sql: "SELECT epoch, val_metric FROM epochs WHERE run_id = ? ORDER BY epoch", arguments: [run])
         .map { ($0["epoch"], $0["val_metric"]) }
     }
@@ -217,7 +170,7 @@ public final class ResultsStore {
 
   /// Every sweep with its run counts by status and its best finished run by validation metric.
   public func sweepSummaries() throws -> [SweepSummary] {
-    try database.read { db in
+    try read { db in
       try Row.fetchAll(db, sql: "SELECT id, name, metric FROM sweeps ORDER BY id").map { sweep in
         let id: Int64 = sweep["id"], metric: String = sweep["metric"]
         var counts: [String: Int] = [:]
@@ -240,18 +193,24 @@ public final class ResultsStore {
 
   /// Number of stored predictions (all runs).
   public func predictionCount() throws -> Int {
-    try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") ?? 0 }
+    try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") ?? 0 }
   }
 
   /// The names of the tables, for checks.
   public func tableNames() throws -> [String] {
-    try database.read { db in
+    try read { db in
       try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
     }
   }
 
-  private func write<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+  func write<T>(_ body: @escaping (Database) throws -> T) throws -> T {
     do { return try database.write(body) } catch let error as DatabaseError {
+      throw StoreError(path: database.path, message: "\(error)")
+    }
+  }
+
+  func read<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+    do { return try database.read(body) } catch let error as DatabaseError {
       throw StoreError(path: database.path, message: "\(error)")
     }
   }
@@ -262,26 +221,4 @@ public struct StoreError: Error, CustomStringConvertible {
   public var path: String
   public var message: String
   public var description: String { "\(path): \(message)" }
-}
-
-extension ResultsStore: ResultSink {
-  public func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)] {
-    try unfinishedRuns(sweep: sweep).map { ($0.id, $0.params) }
-  }
-
-  public func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?,
-                          confusion: String?, predictions: [(imageID: String, probabilities: String)], error: String?) throws {
-    try finishRun(id, status: RunStatus(rawValue: outcome.rawValue)!, validationMetric: validationMetric, testMetric: testMetric,
-                  metrics: metrics, confusion: confusion.map { ["test": $0] } ?? [:],
-                  predictions: predictions.map { (subset: "unlabelled", imageID: $0.imageID, probabilities: $0.probabilities) }, error: error)
-  }
-
-  public func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double] {
-    try database.read { db in
-      try Double.fetchAll(db, sql: """
-        SELECT epochs.val_metric FROM epochs JOIN runs ON runs.id = epochs.run_id
-        WHERE runs.sweep_id = ? AND runs.status = 'done' AND epochs.epoch = ?
-        """, arguments: [sweep, epoch])
-    }
-  }
 }

@@ -35,17 +35,18 @@ struct SpecReader {
   }
 
   private func dataset(_ node: Node) throws -> SweepSpec.DatasetSection {
-    let fields = try mapping(node, "dataset", allowed: ["adapter", "root", "split", "file", "path_column", "label_column", "clutter", "labels", "images", "test"])
+    let fields = try mapping(node, "dataset", allowed: ["adapter", "root", "name", "split", "file", "path_column", "label_column", "clutter", "labels", "images", "test"])
     guard let adapterName = fields["adapter"]?.string, let adapter = DatasetAdapter(rawValue: adapterName) else {
       throw error(fields["adapter"] ?? node, "dataset adapter must be one of \(DatasetAdapter.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     guard let root = fields["root"]?.string else { throw error(node, "dataset needs a root") }
     var options: [String: String] = [:]
     for key in adapter.options.keys { if let value = fields[key] { options[key] = try scalar(value, key).description } }
-    if let stray = fields.keys.first(where: { !["adapter", "root", "split"].contains($0) && adapter.options[$0] == nil }) {
+    if let stray = fields.keys.first(where: { !["adapter", "root", "name", "split"].contains($0) && adapter.options[$0] == nil }) {
       throw error(fields[stray]!, "dataset key \(stray) is not an option of \(adapter.rawValue)")
     }
-    var section = SweepSpec.DatasetSection(adapter: adapter, root: root, options: options, preset: "default", fractions: nil, seed: 0)
+    var section = SweepSpec.DatasetSection(adapter: adapter, root: root, name: try fields["name"].map { try scalar($0, "name").description },
+                                           options: options, preset: "default", fractions: nil, seed: 0)
     if let split = fields["split"] {
       let parts = try mapping(split, "split", allowed: ["preset", "train", "val", "validation", "test", "seed"])
       section.seed = UInt64(try parts["seed"].map { try nonNegativeInt($0, "seed") } ?? 0)

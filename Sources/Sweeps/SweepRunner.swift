@@ -31,7 +31,8 @@ public final class SweepRunner {
     let split = try Split(dataset, spec: try splitSpec(dataset), seed: spec.dataset.seed)
     let (planned, dropped) = try spec.expand()
     if !dropped.isEmpty { log("dropped combinations that cannot run: \(dropped.joined(separator: "; "))") }
-    let sweep = try sink.planSweep(name: spec.name, spec: specText, metric: spec.metric.rawValue, runs: try planned.map(Self.row))
+    let sweep = try sink.planSweep(name: spec.name, spec: specText, metric: spec.metric.rawValue,
+                                   dataset: try record(dataset, split), runs: try planned.map(Self.row))
     let start = Date()
     var (done, failed) = (0, 0)
     for (id, params) in try sink.unfinishedRunParams(sweep: sweep) {
@@ -66,20 +67,48 @@ public final class SweepRunner {
     do {
       let result = try run.run()
       if let sinkError { throw sinkError }
-      let metric = runSpec.training.metric
-      let metrics = try String(decoding: JSONEncoder().encode(result.test ?? result.outcome.history[result.outcome.bestEpoch].validation), as: UTF8.self)
-      let outcome: RunOutcome = result.outcome.pruned ? .pruned : .done
-      try sink.completeRun(id, outcome: outcome, validationMetric: result.outcome.bestMetric, testMetric: result.test?.value(metric),
-                           metrics: metrics, confusion: try result.test.map { String(decoding: try JSONEncoder().encode($0.confusion), as: UTF8.self) },
-                           predictions: Self.rows(result.unlabelled), error: nil)
-      log(String(format: "run %lld %@: validation %@ %.4f", id, outcome.rawValue, metric.rawValue, result.outcome.bestMetric))
+      let completion = try Self.completion(result, metric: runSpec.training.metric)
+      try sink.completeRun(id, completion)
+      log(String(format: "run %lld %@: validation %@ %.4f", id, completion.outcome.rawValue, runSpec.training.metric.rawValue,
+                 result.outcome.bestMetric))
       return true
     } catch {
-      try sink.completeRun(id, outcome: .failed, validationMetric: nil, testMetric: nil, metrics: nil, confusion: nil, predictions: [],
-                           error: "\(error)")
+      try sink.completeRun(id, .failed("\(error)"))
       log("run \(id) failed: \(error)")
       return false
     }
+  }
+
+  /// What a finished run stores: metrics, confusion matrices, every prediction, its files.
+  static func completion(_ result: RunResult, metric: MetricName) throws -> RunCompletion {
+    func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try JSONEncoder().encode(value), as: UTF8.self) }
+    var completion = RunCompletion(outcome: result.outcome.pruned ? .pruned : .done, validationMetric: result.outcome.bestMetric,
+                                   testMetric: result.test?.metrics.value(metric),
+                                   metrics: try json((result.test ?? result.validation).metrics))
+    completion.confusion["validation"] = try json(result.validation.metrics.confusion)
+    completion.confusion["test"] = try result.test.map { try json($0.metrics.confusion) }
+    completion.predictions = records(result.validation.predictions, subset: "validation")
+      + (result.test.map { records($0.predictions, subset: "test") } ?? [])
+      + (result.unlabelled.map { records($0, subset: "unlabelled") } ?? [])
+    completion.artifacts["checkpoint"] = result.checkpoint?.path
+    completion.artifacts["weights"] = result.pretrainedWeights?.path
+    return completion
+  }
+
+  /// One record per predicted image.
+  static func records(_ predictions: Predictions, subset: String) -> [PredictionRecord] {
+    predictions.samples.enumerated().map { index, sample in
+      PredictionRecord(subset: subset, imageID: sample.id, path: sample.path, label: sample.label,
+                       probabilities: Array(predictions.probabilities[(index * predictions.classes)..<((index + 1) * predictions.classes)]))
+    }
+  }
+
+  /// The dataset and split as stored with the sweep.
+  private func record(_ dataset: Dataset, _ split: Split) throws -> SweepDataset {
+    let splitJSON = String(decoding: try JSONEncoder().encode(try splitSpec(dataset)), as: UTF8.self)
+    return SweepDataset(name: spec.dataset.name ?? dataset.root.lastPathComponent, adapter: dataset.adapter, root: dataset.root.path,
+                        options: spec.dataset.options, classNames: dataset.classNames, split: splitJSON, seed: split.seed,
+                        assignments: split.assignments(in: dataset))
   }
 
   /// The median rule (Optuna's MedianPruner): after `grace` epochs, stop a run whose
@@ -100,15 +129,6 @@ public final class SweepRunner {
       throw SpecError(file: spec.name, line: nil, "split preset \(name) is not one of \(dataset.presets.keys.sorted().joined(separator: ", "))")
     }
     return preset
-  }
-
-  /// One `(id, probabilities as a JSON array)` per predicted image.
-  static func rows(_ predictions: Predictions?) -> [(imageID: String, probabilities: String)] {
-    guard let predictions else { return [] }
-    return predictions.samples.enumerated().map { index, sample in
-      let row = predictions.probabilities[(index * predictions.classes)..<((index + 1) * predictions.classes)]
-      return (sample.id, "[" + row.map { String($0) }.joined(separator: ",") + "]")
-    }
   }
 
   /// The stored form of a planned run: canonical JSON of every hyperparameter.

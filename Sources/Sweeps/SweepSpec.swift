@@ -29,6 +29,8 @@ public struct SweepSpec: Sendable {
   public struct DatasetSection: Sendable {
     public var adapter: DatasetAdapter
     public var root: String
+    /// The dataset's name in leaderboards; nil uses the root folder's name.
+    public var name: String?
     public var options: [String: String]
     /// A preset name of the dataset, or explicit fractions.
     public var preset: String?

@@ -41,6 +41,12 @@ public struct Predictions: Sendable {
   public var classes: Int
 }
 
+/// A model's predictions on labelled images and the metrics they score.
+public struct Evaluation: Sendable {
+  public var metrics: ClassificationMetrics
+  public var predictions: Predictions
+}
+
 /// A training run that cannot go on: one line with the reason.
 public struct TrainingError: Error, CustomStringConvertible, Equatable {
   public var description: String
@@ -114,9 +120,15 @@ public final class Trainer {
 
   /// The metrics of the model on a labelled loader.
   public func evaluate(_ loader: any BatchSource) throws -> ClassificationMetrics {
+    try score(loader).metrics
+  }
+
+  /// The model's probabilities for every image of a labelled loader, and their metrics.
+  public func score(_ loader: any BatchSource) throws -> Evaluation {
     let predictions = try predict(loader)
-    return ClassificationMetrics(probabilities: predictions.probabilities, labels: predictions.samples.map { $0.label ?? 0 },
-                                 classes: predictions.classes)
+    let metrics = ClassificationMetrics(probabilities: predictions.probabilities, labels: predictions.samples.map { $0.label ?? 0 },
+                                        classes: predictions.classes)
+    return Evaluation(metrics: metrics, predictions: predictions)
   }
 
   // MARK: - One epoch

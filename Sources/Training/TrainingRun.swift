@@ -29,13 +29,20 @@ public struct RunSpec: Codable, Equatable, Sendable {
   }
 }
 
-/// The results of a finished run.
+/// The results of a finished run: the best epoch's model scored on validation and test,
+/// its probabilities for the unlabelled images, and the files it came from.
 public struct RunResult: Sendable {
   public var outcome: TrainingOutcome
-  /// Metrics of the best epoch's model on the labelled test split (nil without one).
-  public var test: ClassificationMetrics?
+  /// The best epoch's model on the validation split.
+  public var validation: Evaluation
+  /// The best epoch's model on the labelled test split (nil without one).
+  public var test: Evaluation?
   /// Probabilities for the unlabelled images, for submissions.
   public var unlabelled: Predictions?
+  /// The best epoch's weights (nil when the run kept no checkpoints).
+  public var checkpoint: URL?
+  /// The pretrained weights the run started from (nil for `scratch`).
+  public var pretrainedWeights: URL?
 }
 
 /// Runs one spec on one dataset split: builds the backbone (pretrained weights unless
@@ -86,15 +93,28 @@ public struct TrainingRun {
     } else {
       outcome = try phase(backbone, spec.training, name: "train")
     }
-    if let best = folder?.appendingPathComponent("\(spec.strategy == .finetune ? "finetune" : "train")/best.safetensors"),
-      FileManager.default.fileExists(atPath: best.path)
-    {
-      try backbone.network.load(Checkpoint(contentsOf: best))
-    }
+    let best = try reloadBest(backbone, phase: spec.strategy == .finetune ? "finetune" : "train")
     let trainer = Trainer(backbone: backbone, configuration: spec.training)
-    let test = split.test.isEmpty ? nil : try trainer.evaluate(loader(split.test.map { dataset.samples[$0] }, for: backbone, augment: false))
-    let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(loader(dataset.unlabelled, for: backbone, augment: false))
-    return RunResult(outcome: outcome, test: test, unlabelled: unlabelled)
+    return try results(outcome, trainer: trainer, checkpoint: best) { try loader($0, for: backbone, augment: false) }
+  }
+
+  /// Loads the best epoch's weights of `phase` into `model` when the run kept checkpoints.
+  private func reloadBest(_ model: any TrainableModel, phase: String) throws -> URL? {
+    guard let best = folder?.appendingPathComponent("\(phase)/best.safetensors"), FileManager.default.fileExists(atPath: best.path) else {
+      return nil
+    }
+    try model.network.load(Checkpoint(contentsOf: best))
+    return best
+  }
+
+  /// Scores the (reloaded best) model on validation and test and predicts the unlabelled images.
+  private func results(_ outcome: TrainingOutcome, trainer: Trainer, checkpoint: URL?,
+                       source: ([Dataset.Sample]) throws -> any BatchSource) throws -> RunResult {
+    let validation = try trainer.score(source(split.validation.map { dataset.samples[$0] }))
+    let test = split.test.isEmpty ? nil : try trainer.score(source(split.test.map { dataset.samples[$0] }))
+    let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(source(dataset.unlabelled))
+    return RunResult(outcome: outcome, validation: validation, test: test, unlabelled: unlabelled, checkpoint: checkpoint,
+                     pretrainedWeights: spec.strategy == .scratch ? nil : weights.locate(spec.backbone))
   }
 
   /// The `features` strategy: the frozen trunk's pooled features of every image, from the
@@ -125,12 +145,8 @@ public struct TrainingRun {
     trainer.observers = observers
     trainer.shouldStop = shouldStop
     let outcome = try trainer.fit(train: train, validation: try features(split.validation.map { dataset.samples[$0] }))
-    if let best = folder?.appendingPathComponent("train/best.safetensors"), FileManager.default.fileExists(atPath: best.path) {
-      try head.network.load(Checkpoint(contentsOf: best))
-    }
-    let test = split.test.isEmpty ? nil : try trainer.evaluate(try features(split.test.map { dataset.samples[$0] }))
-    let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(try features(dataset.unlabelled))
-    return RunResult(outcome: outcome, test: test, unlabelled: unlabelled)
+    let best = try reloadBest(head, phase: "train")
+    return try results(outcome, trainer: trainer, checkpoint: best, source: features)
   }
 
   /// The SHA-256 of the weights file: the prefix its official name carries (checked when it

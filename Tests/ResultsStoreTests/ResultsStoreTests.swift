@@ -1,5 +1,7 @@
 import Foundation
-import ResultsStore
+import GRDB
+@testable import ResultsStore
+import Sweeps
 import XCTest
 
 final class ResultsStoreTests: XCTestCase {
@@ -16,6 +18,11 @@ final class ResultsStoreTests: XCTestCase {
   private let plan = [(backbone: "small_cnn", strategy: "scratch", params: #"{"lr":0.001}"#),
                       (backbone: "efficientnet_lite0", strategy: "features", params: #"{"lr":0.001}"#)]
 
+  private let dataset = SweepDataset(
+    name: "demo", adapter: "natural-images", root: "/data/demo", options: [:], classNames: ["cat", "dog"],
+    split: #"{"fractions":{"train":0.5}}"#, seed: 3,
+    assignments: [("a/1.jpg", "train", 0), ("a/2.jpg", "test", 0), ("b/1.jpg", "validation", 1), ("b/2.jpg", "test", 1)])
+
   func testSchema_hasTheDocumentedTables() throws {
     let store = try ResultsStore(path: path)
     XCTAssertEqual(try store.tableNames(), ["artifacts", "confusion", "datasets", "epochs", "predictions", "runs", "splits", "sweeps"])
@@ -23,15 +30,15 @@ final class ResultsStoreTests: XCTestCase {
 
   func testPlanningTwice_neitherLosesNorDuplicatesRuns() throws {
     let store = try ResultsStore(path: path)
-    let sweep = try store.planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", runs: plan)
-    let again = try ResultsStore(path: path).planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", runs: plan)
+    let sweep = try store.planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", dataset: dataset, runs: plan)
+    let again = try ResultsStore(path: path).planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", dataset: dataset, runs: plan)
     XCTAssertEqual(sweep, again)
     XCTAssertEqual(try store.statusCounts(sweep: sweep), [.queued: 2])
   }
 
   func testRunLifecycle_epochsAndResultsAreKept() throws {
     let store = try ResultsStore(path: path)
-    let sweep = try store.planSweep(name: "s", spec: "", metric: "accuracy", runs: plan)
+    let sweep = try store.planSweep(name: "s", spec: "", metric: "accuracy", dataset: dataset, runs: plan)
     let first = try XCTUnwrap(try store.unfinishedRuns(sweep: sweep).first)
     try store.startRun(first.id, version: "0.1.0", machine: "test")
     try store.recordEpoch(run: first.id, epoch: 0, trainLoss: 2, trainMetric: 0.2, validationLoss: 2.1, validationMetric: 0.25, seconds: 1)
@@ -41,13 +48,49 @@ final class ResultsStoreTests: XCTestCase {
     // A reopened store sees the interrupted run as unfinished, with its epochs.
     let reopened = try ResultsStore(path: path)
     XCTAssertEqual(try reopened.unfinishedRuns(sweep: sweep).map(\.status), [.running, .queued])
-    try reopened.finishRun(first.id, status: .done, validationMetric: 0.5, testMetric: 0.45, metrics: #"{"accuracy":0.45}"#,
-                           confusion: ["test": "[[1,0],[0,1]]"], predictions: [(subset: "unlabelled", imageID: "1", probabilities: "[0.2,0.8]")],
-                           artifacts: ["best": "/runs/1/best.safetensors"])
+    let predictions = [PredictionRecord(subset: "test", imageID: "a/2.jpg", path: "a/2.jpg", label: 0, probabilities: [0.75, 0.25]),
+                       PredictionRecord(subset: "unlabelled", imageID: "1", path: "test/1.jpg", label: nil, probabilities: [0.2, 0.8])]
+    try reopened.finishRun(first.id, RunCompletion(outcome: .done, validationMetric: 0.5, testMetric: 0.45, confusion: ["test": "[[1,0],[0,1]]"],
+                                                   predictions: predictions, artifacts: ["checkpoint": "/runs/1/best.safetensors"]))
     XCTAssertEqual(try reopened.statusCounts(sweep: sweep), [.done: 1, .queued: 1])
     let summary = try XCTUnwrap(try reopened.sweepSummaries().first)
     XCTAssertEqual(summary.bestRun, first.id)
     XCTAssertNotNil(summary.etaSeconds, "one run finished: the other's time can be estimated")
+    XCTAssertEqual(try reopened.predictions(run: first.id, subset: "test"), [predictions[0]])
+    XCTAssertEqual(try reopened.predictions(run: first.id, subset: "unlabelled"), [predictions[1]])
+    XCTAssertEqual(try reopened.confusion(run: first.id, subset: "test"), [[1, 0], [0, 1]])
+    XCTAssertEqual(try reopened.artifacts(run: first.id), ["checkpoint": "/runs/1/best.safetensors"])
+    let stored = try XCTUnwrap(try reopened.run(id: first.id))
+    XCTAssertEqual(stored.status, .done)
+    XCTAssertNotNil(stored.seconds)
+  }
+
+  /// The sweep keeps its dataset's classes and exactly which image went where.
+  func testTheSplit_isStoredWithTheSweep() throws {
+    let store = try ResultsStore(path: path)
+    let sweep = try store.planSweep(name: "s", spec: "", metric: "accuracy", dataset: dataset, runs: plan)
+    let stored = try XCTUnwrap(try store.dataset(ofSweep: sweep))
+    XCTAssertEqual(stored.classNames, ["cat", "dog"])
+    XCTAssertEqual(stored.seed, 3)
+    XCTAssertEqual(stored.assignments.map(\.path), dataset.assignments.map(\.path))
+    XCTAssertEqual(stored.counts()["test"], [1, 1])
+    XCTAssertEqual(try store.datasetNames(), ["demo"])
+    XCTAssertEqual(try store.sweepIDs(dataset: "demo"), [sweep])
+  }
+
+  /// A database written before datasets had names (the first migration only) opens, migrates
+  /// and keeps its runs.
+  func testAnOlderDatabase_migratesAndKeepsItsRuns() throws {
+    let queue = try DatabaseQueue(path: path)
+    try ResultsStore.migrator.migrate(queue, upTo: "Create results tables")
+    try queue.write { db in
+      try db.execute(sql: "INSERT INTO sweeps (name, spec, metric, created_at) VALUES ('old', '', 'accuracy', ?)", arguments: [Date()])
+      try db.execute(sql: "INSERT INTO runs (sweep_id, status, backbone, strategy, params) VALUES (1, 'done', 'resnet18', 'features', '{}')")
+    }
+    try queue.close()
+    let store = try ResultsStore(path: path)
+    XCTAssertEqual(try store.sweeps().map(\.name), ["old"])
+    XCTAssertEqual(try store.runs(sweep: 1).map(\.backbone), ["resnet18"])
   }
 
   func testAFileThatIsNotADatabase_isOneClearError() throws {

@@ -15,7 +15,12 @@ final class SweepRunnerTests: XCTestCase {
 
     init(finished: [Double]) { self.finished = finished }
 
-    func planSweep(name: String, spec: String, metric: String, runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
+    var dataset: SweepDataset?
+    var completions: [Int64: RunCompletion] = [:]
+
+    func planSweep(name: String, spec: String, metric: String, dataset: SweepDataset,
+                   runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
+      self.dataset = dataset
       if planned.isEmpty {
         planned = runs
         for index in runs.indices { statuses[Int64(index + 1)] = "queued" }
@@ -29,10 +34,10 @@ final class SweepRunnerTests: XCTestCase {
     func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double, validationMetric: Double, seconds: Double) throws {
       epochs[run, default: []].append(epoch)
     }
-    func completeRun(_ id: Int64, outcome: RunOutcome, validationMetric: Double?, testMetric: Double?, metrics: String?,
-                     confusion: String?, predictions: [(imageID: String, probabilities: String)], error: String?) throws {
-      statuses[id] = outcome.rawValue
-      errors[id] = error
+    func completeRun(_ id: Int64, _ completion: RunCompletion) throws {
+      statuses[id] = completion.outcome.rawValue
+      errors[id] = completion.error
+      completions[id] = completion
     }
     func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double] { finished }
   }
@@ -76,5 +81,15 @@ final class SweepRunnerTests: XCTestCase {
     XCTAssertEqual(sink.statuses[1], "failed")
     XCTAssertTrue(sink.errors[1]?.hasPrefix("loss became") == true, "\(String(describing: sink.errors[1]))")
     XCTAssertEqual(sink.statuses[2], "done")
+    // The finished run leaves its confusion matrices, a prediction for every validation and
+    // test image, and its best checkpoint; the sweep its classes and split.
+    let completion = try XCTUnwrap(sink.completions[2])
+    XCTAssertEqual(Set(completion.confusion.keys), ["validation", "test"])
+    XCTAssertEqual(completion.predictions.filter { $0.subset == "validation" }.count, 8)
+    XCTAssertEqual(completion.predictions.filter { $0.subset == "test" }.count, 8)
+    XCTAssertTrue(completion.predictions.allSatisfy { $0.label != nil && $0.probabilities.count == 8 })
+    XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(completion.artifacts["checkpoint"])))
+    XCTAssertEqual(sink.dataset?.classNames.count, 8)
+    XCTAssertEqual(sink.dataset?.assignments.count, 32)
   }
 }

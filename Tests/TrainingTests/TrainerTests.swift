@@ -98,7 +98,8 @@ final class TrainingRunTests: XCTestCase {
     let result = try run.run()
     XCTAssertEqual(run.featureCache.extractedImages, 8 * 4 + 8, "train, validation, test and unlabelled images, once each")
     XCTAssertEqual(result.outcome.history.count, 1)
-    XCTAssertEqual(result.test?.confusion.count, 8)
+    XCTAssertEqual(result.test?.metrics.confusion.count, 8)
+    XCTAssertEqual(result.validation.predictions.samples.count, split.validation.count)
     XCTAssertEqual(result.unlabelled?.samples.count, 8)
     XCTAssertEqual(result.unlabelled?.probabilities.count, 64)
     // Another head (an MLP) on the same split: every feature comes from the cache.
@@ -107,7 +108,7 @@ final class TrainingRunTests: XCTestCase {
     second.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
     let again = try second.run()
     XCTAssertEqual(second.featureCache.extractedImages, 0)
-    XCTAssertEqual(again.test?.confusion.count, 8)
+    XCTAssertEqual(again.test?.metrics.confusion.count, 8)
   }
 
   func testPretrainedStrategyOnTheSmallCNN_isRefused() throws {

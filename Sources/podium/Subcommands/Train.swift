@@ -57,7 +57,7 @@ extension Podium {
       run.observers = [printer.handle]
       print("\(backbone.rawValue) \(strategy.rawValue) on \(adapter.rawValue): \(split.train.count) train, \(split.validation.count) validation, \(split.test.count) test images")
       let result = try run.run()
-      if let test = result.test {
+      if let test = result.test?.metrics {
         print(String(format: "test: accuracy %.4f  mean-class-accuracy %.4f  macro-f1 %.4f  logloss %.4f",
                      test.accuracy, test.meanClassAccuracy, test.macroF1, test.logLoss))
       }

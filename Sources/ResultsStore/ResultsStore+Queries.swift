@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import Sweeps
+import Training
+
+/// Reads for reports, leaderboards and submissions.
+extension ResultsStore {
+  /// Every sweep, oldest first.
+  public func sweeps() throws -> [StoredSweep] {
+    try read { db in try Row.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id").map(Self.sweep) }
+  }
+
+  /// The sweep with this id, or nil.
+  public func sweep(id: Int64) throws -> StoredSweep? {
+    try read { db in try Row.fetchOne(db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]).map(Self.sweep) }
+  }
+
+  /// The dataset and split a sweep ran on (nil for a sweep planned before they were stored).
+  public func dataset(ofSweep sweep: Int64) throws -> StoredDataset? {
+    try read { db in
+      try Row.fetchOne(db, sql: """
+        SELECT datasets.*, splits.spec AS split_spec, splits.seed AS split_seed, splits.assignments
+        FROM sweeps JOIN splits ON splits.id = sweeps.split_id JOIN datasets ON datasets.id = splits.dataset_id
+        WHERE sweeps.id = ?
+        """, arguments: [sweep]).map(Self.dataset)
+    }
+  }
+
+  /// The names of the datasets that have sweeps, sorted.
+  public func datasetNames() throws -> [String] {
+    try read { db in
+      try String.fetchAll(db, sql: """
+        SELECT DISTINCT datasets.name FROM datasets JOIN splits ON splits.dataset_id = datasets.id
+        JOIN sweeps ON sweeps.split_id = splits.id ORDER BY datasets.name
+        """)
+    }
+  }
+
+  /// The ids of the sweeps on the dataset called `name`, oldest first.
+  public func sweepIDs(dataset name: String) throws -> [Int64] {
+    try read { db in
+      try Int64.fetchAll(db, sql: """
+        SELECT sweeps.id FROM sweeps JOIN splits ON splits.id = sweeps.split_id JOIN datasets ON datasets.id = splits.dataset_id
+        WHERE datasets.name = ? ORDER BY sweeps.id
+        """, arguments: [name])
+    }
+  }
+
+  /// A sweep's runs in plan order.
+  public func runs(sweep: Int64) throws -> [StoredRun] {
+    try read { db in try Row.fetchAll(db, sql: "SELECT * FROM runs WHERE sweep_id = ? ORDER BY id", arguments: [sweep]).map(Self.run) }
+  }
+
+  /// The run with this id, or nil.
+  public func run(id: Int64) throws -> StoredRun? {
+    try read { db in try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).map(Self.run) }
+  }
+
+  /// A run's learning curve, epoch by epoch.
+  public func epochRecords(run: Int64) throws -> [StoredEpoch] {
+    try read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", arguments: [run]).map { row in
+        StoredEpoch(epoch: row["epoch"], trainLoss: row["train_loss"], trainMetric: row["train_metric"], validationLoss: row["val_loss"],
+                    validationMetric: row["val_metric"], seconds: row["seconds"])
+      }
+    }
+  }
+
+  /// A run's confusion matrix on `subset` (`confusion[true][predicted]`), or nil.
+  public func confusion(run: Int64, subset: String) throws -> [[Int]]? {
+    let text = try read { db in
+      try String.fetchOne(db, sql: "SELECT matrix FROM confusion WHERE run_id = ? AND subset = ?", arguments: [run, subset])
+    }
+    return try text.map { try JSONDecoder().decode([[Int]].self, from: Data($0.utf8)) }
+  }
+
+  /// A run's predictions on `subset`, sorted by image id.
+  public func predictions(run: Int64, subset: String) throws -> [PredictionRecord] {
+    let rows = try read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? AND subset = ? ORDER BY image_id", arguments: [run, subset])
+    }
+    return try rows.map { row in
+      let probabilities = try JSONDecoder().decode([Float].self, from: Data((row["probabilities"] as String).utf8))
+      let id: String = row["image_id"]
+      return PredictionRecord(subset: subset, imageID: id, path: row["path"] ?? id, label: row["label"], probabilities: probabilities)
+    }
+  }
+
+  /// A run's files by kind (`checkpoint`, `weights`).
+  public func artifacts(run: Int64) throws -> [String: String] {
+    try read { db in
+      Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT kind, path FROM artifacts WHERE run_id = ?", arguments: [run])
+        .map { ($0["kind"], $0["path"]) })
+    }
+  }
+
+  // MARK: - Rows to records
+
+  private static func sweep(_ row: Row) -> StoredSweep {
+    StoredSweep(id: row["id"], name: row["name"], spec: row["spec"], metric: MetricName(rawValue: row["metric"]) ?? .accuracy,
+                createdAt: row["created_at"])
+  }
+
+  private static func dataset(_ row: Row) throws -> StoredDataset {
+    let assignments = try JSONDecoder().decode([[String]].self, from: Data((row["assignments"] as String).utf8))
+    return StoredDataset(
+      name: row["name"], adapter: row["adapter"], root: row["root"],
+      classNames: try JSONDecoder().decode([String].self, from: Data((row["class_names"] as String).utf8)),
+      split: row["split_spec"], seed: UInt64(bitPattern: row["split_seed"]),
+      assignments: assignments.map { ($0[0], $0[1], $0.count > 2 ? Int($0[2]) ?? 0 : 0) })
+  }
+
+  private static func run(_ row: Row) -> StoredRun {
+    let params: String = row["params"]
+    let metrics: String? = row["metrics"]
+    return StoredRun(
+      id: row["id"], sweepID: row["sweep_id"], status: RunStatus(rawValue: row["status"]) ?? .queued, backbone: row["backbone"],
+      strategy: row["strategy"], spec: try? JSONDecoder().decode(RunSpec.self, from: Data(params.utf8)),
+      validationMetric: row["val_metric"], testMetric: row["test_metric"],
+      metrics: metrics.flatMap { try? JSONDecoder().decode(ClassificationMetrics.self, from: Data($0.utf8)) },
+      error: row["error"], startedAt: row["started_at"], finishedAt: row["finished_at"], version: row["podium_version"],
+      machine: row["machine"])
+  }
+}
