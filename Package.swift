@@ -42,7 +42,7 @@ let package = Package(
     .target(
       name: "ResultsStore",
       dependencies: ["Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
-    .target(name: "Reports", dependencies: ["ResultsStore", "CCSV"]),
+    .target(name: "Reports", dependencies: ["ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine", "CCSV"]),
     .executableTarget(
       name: "podium",
       dependencies: [
@@ -61,6 +61,7 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets"]),
+    .testTarget(name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"]),
     .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore", "Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"]),

@@ -4,7 +4,8 @@ import Imaging
 
 /// The embedded default dataset of `podium demo`: eight classes of procedurally drawn
 /// shapes in the Natural Images layout (`natural_images/<class>/<class>_NNNN.jpg`), plus an
-/// unlabelled `test/<id>.jpg` folder for a submission. Each image varies the shape's colour,
+/// unlabelled `test/<id>.jpg` folder for a submission with its Kaggle-style answer key
+/// `answers.csv` (`id,label,Usage`, 30% of the rows Public) for `podium score`. Each image varies the shape's colour,
 /// size, position and rotation over a textured, noisy background, so a small CNN trained
 /// from scratch on a few dozen images per class does not reach 100%. The same seed writes
 /// the same files.
@@ -36,10 +37,15 @@ public struct DemoDataset {
     }
     let test = root.appendingPathComponent("test")
     try FileManager.default.createDirectory(at: test, withIntermediateDirectories: true)
-    for id in (0..<(testImagesPerClass * Self.classNames.count)).map({ $0 + 1 }) {
+    let count = testImagesPerClass * Self.classNames.count
+    var answers = ["id,label,Usage"]
+    let publicIDs = Set((1...max(count, 1)).shuffled(using: &rng).prefix(Int((Double(count) * 0.3).rounded())))
+    for id in (0..<count).map({ $0 + 1 }) {
       let label = Int(rng.next() % UInt64(Self.classNames.count))
       try ImageEncoder.encode(draw(label, rng: &rng), asPNG: false).write(to: test.appendingPathComponent("\(id).jpg"))
+      answers.append("\(id),\(Self.classNames[label]),\(publicIDs.contains(id) ? "Public" : "Private")")
     }
+    if count > 0 { try (answers.joined(separator: "\n") + "\n").write(to: root.appendingPathComponent("answers.csv"), atomically: true, encoding: .utf8) }
     return root
   }
 

@@ -19,7 +19,14 @@ struct SpecReader {
       }
       spec.metric = value
     }
-    if let grid = top["grid"] { spec.grid = try self.grid(grid) }
+    if let grid = top["grid"] {
+      if case .sequence(let grids) = grid {
+        guard !grids.isEmpty else { throw error(grid, "grid must be a mapping or a non-empty list of mappings") }
+        spec.grids = try grids.map(self.grid)
+      } else {
+        spec.grids = [try self.grid(grid)]
+      }
+    }
     if let random = top["random"] { (spec.randomDraws, spec.random) = try self.random(random) }
     if let fixed = top["fixed"] { spec.fixed = try self.fixed(fixed) }
     if let budget = top["budget"] {

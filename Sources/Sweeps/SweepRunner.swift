@@ -17,6 +17,8 @@ public final class SweepRunner {
   public let workFolder: URL
   public var weights = WeightLocator()
   public var version = "unknown"
+  /// Receive every run's training events (a progress printer), after the store recorded them.
+  public var observers: [(TrainingEvent) -> Void] = []
 
   public init(spec: SweepSpec, specText: String, sink: any ResultSink, workFolder: URL) {
     (self.spec, self.specText, self.sink, self.workFolder) = (spec, specText, sink, workFolder)
@@ -60,7 +62,7 @@ public final class SweepRunner {
                                   validationLoss: summary.validationLoss, validationMetric: summary.validation.value(runSpec.training.metric),
                                   seconds: summary.seconds)
       } catch { sinkError = error }
-    }]
+    }] + observers
     if let grace = spec.pruneGrace {
       run.shouldStop = { [sink] summary in self.shouldPrune(summary, metric: runSpec.training.metric, grace: grace, sweep: sweep, sink: sink) }
     }

@@ -15,7 +15,7 @@ import Yams
 ///   root: datasets/natural_images
 ///   split: {train: 0.6, val: 0.2, test: 0.2, seed: 0}   # or {preset: mini}
 /// metric: accuracy
-/// grid:
+/// grid:                      # or a list of grids, each expanded in turn
 ///   backbone: [small_cnn, efficientnet_lite0]
 ///   strategy: [scratch, features, finetune]
 ///   lr: [0.001, 0.0003]
@@ -47,7 +47,10 @@ public struct SweepSpec: Sendable {
   public var name: String
   public var dataset: DatasetSection
   public var metric: MetricName = .accuracy
-  public var grid: [(Hyperparameter, [ParameterValue])] = []
+  /// One grid, or several whose runs are concatenated (a YAML list of grids, as
+  /// scikit-learn's `ParameterGrid` takes a list of dicts), e.g. scratch for one backbone and
+  /// pretrained strategies for another.
+  public var grids: [[(Hyperparameter, [ParameterValue])]] = [[]]
   public var randomDraws = 0
   public var random: [(Hyperparameter, Distribution)] = []
   public var fixed: [(Hyperparameter, ParameterValue)] = []
@@ -73,9 +76,13 @@ public struct SweepSpec: Sendable {
   /// The runs the spec plans, in order (grid, then random draws, each with the fixed values),
   /// and one line per dropped combination that cannot run. The budget's `max_runs` caps the list.
   public func expand() throws -> (runs: [RunSpec], dropped: [String]) {
-    var combinations: [[(Hyperparameter, ParameterValue)]] = [[]]
-    for (key, values) in grid {
-      combinations = combinations.flatMap { prefix in values.map { prefix + [(key, $0)] } }
+    var combinations: [[(Hyperparameter, ParameterValue)]] = []
+    for grid in grids {
+      var product: [[(Hyperparameter, ParameterValue)]] = [[]]
+      for (key, values) in grid {
+        product = product.flatMap { prefix in values.map { prefix + [(key, $0)] } }
+      }
+      combinations += product
     }
     if randomDraws > 0 {
       var rng = SeededGenerator(seed: dataset.seed).derived(name)

@@ -81,8 +81,14 @@ public struct ClassificationMetrics: Equatable, Codable, Sendable {
 
   /// The class pairs most often confused, `(true, predicted, count)`, largest first.
   public func mostConfused(limit: Int = 10) -> [(actual: Int, predicted: Int, count: Int)] {
+    Self.mostConfused(in: confusion, limit: limit)
+  }
+
+  /// The off-diagonal cells of a confusion matrix (`matrix[true][predicted]`) with a count,
+  /// largest first; ties in class order.
+  public static func mostConfused(in matrix: [[Int]], limit: Int = 10) -> [(actual: Int, predicted: Int, count: Int)] {
     var pairs: [(Int, Int, Int)] = []
-    for (actual, row) in confusion.enumerated() {
+    for (actual, row) in matrix.enumerated() {
       for (predicted, count) in row.enumerated() where actual != predicted && count > 0 { pairs.append((actual, predicted, count)) }
     }
     return Array(pairs.sorted { ($0.2, -$0.0, -$0.1) > ($1.2, -$1.0, -$1.1) }.prefix(limit)).map { (actual: $0.0, predicted: $0.1, count: $0.2) }

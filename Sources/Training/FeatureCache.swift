@@ -26,7 +26,7 @@ public final class FeatureCache {
     of samples: [Dataset.Sample], in dataset: Dataset, backbone name: BackboneName, preprocessing: Preprocessing,
     weightsDigest: String, batchSize: Int, makeBackbone: () throws -> Backbone
   ) throws -> (features: Tensor, labels: [Int], samples: [Dataset.Sample]) {
-    let key = cacheKey(samples, backbone: name, preprocessing: preprocessing, weightsDigest: weightsDigest)
+    let key = cacheKey(samples, in: dataset, backbone: name, preprocessing: preprocessing, weightsDigest: weightsDigest)
     let file = folder.appendingPathComponent("\(name.rawValue)-\(key.prefix(16)).safetensors")
     if let cached = try? Checkpoint(contentsOf: file), let paths = cached.metadata["paths"] {
       let kept = try JSONDecoder().decode([String].self, from: Data(paths.utf8))
@@ -59,9 +59,19 @@ public final class FeatureCache {
     return (Tensor(shape: [kept.count, backbone.featureWidth], values: values), labels, kept)
   }
 
-  private func cacheKey(_ samples: [Dataset.Sample], backbone: BackboneName, preprocessing: Preprocessing, weightsDigest: String) -> String {
+  /// The entry's key: backbone, weights, preprocessing, and every image by absolute path,
+  /// size and modification time, so a file rewritten under the same name (a regenerated
+  /// dataset, another dataset with the same layout) is never served stale features.
+  private func cacheKey(_ samples: [Dataset.Sample], in dataset: Dataset, backbone: BackboneName, preprocessing: Preprocessing,
+                        weightsDigest: String) -> String {
     var hasher = SHA256()
-    let description = "\(backbone.rawValue)|\(weightsDigest)|\(preprocessing)|copies=1|" + samples.map(\.path).joined(separator: "\n")
+    let files = samples.map { sample -> String in
+      let url = dataset.url(of: sample)
+      var status = stat()
+      guard stat(url.path, &status) == 0 else { return url.path }
+      return "\(url.path)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    }
+    let description = "\(backbone.rawValue)|\(weightsDigest)|\(preprocessing)|copies=1|" + files.joined(separator: "\n")
     Array(description.utf8).withUnsafeBytes { hasher.update($0) }
     return hasher.hexDigest()
   }

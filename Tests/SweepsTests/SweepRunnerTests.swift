@@ -73,8 +73,8 @@ final class SweepRunnerTests: XCTestCase {
     defer { try? FileManager.default.removeItem(at: folder) }
     let (spec, text) = try spec(folder.appendingPathComponent("data"), extra: "")
     var failing = spec
-    failing.grid = [(.backbone, [.text("small_cnn")]), (.optimizer, [.text("sgd")]), (.schedule, [.text("constant")]),
-                    (.lr, [.number(1e12), .number(0.001)])]
+    failing.grids = [[(.backbone, [.text("small_cnn")]), (.optimizer, [.text("sgd")]), (.schedule, [.text("constant")]),
+                    (.lr, [.number(1e12), .number(0.001)])]]
     let sink = MemorySink(finished: [])
     let (done, failed) = try SweepRunner(spec: failing, specText: text, sink: sink, workFolder: folder.appendingPathComponent("runs")).run()
     XCTAssertEqual([done, failed], [1, 1])

@@ -33,6 +33,26 @@ final class SweepSpecTests: XCTestCase {
     XCTAssertEqual(Set(runs.map(\.training.learningRate)), [0.001, 0.0003])
   }
 
+  /// A list of grids expands each in turn: scratch for one backbone, pretrained strategies
+  /// with their own values for another.
+  func testAListOfGrids_concatenatesTheirRuns() throws {
+    let yaml = """
+      name: two
+      dataset: {adapter: natural-images, root: d}
+      grid:
+        - {backbone: [small_cnn], strategy: [scratch], lr: [0.003, 0.001]}
+        - {backbone: [efficientnet_lite0], strategy: [features, finetune], lr: [0.01]}
+      fixed: {epochs: 2}
+      """
+    let (runs, dropped) = try SweepSpec.parse(yaml, file: "two.yaml").expand()
+    XCTAssertEqual(runs.map { "\($0.backbone.rawValue) \($0.strategy.rawValue) \($0.training.learningRate)" },
+                   ["small_cnn scratch 0.003", "small_cnn scratch 0.001", "efficientnet_lite0 features 0.01", "efficientnet_lite0 finetune 0.01"])
+    XCTAssertEqual(dropped, [])
+    XCTAssertThrowsError(try SweepSpec.parse("name: x\ndataset: {adapter: natural-images, root: d}\ngrid: []\n", file: "x.yaml")) {
+      XCTAssertEqual("\($0)", "x.yaml line 3: grid must be a mapping or a non-empty list of mappings")
+    }
+  }
+
   func testRandomDraws_areSeededAndWithinTheirRanges() throws {
     let yaml = """
       name: heads

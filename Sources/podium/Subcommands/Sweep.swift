@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ResultsStore
 import Sweeps
+import Training
 
 extension Podium {
   /// `podium sweep run | status`.
@@ -25,6 +26,7 @@ extension Podium {
         let parsed = try SweepSpec.parse(text, file: spec)
         let runner = SweepRunner(spec: parsed, specText: text, sink: try ResultsStore(path: db), workFolder: URL(fileURLWithPath: work))
         runner.version = PodiumVersion.current
+        runner.observers = [ProgressPrinter(metric: parsed.metric).handle]
         let (done, failed) = try runner.run { printToStandardError($0) }
         print("sweep \(parsed.name): \(done) runs finished, \(failed) failed in this invocation; results in \(db)")
       }

@@ -1,0 +1,57 @@
+import CCSV
+import Foundation
+
+/// CSV as Kaggle and spreadsheets read it (RFC 4180): fields joined by commas, rows ended
+/// by CRLF-free `\n`, and a field quoted — by libcsv's writer, which doubles embedded
+/// quotes — when it holds a comma, a quote, a line break or leading or trailing spaces.
+public enum CSVText {
+  /// One CSV document from a header and rows.
+  public static func document(header: [String], rows: [[String]]) -> String {
+    ([header] + rows).map(line).joined(separator: "\n") + "\n"
+  }
+
+  /// One line of fields.
+  public static func line(_ fields: [String]) -> String {
+    fields.map(field).joined(separator: ",")
+  }
+
+  /// A field, quoted only when it must be.
+  public static func field(_ text: String) -> String {
+    let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+      || text.first == " " || text.last == " "
+    guard needsQuotes else { return text }
+    let source = Array(text.utf8)
+    var quoted = [UInt8](repeating: 0, count: source.count * 2 + 2)
+    let written = source.withUnsafeBytes { src in
+      quoted.withUnsafeMutableBytes { csv_write($0.baseAddress, $0.count, src.baseAddress, src.count) }
+    }
+    return String(decoding: quoted.prefix(written), as: UTF8.self)
+  }
+}
+
+/// Writes files so a reader never sees half of one: the bytes go to a temporary file in
+/// the same folder, which is then renamed over the target.
+public enum AtomicFile {
+  /// Writes `text` as UTF-8 to `url`, creating its folder.
+  ///
+  /// - Throws: ``ReportError`` naming the file.
+  public static func write(_ text: String, to url: URL) throws {
+    try write(Data(text.utf8), to: url)
+  }
+
+  /// Writes `data` to `url`, creating its folder.
+  public static func write(_ data: Data, to url: URL) throws {
+    do {
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try data.write(to: url, options: .atomic)
+    } catch {
+      throw ReportError("\(url.path): cannot write (\(error.localizedDescription))")
+    }
+  }
+}
+
+/// A report, submission or score that cannot be made: one line naming the file, row or run.
+public struct ReportError: Error, CustomStringConvertible, Equatable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}

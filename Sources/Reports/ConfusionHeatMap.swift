@@ -1,0 +1,75 @@
+import Foundation
+
+/// A confusion matrix drawn as a heat map: rows are true classes, columns predicted ones,
+/// each cell shaded by the share of its row (the recall of the diagonal) and labelled with
+/// its count; class names on both axes and a colour legend.
+public struct ConfusionHeatMap: Sendable {
+  public var title: String
+  /// `matrix[true][predicted]` counts.
+  public var matrix: [[Int]]
+  public var classNames: [String]
+
+  public init(title: String, matrix: [[Int]], classNames: [String]) {
+    (self.title, self.matrix, self.classNames) = (title, matrix, classNames)
+  }
+
+  /// The heat map as inline SVG.
+  public func html() -> String {
+    let n = matrix.count
+    guard n > 0 else { return "<p class=\"note\">No confusion matrix.</p>" }
+    let cell = n <= 12 ? 40.0 : max(6, 480 / Double(n))
+    let showCounts = cell >= 22, labelEvery = max(1, Int((12 / cell).rounded(.up)))
+    let longest = Double(classNames.map(\.count).max() ?? 4)
+    let margin = min(160, 16 + 6.5 * longest), top = 28.0
+    let legendWidth = 90.0
+    let width = margin + cell * Double(n) + 24 + legendWidth, height = top + margin + cell * Double(n) + 30
+    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" class=\"heatmap\" style=\"max-width:\(Int(width))px\">"
+    svg += "<title>\(HTML.escape(title))</title>"
+    let gridLeft = margin, gridTop = top
+    for (actual, row) in matrix.enumerated() {
+      let total = max(row.reduce(0, +), 1)
+      for (predicted, count) in row.enumerated() {
+        let share = Double(count) / Double(total)
+        let x = gridLeft + cell * Double(predicted), y = gridTop + cell * Double(actual)
+        let tip = "true \(name(actual)) → predicted \(name(predicted)): \(count) (\(String(format: "%.0f", share * 100))% of the row)"
+        svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"\(Self.shade(share))\" stroke=\"#fff\" stroke-width=\"0.5\"><title>\(HTML.escape(tip))</title></rect>"
+        if showCounts && count > 0 {
+          svg += "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + cell / 2 + 4))\" text-anchor=\"middle\" class=\"cell\" fill=\"\(share > 0.55 ? "#fff" : "#222")\">\(count)</text>"
+        }
+      }
+    }
+    for index in stride(from: 0, to: n, by: labelEvery) {
+      let centre = cell * (Double(index) + 0.5)
+      svg += "<text x=\"\(f(gridLeft - 6))\" y=\"\(f(gridTop + centre + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(name(index)))</text>"
+      let x = gridLeft + centre, y = gridTop + cell * Double(n) + 6
+      svg += "<text transform=\"translate(\(f(x + 4)) \(f(y))) rotate(-60)\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(name(index)))</text>"
+    }
+    svg += "<text x=\"\(f(gridLeft + cell * Double(n) / 2))\" y=\"16\" text-anchor=\"middle\" class=\"label\">predicted class</text>"
+    svg += "<text transform=\"translate(12 \(f(gridTop + cell * Double(n) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"label\">true class</text>"
+    svg += legend(x: gridLeft + cell * Double(n) + 24, y: gridTop, height: min(200, cell * Double(n)))
+    return svg + "</svg>"
+  }
+
+  private func name(_ index: Int) -> String { classNames.indices.contains(index) ? classNames[index] : "class \(index)" }
+
+  /// The colour scale: a vertical gradient from 0% to 100% of the true class.
+  private func legend(x: Double, y: Double, height: Double) -> String {
+    let steps = 20
+    var svg = "<text x=\"\(f(x))\" y=\"\(f(y - 6))\" class=\"tick\">share of row</text>"
+    for step in 0..<steps {
+      let share = 1 - Double(step) / Double(steps - 1)
+      svg += "<rect x=\"\(f(x))\" y=\"\(f(y + height * Double(step) / Double(steps)))\" width=\"16\" height=\"\(f(height / Double(steps) + 0.5))\" fill=\"\(Self.shade(share))\"/>"
+    }
+    for (share, label) in [(1.0, "100%"), (0.5, "50%"), (0.0, "0%")] {
+      svg += "<text x=\"\(f(x + 22))\" y=\"\(f(y + height * (1 - share) + 4))\" class=\"tick\">\(label)</text>"
+    }
+    return svg
+  }
+
+  /// White (0) to dark blue (1).
+  static func shade(_ share: Double) -> String {
+    let t = min(max(share, 0), 1)
+    let (r, g, b) = (247 - (247 - 8) * t, 251 - (251 - 48) * t, 255 - (255 - 107) * t)
+    return String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded()))
+  }
+}

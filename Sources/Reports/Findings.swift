@@ -1,0 +1,58 @@
+import Foundation
+import ResultsStore
+import Training
+
+/// The sentences at the top of a report that answer "which backbone and strategy win, and
+/// why": the winner, what each strategy reached and cost, and signs of over-fitting.
+enum Findings {
+  /// The headline: the best run and its scores.
+  static func headline(_ results: SweepResults) -> String {
+    guard let best = results.best else { return "No run has finished yet." }
+    let metric = results.sweep.metric.rawValue
+    var line = "Best: \(best.backbone) · \(best.strategy) (run \(best.id)) — validation \(metric) \(format(best.validationMetric))"
+    if let test = best.testMetric { line += ", test \(format(test))" }
+    return line + "."
+  }
+
+  /// Bullet points comparing strategies, timing them, and checking the winner for over-fitting.
+  static func points(_ results: SweepResults) -> [String] {
+    var points: [String] = []
+    let metric = results.sweep.metric
+    var bestByStrategy: [(strategy: String, run: StoredRun)] = []
+    for run in results.ranked where !bestByStrategy.contains(where: { $0.strategy == run.strategy }) {
+      bestByStrategy.append((run.strategy, run))
+    }
+    for (strategy, run) in bestByStrategy {
+      let times = results.ranked.filter { $0.strategy == strategy }.compactMap(\.seconds)
+      let mean = times.isEmpty ? "" : String(format: "; its runs took %.0f s on average", times.reduce(0, +) / Double(times.count))
+      points.append("\(strategy): best \(metric.rawValue) \(format(run.validationMetric)) with \(run.backbone) (run \(run.id))\(mean).")
+    }
+    if let winner = bestByStrategy.first, let scratch = bestByStrategy.first(where: { $0.strategy == "scratch" }), winner.strategy != "scratch" {
+      let gain = (winner.run.validationMetric ?? 0) - (scratch.run.validationMetric ?? 0)
+      points.append("Pretrained \(winner.strategy) beats training from scratch by \(String(format: "%+.3f", metric.isMaximised ? gain : -gain)) \(metric.rawValue): "
+                    + "with this little data the pretrained trunk's features carry most of the accuracy.")
+    }
+    if let gap = overfitting(results) { points.append(gap) }
+    let failed = results.runs.filter { $0.status == .failed }.count, pruned = results.runs.filter { $0.status == .pruned }.count
+    let open = results.runs.filter { $0.status == .queued || $0.status == .running }.count
+    if failed > 0 { points.append("\(failed) run\(failed == 1 ? "" : "s") failed; the reasons are listed under the leaderboard.") }
+    if pruned > 0 { points.append("\(pruned) run\(pruned == 1 ? " was" : "s were") pruned below the median of finished runs.") }
+    if open > 0 { points.append("\(open) run\(open == 1 ? " is" : "s are") not finished: `podium sweep run` resumes them.") }
+    return points
+  }
+
+  /// A warning when the best run's training accuracy at its best epoch is far above its
+  /// validation accuracy.
+  private static func overfitting(_ results: SweepResults) -> String? {
+    guard let best = results.best, results.sweep.metric == .accuracy, let epochs = results.epochs[best.id],
+      let epoch = epochs.max(by: { $0.validationMetric < $1.validationMetric }), let train = epoch.trainMetric,
+      train - epoch.validationMetric > 0.15 else { return nil }
+    return "Run \(best.id) fits its training images much better than validation (train accuracy \(format(train)) vs \(format(epoch.validationMetric))): "
+      + "more data, stronger augmentation or more frozen layers may help."
+  }
+
+  static func format(_ value: Double?) -> String {
+    guard let value, value.isFinite else { return "–" }
+    return String(format: "%.4f", value)
+  }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import ResultsStore
+import Sweeps
+import Training
+
+/// Every finished run on one dataset, across sweeps, ranked by a metric on validation, with
+/// its test score split into public and private parts as a Kaggle leaderboard would show it.
+/// The order is stable: validation, then public test, then run id.
+public struct Leaderboard {
+  public struct Entry: Sendable {
+    public var run: StoredRun
+    public var sweep: String
+    public var validation: Double
+    public var publicTest: Double?
+    public var privateTest: Double?
+  }
+
+  public var dataset: String
+  public var metric: MetricName
+  public var entries: [Entry]
+
+  /// Builds the leaderboard of `dataset` from `store`. Scores are computed from the stored
+  /// predictions, so sweeps with different metrics rank on one (default: the latest sweep's).
+  ///
+  /// - Throws: ``ReportError`` naming the known datasets when there is none of that name.
+  public init(store: ResultsStore, dataset: String, metric: MetricName? = nil, publicFraction: Double = 0.3, seed: UInt64 = 0) throws {
+    let sweepIDs = try store.sweepIDs(dataset: dataset)
+    guard let latest = sweepIDs.last, let latestSweep = try store.sweep(id: latest) else {
+      throw ReportError("no sweeps on a dataset called \(dataset); known: \(try store.datasetNames().joined(separator: ", "))")
+    }
+    let metric = metric ?? latestSweep.metric
+    var entries: [Entry] = []
+    for id in sweepIDs {
+      guard let sweep = try store.sweep(id: id) else { continue }
+      for run in try store.runs(sweep: id) where run.status == .done || run.status == .pruned {
+        guard let validation = try Self.validationScore(run, in: store, metric: metric, sweepMetric: sweep.metric) else { continue }
+        let test = try store.predictions(run: run.id, subset: "test")
+        let publicIDs = PublicPrivateSplit.publicIDs(test.map(\.imageID), fraction: publicFraction, seed: seed)
+        entries.append(Entry(run: run, sweep: sweep.name, validation: validation,
+                             publicTest: Self.value(test.filter { publicIDs.contains($0.imageID) }, metric),
+                             privateTest: Self.value(test.filter { !publicIDs.contains($0.imageID) }, metric)))
+      }
+    }
+    (self.dataset, self.metric) = (dataset, metric)
+    self.entries = entries.sorted { a, b in
+      if a.validation != b.validation { return metric.isBetter(a.validation, than: b.validation) }
+      if let x = a.publicTest, let y = b.publicTest, x != y { return metric.isBetter(x, than: y) }
+      return a.run.id < b.run.id
+    }
+  }
+
+  /// The metric on a run's stored predictions of `subset`, or its stored validation value
+  /// when it has no predictions but its sweep used the same metric.
+  private static func validationScore(_ run: StoredRun, in store: ResultsStore, metric: MetricName, sweepMetric: MetricName) throws -> Double? {
+    if let value = value(try store.predictions(run: run.id, subset: "validation"), metric) { return value }
+    return sweepMetric == metric ? run.validationMetric : nil
+  }
+
+  static func value(_ records: [PredictionRecord], _ metric: MetricName) -> Double? {
+    let labelled = records.filter { $0.label != nil }
+    guard let classes = labelled.first?.probabilities.count, labelled.allSatisfy({ $0.probabilities.count == classes }) else { return nil }
+    return ClassificationMetrics(probabilities: labelled.flatMap(\.probabilities), labels: labelled.map { $0.label! }, classes: classes)
+      .value(metric)
+  }
+
+  /// The leaderboard as a table (its CSV, and the rows of the Markdown).
+  public func table() -> ReportTable {
+    let header = ["rank", "run", "sweep", "backbone", "strategy"] + KeyHyperparameters.names
+      + ["validation \(metric.rawValue)", "public test", "private test", "seconds"]
+    return ReportTable(name: dataset, header: header, rows: entries.enumerated().map { rank, entry in
+      [.integer(rank + 1), .integer(Int(entry.run.id)), .init(entry.sweep), .init(entry.run.backbone), .init(entry.run.strategy)]
+        + KeyHyperparameters.values(entry.run.spec).map { ReportTable.Cell($0) }
+        + [.number(entry.validation), .number(entry.publicTest), .number(entry.privateTest), .number(entry.run.seconds, digits: 1)]
+    })
+  }
+
+  /// The leaderboard as a Markdown document.
+  public func markdown(publicFraction: Double = 0.3) -> String {
+    let table = table()
+    let escape = { (text: String) in text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+    var lines = ["# Leaderboard: \(escape(dataset))", "",
+                 "Ranked by validation \(metric.rawValue); the labelled test split is divided into a public "
+                   + "\(Int(publicFraction * 100))% and a private rest, as on Kaggle. Written by `podium leaderboard`.", ""]
+    lines.append("| " + table.header.map(escape).joined(separator: " | ") + " |")
+    lines.append("|" + table.header.map { _ in "---|" }.joined())
+    lines += table.rows.map { "| " + $0.map { escape($0.text) }.joined(separator: " | ") + " |" }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

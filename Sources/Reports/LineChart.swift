@@ -1,0 +1,49 @@
+import Foundation
+
+/// Lines of `(x, y)` points on shared axes: learning curves.
+public struct LineChart: Sendable {
+  /// One line: its legend name, colour index and style.
+  public struct Series: Sendable {
+    public var name: String
+    public var colour: Int
+    public var dashed: Bool
+    public var points: [(x: Double, y: Double)]
+
+    public init(name: String, colour: Int, dashed: Bool = false, points: [(x: Double, y: Double)]) {
+      (self.name, self.colour, self.dashed, self.points) = (name, colour, dashed, points)
+    }
+  }
+
+  public var title: String
+  public var series: [Series]
+  public var xLabel: String
+  public var yLabel: String
+
+  public init(title: String, series: [Series], xLabel: String, yLabel: String) {
+    (self.title, self.series, self.xLabel, self.yLabel) = (title, series, xLabel, yLabel)
+  }
+
+  /// The chart as inline SVG followed by its legend (nothing for no points).
+  public func html() -> String {
+    let points = series.flatMap(\.points).filter { $0.y.isFinite }
+    guard !points.isEmpty else { return "<p class=\"note\">No epochs recorded.</p>" }
+    let frame = SVGFrame()
+    let (yRange, yTicks) = niceTicks(min(0, points.map(\.y).min()!), points.map(\.y).max()!)
+    let xs = points.map(\.x)
+    let (xRange, xTicks) = niceTicks(xs.min()!, max(xs.max()!, xs.min()! + 1), count: min(8, Int(xs.max()! - xs.min()!) + 1))
+    var svg = frame.open(title: title) + frame.yAxis(yRange, ticks: yTicks, label: yLabel, format: { String(format: "%g", $0) })
+    for tick in xTicks where tick == tick.rounded() {
+      svg += "<text x=\"\(f(frame.x(tick, xRange)))\" y=\"\(f(frame.height - frame.bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(Int(tick))</text>"
+    }
+    for line in series where !line.points.isEmpty {
+      let path = line.points.filter { $0.y.isFinite }.map { "\(f(frame.x($0.x, xRange))),\(f(frame.y($0.y, yRange)))" }.joined(separator: " ")
+      svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(Palette.colour(line.colour))\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")>"
+        + "<title>\(HTML.escape(line.name))</title></polyline>"
+      if line.points.count == 1, let point = line.points.first {
+        svg += "<circle cx=\"\(f(frame.x(point.x, xRange)))\" cy=\"\(f(frame.y(point.y, yRange)))\" r=\"3\" fill=\"\(Palette.colour(line.colour))\"/>"
+      }
+    }
+    svg += frame.xAxis(label: xLabel) + "</svg>"
+    return svg + legendHTML(series.map { ($0.name, Palette.colour($0.colour), $0.dashed) })
+  }
+}

@@ -1,3 +1,0 @@
-/// The `Reports` module: HTML and CSV reports, submissions, scoring and leaderboards.
-/// See README.md, "Targets".
-import ResultsStore

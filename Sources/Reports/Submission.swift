@@ -1,0 +1,97 @@
+import Foundation
+import ResultsStore
+import Sweeps
+
+/// How a submission file writes each prediction.
+public enum SubmissionFormat: String, CaseIterable, Sendable {
+  /// The competition's own format: dogs-vs-cats `probability`, flickr8 `numbers`, others `labels`.
+  case auto
+  /// `id,label` with the predicted class name.
+  case labels
+  /// `id,label` with the predicted class as a number from 1 (Flickr's 1–8).
+  case numbers
+  /// `id,label` with the probability of the second class (Dogs vs Cats Redux: P(dog)).
+  case probability
+  /// `id,label` with the predicted class index, 0 or 1 (the original Dogs vs Cats: 1 = dog).
+  case binary
+  /// `id` and one probability column per class (Kaggle's multi-class log-loss format).
+  case columns
+
+  /// The format a competition on `adapter` expects.
+  public static func competitionDefault(adapter: String) -> SubmissionFormat {
+    switch adapter {
+    case "dogs-vs-cats": return .probability
+    case "flickr8": return .numbers
+    default: return .labels
+    }
+  }
+}
+
+/// A Kaggle submission: one row per test image, sorted by id (numerically when every id is a
+/// number), written atomically with correct CSV quoting.
+public struct Submission: Equatable, Sendable {
+  public var header: [String]
+  public var rows: [[String]]
+
+  /// Builds the submission of `predictions` (`id` → class probabilities).
+  ///
+  /// - Throws: ``ReportError`` when there is nothing to submit or the format does not fit
+  ///   the number of classes.
+  public init(predictions: [(id: String, probabilities: [Float])], classNames: [String], format: SubmissionFormat) throws {
+    guard !predictions.isEmpty else {
+      throw ReportError("no predictions for unlabelled test images: the dataset needs a test folder (e.g. test1/ for dogs-vs-cats)")
+    }
+    if (format == .probability || format == .binary) && classNames.count != 2 {
+      throw ReportError("--format \(format.rawValue) needs 2 classes; this dataset has \(classNames.count)")
+    }
+    header = format == .columns ? ["id"] + classNames : ["id", "label"]
+    rows = Self.sortedByID(predictions).map { id, probabilities in
+      let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+      switch format {
+      case .columns: return [id] + probabilities.map { String(format: "%.6f", $0) }
+      case .probability: return [id, String(format: "%.6f", probabilities[1])]
+      case .binary: return [id, String(top)]
+      case .numbers: return [id, String(top + 1)]
+      case .labels, .auto: return [id, classNames[top]]
+      }
+    }
+  }
+
+  /// Ids in Kaggle's order: by value when all are integers, else lexicographically.
+  static func sortedByID<T>(_ rows: [(id: String, probabilities: T)]) -> [(id: String, probabilities: T)] {
+    let numeric = rows.allSatisfy { Int($0.id) != nil }
+    return rows.sorted { numeric ? Int($0.id)! < Int($1.id)! : $0.id < $1.id }
+  }
+
+  /// The file's text.
+  public func csv() -> String { CSVText.document(header: header, rows: rows) }
+
+  /// Writes the file atomically.
+  public func write(to url: URL) throws { try AtomicFile.write(csv(), to: url) }
+}
+
+/// The mean of several runs' predicted probabilities for the unlabelled images: a simple,
+/// strong ensemble.
+public enum Ensemble {
+  /// The stored unlabelled predictions of `runs`, averaged per image.
+  ///
+  /// - Throws: ``ReportError`` naming a run without predictions or whose images differ.
+  public static func mean(of runs: [Int64], in store: ResultsStore) throws -> [(id: String, probabilities: [Float])] {
+    var sums: [String: [Float]] = [:], ids: [String] = []
+    for (index, run) in runs.enumerated() {
+      let predictions = try store.predictions(run: run, subset: "unlabelled")
+      guard !predictions.isEmpty else { throw ReportError("run \(run) stored no predictions for unlabelled test images") }
+      if index == 0 { ids = predictions.map(\.imageID) }
+      guard predictions.map(\.imageID) == ids else {
+        throw ReportError("run \(run) predicted a different set of test images than run \(runs[0]): they cannot be ensembled")
+      }
+      for record in predictions {
+        guard let sum = sums[record.imageID] else { sums[record.imageID] = record.probabilities; continue }
+        guard sum.count == record.probabilities.count else { throw ReportError("run \(run) has a different number of classes than run \(runs[0])") }
+        sums[record.imageID] = zip(sum, record.probabilities).map(+)
+      }
+    }
+    let scale = 1 / Float(runs.count)
+    return ids.map { ($0, sums[$0]!.map { $0 * scale }) }
+  }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import ResultsStore
+import Training
+
+/// A sweep's report: `index.html` (leaderboard, backbone × strategy chart, learning curves,
+/// the best run's confusion matrix, per-class accuracy, confident mistakes and filters,
+/// dataset, split and environment), a page per finished run, and a CSV for every table.
+/// Every page is self-contained: nothing is loaded from the network or from other files.
+public struct SweepReport {
+  public let results: SweepResults
+  public let store: ResultsStore
+  /// Podium's version, printed in the footer.
+  public var version = "unknown"
+
+  public init(results: SweepResults, store: ResultsStore) {
+    (self.results, self.store) = (results, store)
+  }
+
+  /// Writes the report into `folder` (created if needed), each file atomically.
+  ///
+  /// - Returns: the index page.
+  @discardableResult
+  public func write(to folder: URL) throws -> URL {
+    var tables: [ReportTable] = []
+    let index = try indexBody(tables: &tables)
+    try AtomicFile.write(ReportPage.html(title: "Podium report: \(results.sweep.name)", body: index), to: folder.appendingPathComponent("index.html"))
+    for run in results.ranked {
+      try AtomicFile.write(ReportPage.html(title: "Run \(run.id) of \(results.sweep.name)", body: try runBody(run, tables: &tables)),
+                           to: folder.appendingPathComponent("run-\(run.id).html"))
+    }
+    for table in tables { try AtomicFile.write(table.csv(), to: folder.appendingPathComponent("\(table.name).csv")) }
+    return folder.appendingPathComponent("index.html")
+  }
+
+  // MARK: - Index page
+
+  private func indexBody(tables: inout [ReportTable]) throws -> String {
+    let sweep = results.sweep
+    var body = HTML.element("h1", "Sweep \(sweep.name)")
+    body += "<p class=\"sub\">\(HTML.escape(subtitle()))</p>"
+    body += "<p class=\"headline\">\(HTML.escape(Findings.headline(results)))</p>"
+    body += "<ul class=\"findings\">" + Findings.points(results).map { HTML.element("li", $0) }.joined() + "</ul>"
+
+    let comparison = backboneStrategyTable()
+    body += "<h2>Which backbone and strategy win</h2>" + comparisonChart().html() + comparison.html(caption: "Best run per backbone and strategy")
+    let leaderboard = leaderboardTable(), unfinished = unfinishedTable()
+    body += "<h2>Leaderboard</h2><p>Finished runs, best first by validation \(HTML.escape(sweep.metric.rawValue)). Click a column to sort.</p>"
+    body += "<div class=\"scroll\">\(leaderboard.html())</div>"
+    if !unfinished.rows.isEmpty { body += unfinished.html(caption: "Runs that did not finish") }
+    let curves = allCurves()
+    body += "<h2>Learning curves</h2>" + curves.html
+    tables += [comparison, leaderboard, unfinished, curves.table]
+    if let best = results.best {
+      let sections = RunSections(run: best, results: results, store: store, prefix: "best-")
+      let confusion = try sections.confusion(), mistakes = try sections.mistakes()
+      body += "<h2>Best run: <a href=\"run-\(best.id).html\">run \(best.id)</a> (\(HTML.escape(best.backbone)) · \(HTML.escape(best.strategy)))</h2>"
+      body += confusion.html + "<h2>Most confident mistakes</h2>" + mistakes.html
+      body += "<h2>First-layer filters of the best run</h2>" + (try sections.filters())
+      tables += confusion.tables + [mistakes.table]
+    }
+    let dataset = datasetTable()
+    body += "<h2>Dataset and split</h2>" + datasetSummary() + (dataset.rows.isEmpty ? "" : dataset.html(caption: "Images per class and subset"))
+    body += "<h2>Environment</h2>" + environment()
+    tables.append(dataset)
+    return body + footer()
+  }
+
+  private func subtitle() -> String {
+    let counts = Dictionary(grouping: results.runs, by: \.status.rawValue).mapValues(\.count)
+    let status = ["done", "pruned", "failed", "running", "queued"].compactMap { key in counts[key].map { "\($0) \(key)" } }.joined(separator: ", ")
+    let dataset = results.dataset.map { "\($0.name) (\($0.adapter), \($0.classNames.count) classes)" } ?? "dataset not recorded"
+    return "\(dataset) · metric: \(results.sweep.metric.rawValue) · \(results.runs.count) runs: \(status)"
+  }
+
+  private func comparisonChart() -> BarChart {
+    let (backbones, strategies, best) = results.bestByBackboneAndStrategy()
+    return BarChart(title: "Best validation \(results.sweep.metric.rawValue) per backbone and strategy", categories: backbones, series: strategies,
+                    values: backbones.map { b in strategies.map { s in best["\(b)/\(s)"]?.validationMetric } },
+                    xLabel: "backbone", yLabel: "best validation \(results.sweep.metric.rawValue)")
+  }
+
+  private func backboneStrategyTable() -> ReportTable {
+    let (backbones, strategies, best) = results.bestByBackboneAndStrategy()
+    let metric = results.sweep.metric.rawValue
+    var rows: [[ReportTable.Cell]] = []
+    for backbone in backbones {
+      for strategy in strategies {
+        guard let run = best["\(backbone)/\(strategy)"] else { continue }
+        let count = results.ranked.filter { $0.backbone == backbone && $0.strategy == strategy }.count
+        rows.append([.init(backbone), .init(strategy), .init("run \(run.id)", sortKey: Double(run.id), link: "run-\(run.id).html"),
+                     .number(run.validationMetric), .number(run.testMetric), .integer(count), .number(run.seconds, digits: 1)])
+      }
+    }
+    return ReportTable(name: "backbone-strategy", header: ["backbone", "strategy", "best run", "validation \(metric)", "test \(metric)", "runs", "seconds"],
+                       rows: rows)
+  }
+
+  private func leaderboardTable() -> ReportTable {
+    let metric = results.sweep.metric.rawValue
+    let header = ["rank", "run", "backbone", "strategy", "validation \(metric)", "test \(metric)", "test logloss", "seconds", "status", "epochs run"]
+      + KeyHyperparameters.names
+    let rows = results.ranked.enumerated().map { rank, run -> [ReportTable.Cell] in
+      [.integer(rank + 1), .init("run \(run.id)", sortKey: Double(run.id), link: "run-\(run.id).html"), .init(run.backbone), .init(run.strategy),
+       .number(run.validationMetric), .number(run.testMetric), .number(run.testMetric == nil ? nil : run.metrics?.logLoss),
+       .number(run.seconds, digits: 1), .init(run.status.rawValue), .integer(results.epochs[run.id]?.count ?? 0)]
+        + KeyHyperparameters.values(run.spec).map { ReportTable.Cell($0, sortKey: Double($0)) }
+    }
+    return ReportTable(name: "leaderboard", header: header, rows: rows)
+  }
+
+  private func unfinishedTable() -> ReportTable {
+    let rows = results.runs.filter { $0.status == .failed || $0.status == .queued || $0.status == .running }.map { run -> [ReportTable.Cell] in
+      [.integer(Int(run.id)), .init(run.status.rawValue), .init(run.backbone), .init(run.strategy), .init(run.error ?? "")]
+    }
+    return ReportTable(name: "unfinished", header: ["run", "status", "backbone", "strategy", "error"], rows: rows)
+  }
+
+  /// Every finished run's validation metric and loss per epoch, one colour per run.
+  private func allCurves() -> (html: String, table: ReportTable) {
+    let runs = results.ranked
+    let metric = results.sweep.metric.rawValue
+    func series(_ value: @escaping (StoredEpoch) -> Double) -> [LineChart.Series] {
+      runs.enumerated().map { index, run in
+        LineChart.Series(name: "run \(run.id) \(run.backbone) · \(run.strategy)", colour: index,
+                         points: (results.epochs[run.id] ?? []).map { (Double($0.epoch + 1), value($0)) })
+      }
+    }
+    let score = LineChart(title: "Validation \(metric) per epoch", series: series(\.validationMetric), xLabel: "epoch", yLabel: "validation \(metric)")
+    let loss = LineChart(title: "Validation loss per epoch", series: series(\.validationLoss), xLabel: "epoch", yLabel: "validation loss")
+    var rows: [[ReportTable.Cell]] = []
+    for run in runs {
+      for e in results.epochs[run.id] ?? [] {
+        rows.append([.integer(Int(run.id)), .init(run.backbone), .init(run.strategy), .integer(e.epoch + 1), .number(e.trainLoss),
+                     .number(e.trainMetric), .number(e.validationLoss), .number(e.validationMetric)])
+      }
+    }
+    let table = ReportTable(name: "curves", header: ["run", "backbone", "strategy", "epoch", "train_loss", "train_accuracy", "validation_loss",
+                                                     "validation_\(metric)"], rows: rows)
+    let note = "<p>Each run's own page shows its training curves beside these (train dashed, validation solid).</p>"
+    return (note + "<div class=\"pair\"><figure>\(score.html())</figure><figure>\(loss.html())</figure></div>", table)
+  }
+
+  private func datasetTable() -> ReportTable {
+    guard let dataset = results.dataset else { return ReportTable(name: "dataset", header: [], rows: []) }
+    let counts = dataset.counts()
+    let subsets = ["train", "validation", "test"]
+    return ReportTable(name: "dataset", header: ["class"] + subsets, rows: dataset.classNames.enumerated().map { index, name in
+      [.init(name)] + subsets.map { .integer(counts[$0]?[index] ?? 0) }
+    })
+  }
+
+  private func datasetSummary() -> String {
+    guard let dataset = results.dataset else { return "<p class=\"note\">This sweep was stored without its dataset.</p>" }
+    let totals = dataset.counts().mapValues { $0.reduce(0, +) }
+    let items: [(String, String)] = [
+      ("name", dataset.name), ("adapter", dataset.adapter), ("root", dataset.root), ("classes", String(dataset.classNames.count)),
+      ("split", dataset.split), ("split seed", String(dataset.seed)),
+      ("images", ["train", "validation", "test"].map { "\(totals[$0] ?? 0) \($0)" }.joined(separator: ", ")),
+    ]
+    return "<dl>" + items.map { "<dt>\(HTML.escape($0.0))</dt><dd>\(HTML.escape($0.1))</dd>" }.joined() + "</dl>"
+  }
+
+  private func environment() -> String {
+    let started = results.runs.compactMap(\.startedAt).min(), finished = results.runs.compactMap(\.finishedAt).max()
+    let compute = results.runs.compactMap(\.seconds).reduce(0, +)
+    let items: [(String, String)] = [
+      ("Podium", Set(results.runs.compactMap(\.version)).sorted().joined(separator: ", ")),
+      ("machine", Set(results.runs.compactMap(\.machine)).sorted().joined(separator: ", ")),
+      ("CPU", ProcessInfo.processInfo.processorCount.description + " cores (report machine)"),
+      ("sweep planned", RunSections.timestamp(results.sweep.createdAt)),
+      ("first run started", started.map(RunSections.timestamp) ?? "–"), ("last run finished", finished.map(RunSections.timestamp) ?? "–"),
+      ("time in runs", String(format: "%.1f s", compute)),
+    ]
+    return "<dl>" + items.map { "<dt>\(HTML.escape($0.0))</dt><dd>\(HTML.escape($0.1))</dd>" }.joined() + "</dl>"
+      + "<details><summary>Sweep spec</summary><pre>\(HTML.escape(results.sweep.spec))</pre></details>"
+  }
+
+  private func footer() -> String {
+    "<footer>Written by Podium \(HTML.escape(version)) on \(HTML.escape(RunSections.timestamp(Date()))). Self-contained: no file or network request is needed to view it.</footer>"
+  }
+
+  // MARK: - Run pages
+
+  private func runBody(_ run: StoredRun, tables: inout [ReportTable]) throws -> String {
+    let sections = RunSections(run: run, results: results, store: store, prefix: "run-\(run.id)-")
+    let settings = sections.settings(), curves = sections.curves(), confusion = try sections.confusion(), mistakes = try sections.mistakes()
+    var body = "<p><a href=\"index.html\">← sweep \(HTML.escape(results.sweep.name))</a></p>"
+    body += HTML.element("h1", "Run \(run.id): \(run.backbone) · \(run.strategy)")
+    body += "<p class=\"headline\">validation \(HTML.escape(results.sweep.metric.rawValue)) \(Findings.format(run.validationMetric))"
+      + (run.testMetric.map { ", test \(Findings.format($0))" } ?? "") + "</p>"
+    body += "<h2>Learning curves</h2>" + curves.html + "<h2>Confusion matrix</h2>" + confusion.html
+    body += "<h2>Most confident mistakes</h2>" + mistakes.html + "<h2>First-layer filters</h2>" + (try sections.filters())
+    body += "<h2>Hyperparameters and environment</h2>" + settings.html()
+    tables += [settings, curves.table] + confusion.tables + [mistakes.table]
+    return body + footer()
+  }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import ResultsStore
+import Training
+
+/// Everything a sweep's report shows, read from the store once.
+public struct SweepResults {
+  public var sweep: StoredSweep
+  /// The dataset and split (nil for a sweep stored before Podium kept them).
+  public var dataset: StoredDataset?
+  /// Every run, in plan order.
+  public var runs: [StoredRun]
+  public var epochs: [Int64: [StoredEpoch]]
+  /// Finished runs, best first by the sweep's metric on validation.
+  public var ranked: [StoredRun]
+
+  /// Reads the sweep with id `sweep`.
+  ///
+  /// - Throws: ``ReportError`` when there is no such sweep.
+  public static func load(from store: ResultsStore, sweep id: Int64) throws -> SweepResults {
+    guard let sweep = try store.sweep(id: id) else {
+      let known = try store.sweeps().map { "\($0.id) (\($0.name))" }.joined(separator: ", ")
+      throw ReportError("no sweep with id \(id); the database has \(known.isEmpty ? "none" : known)")
+    }
+    let runs = try store.runs(sweep: id)
+    var epochs: [Int64: [StoredEpoch]] = [:]
+    for run in runs { epochs[run.id] = try store.epochRecords(run: run.id) }
+    return SweepResults(sweep: sweep, dataset: try store.dataset(ofSweep: id), runs: runs, epochs: epochs,
+                        ranked: RunRanking.ranked(runs, by: sweep.metric))
+  }
+
+  /// The best finished run.
+  public var best: StoredRun? { ranked.first }
+
+  /// The class names (placeholders when the dataset was not stored).
+  public func classNames(count: Int) -> [String] {
+    if let names = dataset?.classNames, names.count == count { return names }
+    return (0..<count).map { "class \($0)" }
+  }
+
+  /// Backbones and strategies in first-seen order, with the best run of each pair.
+  public func bestByBackboneAndStrategy() -> (backbones: [String], strategies: [String], best: [String: StoredRun]) {
+    var backbones: [String] = [], strategies: [String] = [], best: [String: StoredRun] = [:]
+    for run in runs {
+      if !backbones.contains(run.backbone) { backbones.append(run.backbone) }
+      if !strategies.contains(run.strategy) { strategies.append(run.strategy) }
+    }
+    for run in ranked.reversed() { best["\(run.backbone)/\(run.strategy)"] = run }
+    return (backbones, strategies, best)
+  }
+}
+
+/// The hyperparameters worth a column in leaderboards: the ones sweeps usually vary.
+enum KeyHyperparameters {
+  static let names = ["lr", "epochs", "batch", "optimizer", "augment", "image", "head", "unfreeze"]
+
+  static func values(_ spec: RunSpec?) -> [String] {
+    guard let spec else { return names.map { _ in "" } }
+    let t = spec.training
+    return [String(format: "%g", t.learningRate), String(t.epochs), String(t.batchSize), t.optimizer.rawValue, spec.augmentation,
+            spec.imageSize.map(String.init) ?? "default", spec.hidden.map { "mlp \($0)" } ?? "linear",
+            spec.strategy == .finetune ? String(spec.unfreeze) : ""]
+  }
+}

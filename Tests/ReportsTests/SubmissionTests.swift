@@ -1,0 +1,67 @@
+import Datasets
+import Foundation
+import Reports
+import XCTest
+
+final class SubmissionTests: XCTestCase {
+  private let twoClass: [(id: String, probabilities: [Float])] = [("10", [0.2, 0.8]), ("9", [0.9, 0.1]), ("100", [0.4, 0.6])]
+
+  func testDogsVsCatsRedux_isTheProbabilityOfDog_sortedByNumericID() throws {
+    let submission = try Submission(predictions: twoClass, classNames: ["cat", "dog"], format: .competitionDefault(adapter: "dogs-vs-cats"))
+    XCTAssertEqual(submission.csv(), "id,label\n9,0.100000\n10,0.800000\n100,0.600000\n")
+  }
+
+  func testOriginalDogsVsCats_isZeroOrOne() throws {
+    let submission = try Submission(predictions: twoClass, classNames: ["cat", "dog"], format: .binary)
+    XCTAssertEqual(submission.rows.map { $0[1] }, ["0", "1", "1"])
+  }
+
+  func testFlickr8_labelsAreOneToEight() throws {
+    let predictions: [(id: String, probabilities: [Float])] = [("a", [0, 0, 0, 0, 0, 0, 0, 1]), ("b", [1, 0, 0, 0, 0, 0, 0, 0])]
+    let submission = try Submission(predictions: predictions, classNames: (1...8).map { "c\($0)" }, format: .competitionDefault(adapter: "flickr8"))
+    XCTAssertEqual(submission.rows, [["a", "8"], ["b", "1"]])
+  }
+
+  /// Class names with commas and quotes are quoted so any CSV reader gets them back.
+  func testClassNames_areQuotedAndReadBack() throws {
+    let names = ["plain", "with, comma", "with \"quotes\""]
+    let predictions: [(id: String, probabilities: [Float])] = [("x", [0, 1, 0]), ("y", [0, 0, 1]), ("z", [1, 0, 0])]
+    let text = try Submission(predictions: predictions, classNames: names, format: .labels).csv()
+    XCTAssertTrue(text.contains("x,\"with, comma\"\n"))
+    XCTAssertTrue(text.contains("y,\"with \"\"quotes\"\"\"\n"))
+    let table = try CSVTable(data: Data(text.utf8), path: "submission.csv")
+    XCTAssertEqual(table.rows.map { $0.fields[1] }, ["with, comma", "with \"quotes\"", "plain"])
+  }
+
+  func testColumns_writeOneProbabilityPerClass() throws {
+    let submission = try Submission(predictions: twoClass, classNames: ["cat", "dog"], format: .columns)
+    XCTAssertEqual(submission.header, ["id", "cat", "dog"])
+    XCTAssertEqual(submission.rows[0], ["9", "0.900000", "0.100000"])
+  }
+
+  func testAFormatThatDoesNotFit_andNoPredictions_areClearErrors() {
+    XCTAssertThrowsError(try Submission(predictions: [("1", [1, 0, 0])], classNames: ["a", "b", "c"], format: .probability)) {
+      XCTAssertEqual("\($0)", "--format probability needs 2 classes; this dataset has 3")
+    }
+    XCTAssertThrowsError(try Submission(predictions: [], classNames: ["a"], format: .labels)) {
+      XCTAssertTrue("\($0)".hasPrefix("no predictions for unlabelled test images"))
+    }
+  }
+
+  /// An ensemble is the mean of the runs' probabilities; the file is written atomically (no
+  /// temporary file is left beside it).
+  func testEnsemble_averagesTheRunsAndWritesAtomically() throws {
+    let fixture = try StoredSweepFixture()
+    defer { fixture.remove() }
+    XCTAssertThrowsError(try Ensemble.mean(of: [1, 2], in: fixture.store)) {
+      XCTAssertEqual("\($0)", "run 2 predicted a different set of test images than run 1: they cannot be ensembled")
+    }
+    let mean = try Ensemble.mean(of: [1, 3], in: fixture.store)
+    XCTAssertEqual(mean.map(\.id), ["10", "20", "30", "40", "50"])
+    XCTAssertEqual(mean[0].probabilities[1], 0.6, accuracy: 1e-6, "(0.7 + 0.5) / 2")
+    XCTAssertEqual(mean[0].probabilities[0], 0.2, accuracy: 1e-6, "(0.15 + 0.25) / 2")
+    let out = fixture.folder.appendingPathComponent("sub/submission.csv")
+    try Submission(predictions: mean, classNames: StoredSweepFixture.classNames, format: .columns).write(to: out)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path), ["submission.csv"])
+  }
+}

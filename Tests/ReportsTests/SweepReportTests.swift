@@ -1,0 +1,94 @@
+import Datasets
+import Foundation
+import Reports
+import XCTest
+
+final class SweepReportTests: XCTestCase {
+  private var fixture: StoredSweepFixture!
+
+  override func setUpWithError() throws { fixture = try StoredSweepFixture() }
+  override func tearDown() { fixture.remove() }
+
+  private func writeReport() throws -> (html: String, folder: URL) {
+    let results = try SweepResults.load(from: fixture.store, sweep: fixture.sweep)
+    let folder = fixture.folder.appendingPathComponent("report")
+    let index = try SweepReport(results: results, store: fixture.store).write(to: folder)
+    return (try String(contentsOf: index, encoding: .utf8), folder)
+  }
+
+  /// Class names come from folder names: markup in them renders as text, everywhere.
+  func testEveryEmbeddedString_isEscaped() throws {
+    let (html, folder) = try writeReport()
+    XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+    XCTAssertTrue(html.contains("hostile &lt;b&gt;sweep&lt;/b&gt;"))
+    XCTAssertTrue(html.contains("&lt;epoch 1&gt;"), "the failed run's error is shown, escaped")
+    for page in try FileManager.default.contentsOfDirectory(atPath: folder.path) where page.hasSuffix(".html") {
+      let text = try String(contentsOf: folder.appendingPathComponent(page), encoding: .utf8)
+      XCTAssertFalse(text.contains("<script>alert"), page)
+      XCTAssertFalse(text.contains("<b>sweep"), page)
+      XCTAssertEqual(text.components(separatedBy: "<script>").count, 2, "\(page): only the sorting script")
+    }
+  }
+
+  /// Nothing is loaded from anywhere: no URL but data: URIs and the run pages beside it.
+  func testTheReport_loadsNothing() throws {
+    let (html, _) = try writeReport()
+    XCTAssertFalse(html.contains("http://") || html.contains("https://") || html.contains("//cdn"))
+    let sources = html.components(separatedBy: "src=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+    XCTAssertFalse(sources.isEmpty)
+    XCTAssertTrue(sources.allSatisfy { $0.hasPrefix("data:image/") }, "\(sources.map { $0.prefix(30) })")
+    let links = html.components(separatedBy: "href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+    XCTAssertTrue(links.allSatisfy { $0.hasPrefix("run-") && $0.hasSuffix(".html") }, "\(links)")
+    XCTAssertTrue(html.contains("Content-Security-Policy"))
+  }
+
+  /// The sections a user looks for, with the best run's content.
+  func testTheIndex_hasEverySection() throws {
+    let (html, folder) = try writeReport()
+    for heading in ["Which backbone and strategy win", "Leaderboard", "Learning curves", "Best run", "Most confident mistakes",
+                    "First-layer filters", "Dataset and split", "Environment"] {
+      XCTAssertTrue(html.contains(heading), heading)
+    }
+    XCTAssertTrue(html.contains("Best: efficientnet_lite0 · features (run 2)"), "the 0.9 run wins")
+    XCTAssertTrue(html.contains("share of row"), "the heat map has a colour legend")
+    XCTAssertTrue(html.contains("predicted class") && html.contains("true class"), "the heat map's axes are labelled")
+    XCTAssertTrue(html.contains("data:image/png;base64,"), "the filters are drawn")
+    XCTAssertTrue(html.contains("data:image/jpeg;base64,"), "mistakes have thumbnails")
+    for run in 1...3 { XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run-\(run).html").path)) }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run-4.html").path), "failed runs get no page")
+  }
+
+  /// Every table in a page has its CSV, readable back with the header shown.
+  func testEveryTable_hasItsCSV() throws {
+    let (_, folder) = try writeReport()
+    for page in try FileManager.default.contentsOfDirectory(atPath: folder.path) where page.hasSuffix(".html") {
+      let html = try String(contentsOf: folder.appendingPathComponent(page), encoding: .utf8)
+      let names = html.components(separatedBy: "data-csv=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+      XCTAssertFalse(names.isEmpty, page)
+      for name in names {
+        let table = try CSVTable(contentsOf: folder.appendingPathComponent(name))
+        XCTAssertFalse(table.header.isEmpty, name)
+      }
+    }
+    let leaderboard = try CSVTable(contentsOf: folder.appendingPathComponent("leaderboard.csv"))
+    XCTAssertEqual(leaderboard.rows.map { $0.fields[1] }, ["run 2", "run 3", "run 1"])
+    let perClass = try CSVTable(contentsOf: folder.appendingPathComponent("best-per-class.csv"))
+    XCTAssertEqual(perClass.rows.map { $0.fields[0] }, StoredSweepFixture.classNames, "class names survive quoting")
+  }
+
+  /// The most confident mistakes come first, and only wrong predictions are listed.
+  func testMistakes_areTheSurestWrongPredictions() throws {
+    let (_, folder) = try writeReport()
+    let mistakes = try CSVTable(contentsOf: folder.appendingPathComponent("best-mistakes.csv"))
+    XCTAssertFalse(mistakes.rows.isEmpty)
+    XCTAssertTrue(mistakes.rows.allSatisfy { $0.fields[1] != $0.fields[2] })
+    let probabilities = mistakes.rows.map { Double($0.fields[3])! }
+    XCTAssertEqual(probabilities, probabilities.sorted(by: >))
+  }
+
+  func testAnUnknownSweep_isOneClearError() throws {
+    XCTAssertThrowsError(try SweepResults.load(from: fixture.store, sweep: 99)) {
+      XCTAssertEqual("\($0)", "no sweep with id 99; the database has 1 (hostile <b>sweep</b>)")
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import Backbones
+import Datasets
+import Engine
+import Foundation
+import Imaging
+import Training
+import XCTest
+
+final class FeatureCacheTests: XCTestCase {
+  /// An image rewritten under the same name (a regenerated dataset) is never served the old
+  /// image's features: the cache key holds each file's size and modification time.
+  func testARewrittenImage_isExtractedAgain() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-cache-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try DemoDataset(imagesPerClass: 1, testImagesPerClass: 1, size: 32).write(to: folder)
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder)
+    var preprocessing = BackboneName.smallCNN.preprocessing
+    preprocessing.inputSize = 32
+    let makeBackbone = { () throws -> Backbone in
+      var rng = SeededGenerator(seed: 1)
+      return Backbone(.smallCNN, architecture: SmallCNN.make(inputSize: 32, classes: 8, rng: &rng), preprocessing: preprocessing)
+    }
+    let cache = FeatureCache(folder: folder.appendingPathComponent("features"))
+    func features() throws -> [Float] {
+      try cache.features(of: dataset.unlabelled, in: dataset, backbone: .smallCNN, preprocessing: preprocessing, weightsDigest: "none",
+                         batchSize: 8, makeBackbone: makeBackbone).features.scalars
+    }
+    let first = try features()
+    XCTAssertEqual(cache.extractedImages, 8)
+    XCTAssertEqual(try features(), first, "a hit")
+    XCTAssertEqual(cache.extractedImages, 8)
+    let rewritten = Image(width: 32, height: 32, pixels: [UInt8](repeating: 250, count: 32 * 32 * 3))
+    try ImageEncoder.encode(rewritten, asPNG: false).write(to: dataset.url(of: dataset.unlabelled[0]))
+    let again = try features()
+    XCTAssertEqual(cache.extractedImages, 16, "the changed file invalidates the entry")
+    XCTAssertNotEqual(Array(again.prefix(64)), Array(first.prefix(64)))
+  }
+}
