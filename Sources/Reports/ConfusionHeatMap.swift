@@ -19,8 +19,8 @@ public struct ConfusionHeatMap: Sendable {
     guard n > 0 else { return "<p class=\"note\">No confusion matrix.</p>" }
     let cell = n <= 12 ? 40.0 : max(6, 480 / Double(n))
     let showCounts = cell >= 22, labelEvery = max(1, Int((12 / cell).rounded(.up)))
-    let longest = Double(classNames.map(\.count).max() ?? 4)
-    let margin = min(160, 16 + 6.5 * longest), top = 28.0
+    let longest = Double(min(classNames.map(\.count).max() ?? 4, Self.labelLength))
+    let margin = 30 + 6.2 * longest, top = 28.0
     let legendWidth = 90.0
     let width = margin + cell * Double(n) + 24 + legendWidth, height = top + margin + cell * Double(n) + 30
     var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" class=\"heatmap\" style=\"max-width:\(Int(width))px\">"
@@ -40,9 +40,9 @@ public struct ConfusionHeatMap: Sendable {
     }
     for index in stride(from: 0, to: n, by: labelEvery) {
       let centre = cell * (Double(index) + 0.5)
-      svg += "<text x=\"\(f(gridLeft - 6))\" y=\"\(f(gridTop + centre + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(name(index)))</text>"
+      svg += "<text x=\"\(f(gridLeft - 6))\" y=\"\(f(gridTop + centre + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(label(index)))</text>"
       let x = gridLeft + centre, y = gridTop + cell * Double(n) + 6
-      svg += "<text transform=\"translate(\(f(x + 4)) \(f(y))) rotate(-60)\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(name(index)))</text>"
+      svg += "<text transform=\"translate(\(f(x + 4)) \(f(y))) rotate(-60)\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(label(index)))</text>"
     }
     svg += "<text x=\"\(f(gridLeft + cell * Double(n) / 2))\" y=\"16\" text-anchor=\"middle\" class=\"label\">predicted class</text>"
     svg += "<text transform=\"translate(12 \(f(gridTop + cell * Double(n) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"label\">true class</text>"
@@ -51,6 +51,14 @@ public struct ConfusionHeatMap: Sendable {
   }
 
   private func name(_ index: Int) -> String { classNames.indices.contains(index) ? classNames[index] : "class \(index)" }
+
+  /// Axis labels longer than this are cut with "…" (cells' tooltips keep the full name).
+  static let labelLength = 24
+
+  private func label(_ index: Int) -> String {
+    let full = name(index)
+    return full.count <= Self.labelLength ? full : String(full.prefix(Self.labelLength - 1)) + "…"
+  }
 
   /// The colour scale: a vertical gradient from 0% to 100% of the true class.
   private func legend(x: Double, y: Double, height: Double) -> String {

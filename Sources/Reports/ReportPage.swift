@@ -29,7 +29,7 @@ enum ReportPage {
     th,td{padding:4px 9px;border-bottom:1px solid #e6e9ed;text-align:left;vertical-align:top}td a{white-space:nowrap}
     th{background:#f0f2f5;cursor:pointer;user-select:none;white-space:nowrap}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
     td.num{text-align:right}tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef4fb}
-    .scroll{overflow-x:auto}
+    .scroll{overflow-x:auto}.scroll td{white-space:nowrap}
     svg.chart{width:100%;max-width:640px;height:auto}svg.heatmap{width:100%;height:auto}
     svg .grid{stroke:#e3e6ea}svg .axis{stroke:#5b6775}svg text{font-family:inherit}
     svg .tick{font-size:11px;fill:#3c4652}svg .label{font-size:12px;fill:#1d2733;font-weight:600}

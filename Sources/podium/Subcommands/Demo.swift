@@ -66,10 +66,10 @@ extension Podium {
     /// The default sweep: small_cnn from scratch; with weights, efficientnet_lite0 as a
     /// feature extractor (linear and MLP heads) and fine-tuned.
     static func spec(root: String, pretrained: Bool) -> String {
-      var grids = ["  - {backbone: [small_cnn], strategy: [scratch], lr: [0.003, 0.001], image_size: [64], epochs: [15]}"]
+      var grids = ["  - {backbone: [small_cnn], strategy: [scratch], lr: [0.003, 0.001], image_size: [64], epochs: [40]}"]
       if pretrained {
-        grids += ["  - {backbone: [efficientnet_lite0], strategy: [features], lr: [0.003, 0.001], head: [linear, mlp], image_size: [128]}",
-                  "  - {backbone: [efficientnet_lite0], strategy: [finetune], lr: [0.003], image_size: [128], epochs: [4]}"]
+        grids += ["  - {backbone: [efficientnet_lite0], strategy: [features], lr: [0.003, 0.001], head: [linear, mlp], image_size: [160]}",
+                  "  - {backbone: [efficientnet_lite0], strategy: [finetune], lr: [0.003], image_size: [160], head_epochs: [5], epochs: [6]}"]
       }
       return """
         name: demo
