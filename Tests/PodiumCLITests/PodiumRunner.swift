@@ -10,10 +10,13 @@ struct PodiumRunner {
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
   }
 
-  /// Runs `podium arguments`, with `HOME` replaced when `home` is given, and under
-  /// `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
-  func run(_ arguments: [String], home: URL? = nil, memoryLimitKB: Int? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+  /// Runs `podium arguments` (in `directory` when given), with `HOME` replaced when `home`
+  /// is given, and under `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
+  func run(_ arguments: [String], home: URL? = nil, memoryLimitKB: Int? = nil, directory: URL? = nil) throws
+    -> (status: Int32, stdout: String, stderr: String)
+  {
     let process = Process()
+    process.currentDirectoryURL = directory
     if let memoryLimitKB {
       process.executableURL = URL(fileURLWithPath: "/bin/sh")
       process.arguments = ["-c", "ulimit -v \(memoryLimitKB) && exec \"$0\" \"$@\"", executable.path] + arguments
