@@ -13,13 +13,13 @@ public struct DemoDataset {
   /// The classes, in order.
   public static let classNames = ["circle", "square", "triangle", "cross", "ring", "star", "stripes", "crescent"]
 
-  public var imagesPerClass = 60
+  public var imagesPerClass = 80
   public var testImagesPerClass = 10
   public var size = 64
   public var seed: UInt64 = 2024
 
   /// The demo set (`podium demo`'s defaults), or a smaller one for tests.
-  public init(imagesPerClass: Int = 60, testImagesPerClass: Int = 10, size: Int = 64) {
+  public init(imagesPerClass: Int = 80, testImagesPerClass: Int = 10, size: Int = 64) {
     (self.imagesPerClass, self.testImagesPerClass, self.size) = (imagesPerClass, testImagesPerClass, size)
   }
 

@@ -191,9 +191,12 @@ public final class ResultsStore {
     }
   }
 
-  /// Number of stored predictions (all runs).
-  public func predictionCount() throws -> Int {
-    try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") ?? 0 }
+  /// Number of stored predictions (all runs), of one subset when given.
+  public func predictionCount(subset: String? = nil) throws -> Int {
+    try read { db in
+      guard let subset else { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") ?? 0 }
+      return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions WHERE subset = ?", arguments: [subset]) ?? 0
+    }
   }
 
   /// The names of the tables, for checks.

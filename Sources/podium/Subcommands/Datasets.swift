@@ -65,7 +65,7 @@ extension Podium.DatasetsCommand {
   /// `podium datasets demo PATH`: writes the embedded demo set.
   struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Write the generated 8-class demo dataset (Natural Images layout, 60 images per class, 80 unlabelled).")
+      abstract: "Write the generated 8-class demo dataset (Natural Images layout, 80 images per class, 80 unlabelled with answers.csv).")
 
     @Argument(help: "Folder to write (created if needed).") var path: String
 
