@@ -20,7 +20,7 @@ public enum ParameterValue: Equatable, Hashable, Sendable, Codable, CustomString
 public enum Hyperparameter: String, CaseIterable, Sendable {
   case backbone, strategy, lr, batchSize = "batch_size", epochs, optimizer, weightDecay = "weight_decay", momentum
   case augment, imageSize = "image_size", head, hidden, dropout, unfreeze, labelSmoothing = "label_smoothing"
-  case seed, schedule, patience, headEpochs = "head_epochs"
+  case seed, schedule, patience, headEpochs = "head_epochs", classWeight = "class_weight"
 
   /// Sets this hyperparameter on `spec`.
   ///
@@ -31,6 +31,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
     case .strategy: spec.strategy = try choice(value, Strategy.self)
     case .optimizer: spec.training.optimizer = try choice(value, TrainingConfiguration.OptimizerKind.self)
     case .schedule: spec.training.schedule = try choice(value, TrainingConfiguration.ScheduleKind.self)
+    case .classWeight: spec.training.classWeight = try choice(value, TrainingConfiguration.ClassWeighting.self)
     case .lr: spec.training.learningRate = Float(try number(value, positive: true))
     case .batchSize: spec.training.batchSize = try integer(value, minimum: 1)
     case .epochs: spec.training.epochs = try integer(value, minimum: 1)

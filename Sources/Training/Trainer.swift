@@ -69,6 +69,8 @@ public final class Trainer {
   public var observers: [(TrainingEvent) -> Void] = []
   /// Asked after every epoch whether to stop the run now (a sweep's pruning rule).
   public var shouldStop: ((EpochSummary) -> Bool)?
+  /// Per-class loss weights (``TrainingConfiguration/classWeights(labels:classes:)``); nil: equal.
+  public var classWeights: [Float]?
 
   public init(backbone: any TrainableModel, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
     (self.backbone, self.configuration, self.checkpointFolder) = (backbone, configuration, checkpointFolder)
@@ -169,7 +171,7 @@ public final class Trainer {
     let loss = logits.withUnsafeBufferPointer { x in
       dLogits.withUnsafeMutableBufferPointer { d in
         softmaxCrossEntropy(logits: x.baseAddress!, labels: batch.labels, classes: classes,
-                            labelSmoothing: configuration.labelSmoothing, dLogits: d.baseAddress!)
+                            labelSmoothing: configuration.labelSmoothing, classWeights: classWeights, dLogits: d.baseAddress!)
       }
     }
     _ = backbone.network.backward(dLogits, needsInputGradient: false)

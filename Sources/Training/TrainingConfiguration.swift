@@ -5,6 +5,9 @@ import Foundation
 public struct TrainingConfiguration: Equatable, Codable, Sendable {
   public enum OptimizerKind: String, Codable, CaseIterable, Sendable { case sgd, adam, adamw }
   public enum ScheduleKind: String, Codable, CaseIterable, Sendable { case constant, step, cosine, onecycle }
+  /// How classes are weighted in the loss: equally, or `balanced` (scikit-learn's rule,
+  /// `n_images / (n_classes · n_images_of_class)`) for imbalanced sets.
+  public enum ClassWeighting: String, Codable, CaseIterable, Sendable { case none, balanced }
 
   public var epochs = 10
   public var batchSize = 32
@@ -18,6 +21,7 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
   /// Epochs of linear warm-up before the schedule (0: none).
   public var warmupEpochs = 0
   public var labelSmoothing: Float = 0
+  public var classWeight = ClassWeighting.none
   /// Stop when the validation metric has not improved for this many epochs (nil: never).
   public var patience: Int? = nil
   /// The metric that picks the best epoch and drives early stopping.
@@ -25,6 +29,64 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
   public var seed: UInt64 = 0
 
   public init() {}
+
+  private enum CodingKeys: String, CodingKey {
+    case epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmupEpochs, labelSmoothing
+    case classWeight, patience, metric, seed
+  }
+
+  /// Decodes, taking the defaults for keys a run stored by an older Podium lacks.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    var configuration = TrainingConfiguration()
+    func decode<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      if let decoded = try container.decodeIfPresent(T.self, forKey: key) { value = decoded }
+    }
+    try decode(.epochs, &configuration.epochs)
+    try decode(.batchSize, &configuration.batchSize)
+    try decode(.learningRate, &configuration.learningRate)
+    try decode(.optimizer, &configuration.optimizer)
+    try decode(.momentum, &configuration.momentum)
+    try decode(.nesterov, &configuration.nesterov)
+    try decode(.weightDecay, &configuration.weightDecay)
+    try decode(.schedule, &configuration.schedule)
+    try decode(.warmupEpochs, &configuration.warmupEpochs)
+    try decode(.labelSmoothing, &configuration.labelSmoothing)
+    try decode(.classWeight, &configuration.classWeight)
+    configuration.patience = try container.decodeIfPresent(Int.self, forKey: .patience)
+    try decode(.metric, &configuration.metric)
+    try decode(.seed, &configuration.seed)
+    self = configuration
+  }
+
+  /// Encodes every field, leaving out `classWeight` when it is `none`, so the stored
+  /// parameters of runs planned before it existed stay identical (re-planning a sweep then
+  /// neither duplicates nor loses a run).
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(epochs, forKey: .epochs)
+    try container.encode(batchSize, forKey: .batchSize)
+    try container.encode(learningRate, forKey: .learningRate)
+    try container.encode(optimizer, forKey: .optimizer)
+    try container.encode(momentum, forKey: .momentum)
+    try container.encode(nesterov, forKey: .nesterov)
+    try container.encode(weightDecay, forKey: .weightDecay)
+    try container.encode(schedule, forKey: .schedule)
+    try container.encode(warmupEpochs, forKey: .warmupEpochs)
+    try container.encode(labelSmoothing, forKey: .labelSmoothing)
+    if classWeight != .none { try container.encode(classWeight, forKey: .classWeight) }
+    try container.encodeIfPresent(patience, forKey: .patience)
+    try container.encode(metric, forKey: .metric)
+    try container.encode(seed, forKey: .seed)
+  }
+
+  /// The weight of each class for `labels` (the training split's), nil when unweighted.
+  public func classWeights(labels: [Int], classes: Int) -> [Float]? {
+    guard classWeight == .balanced, !labels.isEmpty else { return nil }
+    var counts = [Int](repeating: 0, count: classes)
+    for label in labels { counts[label] += 1 }
+    return counts.map { $0 == 0 ? 1 : Float(labels.count) / Float(classes * $0) }
+  }
 
   /// The learning-rate schedule over `stepsPerEpoch · epochs` optimizer steps.
   public func learningRateSchedule(stepsPerEpoch: Int) -> any LearningRateSchedule {

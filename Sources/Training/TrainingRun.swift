@@ -143,10 +143,16 @@ public struct TrainingRun {
                          dropout: spec.dropout, seed: spec.training.seed &+ 1)
     let trainer = Trainer(backbone: head, configuration: spec.training, checkpointFolder: folder?.appendingPathComponent("train"))
     trainer.observers = observers
+    trainer.classWeights = classWeights
     trainer.shouldStop = shouldStop
     let outcome = try trainer.fit(train: train, validation: try features(split.validation.map { dataset.samples[$0] }))
     let best = try reloadBest(head, phase: "train")
     return try results(outcome, trainer: trainer, checkpoint: best, source: features)
+  }
+
+  /// The loss weights of the training split's classes (nil unless `class_weight: balanced`).
+  private var classWeights: [Float]? {
+    spec.training.classWeights(labels: split.train.compactMap { dataset.samples[$0].label }, classes: dataset.classNames.count)
   }
 
   /// The SHA-256 of the weights file: the prefix its official name carries (checked when it
@@ -185,6 +191,7 @@ public struct TrainingRun {
   private func phase(_ backbone: Backbone, _ configuration: TrainingConfiguration, name: String, final: Bool = true) throws -> TrainingOutcome {
     let trainer = Trainer(backbone: backbone, configuration: configuration, checkpointFolder: folder?.appendingPathComponent(name))
     trainer.observers = observers
+    trainer.classWeights = classWeights
     if final { trainer.shouldStop = shouldStop }
     return try trainer.fit(train: loader(split.train.map { dataset.samples[$0] }, for: backbone, augment: true),
                            validation: loader(split.validation.map { dataset.samples[$0] }, for: backbone, augment: false))

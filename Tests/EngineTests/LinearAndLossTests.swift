@@ -45,6 +45,22 @@ final class LinearAndLossTests: XCTestCase {
     assertClose(gradient, try fixture.tensor("dLogits"), relative: 1e-4, absolute: 1e-6, "dLogits")
   }
 
+  func testWeightedCrossEntropy_withLabelSmoothing_matchesPyTorch() throws {
+    let fixture = try Fixtures.load("loss").object("weightedCrossEntropy")
+    let logits = try fixture.tensor("logits")
+    let labels = try XCTUnwrap(fixture["labels"] as? [Int])
+    let weights = try XCTUnwrap(fixture["classWeights"] as? [Double]).map(Float.init)
+    var gradient = Tensor(shape: logits.shape)
+    let loss = logits.withUnsafeBufferPointer { x in
+      gradient.withUnsafeMutableBufferPointer { d in
+        softmaxCrossEntropy(logits: x.baseAddress!, labels: labels, classes: logits.shape[1],
+                            labelSmoothing: Float(try! fixture.number("labelSmoothing")), classWeights: weights, dLogits: d.baseAddress!)
+      }
+    }
+    XCTAssertEqual(Double(loss), try fixture.number("loss"), accuracy: 1e-5)
+    assertClose(gradient, try fixture.tensor("dLogits"), relative: 1e-4, absolute: 1e-6, "dLogits")
+  }
+
   func testBinaryCrossEntropyWithLogits_matchesPyTorch() throws {
     let fixture = try Fixtures.load("loss").object("binaryCrossEntropy")
     let logits = try fixture.tensor("logits"), targets = try fixture.tensor("targets")
@@ -70,12 +86,15 @@ final class LinearAndLossTests: XCTestCase {
     let crossEntropy = { (x: UnsafeBufferPointer<Float>, d: UnsafeMutablePointer<Float>?) in
       softmaxCrossEntropy(logits: x.baseAddress!, labels: labels, classes: 4, labelSmoothing: 0.2, dLogits: d)
     }
+    let weighted = { (x: UnsafeBufferPointer<Float>, d: UnsafeMutablePointer<Float>?) in
+      softmaxCrossEntropy(logits: x.baseAddress!, labels: labels, classes: 4, labelSmoothing: 0.1, classWeights: [0.5, 2, 1, 3], dLogits: d)
+    }
     let binary = { (x: UnsafeBufferPointer<Float>, d: UnsafeMutablePointer<Float>?) in
       targets.withUnsafeBufferPointer {
         binaryCrossEntropyWithLogits(logits: x.baseAddress!, targets: $0.baseAddress!, count: 12, dLogits: d)
       }
     }
-    for loss in [crossEntropy, binary] {
+    for loss in [crossEntropy, weighted, binary] {
       var analytic = Tensor(shape: [3, 4])
       _ = logits.withUnsafeBufferPointer { x in analytic.withUnsafeMutableBufferPointer { loss(x, $0.baseAddress!) } }
       var numeric = [Float]()

@@ -111,7 +111,16 @@ def loss_cases():
     targets = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
     bce = F.binary_cross_entropy_with_logits(bce_logits, targets)
     bce.backward()
+    # Class weights (class_weight: balanced) with label smoothing, on the same logits: no new
+    # random draws, so the fixtures after this one keep their values.
+    weighted_logits = logits.detach().clone().requires_grad_()
+    class_weights = torch.tensor([0.5, 2.0, 1.0, 1.5, 0.25], dtype=torch.float64)
+    weighted = F.cross_entropy(weighted_logits, labels, weight=class_weights, label_smoothing=0.1)
+    weighted.backward()
     return {
+        "weightedCrossEntropy": {"logits": t(weighted_logits), "labels": labels.tolist(), "labelSmoothing": 0.1,
+                                 "classWeights": class_weights.tolist(), "loss": float(weighted),
+                                 "dLogits": t(weighted_logits.grad)},
         "crossEntropy": {"logits": t(logits), "labels": labels.tolist(), "labelSmoothing": 0.1,
                          "loss": float(ce), "dLogits": t(logits.grad)},
         "binaryCrossEntropy": {"logits": t(bce_logits), "targets": t(targets), "loss": float(bce),

@@ -1,43 +1,50 @@
 import Foundation
 
-/// Softmax cross-entropy with label smoothing, fused with its gradient.
+/// Softmax cross-entropy with label smoothing and optional class weights, fused with its
+/// gradient.
 ///
-/// Shapes: `logits` `[N, K]`, `labels` N class indices. The target of row `n` is
-/// `(1 − ε) · onehot(labels[n]) + ε / K`; the loss is the batch mean of
-/// `−Σ target · log softmax(logits)`, and `dLogits = (softmax − target) / N`, written in
+/// Shapes: `logits` `[N, K]`, `labels` N class indices, `classWeights` K values or nil (all 1).
+/// As PyTorch's `cross_entropy(weight:, label_smoothing:)`: row `n` with label `y` costs
+/// `(1 − ε)·w[y]·(−log p[y]) + ε/K·Σ_j w[j]·(−log p[j])`, and the loss is the sum over rows
+/// divided by `Σ_n w[labels[n]]` (the batch mean when unweighted). `dLogits` is written in
 /// the same pass. Computed with the log-sum-exp shift, in Double per row.
 /// Reference: https://pytorch.org/docs/stable/generated/torch.nn.CrossEntropyLoss.html
 ///
-/// - Returns: the mean loss.
-/// - Precondition: every label is in `0..<K`.
+/// - Returns: the loss.
+/// - Precondition: every label is in `0..<K`; `classWeights` has K positive values.
 public func softmaxCrossEntropy(
   logits: UnsafePointer<Float>, labels: [Int], classes k: Int, labelSmoothing epsilon: Float = 0,
-  dLogits: UnsafeMutablePointer<Float>?
+  classWeights: [Float]? = nil, dLogits: UnsafeMutablePointer<Float>?
 ) -> Float {
-  let n = labels.count
-  var total = 0.0
-  for row in 0..<n {
-    let label = labels[row]
+  precondition(classWeights == nil || classWeights!.count == k, "\(classWeights!.count) class weights for \(k) classes")
+  let weights = (classWeights ?? [Float](repeating: 1, count: k)).map(Double.init)
+  let smoothing = Double(epsilon) / Double(k), totalWeight = weights.reduce(0, +)
+  var normaliser = 0.0
+  for label in labels {
     precondition(label >= 0 && label < k, "label \(label) is not in 0..<\(k)")
+    normaliser += weights[label]
+  }
+  normaliser = max(normaliser, .leastNonzeroMagnitude)
+  var total = 0.0
+  for (row, label) in labels.enumerated() {
     let x = logits + row * k
     var maxLogit = x[0]
     for j in 1..<k { maxLogit = max(maxLogit, x[j]) }
     var sumExp = 0.0
     for j in 0..<k { sumExp += exp(Double(x[j] - maxLogit)) }
     let logSumExp = Double(maxLogit) + log(sumExp)
-    let offTarget = Double(epsilon) / Double(k)
-    var rowLoss = 0.0
+    // The row's weighted target t[j] = (1 − ε)·w[y]·[j = y] + ε/K·w[j], and its sum.
+    let targetSum = (1 - Double(epsilon)) * weights[label] + smoothing * totalWeight
     for j in 0..<k {
-      let target = offTarget + (j == label ? 1 - Double(epsilon) : 0)
+      let target = smoothing * weights[j] + (j == label ? (1 - Double(epsilon)) * weights[label] : 0)
       let logProbability = Double(x[j]) - logSumExp
-      rowLoss -= target * logProbability
+      total -= target * logProbability
       if let dLogits {
-        dLogits[row * k + j] = Float((exp(logProbability) - target) / Double(n))
+        dLogits[row * k + j] = Float((exp(logProbability) * targetSum - target) / normaliser)
       }
     }
-    total += rowLoss
   }
-  return Float(total / Double(max(n, 1)))
+  return Float(total / normaliser)
 }
 
 /// Binary cross-entropy with logits, one independent sigmoid per value (one-vs-rest heads,

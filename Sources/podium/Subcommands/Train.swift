@@ -27,6 +27,8 @@ extension Podium {
     @Option var schedule: TrainingConfiguration.ScheduleKind = .cosine
     @Option(name: .customLong("warmup-epochs")) var warmupEpochs = 0
     @Option(name: .customLong("label-smoothing")) var labelSmoothing: Float = 0
+    @Option(name: .customLong("class-weight"), help: "none, or balanced for imbalanced classes.")
+    var classWeight: TrainingConfiguration.ClassWeighting = .none
     @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
     @Option var metric: MetricName = .accuracy
     @Option(help: "Augmentation preset: none, light, keras, strong.") var augment = "light"
@@ -68,6 +70,7 @@ extension Podium {
       var t = TrainingConfiguration()
       (t.epochs, t.batchSize, t.learningRate, t.optimizer, t.momentum, t.weightDecay) = (epochs, batchSize, learningRate, optimizer, momentum, weightDecay)
       (t.schedule, t.warmupEpochs, t.labelSmoothing, t.patience, t.metric, t.seed) = (schedule, warmupEpochs, labelSmoothing, patience, metric, seed)
+      t.classWeight = classWeight
       spec.training = t
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
       (spec.hidden, spec.dropout) = (hidden, dropout)
@@ -89,3 +92,4 @@ extension Strategy: ExpressibleByArgument {}
 extension MetricName: ExpressibleByArgument {}
 extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
+extension TrainingConfiguration.ClassWeighting: ExpressibleByArgument {}
