@@ -57,7 +57,7 @@ enum KeyHyperparameters {
     guard let spec else { return names.map { _ in "" } }
     let t = spec.training
     return [String(format: "%g", t.learningRate), String(t.epochs), String(t.batchSize), t.optimizer.rawValue, spec.augmentation,
-            spec.imageSize.map(String.init) ?? "default", spec.hidden.map { "mlp \($0)" } ?? "linear",
+            spec.imageSize.map(String.init) ?? "default", spec.hidden.map { "mlp \($0)" } ?? (t.objective == .oneVsRest ? "ovr" : "linear"),
             spec.strategy == .finetune ? String(spec.unfreeze) : ""]
   }
 }

@@ -51,8 +51,12 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
       }
       spec.augmentation = value.description
     case .head:
-      guard ["linear", "mlp"].contains(value.description) else { throw HyperparameterError("head \(value) is not linear or mlp") }
-      if value.description == "linear" { spec.hidden = nil } else if spec.hidden == nil { spec.hidden = 256 }
+      switch value.description {
+      case "linear": (spec.hidden, spec.training.objective) = (nil, .softmax)
+      case "ovr": (spec.hidden, spec.training.objective) = (nil, .oneVsRest)
+      case "mlp": (spec.hidden, spec.training.objective) = (spec.hidden ?? 256, .softmax)
+      default: throw HyperparameterError("head \(value) is not linear, ovr (one-vs-rest sigmoids) or mlp")
+      }
     }
   }
 

@@ -114,7 +114,8 @@ public final class Trainer {
     for batch in loader.epoch(0, shuffle: false) {
       for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
       guard !batch.samples.isEmpty else { continue }
-      probabilities += softmaxRows(try backbone.network(batch.images))
+      let logits = try backbone.network(batch.images)
+      probabilities += configuration.objective == .softmax ? softmaxRows(logits) : normalisedSigmoidRows(logits)
       samples += batch.samples
     }
     return Predictions(samples: samples, probabilities: probabilities, classes: backbone.classCount)
@@ -161,18 +162,15 @@ public final class Trainer {
                         learningRate: optimizer.learningRate)
   }
 
-  /// Forward, fused softmax cross-entropy, backward, optimizer step. Returns the loss and
-  /// the number of correct predictions.
+  /// Forward, the loss fused with its gradient, backward, optimizer step. Returns the loss
+  /// and the number of correct predictions.
   private func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
     backbone.network.zeroGradients()
     let logits = try backbone.network(batch.images)
     var dLogits = Tensor(shape: logits.shape)
     let classes = logits.shape[1]
-    let loss = logits.withUnsafeBufferPointer { x in
-      dLogits.withUnsafeMutableBufferPointer { d in
-        softmaxCrossEntropy(logits: x.baseAddress!, labels: batch.labels, classes: classes,
-                            labelSmoothing: configuration.labelSmoothing, classWeights: classWeights, dLogits: d.baseAddress!)
-      }
+    let loss = try logits.withUnsafeBufferPointer { x in
+      try dLogits.withUnsafeMutableBufferPointer { d in try self.loss(x.baseAddress!, labels: batch.labels, classes: classes, d.baseAddress!) }
     }
     _ = backbone.network.backward(dLogits, needsInputGradient: false)
     optimizer.learningRate = learningRate
@@ -183,6 +181,23 @@ public final class Trainer {
       return scores.indices.max { scores[$0] < scores[$1] }! - row * classes == label
     }.count
     return (loss, hits)
+  }
+
+  /// The objective's loss and its gradient: softmax cross-entropy (with label smoothing and
+  /// class weights), or one-vs-rest binary cross-entropy against one-hot targets.
+  private func loss(_ logits: UnsafePointer<Float>, labels: [Int], classes: Int, _ dLogits: UnsafeMutablePointer<Float>) throws -> Float {
+    switch configuration.objective {
+    case .softmax:
+      return softmaxCrossEntropy(logits: logits, labels: labels, classes: classes, labelSmoothing: configuration.labelSmoothing,
+                                 classWeights: classWeights, dLogits: dLogits)
+    case .oneVsRest:
+      guard classWeights == nil, configuration.labelSmoothing == 0 else {
+        throw TrainingError("class_weight and label_smoothing apply to the softmax head, not one-vs-rest")
+      }
+      var targets = [Float](repeating: 0, count: labels.count * classes)
+      for (row, label) in labels.enumerated() { targets[row * classes + label] = 1 }
+      return binaryCrossEntropyWithLogits(logits: logits, targets: targets, count: targets.count, dLogits: dLogits)
+    }
   }
 
   private func emit(_ event: TrainingEvent) {
@@ -238,6 +253,19 @@ struct LossMeter {
 
   var mean: Double { count == 0 ? 0 : total / Double(count) }
   var smoothed: Float { Float(average / (1 - pow(beta, Double(steps)))) }
+}
+
+/// One-vs-rest scores as probabilities: each logit's sigmoid, each row then divided by its
+/// sum (so metrics and submissions read them like softmax outputs).
+func normalisedSigmoidRows(_ logits: Tensor) -> [Float] {
+  let k = logits.shape[1], values = logits.scalars
+  var out = [Float](repeating: 0, count: values.count)
+  for row in 0..<logits.shape[0] {
+    let sigmoids = values[(row * k)..<((row + 1) * k)].map { 1 / (1 + exp(-Double($0))) }
+    let total = max(sigmoids.reduce(0, +), .leastNormalMagnitude)
+    for (j, value) in sigmoids.enumerated() { out[row * k + j] = Float(value / total) }
+  }
+  return out
 }
 
 /// Row-wise softmax of `[N, K]` logits, in Double with the max shift.

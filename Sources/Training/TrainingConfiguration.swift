@@ -8,6 +8,10 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
   /// How classes are weighted in the loss: equally, or `balanced` (scikit-learn's rule,
   /// `n_images / (n_classes · n_images_of_class)`) for imbalanced sets.
   public enum ClassWeighting: String, Codable, CaseIterable, Sendable { case none, balanced }
+  /// What the classifier's outputs mean: one softmax over the classes (cross-entropy), or an
+  /// independent sigmoid per class (one-vs-rest, binary cross-entropy; seed 003's Keras head),
+  /// whose scores are normalised to sum to 1 for metrics and submissions.
+  public enum Objective: String, Codable, CaseIterable, Sendable { case softmax, oneVsRest = "ovr" }
 
   public var epochs = 10
   public var batchSize = 32
@@ -22,6 +26,7 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
   public var warmupEpochs = 0
   public var labelSmoothing: Float = 0
   public var classWeight = ClassWeighting.none
+  public var objective = Objective.softmax
   /// Stop when the validation metric has not improved for this many epochs (nil: never).
   public var patience: Int? = nil
   /// The metric that picks the best epoch and drives early stopping.
@@ -32,7 +37,7 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
 
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmupEpochs, labelSmoothing
-    case classWeight, patience, metric, seed
+    case classWeight, objective, patience, metric, seed
   }
 
   /// Decodes, taking the defaults for keys a run stored by an older Podium lacks.
@@ -53,13 +58,14 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     try decode(.warmupEpochs, &configuration.warmupEpochs)
     try decode(.labelSmoothing, &configuration.labelSmoothing)
     try decode(.classWeight, &configuration.classWeight)
+    try decode(.objective, &configuration.objective)
     configuration.patience = try container.decodeIfPresent(Int.self, forKey: .patience)
     try decode(.metric, &configuration.metric)
     try decode(.seed, &configuration.seed)
     self = configuration
   }
 
-  /// Encodes every field, leaving out `classWeight` when it is `none`, so the stored
+  /// Encodes every field, leaving out `classWeight` and `objective` at their defaults, so the stored
   /// parameters of runs planned before it existed stay identical (re-planning a sweep then
   /// neither duplicates nor loses a run).
   public func encode(to encoder: any Encoder) throws {
@@ -75,6 +81,7 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     try container.encode(warmupEpochs, forKey: .warmupEpochs)
     try container.encode(labelSmoothing, forKey: .labelSmoothing)
     if classWeight != .none { try container.encode(classWeight, forKey: .classWeight) }
+    if objective != .softmax { try container.encode(objective, forKey: .objective) }
     try container.encodeIfPresent(patience, forKey: .patience)
     try container.encode(metric, forKey: .metric)
     try container.encode(seed, forKey: .seed)

@@ -36,6 +36,8 @@ extension Podium {
     @Option(help: "finetune: stages to unfreeze from the top.") var unfreeze = 1
     @Option(name: .customLong("image-size"), help: "Square input side (default: the backbone's).") var imageSize: Int?
     @Option(help: "features: hidden width of an MLP head (default: a linear head).") var hidden: Int?
+    @Option(help: "softmax, or ovr: one sigmoid per class trained with binary cross-entropy.")
+    var objective: TrainingConfiguration.Objective = .softmax
     @Option(help: "features: dropout of the MLP head.") var dropout: Float = 0.5
     @Option var seed: UInt64 = 0
     @Option(help: "Folder for checkpoints; an interrupted run resumes from it.") var out: String?
@@ -70,7 +72,7 @@ extension Podium {
       var t = TrainingConfiguration()
       (t.epochs, t.batchSize, t.learningRate, t.optimizer, t.momentum, t.weightDecay) = (epochs, batchSize, learningRate, optimizer, momentum, weightDecay)
       (t.schedule, t.warmupEpochs, t.labelSmoothing, t.patience, t.metric, t.seed) = (schedule, warmupEpochs, labelSmoothing, patience, metric, seed)
-      t.classWeight = classWeight
+      (t.classWeight, t.objective) = (classWeight, objective)
       spec.training = t
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
       (spec.hidden, spec.dropout) = (hidden, dropout)
@@ -93,3 +95,4 @@ extension MetricName: ExpressibleByArgument {}
 extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
 extension TrainingConfiguration.ClassWeighting: ExpressibleByArgument {}
+extension TrainingConfiguration.Objective: ExpressibleByArgument {}

@@ -1,0 +1,47 @@
+import Datasets
+import Engine
+import Foundation
+import Training
+import XCTest
+
+/// Heads on features held in memory: the softmax and one-vs-rest objectives both learn
+/// separable classes, and one-vs-rest scores come out as probabilities.
+final class HeadObjectiveTests: XCTestCase {
+  /// Three classes, each a Gaussian blob around its own corner of a 6-D feature space.
+  private func batches(count: Int, seed: UInt64) -> FeatureBatches {
+    var rng = SeededGenerator(seed: seed)
+    var values: [Float] = [], labels: [Int] = [], samples: [Dataset.Sample] = []
+    for index in 0..<count {
+      let label = index % 3
+      values += (0..<6).map { dimension in (dimension / 2 == label ? 2 : 0) + rng.nextNormal() * 0.5 }
+      labels.append(label)
+      samples.append(Dataset.Sample(path: "\(index).png", label: label))
+    }
+    return FeatureBatches(features: Tensor(shape: [count, 6], values: values), labels: labels, samples: samples, batchSize: 16, seed: seed)
+  }
+
+  func testOneVsRest_learnsAndPredictsProbabilities() throws {
+    for objective in TrainingConfiguration.Objective.allCases {
+      var configuration = TrainingConfiguration()
+      (configuration.epochs, configuration.learningRate, configuration.objective) = (15, 0.05, objective)
+      let head = HeadModel(featureWidth: 6, classes: 3, seed: 1)
+      let trainer = Trainer(backbone: head, configuration: configuration)
+      let outcome = try trainer.fit(train: batches(count: 96, seed: 1), validation: batches(count: 48, seed: 2))
+      XCTAssertGreaterThan(outcome.bestMetric, 0.9, "\(objective)")
+      let predictions = try trainer.predict(batches(count: 12, seed: 3))
+      for row in 0..<12 {
+        XCTAssertEqual(predictions.probabilities[(row * 3)..<(row * 3 + 3)].reduce(0, +), 1, accuracy: 1e-5, "\(objective) row \(row)")
+      }
+    }
+  }
+
+  func testOneVsRest_refusesClassWeights() throws {
+    var configuration = TrainingConfiguration()
+    (configuration.epochs, configuration.objective) = (1, .oneVsRest)
+    let trainer = Trainer(backbone: HeadModel(featureWidth: 6, classes: 3, seed: 1), configuration: configuration)
+    trainer.classWeights = [1, 2, 1]
+    XCTAssertThrowsError(try trainer.fit(train: batches(count: 16, seed: 1), validation: batches(count: 8, seed: 2))) {
+      XCTAssertEqual("\($0)", "class_weight and label_smoothing apply to the softmax head, not one-vs-rest")
+    }
+  }
+}
