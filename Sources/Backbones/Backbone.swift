@@ -109,6 +109,20 @@ public final class Backbone {
     try Self.forward(images, in: network, stoppingBefore: classifierPath.split(separator: ".").map(String.init))
   }
 
+  /// The "bottleneck" activations after the stage called `stageName` (including the
+  /// activation and pooling that close it), flattened to `[N, H·W·C]`: Keras-style
+  /// bottleneck features for a head. The last stage's output is ``features(_:)``.
+  ///
+  /// - Throws: ``BackboneError`` naming the stages when there is no such stage.
+  public func activations(_ images: Tensor, after stageName: String) throws -> Tensor {
+    guard let index = stages.firstIndex(where: { $0.name == stageName }) else {
+      throw BackboneError("\(name.rawValue) has no stage \(stageName); its stages are \(stages.map(\.name).joined(separator: ", "))")
+    }
+    guard index + 1 < stages.count, let next = stages[index + 1].paths.first else { return try features(images) }
+    let output = try Self.forward(images, in: network, stoppingBefore: next.split(separator: ".").map(String.init))
+    return output.reshaped([output.shape[0], output.count / output.shape[0]])
+  }
+
   private static func forward(_ x: Tensor, in container: Sequential, stoppingBefore path: [String]) throws -> Tensor {
     var x = x
     for (name, child) in container.children {
@@ -120,4 +134,10 @@ public final class Backbone {
     }
     return x
   }
+}
+
+/// A backbone asked for something it does not have: one line naming what it has.
+public struct BackboneError: Error, CustomStringConvertible, Equatable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
 }

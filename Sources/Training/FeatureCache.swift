@@ -19,14 +19,15 @@ public final class FeatureCache {
     self.folder = folder ?? WeightLocator().home.appendingPathComponent(".cache/podium/features")
   }
 
-  /// Features (`[N, D]`) and labels of `samples` through the frozen trunk of `backbone`,
-  /// from the cache, or computed with the network `makeBackbone` returns (called only on a
-  /// miss) and stored.
+  /// Features (`[N, D]`) and labels of `samples` through the frozen trunk of `backbone` —
+  /// its pooled features, or the flattened activations after the stage `stage` — from the
+  /// cache, or computed with the network `makeBackbone` returns (called only on a miss) and
+  /// stored.
   public func features(
-    of samples: [Dataset.Sample], in dataset: Dataset, backbone name: BackboneName, preprocessing: Preprocessing,
+    of samples: [Dataset.Sample], in dataset: Dataset, backbone name: BackboneName, stage: String? = nil, preprocessing: Preprocessing,
     weightsDigest: String, batchSize: Int, makeBackbone: () throws -> Backbone
   ) throws -> (features: Tensor, labels: [Int], samples: [Dataset.Sample]) {
-    let key = cacheKey(samples, in: dataset, backbone: name, preprocessing: preprocessing, weightsDigest: weightsDigest)
+    let key = cacheKey(samples, in: dataset, backbone: name, stage: stage, preprocessing: preprocessing, weightsDigest: weightsDigest)
     let file = folder.appendingPathComponent("\(name.rawValue)-\(key.prefix(16)).safetensors")
     if let cached = try? Checkpoint(contentsOf: file), let paths = cached.metadata["paths"] {
       let kept = try JSONDecoder().decode([String].self, from: Data(paths.utf8))
@@ -35,7 +36,7 @@ public final class FeatureCache {
       return (try cached.tensor(named: "features"), labels, kept.compactMap { byPath[$0] })
     }
     let backbone = try makeBackbone()
-    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, batchSize: batchSize)
+    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, stage: stage, batchSize: batchSize)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let paths = String(decoding: try JSONEncoder().encode(kept.map(\.path)), as: UTF8.self)
     try Checkpoint.writeSafetensors(
@@ -45,25 +46,25 @@ public final class FeatureCache {
   }
 
   private func extract(
-    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, batchSize: Int
+    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, stage: String?, batchSize: Int
   ) throws -> (Tensor, [Int], [Dataset.Sample]) {
     backbone.setTraining(false)
     let loader = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing, cache: nil)
     var values: [Float] = [], labels: [Int] = [], kept: [Dataset.Sample] = []
     for batch in loader.epoch(0, shuffle: false) where !batch.samples.isEmpty {
-      values += try backbone.features(batch.images).scalars
+      values += try (stage.map { try backbone.activations(batch.images, after: $0) } ?? backbone.features(batch.images)).scalars
       labels += batch.labels
       kept += batch.samples
       extractedImages += batch.samples.count
     }
-    return (Tensor(shape: [kept.count, backbone.featureWidth], values: values), labels, kept)
+    return (Tensor(shape: [kept.count, kept.isEmpty ? backbone.featureWidth : values.count / kept.count], values: values), labels, kept)
   }
 
-  /// The entry's key: backbone, weights, preprocessing, and every image by absolute path,
+  /// The entry's key: backbone, stage, weights, preprocessing, and every image by absolute path,
   /// size and modification time, so a file rewritten under the same name (a regenerated
   /// dataset, another dataset with the same layout) is never served stale features.
-  private func cacheKey(_ samples: [Dataset.Sample], in dataset: Dataset, backbone: BackboneName, preprocessing: Preprocessing,
-                        weightsDigest: String) -> String {
+  private func cacheKey(_ samples: [Dataset.Sample], in dataset: Dataset, backbone: BackboneName, stage: String?,
+                        preprocessing: Preprocessing, weightsDigest: String) -> String {
     var hasher = SHA256()
     let files = samples.map { sample -> String in
       let url = dataset.url(of: sample)
@@ -71,7 +72,7 @@ public final class FeatureCache {
       guard stat(url.path, &status) == 0 else { return url.path }
       return "\(url.path)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
-    let description = "\(backbone.rawValue)|\(weightsDigest)|\(preprocessing)|copies=1|" + files.joined(separator: "\n")
+    let description = "\(backbone.rawValue)|\(stage ?? "pooled")|\(weightsDigest)|\(preprocessing)|copies=1|" + files.joined(separator: "\n")
     Array(description.utf8).withUnsafeBytes { hasher.update($0) }
     return hasher.hexDigest()
   }

@@ -23,6 +23,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
   /// this hidden width and `dropout`.
   public var hidden: Int?
   public var dropout: Float = 0.5
+  /// features: the flattened "bottleneck" activations after this stage instead of the
+  /// pooled features (e.g. `stage6` of efficientnet_lite0, `layer3` of a ResNet).
+  public var featureStage: String?
 
   public init(backbone: BackboneName, strategy: Strategy) {
     (self.backbone, self.strategy) = (backbone, strategy)
@@ -134,7 +137,7 @@ public struct TrainingRun {
     }
     func features(_ samples: [Dataset.Sample]) throws -> FeatureBatches {
       let (values, labels, kept) = try featureCache.features(
-        of: samples, in: dataset, backbone: spec.backbone, preprocessing: preprocessing, weightsDigest: digest,
+        of: samples, in: dataset, backbone: spec.backbone, stage: spec.featureStage, preprocessing: preprocessing, weightsDigest: digest,
         batchSize: spec.training.batchSize, makeBackbone: backbone)
       return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
     }

@@ -31,6 +31,19 @@ final class BackboneTests: XCTestCase {
     XCTAssertEqual(try twin.features(Tensor(shape: [2, 40, 40, 3])).shape, [2, 16])
   }
 
+  /// Bottleneck activations after a named stage: that stage's whole output, flattened; the
+  /// last stage gives the pooled features; an unknown stage names the known ones.
+  func testActivationsAfterAStage_areItsFlattenedOutput() throws {
+    let backbone = Backbone(.resnet18)
+    backbone.setTraining(false)
+    let image = Tensor(shape: [2, 64, 64, 3], repeating: 0.5)
+    XCTAssertEqual(try backbone.activations(image, after: "layer3").shape, [2, 4 * 4 * 256], "stride 16, after layer3's last block")
+    XCTAssertEqual(try backbone.activations(image, after: "layer4").scalars, try backbone.features(image).scalars)
+    XCTAssertThrowsError(try backbone.activations(image, after: "layer9")) {
+      XCTAssertEqual("\($0)", "resnet18 has no stage layer9; its stages are stem, layer1, layer2, layer3, layer4")
+    }
+  }
+
   func testReplaceClassifier_keepsTheTrunkAndChangesTheClassCount() throws {
     try withEvery("backbone", in: BackboneName.allCases) { name in
       let backbone = PyTorchTwinTests.twin(name)

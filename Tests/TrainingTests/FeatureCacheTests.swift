@@ -34,5 +34,12 @@ final class FeatureCacheTests: XCTestCase {
     let again = try features()
     XCTAssertEqual(cache.extractedImages, 16, "the changed file invalidates the entry")
     XCTAssertNotEqual(Array(again.prefix(64)), Array(first.prefix(64)))
+
+    // Bottleneck activations of a stage are another entry: after block2 (conv, ReLU,
+    // pool) a 32² input is 6 × 6 × 32.
+    let bottleneck = try cache.features(of: dataset.unlabelled, in: dataset, backbone: .smallCNN, stage: "block2", preprocessing: preprocessing,
+                                        weightsDigest: "none", batchSize: 8, makeBackbone: makeBackbone).features
+    XCTAssertEqual(bottleneck.shape, [8, 6 * 6 * 32])
+    XCTAssertEqual(cache.extractedImages, 24)
   }
 }

@@ -36,6 +36,8 @@ extension Podium {
     @Option(help: "finetune: stages to unfreeze from the top.") var unfreeze = 1
     @Option(name: .customLong("image-size"), help: "Square input side (default: the backbone's).") var imageSize: Int?
     @Option(help: "features: hidden width of an MLP head (default: a linear head).") var hidden: Int?
+    @Option(name: .customLong("feature-stage"), help: "features: use the flattened activations after this stage (e.g. stage6, layer3).")
+    var featureStage: String?
     @Option(help: "softmax, or ovr: one sigmoid per class trained with binary cross-entropy.")
     var objective: TrainingConfiguration.Objective = .softmax
     @Option(help: "features: dropout of the MLP head.") var dropout: Float = 0.5
@@ -75,7 +77,7 @@ extension Podium {
       (t.classWeight, t.objective) = (classWeight, objective)
       spec.training = t
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
-      (spec.hidden, spec.dropout) = (hidden, dropout)
+      (spec.hidden, spec.dropout, spec.featureStage) = (hidden, dropout, featureStage)
       return spec
     }
 
