@@ -127,3 +127,17 @@ public final class HeadModel: TrainableModel {
 
   public func setTraining(_ training: Bool) { network.setTraining(training) }
 }
+
+/// A backbone's own classifier as a model on its pooled features: training it trains the
+/// backbone's classifier in place (fine-tuning's head phase on cached features).
+final class ClassifierHead: TrainableModel {
+  let network: Sequential
+  let classCount: Int
+
+  init(_ backbone: Backbone) {
+    network = Sequential([backbone.classifier])
+    classCount = backbone.classCount
+  }
+
+  func setTraining(_ training: Bool) { network.setTraining(training) }
+}

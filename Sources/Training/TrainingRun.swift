@@ -88,7 +88,11 @@ public struct TrainingRun {
       backbone.freezeTrunk()
       var headPhase = spec.training
       headPhase.epochs = spec.headEpochs
-      _ = try phase(backbone, headPhase, name: "head", final: false)
+      if spec.augmentation == "none" && spec.headEpochs > 0 {
+        try trainHeadOnCachedFeatures(backbone, headPhase)
+      } else {
+        _ = try phase(backbone, headPhase, name: "head", final: false)
+      }
       backbone.freeze(allBut: spec.unfreeze)
       var tune = spec.training
       (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
@@ -136,10 +140,7 @@ public struct TrainingRun {
       return made
     }
     func features(_ samples: [Dataset.Sample]) throws -> FeatureBatches {
-      let (values, labels, kept) = try featureCache.features(
-        of: samples, in: dataset, backbone: spec.backbone, stage: spec.featureStage, preprocessing: preprocessing, weightsDigest: digest,
-        batchSize: spec.training.batchSize, makeBackbone: backbone)
-      return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
+      try cachedFeatures(samples, stage: spec.featureStage, digest: digest, makeBackbone: backbone)
     }
     let train = try features(split.train.map { dataset.samples[$0] })
     let head = HeadModel(featureWidth: train.features.shape[1], classes: dataset.classNames.count, hidden: spec.hidden,
@@ -156,6 +157,29 @@ public struct TrainingRun {
   /// The loss weights of the training split's classes (nil unless `class_weight: balanced`).
   private var classWeights: [Float]? {
     spec.training.classWeights(labels: split.train.compactMap { dataset.samples[$0].label }, classes: dataset.classNames.count)
+  }
+
+  /// The frozen trunk's features of `samples` from the feature cache, as batches.
+  private func cachedFeatures(_ samples: [Dataset.Sample], stage: String?, digest: String,
+                              makeBackbone: () throws -> Backbone) throws -> FeatureBatches {
+    let (values, labels, kept) = try featureCache.features(
+      of: samples, in: dataset, backbone: spec.backbone, stage: stage, preprocessing: preprocessing, weightsDigest: digest,
+      batchSize: spec.training.batchSize, makeBackbone: makeBackbone)
+    return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
+  }
+
+  /// Fine-tuning's first phase without augmentation: the new classifier trains on the frozen
+  /// trunk's cached pooled features (those of a `features` run on the same split are reused),
+  /// so the trunk runs once per image instead of once per image and epoch.
+  private func trainHeadOnCachedFeatures(_ backbone: Backbone, _ configuration: TrainingConfiguration) throws {
+    let digest = try weightsDigest()
+    func features(_ indices: [Int]) throws -> FeatureBatches {
+      try cachedFeatures(indices.map { dataset.samples[$0] }, stage: nil, digest: digest, makeBackbone: { backbone })
+    }
+    let trainer = Trainer(backbone: ClassifierHead(backbone), configuration: configuration, checkpointFolder: folder?.appendingPathComponent("head"))
+    trainer.observers = observers
+    trainer.classWeights = classWeights
+    _ = try trainer.fit(train: try features(split.train), validation: try features(split.validation))
   }
 
   /// The SHA-256 of the weights file: the prefix its official name carries (checked when it

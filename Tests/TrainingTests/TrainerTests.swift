@@ -109,6 +109,24 @@ final class TrainingRunTests: XCTestCase {
     let again = try second.run()
     XCTAssertEqual(second.featureCache.extractedImages, 0)
     XCTAssertEqual(again.test?.metrics.confusion.count, 8)
+    // Fine-tuning without augmentation trains its head on the same cached features: its
+    // first phase runs no trunk pass; the second unfreezes the last stage.
+    var finetune = RunSpec(backbone: .efficientNetLite0, strategy: .finetune)
+    (finetune.training.epochs, finetune.training.batchSize, finetune.imageSize, finetune.augmentation) = (1, 16, 48, "none")
+    finetune.headEpochs = 2
+    var third = TrainingRun(spec: finetune, dataset: dataset, split: split, folder: folder.appendingPathComponent("finetune-run"))
+    third.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
+    let tuned = try third.run()
+    XCTAssertEqual(third.featureCache.extractedImages, 0)
+    XCTAssertEqual(tuned.outcome.history.count, 1)
+    let headState = folder.appendingPathComponent("finetune-run/head/state.json")
+    XCTAssertEqual(try JSONDecoder().decode(TrainingOutcomeProbe.self, from: Data(contentsOf: headState)).history.count, 2)
+  }
+
+  /// The part of a checkpoint's `state.json` this test reads.
+  private struct TrainingOutcomeProbe: Decodable {
+    struct Epoch: Decodable { var epoch: Int }
+    var history: [Epoch]
   }
 
   func testPretrainedStrategyOnTheSmallCNN_isRefused() throws {
