@@ -2,6 +2,22 @@ import Backbones
 import Datasets
 import Engine
 import Foundation
+import Imaging
+
+/// Augmented passes over the training images whose features are cached beside the plain
+/// ones (Keras' "bottleneck features" recipe with augmentation): `count` copies, each drawn
+/// with `augmentation` from its own seed.
+public struct AugmentedCopies: Sendable {
+  public var count: Int
+  public var augmentation: Augmentation
+  /// The preset's name, part of the cache key.
+  public var name: String
+  public var seed: UInt64
+
+  public init(count: Int, augmentation: Augmentation, name: String, seed: UInt64) {
+    (self.count, self.augmentation, self.name, self.seed) = (count, augmentation, name, seed)
+  }
+}
 
 /// Pooled backbone features computed once and kept on disk, so a sweep over heads pays for
 /// one extraction: the `features` strategy's cache.
@@ -22,12 +38,13 @@ public final class FeatureCache {
   /// Features (`[N, D]`) and labels of `samples` through the frozen trunk of `backbone` —
   /// its pooled features, or the flattened activations after the stage `stage` — from the
   /// cache, or computed with the network `makeBackbone` returns (called only on a miss) and
-  /// stored.
+  /// stored. With `copies`, the rows of each augmented pass follow the plain ones.
   public func features(
     of samples: [Dataset.Sample], in dataset: Dataset, backbone name: BackboneName, stage: String? = nil, preprocessing: Preprocessing,
-    weightsDigest: String, batchSize: Int, makeBackbone: () throws -> Backbone
+    weightsDigest: String, copies: AugmentedCopies? = nil, batchSize: Int, makeBackbone: () throws -> Backbone
   ) throws -> (features: Tensor, labels: [Int], samples: [Dataset.Sample]) {
-    let key = cacheKey(samples, in: dataset, backbone: name, stage: stage, preprocessing: preprocessing, weightsDigest: weightsDigest)
+    let key = cacheKey(samples, in: dataset, backbone: name, stage: stage, preprocessing: preprocessing, weightsDigest: weightsDigest,
+                       copies: copies)
     let file = folder.appendingPathComponent("\(name.rawValue)-\(key.prefix(16)).safetensors")
     if let cached = try? Checkpoint(contentsOf: file), let paths = cached.metadata["paths"] {
       let kept = try JSONDecoder().decode([String].self, from: Data(paths.utf8))
@@ -36,7 +53,7 @@ public final class FeatureCache {
       return (try cached.tensor(named: "features"), labels, kept.compactMap { byPath[$0] })
     }
     let backbone = try makeBackbone()
-    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, stage: stage, batchSize: batchSize)
+    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, stage: stage, copies: copies, batchSize: batchSize)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let paths = String(decoding: try JSONEncoder().encode(kept.map(\.path)), as: UTF8.self)
     try Checkpoint.writeSafetensors(
@@ -46,25 +63,33 @@ public final class FeatureCache {
   }
 
   private func extract(
-    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, stage: String?, batchSize: Int
+    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, stage: String?, copies: AugmentedCopies?, batchSize: Int
   ) throws -> (Tensor, [Int], [Dataset.Sample]) {
     backbone.setTraining(false)
-    let loader = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing, cache: nil)
+    let plain = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing, cache: nil)
+    var passes = [(loader: plain, epoch: 0)]
+    if let copies, copies.count > 0 {
+      let augmented = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing,
+                                  augmentation: copies.augmentation, seed: copies.seed, cache: nil)
+      passes += (1...copies.count).map { (augmented, $0) }
+    }
     var values: [Float] = [], labels: [Int] = [], kept: [Dataset.Sample] = []
-    for batch in loader.epoch(0, shuffle: false) where !batch.samples.isEmpty {
-      values += try (stage.map { try backbone.activations(batch.images, after: $0) } ?? backbone.features(batch.images)).scalars
-      labels += batch.labels
-      kept += batch.samples
-      extractedImages += batch.samples.count
+    for (loader, epoch) in passes {
+      for batch in loader.epoch(epoch, shuffle: false) where !batch.samples.isEmpty {
+        values += try (stage.map { try backbone.activations(batch.images, after: $0) } ?? backbone.features(batch.images)).scalars
+        labels += batch.labels
+        kept += batch.samples
+        extractedImages += batch.samples.count
+      }
     }
     return (Tensor(shape: [kept.count, kept.isEmpty ? backbone.featureWidth : values.count / kept.count], values: values), labels, kept)
   }
 
-  /// The entry's key: backbone, stage, weights, preprocessing, and every image by absolute path,
+  /// The entry's key: backbone, stage, weights, preprocessing, augmented copies, and every image by absolute path,
   /// size and modification time, so a file rewritten under the same name (a regenerated
   /// dataset, another dataset with the same layout) is never served stale features.
   private func cacheKey(_ samples: [Dataset.Sample], in dataset: Dataset, backbone: BackboneName, stage: String?,
-                        preprocessing: Preprocessing, weightsDigest: String) -> String {
+                        preprocessing: Preprocessing, weightsDigest: String, copies: AugmentedCopies?) -> String {
     var hasher = SHA256()
     let files = samples.map { sample -> String in
       let url = dataset.url(of: sample)
@@ -72,7 +97,7 @@ public final class FeatureCache {
       guard stat(url.path, &status) == 0 else { return url.path }
       return "\(url.path)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
-    let description = "\(backbone.rawValue)|\(stage ?? "pooled")|\(weightsDigest)|\(preprocessing)|copies=1|" + files.joined(separator: "\n")
+    let description = "\(backbone.rawValue)|\(stage ?? "pooled")|\(weightsDigest)|\(preprocessing)|copies=\(copies.map { "\($0.count) \($0.name) \($0.seed)" } ?? "0")|" + files.joined(separator: "\n")
     Array(description.utf8).withUnsafeBytes { hasher.update($0) }
     return hasher.hexDigest()
   }

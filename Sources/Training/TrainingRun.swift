@@ -26,6 +26,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
   /// features: the flattened "bottleneck" activations after this stage instead of the
   /// pooled features (e.g. `stage6` of efficientnet_lite0, `layer3` of a ResNet).
   public var featureStage: String?
+  /// features: augmented passes over the training images (with `augmentation`) whose
+  /// features are cached and trained on beside the plain ones; nil or 0 for none.
+  public var augmentCopies: Int?
 
   public init(backbone: BackboneName, strategy: Strategy) {
     (self.backbone, self.strategy) = (backbone, strategy)
@@ -139,10 +142,14 @@ public struct TrainingRun {
       built = made
       return made
     }
-    func features(_ samples: [Dataset.Sample]) throws -> FeatureBatches {
-      try cachedFeatures(samples, stage: spec.featureStage, digest: digest, makeBackbone: backbone)
+    func features(_ samples: [Dataset.Sample], copies: AugmentedCopies? = nil) throws -> FeatureBatches {
+      try cachedFeatures(samples, stage: spec.featureStage, digest: digest, copies: copies, makeBackbone: backbone)
     }
-    let train = try features(split.train.map { dataset.samples[$0] })
+    let copies = (spec.augmentCopies ?? 0) > 0
+      ? AugmentedCopies(count: spec.augmentCopies!, augmentation: Augmentation.presets[spec.augmentation]!, name: spec.augmentation,
+                        seed: spec.training.seed)
+      : nil
+    let train = try features(split.train.map { dataset.samples[$0] }, copies: copies)
     let head = HeadModel(featureWidth: train.features.shape[1], classes: dataset.classNames.count, hidden: spec.hidden,
                          dropout: spec.dropout, seed: spec.training.seed &+ 1)
     let trainer = Trainer(backbone: head, configuration: spec.training, checkpointFolder: folder?.appendingPathComponent("train"))
@@ -151,7 +158,7 @@ public struct TrainingRun {
     trainer.shouldStop = shouldStop
     let outcome = try trainer.fit(train: train, validation: try features(split.validation.map { dataset.samples[$0] }))
     let best = try reloadBest(head, phase: "train")
-    return try results(outcome, trainer: trainer, checkpoint: best, source: features)
+    return try results(outcome, trainer: trainer, checkpoint: best, source: { try features($0) })
   }
 
   /// The loss weights of the training split's classes (nil unless `class_weight: balanced`).
@@ -160,11 +167,11 @@ public struct TrainingRun {
   }
 
   /// The frozen trunk's features of `samples` from the feature cache, as batches.
-  private func cachedFeatures(_ samples: [Dataset.Sample], stage: String?, digest: String,
+  private func cachedFeatures(_ samples: [Dataset.Sample], stage: String?, digest: String, copies: AugmentedCopies? = nil,
                               makeBackbone: () throws -> Backbone) throws -> FeatureBatches {
     let (values, labels, kept) = try featureCache.features(
       of: samples, in: dataset, backbone: spec.backbone, stage: stage, preprocessing: preprocessing, weightsDigest: digest,
-      batchSize: spec.training.batchSize, makeBackbone: makeBackbone)
+      copies: copies, batchSize: spec.training.batchSize, makeBackbone: makeBackbone)
     return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
   }
 

@@ -41,5 +41,22 @@ final class FeatureCacheTests: XCTestCase {
                                         weightsDigest: "none", batchSize: 8, makeBackbone: makeBackbone).features
     XCTAssertEqual(bottleneck.shape, [8, 6 * 6 * 32])
     XCTAssertEqual(cache.extractedImages, 24)
+
+    // Two augmented copies: their rows follow the plain ones, differ from them, and are
+    // cached under their own key.
+    let copies = AugmentedCopies(count: 2, augmentation: Augmentation.presets["strong"]!, name: "strong", seed: 5)
+    func augmented() throws -> (features: Tensor, labels: [Int], samples: [Dataset.Sample]) {
+      try cache.features(of: dataset.unlabelled, in: dataset, backbone: .smallCNN, preprocessing: preprocessing, weightsDigest: "none",
+                         copies: copies, batchSize: 8, makeBackbone: makeBackbone)
+    }
+    let withCopies = try augmented()
+    XCTAssertEqual(withCopies.features.shape, [24, 64])
+    XCTAssertEqual(withCopies.samples.map(\.path), Array(repeating: dataset.unlabelled.map(\.path), count: 3).flatMap { $0 })
+    XCTAssertEqual(Array(withCopies.features.scalars.prefix(8 * 64)), again)
+    XCTAssertNotEqual(Array(withCopies.features.scalars[(8 * 64)..<(16 * 64)]), again)
+    XCTAssertNotEqual(Array(withCopies.features.scalars[(8 * 64)..<(16 * 64)]), Array(withCopies.features.scalars[(16 * 64)...]))
+    XCTAssertEqual(cache.extractedImages, 48)
+    XCTAssertEqual(try augmented().features.scalars, withCopies.features.scalars)
+    XCTAssertEqual(cache.extractedImages, 48, "a hit")
   }
 }

@@ -38,6 +38,8 @@ extension Podium {
     @Option(help: "features: hidden width of an MLP head (default: a linear head).") var hidden: Int?
     @Option(name: .customLong("feature-stage"), help: "features: use the flattened activations after this stage (e.g. stage6, layer3).")
     var featureStage: String?
+    @Option(name: .customLong("augment-copies"), help: "features: augmented passes over the training images, cached with the plain features.")
+    var augmentCopies = 0
     @Option(help: "softmax, or ovr: one sigmoid per class trained with binary cross-entropy.")
     var objective: TrainingConfiguration.Objective = .softmax
     @Option(help: "features: dropout of the MLP head.") var dropout: Float = 0.5
@@ -78,6 +80,7 @@ extension Podium {
       spec.training = t
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
       (spec.hidden, spec.dropout, spec.featureStage) = (hidden, dropout, featureStage)
+      spec.augmentCopies = augmentCopies > 0 ? augmentCopies : nil
       return spec
     }
 
