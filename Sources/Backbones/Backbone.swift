@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 
 /// A network ready for transfer learning: its layers with checkpoint-compatible names, its
@@ -89,6 +90,22 @@ public final class Backbone {
     }
     classifier.setTrainable(true)
     setTraining(network.isTraining)
+  }
+
+  /// Discriminative learning rates (fastai's `slice`, ULMFiT): the classifier keeps the
+  /// optimizer's rate, the k-th stage below it (counting from the top, k = 1, 2, …) trains at
+  /// `decay^k` times that rate; 1 gives every layer the same rate.
+  ///
+  /// - Precondition: `decay` is in (0, 1].
+  public func setDiscriminativeRates(decay: Float) {
+    precondition(decay > 0 && decay <= 1, "the learning-rate decay must be in (0, 1], got \(decay)")
+    for (depth, stage) in stages.reversed().enumerated() {
+      let scale = pow(decay, Float(depth + 1))
+      for path in stage.paths {
+        for (_, parameter) in network.descendant(path)?.namedParameters() ?? [] { parameter.learningRateScale = scale }
+      }
+    }
+    for (_, parameter) in classifier.namedParameters() { parameter.learningRateScale = 1 }
   }
 
   /// Freezes every stage (a feature extractor with a trainable head).

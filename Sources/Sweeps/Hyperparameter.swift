@@ -21,7 +21,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
   case backbone, strategy, lr, batchSize = "batch_size", epochs, optimizer, weightDecay = "weight_decay", momentum
   case augment, imageSize = "image_size", head, hidden, dropout, unfreeze, labelSmoothing = "label_smoothing"
   case seed, schedule, patience, headEpochs = "head_epochs", classWeight = "class_weight", featureStage = "feature_stage"
-  case augmentCopies = "augment_copies"
+  case augmentCopies = "augment_copies", lrDecay = "lr_decay"
 
   /// Sets this hyperparameter on `spec`.
   ///
@@ -34,6 +34,10 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
     case .schedule: spec.training.schedule = try choice(value, TrainingConfiguration.ScheduleKind.self)
     case .classWeight: spec.training.classWeight = try choice(value, TrainingConfiguration.ClassWeighting.self)
     case .augmentCopies: spec.augmentCopies = try integer(value, minimum: 0)
+    case .lrDecay:
+      let decay = try number(value, positive: true)
+      guard decay <= 1 else { throw HyperparameterError("lr_decay must be in (0, 1], got \(value)") }
+      spec.lrDecay = Float(decay)
     case .featureStage:
       guard case .text(let stage) = value else { throw HyperparameterError("feature_stage must be a stage name, got \(value)") }
       spec.featureStage = stage

@@ -17,6 +17,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
   public var unfreeze = 1
   /// The fine-tuning phase's learning rate as a fraction of the head's.
   public var finetuneRateScale: Float = 0.1
+  /// finetune: discriminative learning rates — each unfrozen stage below the classifier
+  /// trains at this factor times the rate of the one above it; nil: one rate for all.
+  public var lrDecay: Float?
   /// Square input side; nil uses the backbone's.
   public var imageSize: Int?
   /// features: the head on the cached features — a linear softmax (nil) or an MLP with
@@ -97,6 +100,7 @@ public struct TrainingRun {
         _ = try phase(backbone, headPhase, name: "head", final: false)
       }
       backbone.freeze(allBut: spec.unfreeze)
+      if let decay = spec.lrDecay { backbone.setDiscriminativeRates(decay: decay) }
       var tune = spec.training
       (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
       outcome = try phase(backbone, tune, name: "finetune")

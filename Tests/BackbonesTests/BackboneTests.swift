@@ -44,6 +44,24 @@ final class BackboneTests: XCTestCase {
     }
   }
 
+  /// Discriminative rates: the classifier at the full rate, each stage below at half the
+  /// rate of the one above; an SGD step moves a stage's weights by its own rate.
+  func testDiscriminativeRates_halveStageByStage() throws {
+    let backbone = Backbone(.resnet18)
+    backbone.setDiscriminativeRates(decay: 0.5)
+    let scales = Dictionary(backbone.network.namedParameters().map { ($0.name, $0.parameter.learningRateScale) }) { a, _ in a }
+    XCTAssertEqual(scales["fc.weight"], 1)
+    XCTAssertEqual(scales["layer4.1.conv2.weight"], 0.5)
+    XCTAssertEqual(scales["layer3.0.conv1.weight"], 0.25)
+    XCTAssertEqual(scales["layer1.0.bn1.weight"], 0.0625)
+    XCTAssertEqual(scales["conv1.weight"], 0.03125)
+    let parameter = backbone.network.namedParameters().first { $0.name == "layer3.0.conv1.weight" }!.parameter
+    let before = parameter.value.scalars[0]
+    parameter.gradient = Tensor(shape: parameter.value.shape, repeating: 1)
+    SGD([parameter], learningRate: 0.1).step()
+    XCTAssertEqual(parameter.value.scalars[0], before - 0.1 * 0.25, accuracy: 1e-7)
+  }
+
   func testReplaceClassifier_keepsTheTrunkAndChangesTheClassCount() throws {
     try withEvery("backbone", in: BackboneName.allCases) { name in
       let backbone = PyTorchTwinTests.twin(name)

@@ -69,15 +69,16 @@ extension Podium {
     }
 
     /// The default sweep: small_cnn from scratch; with weights, efficientnet_lite0 as a
-    /// feature extractor (linear and MLP heads) and fine-tuned. `quick` keeps one value of
-    /// each and two epochs on small images.
+    /// feature extractor (linear and MLP heads) and fine-tuned (without augmentation, so its
+    /// head phase reuses the cached features). `quick` keeps one value of each and two
+    /// epochs on small images.
     static func spec(name: String, root: String, pretrained: Bool, quick: Bool) -> String {
       let (rates, heads, epochs) = quick ? ("[0.003]", "[linear]", ["2", "2", "1"]) : ("[0.003, 0.001]", "[linear, mlp]", ["40", "10", "6"])
       let (small, large, headEpochs) = quick ? (32, 64, 1) : (64, 160, 5)
       var grids = ["  - {backbone: [small_cnn], strategy: [scratch], lr: \(rates), image_size: [\(small)], epochs: [\(epochs[0])]}"]
       if pretrained {
         grids += ["  - {backbone: [efficientnet_lite0], strategy: [features], lr: \(rates), head: \(heads), image_size: [\(large)], epochs: [\(epochs[1])]}",
-                  "  - {backbone: [efficientnet_lite0], strategy: [finetune], lr: [0.003], image_size: [\(large)], head_epochs: [\(headEpochs)], epochs: [\(epochs[2])]}"]
+                  "  - {backbone: [efficientnet_lite0], strategy: [finetune], lr: [0.003], image_size: [\(large)], head_epochs: [\(headEpochs)], epochs: [\(epochs[2])], augment: [none]}"]
       }
       return """
         name: \(name)

@@ -38,6 +38,8 @@ extension Podium {
     @Option(help: "features: hidden width of an MLP head (default: a linear head).") var hidden: Int?
     @Option(name: .customLong("feature-stage"), help: "features: use the flattened activations after this stage (e.g. stage6, layer3).")
     var featureStage: String?
+    @Option(name: .customLong("lr-decay"), help: "finetune: each unfrozen stage trains at this factor of the rate of the one above (0-1].")
+    var lrDecay: Float?
     @Option(name: .customLong("augment-copies"), help: "features: augmented passes over the training images, cached with the plain features.")
     var augmentCopies = 0
     @Option(help: "softmax, or ovr: one sigmoid per class trained with binary cross-entropy.")
@@ -49,6 +51,7 @@ extension Podium {
     func validate() throws {
       guard dataset.contains(":") else { throw ValidationError("--dataset must be ADAPTER:PATH, got \(dataset)") }
       guard epochs >= 1, batchSize >= 1, learningRate > 0 || learningRate == 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+      if let lrDecay, !(lrDecay > 0 && lrDecay <= 1) { throw ValidationError("--lr-decay must be in (0, 1]") }
       guard strategy.applies(to: backbone) else { throw ValidationError("\(backbone.rawValue) has no pretrained weights: use --strategy scratch") }
     }
 
@@ -81,6 +84,7 @@ extension Podium {
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
       (spec.hidden, spec.dropout, spec.featureStage) = (hidden, dropout, featureStage)
       spec.augmentCopies = augmentCopies > 0 ? augmentCopies : nil
+      spec.lrDecay = lrDecay
       return spec
     }
 
