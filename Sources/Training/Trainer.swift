@@ -58,9 +58,10 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable {
 /// which an interrupted run resumes.
 ///
 /// With a checkpoint folder, each finished epoch writes `last.safetensors` (the weights),
-/// `best.safetensors` when the validation metric improved, and `state.json` (history and
-/// best epoch), each atomically; `fit` on a folder that holds them continues after the last
-/// finished epoch. Optimizer state (momentum, Adam moments) restarts from zero on resume.
+/// `best.safetensors` when the validation metric improved, `optimizer.safetensors` (momentum
+/// or Adam moments, and the step count) and `state.json` (history and best epoch), each
+/// atomically; `fit` on a folder that holds them continues after the last finished epoch
+/// exactly as if it had not stopped.
 public final class Trainer {
   public let backbone: any TrainableModel
   public let configuration: TrainingConfiguration
@@ -82,13 +83,14 @@ public final class Trainer {
   public func fit(train: any BatchSource, validation: any BatchSource) throws -> TrainingOutcome {
     var state = try resumeState() ?? TrainingState()
     let optimizer = configuration.makeOptimizer(backbone.network.trainableParameters)
+    if !state.history.isEmpty { try restoreOptimizer(optimizer) }
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
     emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
     var stoppedEarly = false, pruned = false
     for epoch in state.history.count..<configuration.epochs {
       let summary = try runEpoch(epoch, train: train, validation: validation, optimizer: optimizer, schedule: schedule)
       state.record(summary, metric: configuration.metric)
-      try saveCheckpoint(state, improved: state.bestEpoch == epoch)
+      try saveCheckpoint(state, improved: state.bestEpoch == epoch, optimizer: optimizer)
       emit(.epochEnded(summary))
       if shouldStop?(summary) == true {
         (stoppedEarly, pruned) = (true, true)
@@ -215,10 +217,23 @@ public final class Trainer {
     return state
   }
 
-  private func saveCheckpoint(_ state: TrainingState, improved: Bool) throws {
+  /// Loads the optimizer's buffers saved with the last epoch (a folder written before they
+  /// were saved resumes with fresh ones).
+  private func restoreOptimizer(_ optimizer: any Optimizer) throws {
+    guard let file = checkpointFolder?.appendingPathComponent("optimizer.safetensors"), FileManager.default.fileExists(atPath: file.path) else {
+      return
+    }
+    let checkpoint = try Checkpoint(contentsOf: file)
+    let tensors = Dictionary(uniqueKeysWithValues: try checkpoint.readAll().map { ($0.name, $0.tensor) })
+    try optimizer.restore(tensors: tensors, steps: Int(checkpoint.metadata["steps"] ?? "0") ?? 0)
+  }
+
+  private func saveCheckpoint(_ state: TrainingState, improved: Bool, optimizer: any Optimizer) throws {
     guard let folder = checkpointFolder else { return }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     try backbone.network.save(to: folder.appendingPathComponent("last.safetensors"))
+    let (tensors, steps) = optimizer.checkpointState()
+    try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: folder.appendingPathComponent("optimizer.safetensors"))
     if improved { try backbone.network.save(to: folder.appendingPathComponent("best.safetensors")) }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]

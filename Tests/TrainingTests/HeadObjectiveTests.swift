@@ -35,6 +35,33 @@ final class HeadObjectiveTests: XCTestCase {
     }
   }
 
+  /// A run stopped after two of four epochs and resumed from its checkpoint (weights and
+  /// the optimizer's moments) ends with exactly the weights of a run never interrupted.
+  func testResume_restoresTheOptimizerState() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-resume-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for optimizer in [TrainingConfiguration.OptimizerKind.adam, .sgd] {
+      var configuration = TrainingConfiguration()
+      (configuration.epochs, configuration.learningRate, configuration.optimizer) = (4, 0.05, optimizer)
+      func trainer(_ checkpoints: URL?) -> Trainer {
+        Trainer(backbone: HeadModel(featureWidth: 6, classes: 3, hidden: 8, dropout: 0, seed: 1), configuration: configuration,
+                checkpointFolder: checkpoints)
+      }
+      let straight = trainer(nil)
+      _ = try straight.fit(train: batches(count: 48, seed: 1), validation: batches(count: 12, seed: 2))
+      let checkpoints = folder.appendingPathComponent(optimizer.rawValue)
+      let interrupted = trainer(checkpoints)
+      interrupted.shouldStop = { $0.epoch == 1 }
+      _ = try interrupted.fit(train: batches(count: 48, seed: 1), validation: batches(count: 12, seed: 2))
+      XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent("optimizer.safetensors").path))
+      let resumed = trainer(checkpoints)
+      let outcome = try resumed.fit(train: batches(count: 48, seed: 1), validation: batches(count: 12, seed: 2))
+      XCTAssertEqual(outcome.history.count, 4)
+      XCTAssertEqual(resumed.backbone.network.namedParameters().map(\.parameter.value.scalars),
+                     straight.backbone.network.namedParameters().map(\.parameter.value.scalars), "\(optimizer)")
+    }
+  }
+
   func testOneVsRest_refusesClassWeights() throws {
     var configuration = TrainingConfiguration()
     (configuration.epochs, configuration.objective) = (1, .oneVsRest)

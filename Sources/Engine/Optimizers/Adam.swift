@@ -57,4 +57,13 @@ public final class Adam: Optimizer {
       }
     }
   }
+
+  public func checkpointState() -> (tensors: [(name: String, tensor: Tensor)], steps: Int) {
+    (namedState(parameters, state), stepCount)
+  }
+
+  public func restore(tensors: [String: Tensor], steps: Int) throws {
+    state = try restoredState(parameters, buffers: 2, from: tensors)
+    stepCount = steps
+  }
 }

@@ -8,6 +8,35 @@ public protocol Optimizer: AnyObject {
   var learningRate: Float { get set }
   /// Applies one update to every trainable parameter.
   func step()
+  /// The per-parameter buffers (named `<parameter index>.<buffer>`, trainable parameters
+  /// only) and the number of steps taken, for a checkpoint.
+  func checkpointState() -> (tensors: [(name: String, tensor: Tensor)], steps: Int)
+  /// Restores what ``checkpointState()`` saved, so training continues exactly where it was.
+  ///
+  /// - Throws: ``ShapeError`` when a buffer does not fit its parameter.
+  func restore(tensors: [String: Tensor], steps: Int) throws
+}
+
+/// The named buffers of the trainable parameters' state.
+func namedState(_ parameters: [Parameter], _ state: [[Tensor]]) -> [(name: String, tensor: Tensor)] {
+  guard !state.isEmpty else { return [] }
+  return parameters.indices.filter { parameters[$0].needsGradient }.flatMap { index in
+    state[index].enumerated().map { (name: "\(index).\($0.offset)", tensor: $0.element) }
+  }
+}
+
+/// State buffers rebuilt from named tensors: zero where none was saved.
+func restoredState(_ parameters: [Parameter], buffers: Int, from tensors: [String: Tensor]) throws -> [[Tensor]] {
+  guard !tensors.isEmpty, buffers > 0 else { return [] }
+  return try parameters.enumerated().map { index, parameter in
+    try (0..<buffers).map { buffer in
+      guard let saved = tensors["\(index).\(buffer)"] else { return Tensor(shape: parameter.value.shape) }
+      guard saved.shape == parameter.value.shape else {
+        throw ShapeError(context: "optimizer state \(index).\(buffer)", expected: parameter.value.shape, actual: saved.shape)
+      }
+      return saved
+    }
+  }
 }
 
 extension Optimizer {

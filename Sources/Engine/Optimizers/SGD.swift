@@ -47,4 +47,13 @@ public final class SGD: Optimizer {
     }
     hasMomentumBuffer = true
   }
+
+  public func checkpointState() -> (tensors: [(name: String, tensor: Tensor)], steps: Int) {
+    (namedState(parameters, state), hasMomentumBuffer ? 1 : 0)
+  }
+
+  public func restore(tensors: [String: Tensor], steps: Int) throws {
+    state = try restoredState(parameters, buffers: momentum == 0 ? 0 : 1, from: tensors)
+    hasMomentumBuffer = steps > 0 && (momentum == 0 || !state.isEmpty)
+  }
 }
