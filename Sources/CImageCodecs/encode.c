@@ -20,7 +20,7 @@ static void encoderErrorExit(j_common_ptr cinfo) {
   longjmp(error->jump, 1);
 }
 
-CImageCodecs_Status CImageCodecs_encodeJPEG(const uint8_t *pixels, int width, int height, int components,
+CImageCodecs_Status CImageCodecs_encodeJPEG(const uint8_t *pixels, int width, int height, int components, int ycck,
                                             int quality, CImageCodecs_Encoded *out) {
   memset(out, 0, sizeof(*out));
   struct jpeg_compress_struct cinfo;
@@ -43,6 +43,7 @@ CImageCodecs_Status CImageCodecs_encodeJPEG(const uint8_t *pixels, int width, in
   cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 4 ? JCS_CMYK : JCS_RGB;
   jpeg_set_defaults(&cinfo);
   if (components == 4) cinfo.write_Adobe_marker = TRUE;
+  if (components == 4 && ycck) jpeg_set_colorspace(&cinfo, JCS_YCCK);
   jpeg_set_quality(&cinfo, quality, TRUE);
   jpeg_start_compress(&cinfo, TRUE);
   while (cinfo.next_scanline < cinfo.image_height) {

@@ -6,7 +6,14 @@ import Foundation
 /// palette).
 public enum ImageEncoder {
   /// Pixel layouts the encoders accept.
-  public enum JPEGColour: Int32, Sendable { case grey = 1, rgb = 3, cmyk = 4 }
+  public enum JPEGColour: Sendable {
+    case grey, rgb, cmyk
+    /// CMYK bytes stored in the YCCK colour space (Adobe transform 2, as Photoshop saves).
+    case ycck
+
+    /// Bytes per input pixel.
+    public var components: Int { [.grey: 1, .rgb: 3, .cmyk: 4, .ycck: 4][self]! }
+  }
   public enum PNGColour: Sendable { case grey, greyAlpha, rgb, rgba, palette }
 
   /// An encoding failure (a palette with more than 256 colours, say).
@@ -16,10 +23,11 @@ public enum ImageEncoder {
 
   /// A JPEG of `pixels` packed as `colour` (1, 3 or 4 bytes per pixel).
   public static func jpeg(_ pixels: [UInt8], width: Int, height: Int, colour: JPEGColour = .rgb, quality: Int = 90) throws -> Data {
-    precondition(pixels.count == width * height * Int(colour.rawValue), "\(pixels.count) bytes do not fill \(width)x\(height) \(colour)")
+    precondition(pixels.count == width * height * colour.components, "\(pixels.count) bytes do not fill \(width)x\(height) \(colour)")
     var encoded = CImageCodecs_Encoded()
     defer { CImageCodecs_freeEncoded(&encoded) }
-    let status = CImageCodecs_encodeJPEG(pixels, Int32(width), Int32(height), colour.rawValue, Int32(quality), &encoded)
+    let status = CImageCodecs_encodeJPEG(pixels, Int32(width), Int32(height), Int32(colour.components), colour == .ycck ? 1 : 0,
+                                         Int32(quality), &encoded)
     return try result(status, encoded)
   }
 

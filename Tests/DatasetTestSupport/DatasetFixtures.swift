@@ -99,7 +99,7 @@ public struct DatasetFixtures {
 
   /// A JPEG of random smooth colour, `width × height`, in the given colour model.
   public mutating func jpeg(_ colour: ImageEncoder.JPEGColour, width: Int = 24, height: Int = 16) throws -> Data {
-    try ImageEncoder.jpeg(pixels(width, height, channels: Int(colour.rawValue)), width: width, height: height, colour: colour)
+    try ImageEncoder.jpeg(pixels(width, height, channels: colour.components), width: width, height: height, colour: colour)
   }
 
   /// A PNG of random colour in the given colour model (at most 4 colours for a palette).

@@ -45,17 +45,20 @@ final class AdapterTests: XCTestCase {
     }
   }
 
-  func testCMYKJPEG_keepsItsColours() throws {
-    // Pure cyan ink (Adobe-inverted CMYK bytes 0,255,255,255) must come back as cyan.
+  func testCMYKAndYCCKJPEGs_keepTheirColours() throws {
+    // Pure cyan ink (Adobe-inverted CMYK bytes 0,255,255,255) must come back as cyan, stored
+    // as CMYK or as YCCK.
     let cyan: [UInt8] = (0..<(8 * 8 * 4)).map { $0 % 4 == 0 ? 0 : 255 }
-    let data = try ImageEncoder.jpeg(cyan, width: 8, height: 8, colour: .cmyk, quality: 100)
-    let url = fixtures.root.appendingPathComponent("cyan.jpg")
     try FileManager.default.createDirectory(at: fixtures.root, withIntermediateDirectories: true)
-    try data.write(to: url)
-    let (r, g, b) = try ImageDecoder.decode(contentsOf: url)[4, 4]
-    XCTAssertLessThan(r, 30)
-    XCTAssertGreaterThan(g, 225)
-    XCTAssertGreaterThan(b, 225)
+    for colour in [ImageEncoder.JPEGColour.cmyk, .ycck] {
+      let data = try ImageEncoder.jpeg(cyan, width: 8, height: 8, colour: colour, quality: 100)
+      let url = fixtures.root.appendingPathComponent("cyan-\(colour).jpg")
+      try data.write(to: url)
+      let (r, g, b) = try ImageDecoder.decode(contentsOf: url)[4, 4]
+      XCTAssertLessThan(r, 30, "\(colour)")
+      XCTAssertGreaterThan(g, 225, "\(colour)")
+      XCTAssertGreaterThan(b, 225, "\(colour)")
+    }
   }
 
   func testCaltech256_stripsNumbersAndCanLeaveOutClutter() throws {

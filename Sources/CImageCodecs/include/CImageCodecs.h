@@ -2,9 +2,8 @@
 #define PODIUM_CIMAGECODECS_H
 // Podium's small C shim over libjpeg and libpng.
 //
-// libjpeg reports fatal errors by longjmp, which Swift cannot catch, so this side owns
-// setjmp and turns every failure into a code plus a message. libpng's simplified
-// png_image_* API reports errors through its own struct and needs no setjmp.
+// libjpeg and libpng report fatal errors by longjmp, which Swift cannot catch, so this side
+// owns setjmp and turns every failure into a code plus a message.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,8 +37,8 @@ typedef struct {
 CImageCodecs_Status CImageCodecs_decodeJPEG(const uint8_t *data, size_t size, int scaleDenominator,
                                             size_t maxPixels, CImageCodecs_Image *out);
 
-/// Decodes a PNG (8/16-bit, grey, grey+alpha, palette, RGB, RGBA) to RGB, compositing
-/// any alpha over black as libpng's simplified API does without a background colour.
+/// Decodes a PNG (1–16-bit, grey, grey+alpha, palette, RGB, RGBA, interlaced) to 8-bit RGB
+/// as PIL's convert("RGB") does: alpha dropped, 16-bit samples cut to their high byte.
 CImageCodecs_Status CImageCodecs_decodePNG(const uint8_t *data, size_t size, size_t maxPixels,
                                            CImageCodecs_Image *out);
 
@@ -54,8 +53,8 @@ typedef struct {
 } CImageCodecs_Encoded;
 
 /// Encodes packed pixels as a baseline JPEG. components: 1 (grey), 3 (RGB) or 4 (CMYK,
-/// written Adobe-style inverted, as Photoshop does).
-CImageCodecs_Status CImageCodecs_encodeJPEG(const uint8_t *pixels, int width, int height, int components,
+/// written Adobe-style inverted, as Photoshop does; stored as YCCK when ycck is set).
+CImageCodecs_Status CImageCodecs_encodeJPEG(const uint8_t *pixels, int width, int height, int components, int ycck,
                                             int quality, CImageCodecs_Encoded *out);
 
 /// Encodes packed pixels as a PNG. channels: 1 (grey), 2 (grey + alpha), 3 (RGB) or
