@@ -140,12 +140,30 @@ public final class Backbone {
     return output.reshaped([output.shape[0], output.count / output.shape[0]])
   }
 
-  private static func forward(_ x: Tensor, in container: Sequential, stoppingBefore path: [String]) throws -> Tensor {
+  /// Runs `container`'s layers up to (not including) the one at `path`.
+  static func forward(_ x: Tensor, in container: Sequential, stoppingBefore path: [String]) throws -> Tensor {
     var x = x
     for (name, child) in container.children {
       if name == path[0] {
         guard path.count > 1, let nested = child as? Sequential else { return x }
         return try forward(x, in: nested, stoppingBefore: Array(path.dropFirst()))
+      }
+      x = try child.forward(x)
+    }
+    return x
+  }
+
+  /// Runs `container`'s layers from the one at `path` to the end.
+  static func forward(_ x: Tensor, in container: Sequential, startingAt path: [String]) throws -> Tensor {
+    var x = x, started = false
+    for (name, child) in container.children {
+      if !started {
+        guard name == path[0] else { continue }
+        started = true
+        if path.count > 1, let nested = child as? Sequential {
+          x = try forward(x, in: nested, startingAt: Array(path.dropFirst()))
+          continue
+        }
       }
       x = try child.forward(x)
     }

@@ -137,6 +137,7 @@ public struct FeatureBatches: BatchSource {
 public final class HeadModel: TrainableModel {
   public let network: Sequential
   public let classCount: Int
+  public var trainingNetwork: any Layer { network }
 
   /// A linear head (`hidden` nil) or an MLP `featureWidth → hidden → classes`.
   public init(featureWidth: Int, classes: Int, hidden: Int? = nil, dropout: Float = 0.5, seed: UInt64) {
@@ -158,6 +159,7 @@ public final class HeadModel: TrainableModel {
 final class ClassifierHead: TrainableModel {
   let network: Sequential
   let classCount: Int
+  var trainingNetwork: any Layer { network }
 
   init(_ backbone: Backbone) {
     network = Sequential([backbone.classifier])
@@ -165,4 +167,17 @@ final class ClassifierHead: TrainableModel {
   }
 
   func setTraining(_ training: Bool) { network.setTraining(training) }
+}
+
+/// A backbone's trainable top on cached activations of its frozen stages (fine-tuning's
+/// second phase without augmentation). Modes go through the backbone, so frozen stages stay
+/// in evaluation mode.
+public final class TopModel: TrainableModel {
+  public let top: BackboneTop
+  public var trainingNetwork: any Layer { top }
+  public var classCount: Int { top.backbone.classCount }
+
+  public init(_ top: BackboneTop) { self.top = top }
+
+  public func setTraining(_ training: Bool) { top.backbone.setTraining(training) }
 }

@@ -3,16 +3,19 @@ import Datasets
 import Engine
 import Foundation
 
-/// A network the trainer can train: Podium's backbones, or a head on cached features.
+/// A network the trainer can train: Podium's backbones, a head on cached features, or a
+/// backbone's top on cached activations of its frozen stages.
 public protocol TrainableModel: AnyObject {
   /// Input batch to logits `[N, classCount]`; parameter names are the checkpoint's.
-  var network: Sequential { get }
+  var trainingNetwork: any Layer { get }
   var classCount: Int { get }
   /// Training or evaluation mode (a backbone keeps its frozen stages in evaluation).
   func setTraining(_ training: Bool)
 }
 
-extension Backbone: TrainableModel {}
+extension Backbone: TrainableModel {
+  public var trainingNetwork: any Layer { network }
+}
 
 /// Where batches come from: the image loader, or features held in memory.
 public protocol BatchSource {
@@ -82,7 +85,7 @@ public final class Trainer {
   /// - Throws: ``TrainingError`` (a NaN loss, an empty batch), or errors of the checkpoint files.
   public func fit(train: any BatchSource, validation: any BatchSource) throws -> TrainingOutcome {
     var state = try resumeState() ?? TrainingState()
-    let optimizer = configuration.makeOptimizer(backbone.network.trainableParameters)
+    let optimizer = configuration.makeOptimizer(backbone.trainingNetwork.trainableParameters)
     if !state.history.isEmpty { try restoreOptimizer(optimizer) }
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
     emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
@@ -116,7 +119,7 @@ public final class Trainer {
     for batch in loader.epoch(0, shuffle: false) {
       for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
       guard !batch.samples.isEmpty else { continue }
-      let logits = try backbone.network(batch.images)
+      let logits = try backbone.trainingNetwork(batch.images)
       probabilities += configuration.objective == .softmax ? softmaxRows(logits) : normalisedSigmoidRows(logits)
       samples += batch.samples
     }
@@ -167,14 +170,14 @@ public final class Trainer {
   /// Forward, the loss fused with its gradient, backward, optimizer step. Returns the loss
   /// and the number of correct predictions.
   private func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
-    backbone.network.zeroGradients()
-    let logits = try backbone.network(batch.images)
+    backbone.trainingNetwork.zeroGradients()
+    let logits = try backbone.trainingNetwork(batch.images)
     var dLogits = Tensor(shape: logits.shape)
     let classes = logits.shape[1]
     let loss = try logits.withUnsafeBufferPointer { x in
       try dLogits.withUnsafeMutableBufferPointer { d in try self.loss(x.baseAddress!, labels: batch.labels, classes: classes, d.baseAddress!) }
     }
-    _ = backbone.network.backward(dLogits, needsInputGradient: false)
+    _ = backbone.trainingNetwork.backward(dLogits, needsInputGradient: false)
     optimizer.learningRate = learningRate
     optimizer.step()
     let values = logits.scalars
@@ -213,7 +216,7 @@ public final class Trainer {
       let data = try? Data(contentsOf: folder.appendingPathComponent("state.json")),
       let state = try? JSONDecoder().decode(TrainingState.self, from: data)
     else { return nil }
-    try backbone.network.load(Checkpoint(contentsOf: folder.appendingPathComponent("last.safetensors")))
+    try backbone.trainingNetwork.load(Checkpoint(contentsOf: folder.appendingPathComponent("last.safetensors")))
     return state
   }
 
@@ -231,10 +234,10 @@ public final class Trainer {
   private func saveCheckpoint(_ state: TrainingState, improved: Bool, optimizer: any Optimizer) throws {
     guard let folder = checkpointFolder else { return }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try backbone.network.save(to: folder.appendingPathComponent("last.safetensors"))
+    try backbone.trainingNetwork.save(to: folder.appendingPathComponent("last.safetensors"))
     let (tensors, steps) = optimizer.checkpointState()
     try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: folder.appendingPathComponent("optimizer.safetensors"))
-    if improved { try backbone.network.save(to: folder.appendingPathComponent("best.safetensors")) }
+    if improved { try backbone.trainingNetwork.save(to: folder.appendingPathComponent("best.safetensors")) }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     try encoder.encode(state).write(to: folder.appendingPathComponent("state.json"), options: .atomic)

@@ -103,7 +103,12 @@ public struct TrainingRun {
       if let decay = spec.lrDecay { backbone.setDiscriminativeRates(decay: decay) }
       var tune = spec.training
       (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
-      outcome = try phase(backbone, tune, name: "finetune")
+      let frozenStages = backbone.stages.count - spec.unfreeze
+      if spec.augmentation == "none" && frozenStages >= 1 {
+        outcome = try finetuneOnCachedActivations(backbone, tune, after: backbone.stages[frozenStages - 1].name)
+      } else {
+        outcome = try phase(backbone, tune, name: "finetune")
+      }
     } else {
       outcome = try phase(backbone, spec.training, name: "train")
     }
@@ -117,7 +122,7 @@ public struct TrainingRun {
     guard let best = folder?.appendingPathComponent("\(phase)/best.safetensors"), FileManager.default.fileExists(atPath: best.path) else {
       return nil
     }
-    try model.network.load(Checkpoint(contentsOf: best))
+    try model.trainingNetwork.load(Checkpoint(contentsOf: best))
     return best
   }
 
@@ -191,6 +196,24 @@ public struct TrainingRun {
     trainer.observers = observers
     trainer.classWeights = classWeights
     _ = try trainer.fit(train: try features(split.train), validation: try features(split.validation))
+  }
+
+  /// Fine-tuning's second phase without augmentation: the unfrozen top trains on cached
+  /// activations of the frozen stages (the output of `stage`), computed once per image and
+  /// shared by every run on the same backbone, weights, split and freeze point.
+  private func finetuneOnCachedActivations(_ backbone: Backbone, _ configuration: TrainingConfiguration, after stage: String) throws
+    -> TrainingOutcome
+  {
+    let digest = try weightsDigest()
+    let top = try BackboneTop(backbone, after: stage)
+    func activations(_ indices: [Int]) throws -> FeatureBatches {
+      try cachedFeatures(indices.map { dataset.samples[$0] }, stage: stage, digest: digest, makeBackbone: { backbone })
+    }
+    let trainer = Trainer(backbone: TopModel(top), configuration: configuration, checkpointFolder: folder?.appendingPathComponent("finetune"))
+    trainer.observers = observers
+    trainer.classWeights = classWeights
+    trainer.shouldStop = shouldStop
+    return try trainer.fit(train: try activations(split.train), validation: try activations(split.validation))
   }
 
   /// The SHA-256 of the weights file: the prefix its official name carries (checked when it

@@ -57,8 +57,8 @@ final class HeadObjectiveTests: XCTestCase {
       let resumed = trainer(checkpoints)
       let outcome = try resumed.fit(train: batches(count: 48, seed: 1), validation: batches(count: 12, seed: 2))
       XCTAssertEqual(outcome.history.count, 4)
-      XCTAssertEqual(resumed.backbone.network.namedParameters().map(\.parameter.value.scalars),
-                     straight.backbone.network.namedParameters().map(\.parameter.value.scalars), "\(optimizer)")
+      XCTAssertEqual(resumed.backbone.trainingNetwork.namedParameters().map(\.parameter.value.scalars),
+                     straight.backbone.trainingNetwork.namedParameters().map(\.parameter.value.scalars), "\(optimizer)")
     }
   }
 

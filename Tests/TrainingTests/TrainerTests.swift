@@ -117,8 +117,14 @@ final class TrainingRunTests: XCTestCase {
     var third = TrainingRun(spec: finetune, dataset: dataset, split: split, folder: folder.appendingPathComponent("finetune-run"))
     third.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
     let tuned = try third.run()
-    XCTAssertEqual(third.featureCache.extractedImages, 0)
+    XCTAssertEqual(third.featureCache.extractedImages, 16 + 8, "only the frozen stages' activations of train and validation")
     XCTAssertEqual(tuned.outcome.history.count, 1)
+    // Another learning rate on the same freeze point: no trunk pass at all.
+    finetune.training.learningRate = 0.01
+    var fourth = TrainingRun(spec: finetune, dataset: dataset, split: split, folder: folder.appendingPathComponent("finetune-run-2"))
+    fourth.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
+    XCTAssertEqual(try fourth.run().outcome.history.count, 1)
+    XCTAssertEqual(fourth.featureCache.extractedImages, 0)
     let headState = folder.appendingPathComponent("finetune-run/head/state.json")
     XCTAssertEqual(try JSONDecoder().decode(TrainingOutcomeProbe.self, from: Data(contentsOf: headState)).history.count, 2)
   }
