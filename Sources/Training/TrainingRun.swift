@@ -94,9 +94,9 @@ public struct TrainingRun {
       backbone.freezeTrunk()
       var headPhase = spec.training
       headPhase.epochs = spec.headEpochs
-      if spec.augmentation == "none" && spec.headEpochs > 0 {
+      if spec.headEpochs > 0 && spec.augmentation == "none" {
         try trainHeadOnCachedFeatures(backbone, headPhase)
-      } else {
+      } else if spec.headEpochs > 0 {
         _ = try phase(backbone, headPhase, name: "head", final: false)
       }
       backbone.freeze(allBut: spec.unfreeze)

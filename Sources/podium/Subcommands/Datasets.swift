@@ -68,9 +68,18 @@ extension Podium.DatasetsCommand {
       abstract: "Write the generated 8-class demo dataset (Natural Images layout, 80 images per class, 80 unlabelled with answers.csv).")
 
     @Argument(help: "Folder to write (created if needed).") var path: String
+    @Option(help: "Labelled images per class.") var imagesPerClass = 80
+    @Option(help: "Unlabelled test images per class (with answers.csv).") var testImagesPerClass = 10
+    @Option(help: "Image side in pixels.") var size = 64
+
+    func validate() throws {
+      guard imagesPerClass >= 1, testImagesPerClass >= 0, size >= 16 else {
+        throw ValidationError("--images-per-class must be ≥ 1, --test-images-per-class ≥ 0 and --size ≥ 16")
+      }
+    }
 
     func run() throws {
-      try DemoDataset().write(to: URL(fileURLWithPath: path))
+      try DemoDataset(imagesPerClass: imagesPerClass, testImagesPerClass: testImagesPerClass, size: size).write(to: URL(fileURLWithPath: path))
       print("demo dataset written to \(path): read it with the natural-images adapter")
     }
   }

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""PyTorch's side of scripts/bench/sweep_compare: fine-tuning EfficientNet-Lite0 as a user
+would write it — a torchvision-style Dataset and DataLoader, the pretrained checkpoint, a
+new classifier, every parameter frozen (requires_grad=False, eval mode) except the last
+stage and the classifier (with the dropout before it active), SGD with momentum 0.9 at a
+constant rate, one plain loop per learning rate, the
+validation accuracy after every epoch. The split is read from Podium's database so both
+sides train and validate on exactly the same images.
+
+    /usr/bin/python3 scripts/bench/sweep_torch.py --db DB --weights LITE0.pth --lrs 0.001 0.0003 0.0001 --epochs 5
+"""
+import argparse
+import json
+import os
+import sqlite3
+import sys
+import time
+
+import torch
+import torch.nn as nn
+from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reference"))
+from make_backbone_fixtures import EfficientNetLite  # noqa: E402
+
+
+class Images(torch.utils.data.Dataset):
+    """(path, label) pairs decoded with PIL and preprocessed as Podium's Lite0 preprocessing:
+    TensorFlow's central crop (87.5%), resize to 224, (x - 127) / 128."""
+
+    def __init__(self, root, items):
+        self.root, self.items = root, items
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        path, label = self.items[index]
+        with Image.open(os.path.join(self.root, path)) as image:
+            image = image.convert("RGB")
+            w, h = image.size
+            side = int(0.875 * min(w, h))
+            left, top = (w - side + 1) // 2, (h - side + 1) // 2
+            image = image.crop((left, top, left + side, top + side)).resize((224, 224), Image.BILINEAR)
+            x = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8).reshape(224, 224, 3)
+        return ((x.permute(2, 0, 1).float() - 127.0) / 128.0), label
+
+
+def split(db):
+    connection = sqlite3.connect(db)
+    root, classes, assignments = connection.execute(
+        "SELECT datasets.root, datasets.class_names, splits.assignments FROM sweeps "
+        "JOIN splits ON splits.id = sweeps.split_id JOIN datasets ON datasets.id = splits.dataset_id "
+        "ORDER BY sweeps.id DESC LIMIT 1").fetchone()
+    rows = json.loads(assignments)
+    pick = lambda subset: [(path, int(label)) for path, which, label in rows if which == subset]
+    return root, len(json.loads(classes)), pick("train"), pick("validation")
+
+
+def finetune(root, classes, train, validation, weights, lr, epochs, batch):
+    torch.manual_seed(0)
+    model = EfficientNetLite()
+    model.load_state_dict(torch.load(weights, map_location="cpu"))
+    model._fc = nn.Linear(model._fc.in_features, classes)
+    for p in model.parameters():
+        p.requires_grad = False
+    top = [model._conv_head, model._bn1, model._fc]
+    for module in top:
+        for p in module.parameters():
+            p.requires_grad = True
+    active = top + [model._dropout]  # the dropout before the classifier trains with it, as in Podium
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=0.9)
+    train_loader = torch.utils.data.DataLoader(Images(root, train), batch_size=batch, shuffle=True, num_workers=2)
+    validation_loader = torch.utils.data.DataLoader(Images(root, validation), batch_size=batch, num_workers=2)
+    accuracy = 0.0
+    for _ in range(epochs):
+        model.eval()
+        for module in active:
+            module.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for x, y in validation_loader:
+                correct += (model(x).argmax(1) == y).sum().item()
+        accuracy = max(accuracy, correct / len(validation))
+    return accuracy
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--weights", required=True)
+    parser.add_argument("--lrs", type=float, nargs="+", required=True)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=32)
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    root, classes, train, validation = split(args.db)
+    start = time.time()
+    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch) for lr in args.lrs]
+    print(json.dumps({"seconds": time.time() - start, "accuracies": accuracies, "train": len(train), "validation": len(validation)}))
+
+
+if __name__ == "__main__":
+    main()
