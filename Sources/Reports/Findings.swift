@@ -29,7 +29,7 @@ enum Findings {
     }
     if let winner = bestByStrategy.first, let scratch = bestByStrategy.first(where: { $0.strategy == "scratch" }), winner.strategy != "scratch" {
       let gain = (winner.run.validationMetric ?? 0) - (scratch.run.validationMetric ?? 0)
-      points.append("Pretrained \(winner.strategy) beats training from scratch by \(String(format: "%+.3f", metric.isMaximised ? gain : -gain)) \(metric.rawValue): "
+      points.append("The pretrained \(winner.strategy) strategy beats training from scratch by \(String(format: "%+.3f", metric.isMaximised ? gain : -gain)) \(metric.rawValue): "
                     + "with this little data the pretrained trunk's features carry most of the accuracy.")
     }
     if let gap = overfitting(results) { points.append(gap) }
