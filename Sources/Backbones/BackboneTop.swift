@@ -29,9 +29,12 @@ public final class BackboneTop: Layer {
       throw BackboneError("\(backbone.name.rawValue) has no stage after \(inputStage) to train")
     }
     (self.backbone, self.inputStage, self.stage) = (backbone, inputStage, backbone.stages[index + 1].name)
-    startPath = first.split(separator: ".").map(String.init)
+    let path = first.split(separator: ".").map(String.init)
+    startPath = path
     let side = backbone.preprocessing.inputSize
-    let probe = try Backbone.forward(Tensor(shape: [1, side, side, 3]), in: backbone.network, stoppingBefore: startPath)
+    let probe = try GradientRecording.withoutGradients {
+      try Backbone.forward(Tensor(shape: [1, side, side, 3]), in: backbone.network, stoppingBefore: path)
+    }
     inputShape = Array(probe.shape.dropFirst())
   }
 

@@ -114,8 +114,11 @@ public struct BackboneBenchmark {
   }
 
   private func step(_ model: Backbone, _ optimizer: SGD?, _ images: Tensor, _ labels: [Int]) throws {
+    guard let optimizer else {
+      _ = try GradientRecording.withoutGradients { try model.network(images) }
+      return
+    }
     let logits = try model.network(images)
-    guard let optimizer else { return }
     var dLogits = Tensor(shape: logits.shape)
     _ = logits.withUnsafeBufferPointer { x in
       dLogits.withUnsafeMutableBufferPointer { d in

@@ -76,7 +76,10 @@ public final class FeatureCache {
     var values: [Float] = [], labels: [Int] = [], kept: [Dataset.Sample] = []
     for (loader, epoch) in passes {
       for batch in loader.epoch(epoch, shuffle: false) where !batch.samples.isEmpty {
-        values += try (stage.map { try backbone.activations(batch.images, after: $0) } ?? backbone.features(batch.images)).scalars
+        let output = try GradientRecording.withoutGradients {
+          try stage.map { try backbone.activations(batch.images, after: $0) } ?? backbone.features(batch.images)
+        }
+        values += output.scalars
         labels += batch.labels
         kept += batch.samples
         extractedImages += batch.samples.count

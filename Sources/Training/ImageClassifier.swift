@@ -30,7 +30,8 @@ public struct ImageClassifier {
   /// - Throws: ``DecodeError`` naming the file when it is not a usable image.
   public func classify(_ url: URL, top k: Int = 5) throws -> [Prediction] {
     let image = FloatImage(try ImageDecoder.decode(contentsOf: url))
-    let probabilities = softmaxRows(try backbone.network(image.preprocessed(for: backbone.preprocessing)))
+    let logits = try GradientRecording.withoutGradients { try backbone.network(image.preprocessed(for: backbone.preprocessing)) }
+    let probabilities = softmaxRows(logits)
     return probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(k).map { index in
       Prediction(index: index, name: index < ImageNetClasses.names.count ? ImageNetClasses.names[index] : "class \(index)",
                  prob: probabilities[index])

@@ -119,7 +119,7 @@ public final class Trainer {
     for batch in loader.epoch(0, shuffle: false) {
       for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
       guard !batch.samples.isEmpty else { continue }
-      let logits = try backbone.trainingNetwork(batch.images)
+      let logits = try GradientRecording.withoutGradients { try backbone.trainingNetwork(batch.images) }
       probabilities += configuration.objective == .softmax ? softmaxRows(logits) : normalisedSigmoidRows(logits)
       samples += batch.samples
     }

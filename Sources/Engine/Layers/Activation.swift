@@ -10,7 +10,7 @@ public final class Activation: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     var output = Tensor(uninitializedShape: input.shape)
     clampActivationForward(input.pointer, output.mutablePointer(), count: input.count, kind)
-    self.output = output
+    self.output = GradientRecording.isEnabled ? output : nil
     return output
   }
 

@@ -39,7 +39,7 @@ public final class BatchNorm: Layer {
       updateRunningStatistics(mean: mean, variance: variance, rows: rows)
     }
     let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
-    cache = (input, mean, invStd, isTraining)
+    cache = GradientRecording.isEnabled ? (input, mean, invStd, isTraining) : nil
     var output = Tensor(uninitializedShape: input.shape)
     batchNormApply(input.pointer, output.mutablePointer(), rows: rows, channels: channels,
                    mean: mean, invStd: invStd, gamma: weight.value.pointer, beta: bias.value.pointer)

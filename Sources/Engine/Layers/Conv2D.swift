@@ -54,7 +54,7 @@ public final class Conv2D: Layer {
     try checkInput(input, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
     try checkWindowFits(input.shape)
     let g = geometry(for: input.shape)
-    self.input = input
+    self.input = GradientRecording.isEnabled ? input : nil
     var output = Tensor(uninitializedShape: g.outputShape)
     let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
     kernel(input.pointer, weight.value.pointer, bias?.value.pointer, output.mutablePointer(), g)

@@ -22,7 +22,7 @@ public final class Linear: Layer {
 
   public func forward(_ input: Tensor) throws -> Tensor {
     try checkInput(input, of: "Linear", rank: 2, lastDimension: inFeatures, letters: "[N, \(inFeatures)]")
-    self.input = input
+    self.input = GradientRecording.isEnabled ? input : nil
     let n = input.shape[0]
     var output = Tensor(uninitializedShape: [n, outFeatures])
     let y = output.mutablePointer()

@@ -16,7 +16,7 @@ public final class MaxPool2D: Layer {
     argmax.withUnsafeMutableBufferPointer {
       maxPool2dForward(input: input.pointer, output: output.mutablePointer(), argmax: $0.baseAddress!, geometry: g)
     }
-    cache = (g, argmax)
+    cache = GradientRecording.isEnabled ? (g, argmax) : nil
     return output
   }
 

@@ -1,0 +1,37 @@
+@testable import Engine
+import XCTest
+
+/// Without gradient recording, layers keep nothing for backward: an activation is freed as
+/// soon as the next layer has read it (what makes inference hold two activations, not all).
+final class GradientRecordingTests: XCTestCase {
+  private func network() -> Sequential {
+    var rng = SeededGenerator(seed: 1)
+    return Sequential([
+      Conv2D(inChannels: 3, outChannels: 4, kernel: 3, rng: &rng), BatchNorm(channels: 4), Activation(.relu),
+      MaxPool2D(kernel: 2), Flatten(), Linear(inFeatures: 3 * 3 * 4, outFeatures: 2, rng: &rng),
+    ])
+  }
+
+  /// Whether the network still holds the input's storage after a forward pass.
+  private func retainsInput(_ model: Sequential, recording: Bool) throws -> Bool {
+    weak var storage: TensorStorage?
+    try {
+      let input = Tensor(shape: [2, 8, 8, 3], repeating: 0.5)
+      storage = input.storage
+      if recording { _ = try model(input) } else { _ = try GradientRecording.withoutGradients { try model(input) } }
+    }()
+    return storage != nil
+  }
+
+  func testWithoutGradients_layersKeepNothing_andRecordingResumesAfterwards() throws {
+    let model = network()
+    XCTAssertTrue(try retainsInput(model, recording: true), "the first convolution keeps its input for backward")
+    XCTAssertFalse(try retainsInput(model, recording: false))
+    XCTAssertTrue(GradientRecording.isEnabled)
+    XCTAssertTrue(try retainsInput(model, recording: true))
+    // And recording works as before: a backward pass after a recorded forward.
+    let output = try model(Tensor(shape: [2, 8, 8, 3], repeating: 0.5))
+    XCTAssertNil(model.backward(Tensor(shape: output.shape, repeating: 1), needsInputGradient: false))
+    XCTAssertNotEqual(model.trainableParameters.first?.gradient.scalars.allSatisfy { $0 == 0 }, true)
+  }
+}
