@@ -118,7 +118,7 @@ public struct BackboneBenchmark {
       _ = try GradientRecording.withoutGradients { try model.network(images) }
       return
     }
-    let logits = try model.network(images)
+    let logits = try GradientRecording.withoutInputGradients { try model.network(images) }
     var dLogits = Tensor(shape: logits.shape)
     _ = logits.withUnsafeBufferPointer { x in
       dLogits.withUnsafeMutableBufferPointer { d in

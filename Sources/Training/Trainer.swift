@@ -171,7 +171,7 @@ public final class Trainer {
   /// and the number of correct predictions.
   private func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
     backbone.trainingNetwork.zeroGradients()
-    let logits = try backbone.trainingNetwork(batch.images)
+    let logits = try GradientRecording.withoutInputGradients { try backbone.trainingNetwork(batch.images) }
     var dLogits = Tensor(shape: logits.shape)
     let classes = logits.shape[1]
     let loss = try logits.withUnsafeBufferPointer { x in

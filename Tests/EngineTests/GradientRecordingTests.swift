@@ -4,7 +4,7 @@ import XCTest
 /// Without gradient recording, layers keep nothing for backward: an activation is freed as
 /// soon as the next layer has read it (what makes inference hold two activations, not all).
 final class GradientRecordingTests: XCTestCase {
-  private func network() -> Sequential {
+  func network() -> Sequential {
     var rng = SeededGenerator(seed: 1)
     return Sequential([
       Conv2D(inChannels: 3, outChannels: 4, kernel: 3, rng: &rng), BatchNorm(channels: 4), Activation(.relu),
@@ -33,5 +33,27 @@ final class GradientRecordingTests: XCTestCase {
     let output = try model(Tensor(shape: [2, 8, 8, 3], repeating: 0.5))
     XCTAssertNil(model.backward(Tensor(shape: output.shape, repeating: 1), needsInputGradient: false))
     XCTAssertNotEqual(model.trainableParameters.first?.gradient.scalars.allSatisfy { $0 == 0 }, true)
+  }
+}
+
+extension GradientRecordingTests {
+  /// In a training step that needs no input gradient, the frozen layers before the first
+  /// trainable one keep nothing, and the step computes the same gradients as before.
+  func testFrozenLeadingLayers_keepNothingInATrainingStep() throws {
+    let recorded = network(), lean = network()
+    for model in [recorded, lean] { model.layers[0].setTrainable(false) }
+    let input = Tensor(shape: [2, 8, 8, 3], repeating: 0.25)
+    let dY = Tensor(shape: [2, 2], repeating: 1)
+    _ = try recorded(input)
+    _ = recorded.backward(dY, needsInputGradient: false)
+    weak var storage: TensorStorage?
+    try {
+      let copy = Tensor(shape: [2, 8, 8, 3], repeating: 0.25)
+      storage = copy.storage
+      _ = try GradientRecording.withoutInputGradients { try lean(copy) }
+    }()
+    XCTAssertNil(storage, "the frozen convolution kept no input")
+    _ = lean.backward(dY, needsInputGradient: false)
+    XCTAssertEqual(lean.trainableParameters.map(\.gradient.scalars), recorded.trainableParameters.map(\.gradient.scalars))
   }
 }

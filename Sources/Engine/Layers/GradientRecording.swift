@@ -7,10 +7,25 @@
 /// Calling `backward` after such a forward is a programming error.
 public enum GradientRecording {
   nonisolated(unsafe) private static var disabledDepth = 0
+  nonisolated(unsafe) private static var frozenPrefixDepth = 0
 
   /// True unless inside ``withoutGradients(_:)`` (set and read on the driving thread; the
   /// kernels' worker threads never ask).
   public static var isEnabled: Bool { disabledDepth == 0 }
+
+  /// True inside ``withoutInputGradients(_:)``: a ``Sequential`` then runs the children
+  /// before its first trainable one without recording, since a backward pass that needs no
+  /// input gradient stops before them.
+  public static var skipsFrozenPrefix: Bool { frozenPrefixDepth > 0 && disabledDepth == 0 }
+
+  /// Runs a training step whose backward will not ask for the input's gradient
+  /// (`needsInputGradient: false`): frozen leading layers keep nothing, as PyTorch keeps
+  /// nothing for layers whose inputs and weights need no gradient.
+  public static func withoutInputGradients<T>(_ body: () throws -> T) rethrows -> T {
+    frozenPrefixDepth += 1
+    defer { frozenPrefixDepth -= 1 }
+    return try body()
+  }
 
   /// Runs `body` with recording off: forward passes cache nothing for backward.
   public static func withoutGradients<T>(_ body: () throws -> T) rethrows -> T {

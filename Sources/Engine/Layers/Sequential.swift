@@ -40,9 +40,10 @@ public final class Sequential: Layer {
 
   public func forward(_ input: Tensor) throws -> Tensor {
     var x = input
-    for (name, layer) in children {
+    let firstRecorded = GradientRecording.skipsFrozenPrefix ? (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count) : 0
+    for (index, (name, layer)) in children.enumerated() {
       do {
-        x = try layer.forward(x)
+        x = index < firstRecorded ? try GradientRecording.withoutGradients { try layer.forward(x) } : try layer.forward(x)
       } catch var error as ShapeError {
         error.context = "\(name): \(error.context)"
         throw error
