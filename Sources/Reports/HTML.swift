@@ -19,6 +19,11 @@ public enum HTML {
     return escaped
   }
 
+  /// A definition list of `(term, description)` pairs, both escaped.
+  public static func definitionList(_ items: [(String, String)]) -> String {
+    "<dl>" + items.map { "<dt>\(escape($0.0))</dt><dd>\(escape($0.1))</dd>" }.joined() + "</dl>"
+  }
+
   /// An element with escaped text content.
   public static func element(_ tag: String, _ text: String, class className: String? = nil) -> String {
     "<\(tag)\(className.map { " class=\"\(escape($0))\"" } ?? "")>\(escape(text))</\(tag)>"

@@ -37,8 +37,9 @@ struct RunSections {
   /// The confusion matrix of the test split (or validation without one), as a heat map,
   /// with per-class accuracy and the most-confused pairs.
   func confusion() throws -> (html: String, tables: [ReportTable]) {
-    let subset = try store.confusion(run: run.id, subset: "test") != nil ? "test" : "validation"
-    guard let matrix = try store.confusion(run: run.id, subset: subset) else {
+    let test = try store.confusion(run: run.id, subset: "test")
+    let subset = test == nil ? "validation" : "test"
+    guard let matrix = try test ?? store.confusion(run: run.id, subset: "validation") else {
       return ("<p class=\"note\">This run stored no confusion matrix.</p>", [])
     }
     let names = results.classNames(count: matrix.count)

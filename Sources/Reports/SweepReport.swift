@@ -157,7 +157,7 @@ public struct SweepReport {
       ("split", dataset.split), ("split seed", String(dataset.seed)),
       ("images", ["train", "validation", "test"].map { "\(totals[$0] ?? 0) \($0)" }.joined(separator: ", ")),
     ]
-    return "<dl>" + items.map { "<dt>\(HTML.escape($0.0))</dt><dd>\(HTML.escape($0.1))</dd>" }.joined() + "</dl>"
+    return HTML.definitionList(items)
   }
 
   private func environment() -> String {
@@ -171,7 +171,7 @@ public struct SweepReport {
       ("first run started", started.map(RunSections.timestamp) ?? "–"), ("last run finished", finished.map(RunSections.timestamp) ?? "–"),
       ("time in runs", String(format: "%.1f s", compute)),
     ]
-    return "<dl>" + items.map { "<dt>\(HTML.escape($0.0))</dt><dd>\(HTML.escape($0.1))</dd>" }.joined() + "</dl>"
+    return HTML.definitionList(items)
       + "<details><summary>Sweep spec</summary><pre>\(HTML.escape(results.sweep.spec))</pre></details>"
   }
 

@@ -188,14 +188,7 @@ public struct TrainingRun {
   /// trunk's cached pooled features (those of a `features` run on the same split are reused),
   /// so the trunk runs once per image instead of once per image and epoch.
   private func trainHeadOnCachedFeatures(_ backbone: Backbone, _ configuration: TrainingConfiguration) throws {
-    let digest = try weightsDigest()
-    func features(_ indices: [Int]) throws -> FeatureBatches {
-      try cachedFeatures(indices.map { dataset.samples[$0] }, stage: nil, digest: digest, makeBackbone: { backbone })
-    }
-    let trainer = Trainer(backbone: ClassifierHead(backbone), configuration: configuration, checkpointFolder: folder?.appendingPathComponent("head"))
-    trainer.observers = observers
-    trainer.classWeights = classWeights
-    _ = try trainer.fit(train: try features(split.train), validation: try features(split.validation))
+    _ = try fitOnCache(ClassifierHead(backbone), configuration, stage: nil, backbone: backbone, phase: "head", final: false)
   }
 
   /// Fine-tuning's second phase without augmentation: the unfrozen top trains on cached
@@ -204,16 +197,22 @@ public struct TrainingRun {
   private func finetuneOnCachedActivations(_ backbone: Backbone, _ configuration: TrainingConfiguration, after stage: String) throws
     -> TrainingOutcome
   {
+    try fitOnCache(TopModel(try BackboneTop(backbone, after: stage)), configuration, stage: stage, backbone: backbone, phase: "finetune")
+  }
+
+  /// Trains `model` on the cached outputs of `backbone`'s frozen part (pooled features, or
+  /// the activations after `stage`) for the training and validation splits.
+  private func fitOnCache(_ model: any TrainableModel, _ configuration: TrainingConfiguration, stage: String?, backbone: Backbone,
+                          phase: String, final: Bool = true) throws -> TrainingOutcome {
     let digest = try weightsDigest()
-    let top = try BackboneTop(backbone, after: stage)
-    func activations(_ indices: [Int]) throws -> FeatureBatches {
+    func cached(_ indices: [Int]) throws -> FeatureBatches {
       try cachedFeatures(indices.map { dataset.samples[$0] }, stage: stage, digest: digest, makeBackbone: { backbone })
     }
-    let trainer = Trainer(backbone: TopModel(top), configuration: configuration, checkpointFolder: folder?.appendingPathComponent("finetune"))
+    let trainer = Trainer(backbone: model, configuration: configuration, checkpointFolder: folder?.appendingPathComponent(phase))
     trainer.observers = observers
     trainer.classWeights = classWeights
-    trainer.shouldStop = shouldStop
-    return try trainer.fit(train: try activations(split.train), validation: try activations(split.validation))
+    if final { trainer.shouldStop = shouldStop }
+    return try trainer.fit(train: try cached(split.train), validation: try cached(split.validation))
   }
 
   /// The SHA-256 of the weights file: the prefix its official name carries (checked when it
