@@ -22,6 +22,20 @@ final class ConvolutionTests: XCTestCase {
     try assertMatchesDirect(n: 3, h: 9, w: 9, ic: 256, oc: 2, kernel: 3, stride: 1, padding: .symmetric(1))
   }
 
+  /// 3×3 stride-1 convolutions with 16 or more channels go through Winograd F(4×4, 3×3):
+  /// sizes that are not multiples of the 4×4 tile, channel counts with a partial 8-channel
+  /// block, and every padding the window may have.
+  func testWinogradConvolution_matchesDirectLoops() throws {
+    let paddings: [ConvPadding] = [.symmetric(1), .symmetric(0), .same, .explicit(top: 2, bottom: 0, left: 0, right: 1)]
+    try withEvery("padding", in: paddings) { padding in
+      try withEvery("channels", in: [(16, 16), (20, 17), (33, 40)]) { channels in
+        try assertMatchesDirect(n: 3, h: 9, w: 6, ic: channels.0, oc: channels.1, kernel: 3, stride: 1, padding: padding)
+      }
+    }
+    // More tiles than one block holds, split among the workers.
+    try assertMatchesDirect(n: 2, h: 30, w: 30, ic: 16, oc: 16, kernel: 3, stride: 1, padding: .symmetric(1))
+  }
+
   func testConvolution_batchOfOne() throws {
     try assertMatchesDirect(n: 1, h: 5, w: 5, ic: 2, oc: 3, kernel: 3, stride: 2, padding: .same)
   }
@@ -130,6 +144,8 @@ final class ConvolutionTests: XCTestCase {
       (3, 3, 5, 2, .same, 3, 7),
       (256, 2, 3, 1, .symmetric(1), 1, 9),
       (12, 12, 3, 2, .same, 12, 7),  // one full 8-channel block and a partial one
+      (16, 18, 3, 1, .symmetric(1), 1, 6),  // Winograd forward and input gradient
+      (17, 16, 3, 1, .symmetric(0), 1, 7),
     ]
     try withEvery("conv", in: configurations) { c in
       var rng = SeededGenerator(seed: 5)

@@ -31,6 +31,10 @@ public func conv2dForward(
   output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
 ) {
   let oc = g.outChannels
+  if g.suitsWinograd {
+    winogradConv2dForward(input: input, weight: weight, bias: bias, output: output, geometry: g)
+    return
+  }
   if g.isPointwise {
     gemm(transposeA: false, transposeB: false, m: g.outputPixels, n: oc, k: g.inChannels,
          a: input, lda: g.inChannels, b: weight, ldb: oc, c: output, ldc: oc)
@@ -67,6 +71,12 @@ public func conv2dBackward(
     pointwiseBackward(input: input, weight: weight, dY: dY, dX: dX, dW: dW, geometry: g)
     return
   }
+  var dX = dX
+  if let inputGradient = dX, let transposed = g.winogradInputGradientGeometry {
+    winogradInputGradient(weight: weight, dY: dY, dX: inputGradient, geometry: g, transposed: transposed)
+    dX = nil
+  }
+  guard dX != nil || dW != nil else { return }
   let weightCount = g.patchSize * oc
   let workers = min(Parallel.threadCount, g.batch)
   withScratch(count: dW == nil ? 1 : workers * weightCount) { partials in
@@ -79,6 +89,24 @@ public func conv2dBackward(
     if let dW {
       for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
     }
+  }
+}
+
+/// `dX` of a 3×3 stride-1 convolution as a Winograd convolution of `dY` with the filters
+/// turned by 180° and their channel axes swapped.
+private func winogradInputGradient(
+  weight: UnsafePointer<Float>, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, transposed: ConvGeometry
+) {
+  let (ic, oc) = (g.inChannels, g.outChannels)
+  withScratch(count: 9 * ic * oc) { turned in
+    for tap in 0..<9 {
+      let source = weight + (8 - tap) * ic * oc, target = turned + tap * oc * ic
+      for i in 0..<ic {
+        for o in 0..<oc { target[o * ic + i] = source[i * oc + o] }
+      }
+    }
+    winogradConv2dForward(input: dY, weight: turned, bias: nil, output: dX, geometry: transposed)
   }
 }
 

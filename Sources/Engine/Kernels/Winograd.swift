@@ -1,0 +1,246 @@
+/// Winograd F(4×4, 3×3) convolution for dense 3×3 stride-1 convolutions on NHWC tensors.
+///
+/// The output is cut into 4×4 tiles; each tile needs a 6×6 window of the input. With the
+/// transforms `V = Bᵀ d B` of each input window and `U = G g Gᵀ` of each filter, the tile is
+/// `Y = Aᵀ (U ⊙ V) A`, so a tile costs 36 multiplies per input × output channel pair instead
+/// of 144. Summed over input channels, the 36 element-wise products become 36 independent
+/// GEMMs `M[ξ] = V[ξ] · U[ξ]` (tiles × IC times IC × OC), which run through OpenBLAS.
+/// Tiles are processed in blocks sized to stay in cache; each worker owns whole blocks.
+/// Reference: Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks" (2016),
+/// the F(4×4, 3×3) matrices with interpolation points 0, ±1, ±2 and ∞.
+
+/// Output tile side, window side and transform points of F(4×4, 3×3).
+enum WinogradF43 {
+  static let tile = 4
+  static let window = 6
+  static let points = 36
+}
+
+extension ConvGeometry {
+  /// True when ``winogradConv2dForward(input:weight:bias:output:geometry:)`` computes this
+  /// convolution: 3×3, stride 1, and enough channels on both sides that the 36 GEMMs beat
+  /// one im2col GEMM (measured with `podium bench --kernels`).
+  var suitsWinograd: Bool {
+    kernelHeight == 3 && kernelWidth == 3 && stride == 1 && inChannels >= 16 && outChannels >= 16
+  }
+
+  /// The geometry of the input gradient as a convolution of the output gradient (3×3,
+  /// stride 1, padding `2 − pad` before), when Winograd computes it; nil otherwise.
+  var winogradInputGradientGeometry: ConvGeometry? {
+    guard suitsWinograd, padTop <= 2, padLeft <= 2 else { return nil }
+    let bottom = height - outHeight - (2 - padTop) + 2, right = width - outWidth - (2 - padLeft) + 2
+    guard bottom >= 0, right >= 0 else { return nil }
+    return ConvGeometry(
+      input: (batch, outHeight, outWidth, outChannels), outChannels: inChannels, kernel: (3, 3), stride: 1,
+      padding: .explicit(top: 2 - padTop, bottom: bottom, left: 2 - padLeft, right: right))
+  }
+
+  /// Output tiles per image row and column, and in the whole batch.
+  var winogradTileRows: Int { (outHeight + WinogradF43.tile - 1) / WinogradF43.tile }
+  var winogradTileColumns: Int { (outWidth + WinogradF43.tile - 1) / WinogradF43.tile }
+  var winogradTiles: Int { batch * winogradTileRows * winogradTileColumns }
+
+  /// `(n, first output row, first output column)` of tile `t`.
+  @inline(__always)
+  func winogradTileOrigin(_ t: Int) -> (Int, Int, Int) {
+    let perImage = winogradTileRows * winogradTileColumns
+    let n = t / perImage, rest = t - n * perImage
+    let row = rest / winogradTileColumns
+    return (n, row * WinogradF43.tile, (rest - row * winogradTileColumns) * WinogradF43.tile)
+  }
+}
+
+/// Floats of transformed input and products one block of tiles may hold: 2 MiB, about one
+/// core's L2. Measured with `podium bench --kernels`.
+let winogradBlockFloats = 1 << 19
+
+/// Tiles per block: about ``winogradBlockFloats`` of `V` and `M` together, but at least 64
+/// so that each of the 36 GEMMs has enough rows to amortise packing its `U[ξ]`, and no more
+/// than one worker's share.
+func winogradBlockTiles(_ g: ConvGeometry) -> Int {
+  let share = (g.winogradTiles + Parallel.threadCount - 1) / Parallel.threadCount
+  let fitting = winogradBlockFloats / (WinogradF43.points * (g.inChannels + g.outChannels))
+  return max(1, min(share, max(fitting, 64)))
+}
+
+/// Computes `output = conv(input, weight) + bias` for a geometry that
+/// ``ConvGeometry/suitsWinograd``; any padding.
+///
+/// - Precondition: buffers hold `g.inputShape`, `[3, 3, IC, OC]` and `g.outputShape` values.
+public func winogradConv2dForward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  precondition(g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1, "Winograd F(4,3) needs a 3×3 stride-1 convolution")
+  let (ic, oc) = (g.inChannels, g.outChannels)
+  withScratch(count: WinogradF43.points * ic * oc) { transformedWeight in
+    winogradTransformWeight(weight, into: transformedWeight, inChannels: ic, outChannels: oc)
+    let block = winogradBlockTiles(g)
+    let blocks = (g.winogradTiles + block - 1) / block
+    Parallel.forEachRange(blocks) { blockRange in
+      withScratch(count: WinogradF43.points * block * (ic + oc)) { scratch in
+        let v = scratch, m = scratch + WinogradF43.points * block * ic
+        for b in blockRange {
+          let tiles = (b * block)..<min((b + 1) * block, g.winogradTiles)
+          winogradTransformInput(input, tiles: tiles, into: v, geometry: g)
+          for point in 0..<WinogradF43.points {
+            sgemmRowMajor(
+              false, false, tiles.count, oc, ic, 1, v + point * tiles.count * ic, ic,
+              transformedWeight + point * ic * oc, oc, 0, m + point * tiles.count * oc, oc)
+          }
+          winogradTransformOutput(m, tiles: tiles, bias: bias, into: output, geometry: g)
+        }
+      }
+    }
+  }
+}
+
+// MARK: - Transforms
+
+/// Six vectors of 8 channels: one row or column of a 6×6 transform.
+private typealias Six = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
+
+/// `U[ξ][ic][oc] = (G g Gᵀ)[ξ]` for every filter `g = weight[·][·][ic][oc]`, in parallel over
+/// input channels, 8 output channels at a time.
+func winogradTransformWeight(
+  _ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, inChannels ic: Int, outChannels oc: Int
+) {
+  let pointStride = ic * oc
+  Parallel.forEachRange(ic) { channels in
+    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 24) { scratch in
+      let columns = scratch.baseAddress!, row = columns + 18
+      for c in channels {
+        var o = 0
+        while o < oc {
+          let width = min(8, oc - o)
+          let tap = { (kh: Int, kw: Int) in SIMD8<Float>.load(weight + ((kh * 3 + kw) * ic + c) * oc + o, width) }
+          // Each kernel column through G...
+          for kw in 0..<3 { filterTransform(tap(0, kw), tap(1, kw), tap(2, kw), into: columns + kw * 6, step: 1) }
+          // ...then each row of the result.
+          for i in 0..<6 {
+            filterTransform(columns[i], columns[6 + i], columns[12 + i], into: row, step: 1)
+            for j in 0..<6 { row[j].store(u + (i * 6 + j) * pointStride + c * oc + o, width) }
+          }
+          o += 8
+        }
+      }
+    }
+  }
+}
+
+/// `G · (a, b, c)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
+@inline(__always)
+private func filterTransform(
+  _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int
+) {
+  let sumOuter = a + c, aOver24 = a / 24, bOver12 = b / 12, cOver6 = c / 6
+  target[0] = a / 4
+  target[step] = -(sumOuter + b) / 6
+  target[2 * step] = -(sumOuter - b) / 6
+  target[3 * step] = aOver24 + bOver12 + cOver6
+  target[4 * step] = aOver24 - bOver12 + cOver6
+  target[5 * step] = c
+}
+
+/// `V[ξ][t][ic] = (Bᵀ d B)[ξ]` for the 6×6 input window `d` of every tile `t` in `tiles`
+/// (zero outside the image); `V` has `tiles.count` rows per point.
+func winogradTransformInput(
+  _ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  let ic = g.inChannels, pointStride = tiles.count * ic
+  withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 72) { scratch in
+    let rows = scratch.baseAddress!, result = rows + 36
+    for t in tiles {
+      let (n, oh, ow) = g.winogradTileOrigin(t)
+      let top = oh - g.padTop, left = ow - g.padLeft
+      let interiorColumns = left >= 0 && left + 6 <= g.width
+      let target = v + (t - tiles.lowerBound) * ic
+      var c0 = 0
+      while c0 < ic {
+        let width = min(8, ic - c0)
+        // Each window row through Bᵀ (along its columns)...
+        for r in 0..<6 {
+          let ih = top + r
+          guard ih >= 0 && ih < g.height else {
+            for j in 0..<6 { rows[r * 6 + j] = .zero }
+            continue
+          }
+          let row = input + (n * g.height + ih) * g.width * ic + c0
+          let at = { (k: Int) -> SIMD8<Float> in
+            let iw = left + k
+            return interiorColumns || (iw >= 0 && iw < g.width) ? .load(row + iw * ic, width) : .zero
+          }
+          inputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 6, step: 1)
+        }
+        // ...then each column of the result through Bᵀ.
+        for j in 0..<6 {
+          inputTransform((rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j]),
+                         into: result + j, step: 6)
+        }
+        for point in 0..<36 { result[point].store(target + point * pointStride + c0, width) }
+        c0 += 8
+      }
+    }
+  }
+}
+
+/// `Bᵀ · (d0 … d5)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
+@inline(__always)
+private func inputTransform(_ d: Six, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int) {
+  let (d0, d1, d2, d3, d4, d5) = d
+  let d4MinusD2 = d4 - d2, d3MinusD1 = d3 - d1
+  target[0] = 4 * d0 - 5 * d2 + d4
+  target[step] = (d3 + d4) - 4 * (d1 + d2)
+  target[2 * step] = (d4 - d3) + 4 * (d1 - d2)
+  target[3 * step] = d4MinusD2 + 2 * d3MinusD1
+  target[4 * step] = d4MinusD2 - 2 * d3MinusD1
+  target[5 * step] = 4 * d1 - 5 * d3 + d5
+}
+
+/// `Y = Aᵀ M A` for every tile in `tiles`, plus `bias`, written to the tile's output pixels
+/// that lie inside the image.
+func winogradTransformOutput(
+  _ m: UnsafePointer<Float>, tiles: Range<Int>, bias: UnsafePointer<Float>?,
+  into output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  let oc = g.outChannels, pointStride = tiles.count * oc
+  withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
+    let rows = scratch.baseAddress!, result = rows + 24
+    for t in tiles {
+      let (n, oh, ow) = g.winogradTileOrigin(t)
+      let tileRows = min(4, g.outHeight - oh), tileColumns = min(4, g.outWidth - ow)
+      let source = m + (t - tiles.lowerBound) * oc
+      var c0 = 0
+      while c0 < oc {
+        let width = min(8, oc - c0)
+        let shift = bias.map { SIMD8<Float>.load($0 + c0, width) } ?? .zero
+        // Each row of M through Aᵀ (along its columns)...
+        for r in 0..<6 {
+          let at = { (j: Int) in SIMD8<Float>.load(source + (r * 6 + j) * pointStride + c0, width) }
+          outputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 4, step: 1)
+        }
+        // ...then each column of the result.
+        for j in 0..<4 {
+          outputTransform((rows[j], rows[4 + j], rows[8 + j], rows[12 + j], rows[16 + j], rows[20 + j]),
+                          into: result + j, step: 4)
+        }
+        for i in 0..<tileRows {
+          let pixel = output + ((n * g.outHeight + oh + i) * g.outWidth + ow) * oc + c0
+          for j in 0..<tileColumns { (result[i * 4 + j] + shift).store(pixel + j * oc, width) }
+        }
+        c0 += 8
+      }
+    }
+  }
+}
+
+/// `Aᵀ · (m0 … m5)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
+@inline(__always)
+private func outputTransform(_ m: Six, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int) {
+  let (m0, m1, m2, m3, m4, m5) = m
+  let sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4
+  target[0] = m0 + sum12 + sum34
+  target[step] = difference12 + 2 * difference34
+  target[2 * step] = sum12 + 4 * sum34
+  target[3 * step] = difference12 + 8 * difference34 + m5
+}
