@@ -33,6 +33,14 @@ public func clampActivationForward(
   }
 }
 
+/// `y = min(max(y + x, 0), ceiling)`: a residual sum and its activation in one pass.
+public func addClampInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, _ kind: ClampActivation) {
+  let ceiling = kind.ceiling
+  forEachElementBlock(count) { range in
+    for i in range { y[i] = min(max(y[i] + x[i], 0), ceiling) }
+  }
+}
+
 /// `dX = dY` where the activation's output `y` lies strictly inside `(0, ceiling)`, else 0.
 /// (At the kinks the gradient is taken as 0, as PyTorch does.)
 public func clampActivationBackward(

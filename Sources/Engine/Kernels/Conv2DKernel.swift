@@ -2,7 +2,7 @@
 /// GEMM one chunk of output pixels at a time.
 ///
 /// Shapes: input `[N, H, W, IC]`, weight `[KH, KW, IC, OC]` (viewed as a
-/// `[KH·KW·IC, OC]` matrix), bias `[OC]`, output `[N, OH, OW, OC]`.
+/// `[KH·KW·IC, OC]` matrix), output `[N, OH, OW, OC]`.
 /// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html
 ///
 /// Each worker fills an im2col buffer of about ``convolutionChunkFloats`` values (near
@@ -23,21 +23,19 @@ func convolutionChunkPixels(_ g: ConvGeometry) -> Int {
   return max(convolutionChunkFloats / max(g.patchSize, 1), min(512, share), 8)
 }
 
-/// Computes `output = conv(input, weight) + bias`.
+/// Computes `output = epilogue(conv(input, weight))`: the bias, or a folded batch norm and
+/// activation, applied to each chunk of output while it is in cache.
 ///
 /// - Precondition: buffers hold `g.inputShape`, `[KH, KW, IC, OC]` and `g.outputShape` values.
 public func conv2dForward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
   let oc = g.outChannels
   if g.suitsWinograd {
-    winogradConv2dForward(input: input, weight: weight, bias: bias, output: output, geometry: g)
-    return
-  }
-  if g.isPointwise {
-    gemm(transposeA: false, transposeB: false, m: g.outputPixels, n: oc, k: g.inChannels,
-         a: input, lda: g.inChannels, b: weight, ldb: oc, c: output, ldc: oc)
+    winogradConv2dForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue)
+  } else if g.isPointwise {
+    pointwiseForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue)
   } else {
     let chunk = convolutionChunkPixels(g)
     let chunks = (g.outputPixels + chunk - 1) / chunk
@@ -46,13 +44,40 @@ public func conv2dForward(
         for c in chunkRange {
           let pixels = (c * chunk)..<min((c + 1) * chunk, g.outputPixels)
           g.im2col(input, pixels: pixels, into: columns)
-          sgemmRowMajor(false, false, pixels.count, oc, g.patchSize, 1, columns, g.patchSize,
-                        weight, oc, 0, output + pixels.lowerBound * oc, oc)
+          let target = output + pixels.lowerBound * oc
+          sgemmRowMajor(false, false, pixels.count, oc, g.patchSize, 1, columns, g.patchSize, weight, oc, 0, target, oc)
+          epilogue.apply(target, rows: pixels.count, channels: oc)
         }
       }
     }
   }
-  if let bias { addRowVector(output, rows: g.outputPixels, columns: oc, bias) }
+}
+
+/// Output rows per GEMM of a 1×1 convolution with an epilogue: about 128K output values
+/// (512 KiB, in L2 when the epilogue reads them back), at least 128 rows so each GEMM
+/// amortises packing the weight.
+func pointwiseChunkRows(outChannels: Int) -> Int { max(128, (1 << 17) / max(outChannels, 1)) }
+
+/// A 1×1 stride-1 convolution: one GEMM over all pixels, or, with an epilogue, one GEMM per
+/// chunk of rows followed by the epilogue on that chunk.
+private func pointwiseForward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+) {
+  let (ic, oc, rows) = (g.inChannels, g.outChannels, g.outputPixels)
+  guard !epilogue.isIdentity else {
+    gemm(transposeA: false, transposeB: false, m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, c: output, ldc: oc)
+    return
+  }
+  let chunk = pointwiseChunkRows(outChannels: oc)
+  Parallel.forEachRange((rows + chunk - 1) / chunk) { chunks in
+    for c in chunks {
+      let first = c * chunk, count = min(chunk, rows - first)
+      let target = output + first * oc
+      sgemmRowMajor(false, false, count, oc, ic, 1, input + first * ic, ic, weight, oc, 0, target, oc)
+      epilogue.apply(target, rows: count, channels: oc)
+    }
+  }
 }
 
 /// Computes the gradients of a convolution from the output gradient `dY`.
@@ -106,7 +131,7 @@ private func winogradInputGradient(
         for o in 0..<oc { target[o * ic + i] = source[i * oc + o] }
       }
     }
-    winogradConv2dForward(input: dY, weight: turned, bias: nil, output: dX, geometry: transposed)
+    winogradConv2dForward(input: dY, weight: turned, output: dX, geometry: transposed, epilogue: ChannelEpilogue())
   }
 }
 

@@ -1,16 +1,17 @@
 /// Depthwise 2-D convolution (groups = channels, one filter per channel) on NHWC tensors.
 ///
-/// Shapes: input `[N, H, W, C]`, weight `[KH, KW, C]`, bias `[C]`, output `[N, OH, OW, C]`
+/// Shapes: input `[N, H, W, C]`, weight `[KH, KW, C]`, output `[N, OH, OW, C]`
 /// (``ConvGeometry`` with `outChannels == inChannels`). Every sum over kernel taps (or, for
 /// the weight gradient, over a row of pixels) runs in registers, one ``ChannelBlock`` of
 /// channels at a time, and is stored once. The input gradient is gathered per input pixel
 /// rather than scattered, so rows run in parallel without races.
 /// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Conv2d.html (groups = C).
 
-/// Computes `output = depthwise(input, weight) + bias`, in parallel over output rows.
+/// Computes `output = epilogue(depthwise(input, weight))`, in parallel over output rows;
+/// the epilogue runs on each output row while it is in cache.
 public func depthwiseConv2dForward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
   Parallel.forEachRange(g.batch * g.outHeight) { rows in
     for row in rows {
@@ -22,10 +23,11 @@ public func depthwiseConv2dForward(
           input: input + ((n * g.height + oh * g.stride - g.padTop + kh.lowerBound) * g.width
             + ow * g.stride - g.padLeft + kw.lowerBound) * g.inChannels,
           weight: weight + (kh.lowerBound * g.kernelWidth + kw.lowerBound) * g.inChannels,
-          bias: bias, output: output + ((n * g.outHeight + oh) * g.outWidth + ow) * g.inChannels,
+          output: output + ((n * g.outHeight + oh) * g.outWidth + ow) * g.inChannels,
           rows: kh.count, columns: kw.count, geometry: g)
         forEachChannelBlock(g.inChannels, pixel)
       }
+      epilogue.apply(output + row * g.outWidth * g.inChannels, rows: g.outWidth, channels: g.inChannels)
     }
   }
 }
@@ -33,14 +35,14 @@ public func depthwiseConv2dForward(
 /// One output pixel of the forward pass: the sum over its valid taps, starting at the
 /// first valid tap's input value and weight.
 private struct DepthwisePixelSum: ChannelBlockBody {
-  let input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?
+  let input: UnsafePointer<Float>, weight: UnsafePointer<Float>
   let output: UnsafeMutablePointer<Float>
   let rows: Int, columns: Int, geometry: ConvGeometry
 
   @inline(__always)
   func run<Block: ChannelBlock>(_ type: Block.Type, _ c0: Int, _ width: Int) {
     let c = geometry.inChannels
-    var sum = bias.map { Block.load($0 + c0, width) } ?? .zero
+    var sum = Block.zero
     var inputRow = input + c0, weightRow = weight + c0
     for _ in 0..<rows {
       var x = inputRow, w = weightRow

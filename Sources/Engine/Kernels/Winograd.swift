@@ -17,7 +17,7 @@ enum WinogradF43 {
 }
 
 extension ConvGeometry {
-  /// True when ``winogradConv2dForward(input:weight:bias:output:geometry:)`` computes this
+  /// True when ``winogradConv2dForward(input:weight:output:geometry:epilogue:)`` computes this
   /// convolution: 3×3, stride 1, and enough channels on both sides that the 36 GEMMs beat
   /// one im2col GEMM (measured with `podium bench --kernels`).
   var suitsWinograd: Bool {
@@ -63,13 +63,13 @@ func winogradBlockTiles(_ g: ConvGeometry) -> Int {
   return max(1, min(share, max(fitting, 64)))
 }
 
-/// Computes `output = conv(input, weight) + bias` for a geometry that
+/// Computes `output = epilogue(conv(input, weight))` for a geometry that
 /// ``ConvGeometry/suitsWinograd``; any padding.
 ///
 /// - Precondition: buffers hold `g.inputShape`, `[3, 3, IC, OC]` and `g.outputShape` values.
 public func winogradConv2dForward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
-  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
   precondition(g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1, "Winograd F(4,3) needs a 3×3 stride-1 convolution")
   let (ic, oc) = (g.inChannels, g.outChannels)
@@ -88,7 +88,7 @@ public func winogradConv2dForward(
               false, false, tiles.count, oc, ic, 1, v + point * tiles.count * ic, ic,
               transformedWeight + point * ic * oc, oc, 0, m + point * tiles.count * oc, oc)
           }
-          winogradTransformOutput(m, tiles: tiles, bias: bias, into: output, geometry: g)
+          winogradTransformOutput(m, tiles: tiles, epilogue: epilogue, into: output, geometry: g)
         }
       }
     }
@@ -197,10 +197,10 @@ private func inputTransform(_ d: Six, into target: UnsafeMutablePointer<SIMD8<Fl
   target[5 * step] = 4 * d1 - 5 * d3 + d5
 }
 
-/// `Y = Aᵀ M A` for every tile in `tiles`, plus `bias`, written to the tile's output pixels
-/// that lie inside the image.
+/// `Y = Aᵀ M A` for every tile in `tiles`, through the epilogue, written to the tile's output
+/// pixels that lie inside the image.
 func winogradTransformOutput(
-  _ m: UnsafePointer<Float>, tiles: Range<Int>, bias: UnsafePointer<Float>?,
+  _ m: UnsafePointer<Float>, tiles: Range<Int>, epilogue: ChannelEpilogue,
   into output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
 ) {
   let oc = g.outChannels, pointStride = tiles.count * oc
@@ -213,7 +213,6 @@ func winogradTransformOutput(
       var c0 = 0
       while c0 < oc {
         let width = min(8, oc - c0)
-        let shift = bias.map { SIMD8<Float>.load($0 + c0, width) } ?? .zero
         // Each row of M through Aᵀ (along its columns)...
         for r in 0..<6 {
           let at = { (j: Int) in SIMD8<Float>.load(source + (r * 6 + j) * pointStride + c0, width) }
@@ -226,7 +225,7 @@ func winogradTransformOutput(
         }
         for i in 0..<tileRows {
           let pixel = output + ((n * g.outHeight + oh + i) * g.outWidth + ow) * oc + c0
-          for j in 0..<tileColumns { (result[i * 4 + j] + shift).store(pixel + j * oc, width) }
+          for j in 0..<tileColumns { epilogue.apply(result[i * 4 + j], channel: c0, width: width).store(pixel + j * oc, width) }
         }
         c0 += 8
       }

@@ -14,6 +14,9 @@ public final class Activation: Layer {
     return output
   }
 
+  /// Drops what the last recorded forward kept, when a folded chain runs in its place.
+  func discardRecording() { output = nil }
+
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     guard needsInputGradient else { return nil }
     guard let output else { preconditionFailure("Activation.backward called before forward") }

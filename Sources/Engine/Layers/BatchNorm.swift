@@ -46,6 +46,18 @@ public final class BatchNorm: Layer {
     return output
   }
 
+  /// Drops what the last recorded forward kept, when a folded chain runs in its place.
+  func discardRecording() { cache = nil }
+
+  /// Evaluation mode as one multiply-add per value, `y = x · scale + shift`, with
+  /// `scale = γ / √(running_var + ε)` and `shift = β − running_mean · scale`.
+  public func evaluationAffine() -> (scale: [Float], shift: [Float]) {
+    let (mean, variance) = (runningMean.value.scalars, runningVariance.value.scalars)
+    let (gamma, beta) = (weight.value.scalars, bias.value.scalars)
+    let scale = (0..<channels).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
+    return (scale, (0..<channels).map { beta[$0] - mean[$0] * scale[$0] })
+  }
+
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     guard let cache else { preconditionFailure("BatchNorm.backward called before forward") }
     precondition(dY.shape == cache.input.shape, "BatchNorm.backward: dY \(dY.shape) does not match input \(cache.input.shape)")

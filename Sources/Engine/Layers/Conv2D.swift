@@ -51,13 +51,39 @@ public final class Conv2D: Layer {
   }
 
   public func forward(_ input: Tensor) throws -> Tensor {
+    try forward(input, epilogue: .bias(bias?.value.pointer))
+  }
+
+  /// The convolution followed by `normalization` in evaluation mode and `activation`, in
+  /// one pass: the batch norm folds into a per-channel scale and shift that the kernel
+  /// applies, with the activation, to each chunk of output while it is in cache. For
+  /// forward passes that record nothing (inference, frozen layers).
+  ///
+  /// - Precondition: gradient recording is off, and `normalization` is in evaluation mode
+  ///   over ``outChannels`` channels.
+  public func forward(_ input: Tensor, normalization: BatchNorm, activation: ClampActivation?) throws -> Tensor {
+    precondition(
+      !GradientRecording.isEnabled && !normalization.isTraining && normalization.channels == outChannels,
+      "a folded batch norm records no gradient and matches the convolution's channels")
+    var (scale, shift) = normalization.evaluationAffine()
+    if let bias {
+      for c in 0..<outChannels { shift[c] += bias.value.pointer[c] * scale[c] }
+    }
+    return try scale.withUnsafeBufferPointer { scale in
+      try shift.withUnsafeBufferPointer { shift in
+        try forward(input, epilogue: ChannelEpilogue(scale: scale.baseAddress, shift: shift.baseAddress, clamp: activation))
+      }
+    }
+  }
+
+  private func forward(_ input: Tensor, epilogue: ChannelEpilogue) throws -> Tensor {
     try checkInput(input, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
     try checkWindowFits(input.shape)
     let g = geometry(for: input.shape)
     self.input = GradientRecording.isEnabled ? input : nil
     var output = Tensor(uninitializedShape: g.outputShape)
     let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
-    kernel(input.pointer, weight.value.pointer, bias?.value.pointer, output.mutablePointer(), g)
+    kernel(input.pointer, weight.value.pointer, output.mutablePointer(), g, epilogue)
     return output
   }
 

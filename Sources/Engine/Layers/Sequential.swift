@@ -38,16 +38,27 @@ public final class Sequential: Layer {
     children[index].layer = layer
   }
 
+  /// Runs the children in order. Where nothing is recorded, a convolution with the batch
+  /// norm and activation after it runs as one ``ConvolutionChain``.
   public func forward(_ input: Tensor) throws -> Tensor {
     var x = input
     let firstRecorded = GradientRecording.skipsFrozenPrefix ? (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count) : 0
-    for (index, (name, layer)) in children.enumerated() {
+    var index = 0
+    while index < children.count {
+      let (name, layer) = children[index]
+      let recorded = GradientRecording.isEnabled && index >= firstRecorded
       do {
-        x = index < firstRecorded ? try GradientRecording.withoutGradients { try layer.forward(x) } : try layer.forward(x)
+        if !recorded, let chain = ConvolutionChain(children, at: index) {
+          x = try chain.forward(x)
+          index += chain.length
+          continue
+        }
+        x = recorded ? try layer.forward(x) : try GradientRecording.withoutGradients { try layer.forward(x) }
       } catch var error as ShapeError {
         error.context = "\(name): \(error.context)"
         throw error
       }
+      index += 1
     }
     return x
   }
@@ -97,6 +108,8 @@ public final class Residual: Layer {
     return result
   }
 
+  /// `activation(body(x) + shortcut(x))`; when nothing is recorded, the sum and a ReLU
+  /// after it are one pass.
   public func forward(_ input: Tensor) throws -> Tensor {
     let main = try body.forward(input)
     let skip = try shortcut?.forward(input) ?? input
@@ -104,6 +117,11 @@ public final class Residual: Layer {
       throw ShapeError(context: "Residual sum (body vs shortcut)", expected: main.shape, actual: skip.shape)
     }
     var sum = main
+    if !GradientRecording.isEnabled, let activation = activation as? Activation {
+      activation.discardRecording()
+      addClampInPlace(sum.mutablePointer(), skip.pointer, count: sum.count, activation.kind)
+      return sum
+    }
     addInPlace(sum.mutablePointer(), skip.pointer, sum.count)
     return try activation?.forward(sum) ?? sum
   }

@@ -1,0 +1,73 @@
+/// What a convolution kernel does to each output value before storing it: a per-channel
+/// affine map and an optional clamp, `y = clamp(x · scale[c] + shift[c])`.
+///
+/// A bias is `shift` alone; a batch norm in evaluation mode folds into `scale` and `shift`
+/// (``BatchNorm/evaluationAffine(after:)``); ReLU or ReLU6 after it is the clamp. Applied
+/// to each chunk of output while it is still in cache, it replaces two or three further
+/// passes over the activation in memory. Pointers are borrowed for the kernel call.
+public struct ChannelEpilogue {
+  /// Per-channel factor, or nil for 1.
+  public var scale: UnsafePointer<Float>?
+  /// Per-channel offset, or nil for 0.
+  public var shift: UnsafePointer<Float>?
+  /// Activation applied last, or nil for none.
+  public var clamp: ClampActivation?
+
+  /// The epilogue `y = clamp(x · scale + shift)`.
+  public init(scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil, clamp: ClampActivation? = nil) {
+    (self.scale, self.shift, self.clamp) = (scale, shift, clamp)
+  }
+
+  /// Adds `bias` (if any), nothing else.
+  public static func bias(_ bias: UnsafePointer<Float>?) -> ChannelEpilogue { ChannelEpilogue(shift: bias) }
+
+  /// True when the epilogue leaves values unchanged.
+  var isIdentity: Bool { scale == nil && shift == nil && clamp == nil }
+
+  /// The clamp's bounds; `(−∞, +∞)` without one.
+  private var bounds: (lower: Float, upper: Float) {
+    clamp.map { (0, $0.ceiling) } ?? (-.infinity, .infinity)
+  }
+
+  /// Applies the epilogue in place to `rows` consecutive NHWC pixels of `channels` values.
+  /// One branch per row picks a loop the compiler vectorises.
+  func apply(_ values: UnsafeMutablePointer<Float>, rows: Int, channels: Int) {
+    guard !isIdentity else { return }
+    let (lower, upper) = bounds
+    for r in 0..<rows {
+      let y = values + r * channels
+      if let scale, let shift {
+        for c in 0..<channels { y[c] = min(max(y[c] * scale[c] + shift[c], lower), upper) }
+      } else if let shift {
+        for c in 0..<channels { y[c] = min(max(y[c] + shift[c], lower), upper) }
+      } else if let scale {
+        for c in 0..<channels { y[c] = min(max(y[c] * scale[c], lower), upper) }
+      } else {
+        for c in 0..<channels { y[c] = min(max(y[c], lower), upper) }
+      }
+    }
+  }
+
+  /// Applies the epilogue in place to the rows of a `[rows, channels]` matrix, in parallel.
+  func applyInParallel(_ values: UnsafeMutablePointer<Float>, rows: Int, channels: Int) {
+    guard !isIdentity else { return }
+    let rowsPerBlock = max(1, elementwiseBlock / max(channels, 1))
+    Parallel.forEachRange((rows + rowsPerBlock - 1) / rowsPerBlock) { blocks in
+      let first = blocks.lowerBound * rowsPerBlock, end = min(blocks.upperBound * rowsPerBlock, rows)
+      apply(values + first * channels, rows: end - first, channels: channels)
+    }
+  }
+
+  /// The epilogue of 8 (or `width`) channels starting at `c0`.
+  @inline(__always)
+  func apply(_ x: SIMD8<Float>, channel c0: Int, width: Int) -> SIMD8<Float> {
+    var y = x
+    if let scale { y *= SIMD8<Float>.load(scale + c0, width) }
+    if let shift { y += SIMD8<Float>.load(shift + c0, width) }
+    guard clamp != nil else { return y }
+    let (lower, upper) = bounds
+    y.replace(with: lower, where: y .< lower)
+    y.replace(with: upper, where: y .> upper)
+    return y
+  }
+}

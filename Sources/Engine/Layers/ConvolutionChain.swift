@@ -1,0 +1,38 @@
+/// A convolution, the batch norm in evaluation mode after it, and optionally a ReLU or
+/// ReLU6, run as one convolution whose kernel applies the folded batch norm and the
+/// activation to each chunk of output while it is in cache
+/// (``Conv2D/forward(_:normalization:activation:)``).
+///
+/// ``Sequential`` runs such a chain folded whenever the forward pass records nothing:
+/// inference, validation, feature extraction and frozen leading layers. Folding saves the
+/// two passes over memory, and the two activations, that batch norm and activation would
+/// cost on their own.
+struct ConvolutionChain {
+  let convolution: Conv2D
+  let normalization: BatchNorm
+  let activation: Activation?
+
+  /// The children the chain stands for.
+  var length: Int { activation == nil ? 2 : 3 }
+
+  /// The chain that starts at child `index`, when the children there are a convolution
+  /// and a batch norm in evaluation mode over its channels (and perhaps an activation).
+  init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
+    guard index + 1 < children.count,
+      let convolution = children[index].layer as? Conv2D,
+      let normalization = children[index + 1].layer as? BatchNorm,
+      !normalization.isTraining, normalization.channels == convolution.outChannels
+    else { return nil }
+    (self.convolution, self.normalization) = (convolution, normalization)
+    activation = index + 2 < children.count ? children[index + 2].layer as? Activation : nil
+  }
+
+  /// The chain's output, recording nothing.
+  func forward(_ input: Tensor) throws -> Tensor {
+    try GradientRecording.withoutGradients {
+      normalization.discardRecording()
+      activation?.discardRecording()
+      return try convolution.forward(input, normalization: normalization, activation: activation?.kind)
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import Engine
+import EngineTestSupport
+import XCTest
+
+/// When nothing is recorded, a convolution, an evaluation-mode batch norm and an activation
+/// run as one kernel pass with the batch norm folded in; the result must be what the three
+/// layers compute one after another.
+final class ConvolutionChainTests: XCTestCase {
+  private struct Case: CustomStringConvertible {
+    var kernel: Int, stride: Int, channels: (in: Int, out: Int), groups: Int, activation: ClampActivation?
+    var description: String { "\(kernel)x\(kernel)/\(stride) \(channels.in)→\(channels.out) groups \(groups) \(activation.map { "\($0)" } ?? "linear")" }
+  }
+
+  private let cases: [Case] = [
+    Case(kernel: 3, stride: 2, channels: (5, 12), groups: 1, activation: .relu),  // im2col chunks
+    Case(kernel: 1, stride: 1, channels: (12, 20), groups: 1, activation: .relu6),  // pointwise GEMM chunks
+    Case(kernel: 1, stride: 1, channels: (12, 20), groups: 1, activation: nil),
+    Case(kernel: 3, stride: 1, channels: (16, 24), groups: 1, activation: .relu),  // Winograd
+    Case(kernel: 3, stride: 1, channels: (20, 20), groups: 20, activation: .relu6),  // depthwise
+    Case(kernel: 5, stride: 2, channels: (36, 36), groups: 36, activation: nil),
+  ]
+
+  func testFoldedChain_matchesLayerByLayer() throws {
+    try withEvery("case", in: cases) { c in
+      var rng = SeededGenerator(seed: 3)
+      let conv = Conv2D(inChannels: c.channels.in, outChannels: c.channels.out, kernel: c.kernel, stride: c.stride,
+                        padding: .symmetric(c.kernel / 2), groups: c.groups, bias: true, rng: &rng)
+      try conv.bias!.assign(.randomUniform(shape: [c.channels.out], bound: 1, rng: &rng))
+      let norm = try evaluationBatchNorm(c.channels.out, rng: &rng)
+      var layers: [any Layer] = [conv, norm]
+      if let kind = c.activation { layers.append(Activation(kind)) }
+      let input = Tensor.randomUniform(shape: [2, 9, 10, c.channels.in], bound: 2, rng: &rng)
+
+      var expected = input
+      for layer in layers { expected = try layer.forward(expected) }
+      let folded = try GradientRecording.withoutGradients { try Sequential(layers)(input) }
+      assertClose(folded, expected, relative: 1e-5, absolute: 1e-5, "folded")
+      if c.activation == .relu6 { XCTAssertTrue(folded.scalars.contains(6) && folded.scalars.contains(0), "both clamps reached") }
+    }
+  }
+
+  /// A batch norm in training mode normalises with the batch's statistics: it is not folded.
+  func testTrainingModeBatchNorm_isNotFolded() throws {
+    var rng = SeededGenerator(seed: 4)
+    let conv = Conv2D(inChannels: 3, outChannels: 8, kernel: 3, padding: .symmetric(1), rng: &rng)
+    let norm = try evaluationBatchNorm(8, rng: &rng)
+    norm.isTraining = true
+    let input = Tensor.randomUniform(shape: [2, 6, 6, 3], bound: 1, rng: &rng)
+    let output = try GradientRecording.withoutGradients { try Sequential([conv, norm])(input) }
+    let mean = (0..<8).map { c in stride(from: c, to: output.count, by: 8).map { Double(output.scalars[$0]) }.reduce(0, +) / 72 }
+    let beta = norm.bias.value.scalars.map(Double.init)
+    for c in 0..<8 { XCTAssertEqual(mean[c], beta[c], accuracy: 1e-4, "channel \(c) is centred on β") }
+  }
+
+  func testResidualSumAndActivation_inOnePass_matchRecordedForward() throws {
+    var rng = SeededGenerator(seed: 5)
+    let block = Residual(
+      body: Sequential([Conv2D(inChannels: 8, outChannels: 8, kernel: 3, padding: .symmetric(1), rng: &rng)]),
+      activation: Activation(.relu6))
+    let input = Tensor.randomUniform(shape: [2, 5, 5, 8], bound: 4, rng: &rng)
+    let recorded = try block(input)
+    let lean = try GradientRecording.withoutGradients { try block(input) }
+    assertClose(lean, recorded, relative: 0, absolute: 0, "residual")
+  }
+
+  /// A batch norm in evaluation mode with running statistics, γ and β away from 0 and 1.
+  private func evaluationBatchNorm(_ channels: Int, rng: inout SeededGenerator) throws -> BatchNorm {
+    let norm = BatchNorm(channels: channels)
+    try norm.runningMean.assign(.randomUniform(shape: [channels], bound: 1, rng: &rng))
+    let variance = Tensor.randomUniform(shape: [channels], bound: 1, rng: &rng).scalars.map { $0 + 1.5 }
+    try norm.runningVariance.assign(Tensor(shape: [channels], values: variance))
+    try norm.weight.assign(.randomUniform(shape: [channels], bound: 2, rng: &rng))
+    try norm.bias.assign(.randomUniform(shape: [channels], bound: 1, rng: &rng))
+    norm.isTraining = false
+    return norm
+  }
+}
