@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import EngineTestSupport
 import XCTest
 
@@ -34,6 +34,41 @@ final class ConvolutionTests: XCTestCase {
     }
     // More tiles than one block holds, split among the workers.
     try assertMatchesDirect(n: 2, h: 30, w: 30, ic: 16, oc: 16, kernel: 3, stride: 1, padding: .symmetric(1))
+  }
+
+  /// Winograd's input and weight gradients against the direct sums, for the same paddings.
+  func testWinogradGradients_matchDirectSums() throws {
+    let paddings: [ConvPadding] = [.symmetric(1), .symmetric(0), .explicit(top: 2, bottom: 0, left: 0, right: 1)]
+    try withEvery("padding", in: paddings) { padding in
+      var rng = SeededGenerator(seed: 8)
+      let (n, h, w, ic, oc) = (2, 9, 7, 17, 16)
+      let conv = Conv2D(inChannels: ic, outChannels: oc, kernel: 3, padding: padding, bias: false, rng: &rng)
+      let input = Tensor.randomUniform(shape: [n, h, w, ic], bound: 1, rng: &rng)
+      let g = conv.geometry(for: input.shape)
+      let dY = Tensor.randomUniform(shape: g.outputShape, bound: 1, rng: &rng)
+      _ = try conv(input)
+      let dX = try XCTUnwrap(conv.backward(dY, needsInputGradient: true))
+      let (x, weight, gradient) = (input.scalars, conv.weight.value.scalars, dY.scalars)
+      var expectedDX = [Double](repeating: 0, count: x.count), expectedDW = [Double](repeating: 0, count: weight.count)
+      for image in 0..<n {
+        for oh in 0..<g.outHeight {
+          for ow in 0..<g.outWidth {
+            g.forEachTap(oh: oh, ow: ow) { kh, kw, ih, iw in
+              for i in 0..<ic {
+                for o in 0..<oc {
+                  let (xi, wi) = (((image * h + ih) * w + iw) * ic + i, ((kh * 3 + kw) * ic + i) * oc + o)
+                  let dy = Double(gradient[((image * g.outHeight + oh) * g.outWidth + ow) * oc + o])
+                  expectedDX[xi] += dy * Double(weight[wi])
+                  expectedDW[wi] += dy * Double(x[xi])
+                }
+              }
+            }
+          }
+        }
+      }
+      assertClose(dX.scalars, expectedDX.map(Float.init), relative: 1e-4, absolute: 1e-4, "dX")
+      assertClose(conv.weight.gradient.scalars, expectedDW.map(Float.init), relative: 1e-4, absolute: 1e-4, "dW")
+    }
   }
 
   func testConvolution_batchOfOne() throws {

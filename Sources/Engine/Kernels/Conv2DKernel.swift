@@ -101,6 +101,11 @@ public func conv2dBackward(
     winogradInputGradient(weight: weight, dY: dY, dX: inputGradient, geometry: g, transposed: transposed)
     dX = nil
   }
+  var dW = dW
+  if let weightGradient = dW, g.suitsWinograd {
+    winogradWeightGradient(input: input, dY: dY, dW: weightGradient, geometry: g)
+    dW = nil
+  }
   guard dX != nil || dW != nil else { return }
   let weightCount = g.patchSize * oc
   let workers = min(Parallel.threadCount, g.batch)

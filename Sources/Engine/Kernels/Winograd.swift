@@ -95,6 +95,43 @@ public func winogradConv2dForward(
   }
 }
 
+/// Accumulates the weight gradient of a convolution that ``ConvGeometry/suitsWinograd``
+/// into `dW` (`[3, 3, IC, OC]`).
+///
+/// With `Y = Aᵀ (U ⊙ V) A` per tile, the gradient of `U` is `Σ_tiles V ⊙ (A dY Aᵀ)`, 36 GEMMs
+/// `dU[ξ] += V[ξ]ᵀ · dM[ξ]` over blocks of tiles, and since `U = G g Gᵀ` is linear,
+/// `dg = Gᵀ dU G`. Each worker sums its own tiles into its own `dU`.
+public func winogradWeightGradient(
+  input: UnsafePointer<Float>, dY: UnsafePointer<Float>, dW: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  let (ic, oc) = (g.inChannels, g.outChannels)
+  let transformedCount = WinogradF43.points * ic * oc
+  let block = winogradBlockTiles(g)
+  let blocks = (g.winogradTiles + block - 1) / block
+  let workers = min(Parallel.threadCount, blocks)
+  withScratch(count: workers * transformedCount) { partials in
+    partials.initialize(repeating: 0, count: workers * transformedCount)
+    Parallel.forEachWorker(blocks) { worker, blockRange in
+      let dU = partials + worker * transformedCount
+      withScratch(count: WinogradF43.points * block * (ic + oc)) { scratch in
+        let v = scratch, dM = scratch + WinogradF43.points * block * ic
+        for b in blockRange {
+          let tiles = (b * block)..<min((b + 1) * block, g.winogradTiles)
+          winogradTransformInput(input, tiles: tiles, into: v, geometry: g)
+          winogradTransformOutputGradient(dY, tiles: tiles, into: dM, geometry: g)
+          for point in 0..<WinogradF43.points {
+            sgemmRowMajor(
+              true, false, ic, oc, tiles.count, 1, v + point * tiles.count * ic, ic,
+              dM + point * tiles.count * oc, oc, 1, dU + point * ic * oc, oc)
+          }
+        }
+      }
+    }
+    for worker in 1..<max(workers, 1) { addInPlace(partials, partials + worker * transformedCount, transformedCount) }
+    winogradTransformWeightGradient(partials, into: dW, inChannels: ic, outChannels: oc)
+  }
+}
+
 // MARK: - Transforms
 
 /// Six vectors of 8 channels: one row or column of a 6×6 transform.
@@ -242,4 +279,95 @@ private func outputTransform(_ m: Six, into target: UnsafeMutablePointer<SIMD8<F
   target[step] = difference12 + 2 * difference34
   target[2 * step] = sum12 + 4 * sum34
   target[3 * step] = difference12 + 8 * difference34 + m5
+}
+
+/// `dM = A dY Aᵀ` (6×6) for the 4×4 output-gradient tile of every tile in `tiles` (zero
+/// where the tile reaches past the output); `dM` has `tiles.count` rows per point.
+func winogradTransformOutputGradient(
+  _ dY: UnsafePointer<Float>, tiles: Range<Int>, into dM: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  let oc = g.outChannels, pointStride = tiles.count * oc
+  withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 60) { scratch in
+    let rows = scratch.baseAddress!, result = rows + 24
+    for t in tiles {
+      let (n, oh, ow) = g.winogradTileOrigin(t)
+      let tileRows = min(4, g.outHeight - oh), tileColumns = min(4, g.outWidth - ow)
+      let target = dM + (t - tiles.lowerBound) * oc
+      var c0 = 0
+      while c0 < oc {
+        let width = min(8, oc - c0)
+        // Each gradient row through A (along its columns)...
+        for i in 0..<4 {
+          let row = dY + ((n * g.outHeight + oh + i) * g.outWidth + ow) * oc + c0
+          let at = { (j: Int) -> SIMD8<Float> in i < tileRows && j < tileColumns ? .load(row + j * oc, width) : .zero }
+          outputGradientTransform((at(0), at(1), at(2), at(3)), into: rows + i * 6, step: 1)
+        }
+        // ...then each column of the result.
+        for k in 0..<6 {
+          outputGradientTransform((rows[k], rows[6 + k], rows[12 + k], rows[18 + k]), into: result + k, step: 6)
+        }
+        for point in 0..<36 { result[point].store(target + point * pointStride + c0, width) }
+        c0 += 8
+      }
+    }
+  }
+}
+
+/// `A · (y0 … y3)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
+@inline(__always)
+private func outputGradientTransform(
+  _ y: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int
+) {
+  let (y0, y1, y2, y3) = y
+  let even = y0 + 4 * y2, odd = 2 * y1 + 8 * y3
+  target[0] = y0
+  target[step] = y0 + y1 + y2 + y3
+  target[2 * step] = y0 - y1 + y2 - y3
+  target[3 * step] = even + odd
+  target[4 * step] = even - odd
+  target[5 * step] = y3
+}
+
+/// `dW[kh][kw][ic][oc] += (Gᵀ dU G)[kh][kw]` for every channel pair, in parallel over input
+/// channels, 8 output channels at a time.
+func winogradTransformWeightGradient(
+  _ dU: UnsafePointer<Float>, into dW: UnsafeMutablePointer<Float>, inChannels ic: Int, outChannels oc: Int
+) {
+  let pointStride = ic * oc
+  Parallel.forEachRange(ic) { channels in
+    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 21) { scratch in
+      let columns = scratch.baseAddress!, sums = columns + 18
+      for c in channels {
+        var o = 0
+        while o < oc {
+          let width = min(8, oc - o)
+          let at = { (i: Int, j: Int) in SIMD8<Float>.load(dU + (i * 6 + j) * pointStride + c * oc + o, width) }
+          // Each column of dU through Gᵀ...
+          for j in 0..<6 {
+            filterGradientTransform((at(0, j), at(1, j), at(2, j), at(3, j), at(4, j), at(5, j)), into: columns + j, step: 6)
+          }
+          // ...then each row of the result, added to dW.
+          for kh in 0..<3 {
+            let row = columns + kh * 6
+            filterGradientTransform((row[0], row[1], row[2], row[3], row[4], row[5]), into: sums, step: 1)
+            for kw in 0..<3 {
+              let target = dW + ((kh * 3 + kw) * ic + c) * oc + o
+              (SIMD8<Float>.load(target, width) + sums[kw]).store(target, width)
+            }
+          }
+          o += 8
+        }
+      }
+    }
+  }
+}
+
+/// `Gᵀ · (u0 … u5)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], target[2·step]`.
+@inline(__always)
+private func filterGradientTransform(_ u: Six, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int) {
+  let (u0, u1, u2, u3, u4, u5) = u
+  let sum12 = u1 + u2, sum34 = u3 + u4
+  target[0] = u0 / 4 - sum12 / 6 + sum34 / 24
+  target[step] = (u2 - u1) / 6 + (u3 - u4) / 12
+  target[2 * step] = (sum34 - sum12) / 6 + u5
 }
