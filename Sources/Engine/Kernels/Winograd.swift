@@ -99,13 +99,23 @@ public func winogradConv2dForward(
 /// into `dW` (`[3, 3, IC, OC]`).
 ///
 /// With `Y = Aᵀ (U ⊙ V) A` per tile, the gradient of `U` is `Σ_tiles V ⊙ (A dY Aᵀ)`, 36 GEMMs
-/// `dU[ξ] += V[ξ]ᵀ · dM[ξ]` over blocks of tiles, and since `U = G g Gᵀ` is linear,
-/// `dg = Gᵀ dU G`. Each worker sums its own tiles into its own `dU`.
+/// `dU[ξ] += V[ξ]ᵀ · dM[ξ]`, and since `U = G g Gᵀ` is linear, `dg = Gᵀ dU G`. Layers with
+/// many tiles and few channels sum blocks of tiles into one `dU` per worker; layers with
+/// few tiles and many channels (where per-worker `dU`s would outweigh the transformed
+/// tiles) transform every tile at once and split the 36 GEMMs among the workers.
 public func winogradWeightGradient(
   input: UnsafePointer<Float>, dY: UnsafePointer<Float>, dW: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
 ) {
   let (ic, oc) = (g.inChannels, g.outChannels)
   let transformedCount = WinogradF43.points * ic * oc
+  let allTilesCount = WinogradF43.points * g.winogradTiles * (ic + oc)
+  if Parallel.threadCount * transformedCount > allTilesCount {
+    withScratch(count: transformedCount + allTilesCount) { scratch in
+      weightGradientByPoint(input: input, dY: dY, dU: scratch, tileScratch: scratch + transformedCount, geometry: g)
+      winogradTransformWeightGradient(scratch, into: dW, inChannels: ic, outChannels: oc)
+    }
+    return
+  }
   let block = winogradBlockTiles(g)
   let blocks = (g.winogradTiles + block - 1) / block
   let workers = min(Parallel.threadCount, blocks)
@@ -129,6 +139,25 @@ public func winogradWeightGradient(
     }
     for worker in 1..<max(workers, 1) { addInPlace(partials, partials + worker * transformedCount, transformedCount) }
     winogradTransformWeightGradient(partials, into: dW, inChannels: ic, outChannels: oc)
+  }
+}
+
+/// `dU[ξ] = V[ξ]ᵀ · dM[ξ]` over all tiles at once: the transforms in parallel over tiles,
+/// then the 36 GEMMs in parallel over points.
+private func weightGradientByPoint(
+  input: UnsafePointer<Float>, dY: UnsafePointer<Float>, dU: UnsafeMutablePointer<Float>,
+  tileScratch: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+) {
+  let (ic, oc, tiles) = (g.inChannels, g.outChannels, g.winogradTiles)
+  let v = tileScratch, dM = tileScratch + WinogradF43.points * tiles * ic
+  Parallel.forEachRange(tiles) { range in
+    winogradTransformInput(input, tiles: range, layout: 0..<tiles, into: v, geometry: g)
+    winogradTransformOutputGradient(dY, tiles: range, layout: 0..<tiles, into: dM, geometry: g)
+  }
+  Parallel.forEachRange(WinogradF43.points) { points in
+    for point in points {
+      sgemmRowMajor(true, false, ic, oc, tiles, 1, v + point * tiles * ic, ic, dM + point * tiles * oc, oc, 0, dU + point * ic * oc, oc)
+    }
   }
 }
 
@@ -180,18 +209,21 @@ private func filterTransform(
 }
 
 /// `V[ξ][t][ic] = (Bᵀ d B)[ξ]` for the 6×6 input window `d` of every tile `t` in `tiles`
-/// (zero outside the image); `V` has `tiles.count` rows per point.
+/// (zero outside the image). `V` holds the tiles of `layout` (by default `tiles`), one row
+/// per tile and point.
 func winogradTransformInput(
-  _ input: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  _ input: UnsafePointer<Float>, tiles: Range<Int>, layout: Range<Int>? = nil, into v: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry
 ) {
-  let ic = g.inChannels, pointStride = tiles.count * ic
+  let layout = layout ?? tiles
+  let ic = g.inChannels, pointStride = layout.count * ic
   withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 72) { scratch in
     let rows = scratch.baseAddress!, result = rows + 36
     for t in tiles {
       let (n, oh, ow) = g.winogradTileOrigin(t)
       let top = oh - g.padTop, left = ow - g.padLeft
       let interiorColumns = left >= 0 && left + 6 <= g.width
-      let target = v + (t - tiles.lowerBound) * ic
+      let target = v + (t - layout.lowerBound) * ic
       var c0 = 0
       while c0 < ic {
         let width = min(8, ic - c0)
@@ -282,17 +314,20 @@ private func outputTransform(_ m: Six, into target: UnsafeMutablePointer<SIMD8<F
 }
 
 /// `dM = A dY Aᵀ` (6×6) for the 4×4 output-gradient tile of every tile in `tiles` (zero
-/// where the tile reaches past the output); `dM` has `tiles.count` rows per point.
+/// where the tile reaches past the output). `dM` holds the tiles of `layout` (by default
+/// `tiles`), one row per tile and point.
 func winogradTransformOutputGradient(
-  _ dY: UnsafePointer<Float>, tiles: Range<Int>, into dM: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
+  _ dY: UnsafePointer<Float>, tiles: Range<Int>, layout: Range<Int>? = nil, into dM: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry
 ) {
-  let oc = g.outChannels, pointStride = tiles.count * oc
+  let layout = layout ?? tiles
+  let oc = g.outChannels, pointStride = layout.count * oc
   withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 60) { scratch in
     let rows = scratch.baseAddress!, result = rows + 24
     for t in tiles {
       let (n, oh, ow) = g.winogradTileOrigin(t)
       let tileRows = min(4, g.outHeight - oh), tileColumns = min(4, g.outWidth - ow)
-      let target = dM + (t - tiles.lowerBound) * oc
+      let target = dM + (t - layout.lowerBound) * oc
       var c0 = 0
       while c0 < oc {
         let width = min(8, oc - c0)
