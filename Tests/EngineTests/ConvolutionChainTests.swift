@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import EngineTestSupport
 import XCTest
 
@@ -73,5 +73,58 @@ final class ConvolutionChainTests: XCTestCase {
     try norm.bias.assign(.randomUniform(shape: [channels], bound: 1, rng: &rng))
     norm.isTraining = false
     return norm
+  }
+}
+
+/// Inverted bottlenecks run band by band must compute what their layers compute one by one:
+/// flat (EfficientNet-Lite) and nested (torchvision's MobileNetV2) layouts, strides 1 and 2,
+/// TensorFlow "SAME" padding, and without an expansion layer.
+final class InvertedBottleneckChainTests: XCTestCase {
+  private struct Case: CustomStringConvertible {
+    var kernel: Int, stride: Int, padding: ConvPadding, expansion: Int, nested: Bool
+    var description: String { "k\(kernel) s\(stride) \(padding) t\(expansion) \(nested ? "nested" : "flat")" }
+  }
+
+  func testBandByBand_matchesLayerByLayer() throws {
+    let saved = InvertedBottleneckChain.bandFloats
+    InvertedBottleneckChain.bandFloats = 2048  // a few rows per band: many bands, overlapping windows
+    defer { InvertedBottleneckChain.bandFloats = saved }
+    let cases = [
+      Case(kernel: 3, stride: 1, padding: .symmetric(1), expansion: 6, nested: true),
+      Case(kernel: 3, stride: 2, padding: .symmetric(1), expansion: 6, nested: true),
+      Case(kernel: 5, stride: 2, padding: .same, expansion: 6, nested: false),
+      Case(kernel: 3, stride: 1, padding: .same, expansion: 1, nested: false),
+    ]
+    try withEvery("case", in: cases) { c in
+      var rng = SeededGenerator(seed: 6)
+      let (inChannels, hidden, outChannels) = (8, 8 * c.expansion, 12)
+      var chains: [[any Layer]] = []
+      if c.expansion != 1 { chains.append(chain(inChannels, hidden, kernel: 1, stride: 1, padding: .symmetric(0), groups: 1, .relu6, &rng)) }
+      chains.append(chain(hidden, hidden, kernel: c.kernel, stride: c.stride, padding: c.padding, groups: hidden, .relu6, &rng))
+      chains.append(chain(hidden, outChannels, kernel: 1, stride: 1, padding: .symmetric(0), groups: 1, nil, &rng))
+      let layers: [any Layer] = c.nested ? chains.dropLast().map { Sequential($0) } + chains.last! : chains.flatMap { $0 }
+      let block = Sequential(layers)
+      let input = Tensor.randomUniform(shape: [2, 15, 11, inChannels], bound: 2, rng: &rng)
+
+      var expected = input
+      for layer in chains.flatMap({ $0 }) { expected = try layer.forward(expected) }
+      XCTAssertNotNil(InvertedBottleneckChain(block.children, at: 0), "the block is recognised")
+      let banded = try GradientRecording.withoutGradients { try block(input) }
+      assertClose(banded, expected, relative: 1e-5, absolute: 1e-5, "banded")
+    }
+  }
+
+  /// Convolution, batch norm in evaluation mode with random statistics, optional activation.
+  private func chain(
+    _ i: Int, _ o: Int, kernel: Int, stride: Int, padding: ConvPadding, groups: Int, _ activation: ClampActivation?,
+    _ rng: inout SeededGenerator
+  ) -> [any Layer] {
+    let conv = Conv2D(inChannels: i, outChannels: o, kernel: kernel, stride: stride, padding: padding, groups: groups, bias: false, rng: &rng)
+    let norm = BatchNorm(channels: o)
+    norm.runningMean.value = .randomUniform(shape: [o], bound: 0.5, rng: &rng)
+    norm.weight.value = .randomUniform(shape: [o], bound: 2, rng: &rng)
+    norm.bias.value = .randomUniform(shape: [o], bound: 1, rng: &rng)
+    norm.isTraining = false
+    return [conv, norm] + (activation.map { [Activation($0)] } ?? [])
   }
 }

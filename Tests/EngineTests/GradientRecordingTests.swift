@@ -1,4 +1,5 @@
 @testable import Engine
+import EngineTestSupport
 import XCTest
 
 /// Without gradient recording, layers keep nothing for backward: an activation is freed as
@@ -40,8 +41,19 @@ extension GradientRecordingTests {
   /// In a training step that needs no input gradient, the frozen layers before the first
   /// trainable one keep nothing, and the step computes the same gradients as before.
   func testFrozenLeadingLayers_keepNothingInATrainingStep() throws {
+    // With the trainable batch norm in evaluation mode the frozen convolution must still not
+    // fold it: its γ and β need their gradients.
+    try withEvery("batch norm in training mode", in: [true, false]) { normTraining in
+      try assertFrozenPrefixKeepsNothing(normTraining: normTraining)
+    }
+  }
+
+  private func assertFrozenPrefixKeepsNothing(normTraining: Bool) throws {
     let recorded = network(), lean = network()
-    for model in [recorded, lean] { model.layers[0].setTrainable(false) }
+    for model in [recorded, lean] {
+      model.layers[0].setTrainable(false)
+      model.layers[1].isTraining = normTraining
+    }
     let input = Tensor(shape: [2, 8, 8, 3], repeating: 0.25)
     let dY = Tensor(shape: [2, 2], repeating: 1)
     _ = try recorded(input)

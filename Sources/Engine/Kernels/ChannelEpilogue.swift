@@ -71,3 +71,28 @@ public struct ChannelEpilogue {
     return y
   }
 }
+
+/// The epilogue of a convolution followed by a batch norm in evaluation mode and an
+/// optional activation, owning its folded scale and shift:
+/// `scale = γ / √(running_var + ε)`, `shift = β − running_mean · scale + bias · scale`.
+struct FoldedNormalization {
+  var scale: [Float], shift: [Float]
+  var clamp: ClampActivation?
+
+  init(normalization: BatchNorm, bias: Tensor?, clamp: ClampActivation?) {
+    (scale, shift) = normalization.evaluationAffine()
+    if let bias {
+      for c in scale.indices { shift[c] += bias.pointer[c] * scale[c] }
+    }
+    self.clamp = clamp
+  }
+
+  /// Calls `body` with the epilogue; its pointers are valid inside `body` only.
+  func withEpilogue<R>(_ body: (ChannelEpilogue) throws -> R) rethrows -> R {
+    try scale.withUnsafeBufferPointer { scale in
+      try shift.withUnsafeBufferPointer { shift in
+        try body(ChannelEpilogue(scale: scale.baseAddress, shift: shift.baseAddress, clamp: clamp))
+      }
+    }
+  }
+}

@@ -15,21 +15,31 @@ public func depthwiseConv2dForward(
 ) {
   Parallel.forEachRange(g.batch * g.outHeight) { rows in
     for row in rows {
-      let n = row / g.outHeight, oh = row % g.outHeight
-      let kh = g.validTaps(output: oh, kernel: g.kernelHeight, pad: g.padTop, extent: g.height)
-      for ow in 0..<g.outWidth {
-        let kw = g.validTaps(output: ow, kernel: g.kernelWidth, pad: g.padLeft, extent: g.width)
-        let pixel = DepthwisePixelSum(
-          input: input + ((n * g.height + oh * g.stride - g.padTop + kh.lowerBound) * g.width
-            + ow * g.stride - g.padLeft + kw.lowerBound) * g.inChannels,
-          weight: weight + (kh.lowerBound * g.kernelWidth + kw.lowerBound) * g.inChannels,
-          output: output + ((n * g.outHeight + oh) * g.outWidth + ow) * g.inChannels,
-          rows: kh.count, columns: kw.count, geometry: g)
-        forEachChannelBlock(g.inChannels, pixel)
-      }
-      epilogue.apply(output + row * g.outWidth * g.inChannels, rows: g.outWidth, channels: g.inChannels)
+      let n = row / g.outHeight
+      depthwiseForwardRow(
+        image: input + n * g.height * g.width * g.inChannels, row: row % g.outHeight, weight: weight,
+        output: output + row * g.outWidth * g.inChannels, geometry: g, epilogue: epilogue)
     }
   }
+}
+
+/// Output row `oh` of one image, through the epilogue. `image` is where the image's row 0
+/// is (or would be: only the rows the window reads are accessed); `output` is the row.
+func depthwiseForwardRow(
+  image: UnsafePointer<Float>, row oh: Int, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+) {
+  let kh = g.validTaps(output: oh, kernel: g.kernelHeight, pad: g.padTop, extent: g.height)
+  for ow in 0..<g.outWidth {
+    let kw = g.validTaps(output: ow, kernel: g.kernelWidth, pad: g.padLeft, extent: g.width)
+    let pixel = DepthwisePixelSum(
+      input: image + ((oh * g.stride - g.padTop + kh.lowerBound) * g.width + ow * g.stride - g.padLeft + kw.lowerBound)
+        * g.inChannels,
+      weight: weight + (kh.lowerBound * g.kernelWidth + kw.lowerBound) * g.inChannels,
+      output: output + ow * g.inChannels, rows: kh.count, columns: kw.count, geometry: g)
+    forEachChannelBlock(g.inChannels, pixel)
+  }
+  epilogue.apply(output, rows: g.outWidth, channels: g.inChannels)
 }
 
 /// One output pixel of the forward pass: the sum over its valid taps, starting at the

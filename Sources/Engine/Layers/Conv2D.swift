@@ -65,15 +65,8 @@ public final class Conv2D: Layer {
     precondition(
       !GradientRecording.isEnabled && !normalization.isTraining && normalization.channels == outChannels,
       "a folded batch norm records no gradient and matches the convolution's channels")
-    var (scale, shift) = normalization.evaluationAffine()
-    if let bias {
-      for c in 0..<outChannels { shift[c] += bias.value.pointer[c] * scale[c] }
-    }
-    return try scale.withUnsafeBufferPointer { scale in
-      try shift.withUnsafeBufferPointer { shift in
-        try forward(input, epilogue: ChannelEpilogue(scale: scale.baseAddress, shift: shift.baseAddress, clamp: activation))
-      }
-    }
+    let folded = FoldedNormalization(normalization: normalization, bias: bias?.value, clamp: activation)
+    return try folded.withEpilogue { try forward(input, epilogue: $0) }
   }
 
   private func forward(_ input: Tensor, epilogue: ChannelEpilogue) throws -> Tensor {

@@ -27,11 +27,32 @@ struct ConvolutionChain {
     activation = index + 2 < children.count ? children[index + 2].layer as? Activation : nil
   }
 
+  /// The chain at child `index` and how many children it covers: the children from
+  /// `index` on, or a ``Sequential`` child whose children are exactly one chain (as
+  /// torchvision nests `Conv2dNormActivation`).
+  static func covering(_ children: [(name: String, layer: any Layer)], at index: Int) -> (chain: ConvolutionChain, children: Int)? {
+    if let chain = ConvolutionChain(children, at: index) { return (chain, chain.length) }
+    guard index < children.count, let nested = children[index].layer as? Sequential,
+      let chain = ConvolutionChain(nested.children, at: 0), chain.length == nested.children.count
+    else { return nil }
+    return (chain, 1)
+  }
+
+  /// The batch norm and activation as the convolution's epilogue.
+  var folded: FoldedNormalization {
+    FoldedNormalization(normalization: normalization, bias: convolution.bias?.value, clamp: activation?.kind)
+  }
+
+  /// Drops what earlier recorded forwards of the batch norm and activation kept.
+  func discardRecordings() {
+    normalization.discardRecording()
+    activation?.discardRecording()
+  }
+
   /// The chain's output, recording nothing.
   func forward(_ input: Tensor) throws -> Tensor {
     try GradientRecording.withoutGradients {
-      normalization.discardRecording()
-      activation?.discardRecording()
+      discardRecordings()
       return try convolution.forward(input, normalization: normalization, activation: activation?.kind)
     }
   }

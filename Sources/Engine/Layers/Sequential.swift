@@ -39,16 +39,24 @@ public final class Sequential: Layer {
   }
 
   /// Runs the children in order. Where nothing is recorded, a convolution with the batch
-  /// norm and activation after it runs as one ``ConvolutionChain``.
+  /// norm and activation after it runs as one ``ConvolutionChain``, and an inverted
+  /// bottleneck of such chains band by band (``InvertedBottleneckChain``).
   public func forward(_ input: Tensor) throws -> Tensor {
     var x = input
     let firstRecorded = GradientRecording.skipsFrozenPrefix ? (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count) : 0
+    // Children before this index record nothing; fused chains must end by it.
+    let unrecordedEnd = GradientRecording.isEnabled ? firstRecorded : children.count
     var index = 0
     while index < children.count {
       let (name, layer) = children[index]
-      let recorded = GradientRecording.isEnabled && index >= firstRecorded
+      let recorded = index >= unrecordedEnd
       do {
-        if !recorded, let chain = ConvolutionChain(children, at: index) {
+        if let block = InvertedBottleneckChain(children, at: index), index + block.length <= unrecordedEnd {
+          x = try block.forward(x)
+          index += block.length
+          continue
+        }
+        if let chain = ConvolutionChain(children, at: index), index + chain.length <= unrecordedEnd {
           x = try chain.forward(x)
           index += chain.length
           continue

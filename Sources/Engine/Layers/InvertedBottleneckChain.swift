@@ -1,0 +1,148 @@
+/// MobileNet's inverted bottleneck — a 1×1 expansion, a depthwise convolution and a 1×1
+/// projection, each a folded ``ConvolutionChain`` — run one band of output rows at a time,
+/// when nothing is recorded.
+///
+/// The expanded activations are six times the block's input; run layer by layer, each is
+/// written to memory, read back by the depthwise convolution, whose output is written and
+/// read again by the projection. Band by band, the expansion computes just the input rows
+/// the band's depthwise windows need, into a buffer sized to stay in the core's cache, and
+/// the projection reads the depthwise rows from cache; only the block's input and output
+/// go through memory. Bands overlap by the window's extra rows, which the expansion computes
+/// twice. Each worker runs whole bands with single-threaded GEMMs. Reference: Sandler et
+/// al., "MobileNetV2" (2018), §5 "memory efficient inference".
+struct InvertedBottleneckChain {
+  let expansion: ConvolutionChain?
+  let depthwise: ConvolutionChain
+  let projection: ConvolutionChain
+  /// The children the chain stands for.
+  let length: Int
+
+  /// Floats of expanded rows one band may hold: 1 MiB, half a core's L2 (tests shrink it
+  /// to get many bands from small images).
+  nonisolated(unsafe) static var bandFloats = 1 << 18
+
+  /// The bottleneck that starts at child `index`: an optional pointwise chain, a depthwise
+  /// chain and a pointwise chain, with matching channels.
+  init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
+    var chains: [ConvolutionChain] = [], position = index
+    while chains.count < 3, let (chain, covered) = ConvolutionChain.covering(children, at: position) {
+      chains.append(chain)
+      position += covered
+      if chain.convolution.isDepthwise, chains.count == 1 { break }  // a bottleneck without expansion
+    }
+    if chains.count == 1, chains[0].convolution.isDepthwise, let (last, covered) = ConvolutionChain.covering(children, at: position) {
+      chains.append(last)
+      position += covered
+    }
+    let pointwise = { (chain: ConvolutionChain) in Self.isPointwise(chain.convolution) }
+    switch chains.count {
+    case 3 where pointwise(chains[0]) && chains[1].convolution.isDepthwise && pointwise(chains[2]):
+      (expansion, depthwise, projection) = (chains[0], chains[1], chains[2])
+    case 2 where chains[0].convolution.isDepthwise && pointwise(chains[1]):
+      (expansion, depthwise, projection) = (nil, chains[0], chains[1])
+    default:
+      return nil
+    }
+    length = position - index
+    let hidden = depthwise.convolution.inChannels
+    guard expansion?.convolution.outChannels ?? hidden == hidden, projection.convolution.inChannels == hidden else { return nil }
+  }
+
+  private static func isPointwise(_ conv: Conv2D) -> Bool {
+    conv.groups == 1 && conv.kernelSize == (1, 1) && conv.stride == 1
+      && (conv.padding == .symmetric(0) || conv.padding == .same)
+  }
+
+  /// The block's output, recording nothing; shapes the chain cannot take fall back to the
+  /// layers one by one (which name what is wrong).
+  func forward(_ input: Tensor) throws -> Tensor {
+    let first = expansion ?? depthwise
+    guard input.rank == 4, input.shape[3] == first.convolution.inChannels else {
+      var x = input
+      for chain in [expansion, depthwise, projection].compactMap({ $0 }) { x = try chain.forward(x) }
+      return x
+    }
+    return try GradientRecording.withoutGradients {
+      for chain in [expansion, depthwise, projection] { chain?.discardRecordings() }
+      return try runInBands(input)
+    }
+  }
+
+  private func runInBands(_ input: Tensor) throws -> Tensor {
+    let (n, h, w) = (input.shape[0], input.shape[1], input.shape[2])
+    let hidden = depthwise.convolution.inChannels, outChannels = projection.convolution.outChannels
+    let g = depthwise.convolution.geometry(for: [n, h, w, hidden])
+    let bandRows = max(1, (Self.bandFloats / max(w * hidden, 1) - g.kernelHeight) / g.stride + 1)
+    let bands = (g.outHeight + bandRows - 1) / bandRows
+    var output = Tensor(uninitializedShape: [n, g.outHeight, g.outWidth, outChannels])
+    let target = output.mutablePointer()
+    let expandedRows = min(h, (bandRows - 1) * g.stride + g.kernelHeight)
+    let (expansionFold, depthwiseFold, projectionFold) = (expansion?.folded, depthwise.folded, projection.folded)
+    try expansionFold.withOptionalEpilogue { expansionEpilogue in
+      depthwiseFold.withEpilogue { depthwiseEpilogue in
+        projectionFold.withEpilogue { projectionEpilogue in
+          Parallel.forEachRange(n * bands) { items in
+            withScratch(count: expandedRows * w * hidden + bandRows * g.outWidth * hidden) { scratch in
+              for item in items {
+                let band = Band(
+                  image: item / bands, rows: (item % bands * bandRows)..<min((item % bands + 1) * bandRows, g.outHeight))
+                runBand(
+                  band, input: input.pointer, output: target, expanded: scratch,
+                  depthwiseRows: scratch + expandedRows * w * hidden, geometry: g,
+                  epilogues: (expansionEpilogue, depthwiseEpilogue, projectionEpilogue), outChannels: outChannels)
+              }
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// Output rows `rows` of image `image`.
+  private struct Band {
+    var image: Int
+    var rows: Range<Int>
+  }
+
+  private func runBand(
+    _ band: Band, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+    expanded: UnsafeMutablePointer<Float>, depthwiseRows: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+    epilogues: (expansion: ChannelEpilogue?, depthwise: ChannelEpilogue, projection: ChannelEpilogue), outChannels: Int
+  ) {
+    let hidden = g.inChannels, (h, w) = (g.height, g.width)
+    let inChannels = expansion?.convolution.inChannels ?? hidden
+    let imageInput = input + band.image * h * w * inChannels
+    // The depthwise windows of the band read input rows firstRow..<endRow.
+    let firstRow = max(0, band.rows.lowerBound * g.stride - g.padTop)
+    let endRow = min(h, (band.rows.upperBound - 1) * g.stride - g.padTop + g.kernelHeight)
+    var image = imageInput
+    if let expansion, let epilogue = epilogues.expansion {
+      let pixels = (endRow - firstRow) * w
+      sgemmRowMajor(
+        false, false, pixels, hidden, inChannels, 1, imageInput + firstRow * w * inChannels, inChannels,
+        expansion.convolution.weight.value.pointer, hidden, 0, expanded, hidden)
+      epilogue.apply(expanded, rows: pixels, channels: hidden)
+      image = UnsafePointer(expanded) - firstRow * w * hidden  // row r of the image is at image + r·W·C
+    }
+    for oh in band.rows {
+      depthwiseForwardRow(
+        image: image, row: oh, weight: depthwise.convolution.weight.value.pointer,
+        output: depthwiseRows + (oh - band.rows.lowerBound) * g.outWidth * hidden, geometry: g, epilogue: epilogues.depthwise)
+    }
+    let pixels = band.rows.count * g.outWidth
+    let target = output + (band.image * g.outHeight + band.rows.lowerBound) * g.outWidth * outChannels
+    sgemmRowMajor(
+      false, false, pixels, outChannels, hidden, 1, depthwiseRows, hidden,
+      projection.convolution.weight.value.pointer, outChannels, 0, target, outChannels)
+    epilogues.projection.apply(target, rows: pixels, channels: outChannels)
+  }
+}
+
+extension Optional where Wrapped == FoldedNormalization {
+  /// Calls `body` with the epilogue, or nil when there is none.
+  fileprivate func withOptionalEpilogue<R>(_ body: (ChannelEpilogue?) throws -> R) rethrows -> R {
+    guard let self else { return try body(nil) }
+    return try self.withEpilogue { try body($0) }
+  }
+}
