@@ -122,24 +122,6 @@ public func conv2dBackward(
   }
 }
 
-/// `dX` of a 3×3 stride-1 convolution as a Winograd convolution of `dY` with the filters
-/// turned by 180° and their channel axes swapped.
-private func winogradInputGradient(
-  weight: UnsafePointer<Float>, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>,
-  geometry g: ConvGeometry, transposed: ConvGeometry
-) {
-  let (ic, oc) = (g.inChannels, g.outChannels)
-  withScratch(count: 9 * ic * oc) { turned in
-    for tap in 0..<9 {
-      let source = weight + (8 - tap) * ic * oc, target = turned + tap * oc * ic
-      for i in 0..<ic {
-        for o in 0..<oc { target[o * ic + i] = source[i * oc + o] }
-      }
-    }
-    winogradConv2dForward(input: dY, weight: turned, output: dX, geometry: transposed, epilogue: ChannelEpilogue())
-  }
-}
-
 /// Backward over whole images, one im2col chunk at a time: `dW += colsᵀ · dY` and
 /// `dX = col2im(dY · Wᵀ)`.
 private func imageRangeBackward(

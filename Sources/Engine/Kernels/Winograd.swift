@@ -5,7 +5,9 @@
 /// `Y = Aᵀ (U ⊙ V) A`, so a tile costs 36 multiplies per input × output channel pair instead
 /// of 144. Summed over input channels, the 36 element-wise products become 36 independent
 /// GEMMs `M[ξ] = V[ξ] · U[ξ]` (tiles × IC times IC × OC), which run through OpenBLAS.
-/// Tiles are processed in blocks sized to stay in cache; each worker owns whole blocks.
+/// Tiles are processed in blocks sized to stay in cache; each worker owns whole blocks. The
+/// input gradient is the same forward on the turned filters; the weight gradient runs the
+/// transforms backwards (``winogradWeightGradient(input:dY:dW:geometry:)``).
 /// Reference: Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks" (2016),
 /// the F(4×4, 3×3) matrices with interpolation points 0, ±1, ±2 and ∞.
 
@@ -92,6 +94,24 @@ public func winogradConv2dForward(
         }
       }
     }
+  }
+}
+
+/// `dX` of a 3×3 stride-1 convolution as a Winograd convolution of `dY` with the filters
+/// turned by 180° and their channel axes swapped.
+func winogradInputGradient(
+  weight: UnsafePointer<Float>, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, transposed: ConvGeometry
+) {
+  let (ic, oc) = (g.inChannels, g.outChannels)
+  withScratch(count: 9 * ic * oc) { turned in
+    for tap in 0..<9 {
+      let source = weight + (8 - tap) * ic * oc, target = turned + tap * oc * ic
+      for i in 0..<ic {
+        for o in 0..<oc { target[o * ic + i] = source[i * oc + o] }
+      }
+    }
+    winogradConv2dForward(input: dY, weight: turned, output: dX, geometry: transposed, epilogue: ChannelEpilogue())
   }
 }
 

@@ -51,14 +51,9 @@ public final class Sequential: Layer {
       let (name, layer) = children[index]
       let recorded = index >= unrecordedEnd
       do {
-        if let block = InvertedBottleneckChain(children, at: index), index + block.length <= unrecordedEnd {
-          x = try block.forward(x)
-          index += block.length
-          continue
-        }
-        if let chain = ConvolutionChain(children, at: index), index + chain.length <= unrecordedEnd {
-          x = try chain.forward(x)
-          index += chain.length
+        if let fused = fusedChain(at: index, endingBy: unrecordedEnd) {
+          x = try fused.forward(x)
+          index += fused.length
           continue
         }
         x = recorded ? try layer.forward(x) : try GradientRecording.withoutGradients { try layer.forward(x) }
@@ -69,6 +64,20 @@ public final class Sequential: Layer {
       index += 1
     }
     return x
+  }
+
+  /// The fused run that starts at child `index` and ends by child `end` — an inverted
+  /// bottleneck band by band, or a folded convolution — as its forward and the number of
+  /// children it stands for.
+  private func fusedChain(at index: Int, endingBy end: Int) -> (forward: (Tensor) throws -> Tensor, length: Int)? {
+    guard index < end else { return nil }
+    if let block = InvertedBottleneckChain(children, at: index), index + block.length <= end {
+      return (block.forward, block.length)
+    }
+    if let chain = ConvolutionChain(children, at: index), index + chain.length <= end {
+      return (chain.forward, chain.length)
+    }
+    return nil
   }
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
