@@ -57,8 +57,8 @@ def split(db):
     return root, len(json.loads(classes)), pick("train"), pick("validation")
 
 
-def finetune(root, classes, train, validation, weights, lr, epochs, batch):
-    torch.manual_seed(0)
+def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=0):
+    torch.manual_seed(seed)
     model = EfficientNetLite()
     model.load_state_dict(torch.load(weights, map_location="cpu"))
     model._fc = nn.Linear(model._fc.in_features, classes)
@@ -97,11 +97,12 @@ def main():
     parser.add_argument("--lrs", type=float, nargs="+", required=True)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0, help="torch seed: classifier initialisation, shuffling, dropout")
     args = parser.parse_args()
     torch.set_num_threads(2)
     root, classes, train, validation = split(args.db)
     start = time.time()
-    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch) for lr in args.lrs]
+    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch, args.seed) for lr in args.lrs]
     print(json.dumps({"seconds": time.time() - start, "accuracies": accuracies, "train": len(train), "validation": len(validation)}))
 
 

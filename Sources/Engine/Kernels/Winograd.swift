@@ -228,6 +228,32 @@ private func filterTransform(
   target[5 * step] = c
 }
 
+/// Where one 8-channel block of one tile is: the tile index, its image and first output row
+/// and column, the first channel and how many of the 8 are real.
+struct WinogradTileBlock {
+  var tile: Int, image: Int, row: Int, column: Int
+  var c0: Int, width: Int
+}
+
+extension ConvGeometry {
+  /// Calls `body` for every tile in `tiles` and every block of 8 (the last perhaps fewer) of
+  /// `channels`, with `scratchVectors` vectors of stack space for the transforms.
+  @inline(__always)
+  func forEachWinogradBlock(
+    _ tiles: Range<Int>, channels: Int, scratchVectors: Int,
+    _ body: (WinogradTileBlock, UnsafeMutablePointer<SIMD8<Float>>) -> Void
+  ) {
+    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: scratchVectors) { scratch in
+      for t in tiles {
+        let (n, oh, ow) = winogradTileOrigin(t)
+        for c0 in Swift.stride(from: 0, to: channels, by: 8) {
+          body(WinogradTileBlock(tile: t, image: n, row: oh, column: ow, c0: c0, width: min(8, channels - c0)), scratch.baseAddress!)
+        }
+      }
+    }
+  }
+}
+
 /// `V[ξ][t][ic] = (Bᵀ d B)[ξ]` for the 6×6 input window `d` of every tile `t` in `tiles`
 /// (zero outside the image). `V` holds the tiles of `layout` (by default `tiles`), one row
 /// per tile and point.
@@ -237,39 +263,30 @@ func winogradTransformInput(
 ) {
   let layout = layout ?? tiles
   let ic = g.inChannels, pointStride = layout.count * ic
-  withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 72) { scratch in
-    let rows = scratch.baseAddress!, result = rows + 36
-    for t in tiles {
-      let (n, oh, ow) = g.winogradTileOrigin(t)
-      let top = oh - g.padTop, left = ow - g.padLeft
-      let interiorColumns = left >= 0 && left + 6 <= g.width
-      let target = v + (t - layout.lowerBound) * ic
-      var c0 = 0
-      while c0 < ic {
-        let width = min(8, ic - c0)
-        // Each window row through Bᵀ (along its columns)...
-        for r in 0..<6 {
-          let ih = top + r
-          guard ih >= 0 && ih < g.height else {
-            for j in 0..<6 { rows[r * 6 + j] = .zero }
-            continue
-          }
-          let row = input + (n * g.height + ih) * g.width * ic + c0
-          let at = { (k: Int) -> SIMD8<Float> in
-            let iw = left + k
-            return interiorColumns || (iw >= 0 && iw < g.width) ? .load(row + iw * ic, width) : .zero
-          }
-          inputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 6, step: 1)
-        }
-        // ...then each column of the result through Bᵀ.
-        for j in 0..<6 {
-          inputTransform((rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j]),
-                         into: result + j, step: 6)
-        }
-        for point in 0..<36 { result[point].store(target + point * pointStride + c0, width) }
-        c0 += 8
+  g.forEachWinogradBlock(tiles, channels: ic, scratchVectors: 72) { block, scratch in
+    let rows = scratch, result = scratch + 36
+    let top = block.row - g.padTop, left = block.column - g.padLeft
+    let interiorColumns = left >= 0 && left + 6 <= g.width
+    // Each window row through Bᵀ (along its columns)...
+    for r in 0..<6 {
+      let ih = top + r
+      guard ih >= 0 && ih < g.height else {
+        for j in 0..<6 { rows[r * 6 + j] = .zero }
+        continue
       }
+      let row = input + (block.image * g.height + ih) * g.width * ic + block.c0
+      let at = { (k: Int) -> SIMD8<Float> in
+        let iw = left + k
+        return interiorColumns || (iw >= 0 && iw < g.width) ? .load(row + iw * ic, block.width) : .zero
+      }
+      inputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 6, step: 1)
     }
+    // ...then each column of the result through Bᵀ.
+    for j in 0..<6 {
+      inputTransform((rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j]), into: result + j, step: 6)
+    }
+    let target = v + (block.tile - layout.lowerBound) * ic + block.c0
+    for point in 0..<36 { result[point].store(target + point * pointStride, block.width) }
   }
 }
 
@@ -293,30 +310,22 @@ func winogradTransformOutput(
   into output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
 ) {
   let oc = g.outChannels, pointStride = tiles.count * oc
-  withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 40) { scratch in
-    let rows = scratch.baseAddress!, result = rows + 24
-    for t in tiles {
-      let (n, oh, ow) = g.winogradTileOrigin(t)
-      let tileRows = min(4, g.outHeight - oh), tileColumns = min(4, g.outWidth - ow)
-      let source = m + (t - tiles.lowerBound) * oc
-      var c0 = 0
-      while c0 < oc {
-        let width = min(8, oc - c0)
-        // Each row of M through Aᵀ (along its columns)...
-        for r in 0..<6 {
-          let at = { (j: Int) in SIMD8<Float>.load(source + (r * 6 + j) * pointStride + c0, width) }
-          outputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 4, step: 1)
-        }
-        // ...then each column of the result.
-        for j in 0..<4 {
-          outputTransform((rows[j], rows[4 + j], rows[8 + j], rows[12 + j], rows[16 + j], rows[20 + j]),
-                          into: result + j, step: 4)
-        }
-        for i in 0..<tileRows {
-          let pixel = output + ((n * g.outHeight + oh + i) * g.outWidth + ow) * oc + c0
-          for j in 0..<tileColumns { epilogue.apply(result[i * 4 + j], channel: c0, width: width).store(pixel + j * oc, width) }
-        }
-        c0 += 8
+  g.forEachWinogradBlock(tiles, channels: oc, scratchVectors: 40) { block, scratch in
+    let rows = scratch, result = scratch + 24
+    let source = m + (block.tile - tiles.lowerBound) * oc + block.c0
+    // Each row of M through Aᵀ (along its columns)...
+    for r in 0..<6 {
+      let at = { (j: Int) in SIMD8<Float>.load(source + (r * 6 + j) * pointStride, block.width) }
+      outputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 4, step: 1)
+    }
+    // ...then each column of the result.
+    for j in 0..<4 {
+      outputTransform((rows[j], rows[4 + j], rows[8 + j], rows[12 + j], rows[16 + j], rows[20 + j]), into: result + j, step: 4)
+    }
+    for i in 0..<min(4, g.outHeight - block.row) {
+      let pixel = output + ((block.image * g.outHeight + block.row + i) * g.outWidth + block.column) * oc + block.c0
+      for j in 0..<min(4, g.outWidth - block.column) {
+        epilogue.apply(result[i * 4 + j], channel: block.c0, width: block.width).store(pixel + j * oc, block.width)
       }
     }
   }
@@ -342,29 +351,21 @@ func winogradTransformOutputGradient(
 ) {
   let layout = layout ?? tiles
   let oc = g.outChannels, pointStride = layout.count * oc
-  withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 60) { scratch in
-    let rows = scratch.baseAddress!, result = rows + 24
-    for t in tiles {
-      let (n, oh, ow) = g.winogradTileOrigin(t)
-      let tileRows = min(4, g.outHeight - oh), tileColumns = min(4, g.outWidth - ow)
-      let target = dM + (t - layout.lowerBound) * oc
-      var c0 = 0
-      while c0 < oc {
-        let width = min(8, oc - c0)
-        // Each gradient row through A (along its columns)...
-        for i in 0..<4 {
-          let row = dY + ((n * g.outHeight + oh + i) * g.outWidth + ow) * oc + c0
-          let at = { (j: Int) -> SIMD8<Float> in i < tileRows && j < tileColumns ? .load(row + j * oc, width) : .zero }
-          outputGradientTransform((at(0), at(1), at(2), at(3)), into: rows + i * 6, step: 1)
-        }
-        // ...then each column of the result.
-        for k in 0..<6 {
-          outputGradientTransform((rows[k], rows[6 + k], rows[12 + k], rows[18 + k]), into: result + k, step: 6)
-        }
-        for point in 0..<36 { result[point].store(target + point * pointStride + c0, width) }
-        c0 += 8
-      }
+  g.forEachWinogradBlock(tiles, channels: oc, scratchVectors: 60) { block, scratch in
+    let rows = scratch, result = scratch + 24
+    let tileRows = min(4, g.outHeight - block.row), tileColumns = min(4, g.outWidth - block.column)
+    // Each gradient row through A (along its columns)...
+    for i in 0..<4 {
+      let row = dY + ((block.image * g.outHeight + block.row + i) * g.outWidth + block.column) * oc + block.c0
+      let at = { (j: Int) -> SIMD8<Float> in i < tileRows && j < tileColumns ? .load(row + j * oc, block.width) : .zero }
+      outputGradientTransform((at(0), at(1), at(2), at(3)), into: rows + i * 6, step: 1)
     }
+    // ...then each column of the result.
+    for k in 0..<6 {
+      outputGradientTransform((rows[k], rows[6 + k], rows[12 + k], rows[18 + k]), into: result + k, step: 6)
+    }
+    let target = dM + (block.tile - layout.lowerBound) * oc + block.c0
+    for point in 0..<36 { result[point].store(target + point * pointStride, block.width) }
   }
 }
 
