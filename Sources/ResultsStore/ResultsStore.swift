@@ -17,13 +17,26 @@ public final class ResultsStore {
 
   private let database: DatabasePool
 
+  /// How long a write waits for another process's transaction (a sweep writing while
+  /// `podium sweep status` or `report` opens the file) before failing.
+  static let busyTimeout: TimeInterval = 10
+
   /// Opens (creating and migrating as needed) the database at `path`.
   ///
   /// - Throws: ``StoreError`` naming the file.
   public init(path: String) throws {
     do {
-      database = try DatabasePool(path: path)
-      try Self.migrator.migrate(database)
+      var configuration = Configuration()
+      configuration.busyMode = .timeout(Self.busyTimeout)
+      database = try DatabasePool(path: path, configuration: configuration)
+      do {
+        try Self.migrator.migrate(database)
+      } catch {
+        // GRDB reads which migrations are applied before it takes the write lock, so two
+        // processes opening a new file at once (a sweep starting while `sweep status`
+        // looks) can both try to create the tables; the loser finds them made and retries.
+        try Self.migrator.migrate(database)
+      }
     } catch {
       throw StoreError(path: path, message: "\(error)")
     }

@@ -45,7 +45,9 @@ final class SweepCommandTests: XCTestCase {
     process.executableURL = PodiumRunner().executable
     process.arguments = arguments
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    let errorLog = folder.appendingPathComponent("first-run.stderr")
+    FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+    process.standardError = try FileHandle(forWritingTo: errorLog)
     try process.run()
     let database = folder.appendingPathComponent("podium.sqlite").path
     let deadline = Date().addingTimeInterval(120)
@@ -61,7 +63,8 @@ final class SweepCommandTests: XCTestCase {
       usleep(20_000)
     }
     process.waitUntilExit()
-    XCTAssertTrue(killed, "the sweep finished before it could be killed")
+    let said = (try? String(contentsOf: errorLog, encoding: .utf8)) ?? ""
+    XCTAssertTrue(killed, "the sweep finished before it could be killed (status \(process.terminationStatus)): \(said)")
     let interrupted = try counts()
     XCTAssertEqual(interrupted.values.reduce(0, +), 6, "all six runs were planned before the kill: \(interrupted)")
     let rerun = try PodiumRunner().run(arguments)

@@ -28,6 +28,27 @@ final class ResultsStoreTests: XCTestCase {
     XCTAssertEqual(try store.tableNames(), ["artifacts", "confusion", "datasets", "epochs", "predictions", "runs", "splits", "sweeps"])
   }
 
+  /// Several connections creating the same new file at once (as a sweep starting while
+  /// `sweep status` looks): every one opens it, and the schema is made once.
+  func testOpeningANewFileFromSeveralConnectionsAtOnce_succeedsForEach() throws {
+    for trial in 0..<10 {
+      let file = path + ".\(trial)"
+      defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
+      let failures = Failures()
+      DispatchQueue.concurrentPerform(iterations: 4) { _ in
+        do { _ = try ResultsStore(path: file) } catch { failures.add("\(error)") }
+      }
+      XCTAssertEqual(failures.messages, [], "trial \(trial)")
+      XCTAssertEqual(try ResultsStore(path: file).tableNames().count, 8)
+    }
+  }
+
+  private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var messages: [String] = []
+    func add(_ message: String) { lock.withLock { messages.append(message) } }
+  }
+
   func testPlanningTwice_neitherLosesNorDuplicatesRuns() throws {
     let store = try ResultsStore(path: path)
     let sweep = try store.planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", dataset: dataset, runs: plan)

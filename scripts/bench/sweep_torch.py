@@ -57,7 +57,7 @@ def split(db):
     return root, len(json.loads(classes)), pick("train"), pick("validation")
 
 
-def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=0):
+def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=0, curves=False):
     torch.manual_seed(seed)
     model = EfficientNetLite()
     model.load_state_dict(torch.load(weights, map_location="cpu"))
@@ -73,7 +73,7 @@ def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=
     train_loader = torch.utils.data.DataLoader(Images(root, train), batch_size=batch, shuffle=True, num_workers=2)
     validation_loader = torch.utils.data.DataLoader(Images(root, validation), batch_size=batch, num_workers=2)
     accuracy = 0.0
-    for _ in range(epochs):
+    for epoch in range(epochs):
         model.eval()
         for module in active:
             module.train()
@@ -82,11 +82,16 @@ def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=
             nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         model.eval()
-        correct = 0
+        correct, loss = 0, 0.0
         with torch.no_grad():
             for x, y in validation_loader:
-                correct += (model(x).argmax(1) == y).sum().item()
+                logits = model(x)
+                correct += (logits.argmax(1) == y).sum().item()
+                loss += nn.functional.cross_entropy(logits, y, reduction="sum").item()
         accuracy = max(accuracy, correct / len(validation))
+        if curves:
+            print(f"lr {lr} epoch {epoch + 1}: valid_loss {loss / len(validation):.4f} accuracy {correct / len(validation):.4f}",
+                  file=sys.stderr)
     return accuracy
 
 
@@ -98,11 +103,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0, help="torch seed: classifier initialisation, shuffling, dropout")
+    parser.add_argument("--curves", action="store_true", help="print each epoch's validation loss and accuracy to stderr")
     args = parser.parse_args()
     torch.set_num_threads(2)
     root, classes, train, validation = split(args.db)
     start = time.time()
-    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch, args.seed) for lr in args.lrs]
+    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch, args.seed, args.curves) for lr in args.lrs]
     print(json.dumps({"seconds": time.time() - start, "accuracies": accuracies, "train": len(train), "validation": len(validation)}))
 
 
