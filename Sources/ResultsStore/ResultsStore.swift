@@ -26,19 +26,30 @@ public final class ResultsStore {
   /// - Throws: ``StoreError`` naming the file.
   public init(path: String) throws {
     do {
-      var configuration = Configuration()
-      configuration.busyMode = .timeout(Self.busyTimeout)
-      database = try DatabasePool(path: path, configuration: configuration)
-      do {
-        try Self.migrator.migrate(database)
-      } catch {
-        // GRDB reads which migrations are applied before it takes the write lock, so two
-        // processes opening a new file at once (a sweep starting while `sweep status`
-        // looks) can both try to create the tables; the loser finds them made and retries.
-        try Self.migrator.migrate(database)
-      }
+      database = try Self.openMigrated(path)
     } catch {
       throw StoreError(path: path, message: "\(error)")
+    }
+  }
+
+  /// The pool on `path` with every migration applied. Two processes creating the same new
+  /// file at once (a sweep starting while `sweep status` looks) can collide where SQLite
+  /// does not wait — switching the file to WAL, or GRDB reading which migrations are applied
+  /// before it takes the write lock — so opening is tried a few times, with growing pauses,
+  /// before an error counts.
+  private static func openMigrated(_ path: String) throws -> DatabasePool {
+    var configuration = Configuration()
+    configuration.busyMode = .timeout(busyTimeout)
+    var attempt = 0
+    while true {
+      do {
+        let database = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(database)
+        return database
+      } catch where attempt < 4 {
+        attempt += 1
+        usleep(UInt32(50_000 * attempt))
+      }
     }
   }
 

@@ -24,16 +24,14 @@ struct InvertedBottleneckChain {
   /// The bottleneck that starts at child `index`: an optional pointwise chain, a depthwise
   /// chain and a pointwise chain, with matching channels.
   init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
-    var chains: [ConvolutionChain] = [], position = index
-    while chains.count < 3, let (chain, covered) = ConvolutionChain.covering(children, at: position) {
-      chains.append(chain)
-      position += covered
-      if chain.convolution.isDepthwise, chains.count == 1 { break }  // a bottleneck without expansion
+    var found: [(chain: ConvolutionChain, children: Int)] = [], position = index
+    while found.count < 3, let next = ConvolutionChain.covering(children, at: position) {
+      found.append(next)
+      position += next.children
     }
-    if chains.count == 1, chains[0].convolution.isDepthwise, let (last, covered) = ConvolutionChain.covering(children, at: position) {
-      chains.append(last)
-      position += covered
-    }
+    // Without an expansion layer the bottleneck is the depthwise chain and the projection.
+    let taken = found.first?.chain.convolution.isDepthwise == true ? Array(found.prefix(2)) : found
+    let chains = taken.map(\.chain)
     let pointwise = { (chain: ConvolutionChain) in Self.isPointwise(chain.convolution) }
     switch chains.count {
     case 3 where pointwise(chains[0]) && chains[1].convolution.isDepthwise && pointwise(chains[2]):
@@ -43,7 +41,7 @@ struct InvertedBottleneckChain {
     default:
       return nil
     }
-    length = position - index
+    length = taken.reduce(0) { $0 + $1.children }
     let hidden = depthwise.convolution.inChannels
     guard expansion?.convolution.outChannels ?? hidden == hidden, projection.convolution.inChannels == hidden else { return nil }
   }
