@@ -186,30 +186,38 @@ private func weightGradientByPoint(
 /// Six vectors of 8 channels: one row or column of a 6×6 transform.
 private typealias Six = (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
 
+/// Calls `body(ic, oc0, width, scratch)` for every input channel and every block of 8 (the
+/// last perhaps fewer) output channels, in parallel over input channels, with
+/// `scratchVectors` vectors of stack space: the loop of the filter transforms.
+@inline(__always)
+private func forEachFilterBlock(
+  inChannels ic: Int, outChannels oc: Int, scratchVectors: Int,
+  _ body: (_ c: Int, _ o: Int, _ width: Int, _ scratch: UnsafeMutablePointer<SIMD8<Float>>) -> Void
+) {
+  Parallel.forEachRange(ic) { channels in
+    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: scratchVectors) { scratch in
+      for c in channels {
+        for o in Swift.stride(from: 0, to: oc, by: 8) { body(c, o, min(8, oc - o), scratch.baseAddress!) }
+      }
+    }
+  }
+}
+
 /// `U[ξ][ic][oc] = (G g Gᵀ)[ξ]` for every filter `g = weight[·][·][ic][oc]`, in parallel over
 /// input channels, 8 output channels at a time.
 func winogradTransformWeight(
   _ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, inChannels ic: Int, outChannels oc: Int
 ) {
   let pointStride = ic * oc
-  Parallel.forEachRange(ic) { channels in
-    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 24) { scratch in
-      let columns = scratch.baseAddress!, row = columns + 18
-      for c in channels {
-        var o = 0
-        while o < oc {
-          let width = min(8, oc - o)
-          let tap = { (kh: Int, kw: Int) in SIMD8<Float>.load(weight + ((kh * 3 + kw) * ic + c) * oc + o, width) }
-          // Each kernel column through G...
-          for kw in 0..<3 { filterTransform(tap(0, kw), tap(1, kw), tap(2, kw), into: columns + kw * 6, step: 1) }
-          // ...then each row of the result.
-          for i in 0..<6 {
-            filterTransform(columns[i], columns[6 + i], columns[12 + i], into: row, step: 1)
-            for j in 0..<6 { row[j].store(u + (i * 6 + j) * pointStride + c * oc + o, width) }
-          }
-          o += 8
-        }
-      }
+  forEachFilterBlock(inChannels: ic, outChannels: oc, scratchVectors: 24) { c, o, width, scratch in
+    let columns = scratch, row = scratch + 18
+    let tap = { (kh: Int, kw: Int) in SIMD8<Float>.load(weight + ((kh * 3 + kw) * ic + c) * oc + o, width) }
+    // Each kernel column through G...
+    for kw in 0..<3 { filterTransform(tap(0, kw), tap(1, kw), tap(2, kw), into: columns + kw * 6, step: 1) }
+    // ...then each row of the result.
+    for i in 0..<6 {
+      filterTransform(columns[i], columns[6 + i], columns[12 + i], into: row, step: 1)
+      for j in 0..<6 { row[j].store(u + (i * 6 + j) * pointStride + c * oc + o, width) }
     }
   }
 }
@@ -390,29 +398,20 @@ func winogradTransformWeightGradient(
   _ dU: UnsafePointer<Float>, into dW: UnsafeMutablePointer<Float>, inChannels ic: Int, outChannels oc: Int
 ) {
   let pointStride = ic * oc
-  Parallel.forEachRange(ic) { channels in
-    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: 21) { scratch in
-      let columns = scratch.baseAddress!, sums = columns + 18
-      for c in channels {
-        var o = 0
-        while o < oc {
-          let width = min(8, oc - o)
-          let at = { (i: Int, j: Int) in SIMD8<Float>.load(dU + (i * 6 + j) * pointStride + c * oc + o, width) }
-          // Each column of dU through Gᵀ...
-          for j in 0..<6 {
-            filterGradientTransform((at(0, j), at(1, j), at(2, j), at(3, j), at(4, j), at(5, j)), into: columns + j, step: 6)
-          }
-          // ...then each row of the result, added to dW.
-          for kh in 0..<3 {
-            let row = columns + kh * 6
-            filterGradientTransform((row[0], row[1], row[2], row[3], row[4], row[5]), into: sums, step: 1)
-            for kw in 0..<3 {
-              let target = dW + ((kh * 3 + kw) * ic + c) * oc + o
-              (SIMD8<Float>.load(target, width) + sums[kw]).store(target, width)
-            }
-          }
-          o += 8
-        }
+  forEachFilterBlock(inChannels: ic, outChannels: oc, scratchVectors: 21) { c, o, width, scratch in
+    let columns = scratch, sums = scratch + 18
+    let at = { (i: Int, j: Int) in SIMD8<Float>.load(dU + (i * 6 + j) * pointStride + c * oc + o, width) }
+    // Each column of dU through Gᵀ...
+    for j in 0..<6 {
+      filterGradientTransform((at(0, j), at(1, j), at(2, j), at(3, j), at(4, j), at(5, j)), into: columns + j, step: 6)
+    }
+    // ...then each row of the result, added to dW.
+    for kh in 0..<3 {
+      let row = columns + kh * 6
+      filterGradientTransform((row[0], row[1], row[2], row[3], row[4], row[5]), into: sums, step: 1)
+      for kw in 0..<3 {
+        let target = dW + ((kh * 3 + kw) * ic + c) * oc + o
+        (SIMD8<Float>.load(target, width) + sums[kw]).store(target, width)
       }
     }
   }
