@@ -48,16 +48,6 @@ public struct ChannelEpilogue {
     }
   }
 
-  /// Applies the epilogue in place to the rows of a `[rows, channels]` matrix, in parallel.
-  func applyInParallel(_ values: UnsafeMutablePointer<Float>, rows: Int, channels: Int) {
-    guard !isIdentity else { return }
-    let rowsPerBlock = max(1, elementwiseBlock / max(channels, 1))
-    Parallel.forEachRange((rows + rowsPerBlock - 1) / rowsPerBlock) { blocks in
-      let first = blocks.lowerBound * rowsPerBlock, end = min(blocks.upperBound * rowsPerBlock, rows)
-      apply(values + first * channels, rows: end - first, channels: channels)
-    }
-  }
-
   /// The epilogue of 8 (or `width`) channels starting at `c0`.
   @inline(__always)
   func apply(_ x: SIMD8<Float>, channel c0: Int, width: Int) -> SIMD8<Float> {

@@ -11,10 +11,9 @@
 /// Reference: Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks" (2016),
 /// the F(4×4, 3×3) matrices with interpolation points 0, ±1, ±2 and ∞.
 
-/// Output tile side, window side and transform points of F(4×4, 3×3).
+/// Output tile side and transform points of F(4×4, 3×3).
 enum WinogradF43 {
   static let tile = 4
-  static let window = 6
   static let points = 36
 }
 
