@@ -65,10 +65,11 @@ public final class Backbone {
     try network.load(checkpoint, skip: { !includeClassifier && $0.hasPrefix(prefix) })
   }
 
-  /// Replaces the classifier with a new, randomly initialised `Linear` for `classes` classes.
-  public func replaceClassifier(classes: Int, seed: UInt64) {
+  /// Replaces the classifier with a new `Linear` for `classes` classes, initialised as
+  /// `initialization` says (uniform draws use `seed`).
+  public func replaceClassifier(classes: Int, initialization: LinearInitialization = .uniform, seed: UInt64) {
     var rng = SeededGenerator(seed: seed)
-    let head = Linear(inFeatures: featureWidth, outFeatures: classes, rng: &rng)
+    let head = Linear(inFeatures: featureWidth, outFeatures: classes, initialization: initialization, rng: &rng)
     let components = classifierPath.split(separator: ".")
     let parentPath = components.dropLast().joined(separator: ".")
     guard let parent = network.descendant(parentPath) as? Sequential else {

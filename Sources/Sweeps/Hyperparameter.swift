@@ -1,4 +1,5 @@
 import Backbones
+import Engine
 import Imaging
 import Training
 
@@ -21,7 +22,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
   case backbone, strategy, lr, batchSize = "batch_size", epochs, optimizer, weightDecay = "weight_decay", momentum
   case augment, imageSize = "image_size", head, hidden, dropout, unfreeze, labelSmoothing = "label_smoothing"
   case seed, schedule, patience, headEpochs = "head_epochs", classWeight = "class_weight", featureStage = "feature_stage"
-  case augmentCopies = "augment_copies", lrDecay = "lr_decay"
+  case augmentCopies = "augment_copies", lrDecay = "lr_decay", headInit = "head_init"
 
   /// Sets this hyperparameter on `spec`.
   ///
@@ -34,6 +35,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
     case .schedule: spec.training.schedule = try choice(value, TrainingConfiguration.ScheduleKind.self)
     case .classWeight: spec.training.classWeight = try choice(value, TrainingConfiguration.ClassWeighting.self)
     case .augmentCopies: spec.augmentCopies = try integer(value, minimum: 0)
+    case .headInit: spec.headInit = try choice(value, LinearInitialization.self)
     case .lrDecay:
       let decay = try number(value, positive: true)
       guard decay <= 1 else { throw HyperparameterError("lr_decay must be in (0, 1], got \(value)") }

@@ -142,14 +142,18 @@ public final class HeadModel: TrainableModel {
   public let classCount: Int
   public var trainingNetwork: any Layer { network }
 
-  /// A linear head (`hidden` nil) or an MLP `featureWidth → hidden → classes`.
-  public init(featureWidth: Int, classes: Int, hidden: Int? = nil, dropout: Float = 0.5, seed: UInt64) {
+  /// A linear head (`hidden` nil) or an MLP `featureWidth → hidden → classes`; the layer
+  /// that outputs the classes starts as `initialization` says (an MLP's hidden layer is
+  /// always drawn uniformly, so its units differ).
+  public init(featureWidth: Int, classes: Int, hidden: Int? = nil, dropout: Float = 0.5, initialization: LinearInitialization = .uniform,
+              seed: UInt64) {
     var rng = SeededGenerator(seed: seed)
     if let hidden {
       network = Sequential([Linear(inFeatures: featureWidth, outFeatures: hidden, rng: &rng), Activation(.relu),
-                            Dropout(dropout, seed: rng.next()), Linear(inFeatures: hidden, outFeatures: classes, rng: &rng)])
+                            Dropout(dropout, seed: rng.next()),
+                            Linear(inFeatures: hidden, outFeatures: classes, initialization: initialization, rng: &rng)])
     } else {
-      network = Sequential([Linear(inFeatures: featureWidth, outFeatures: classes, rng: &rng)])
+      network = Sequential([Linear(inFeatures: featureWidth, outFeatures: classes, initialization: initialization, rng: &rng)])
     }
     classCount = classes
   }

@@ -32,9 +32,19 @@ public struct RunSpec: Codable, Equatable, Sendable {
   /// features: augmented passes over the training images (with `augmentation`) whose
   /// features are cached and trained on beside the plain ones; nil or 0 for none.
   public var augmentCopies: Int?
+  /// How the new classifier starts; nil takes the strategy's default (``headInitialization``).
+  public var headInit: LinearInitialization?
 
   public init(backbone: BackboneName, strategy: Strategy) {
     (self.backbone, self.strategy) = (backbone, strategy)
+  }
+
+  /// How the new classifier starts: `headInit` when set, else zeros on pretrained features
+  /// (Big Transfer's rule: every seed starts from the same uniform prediction, and the
+  /// first steps point each class at its own images' features instead of unlearning a
+  /// random projection) and PyTorch's uniform draw for `scratch`.
+  public var headInitialization: LinearInitialization {
+    headInit ?? (strategy == .scratch ? .uniform : .zero)
   }
 }
 
@@ -114,7 +124,7 @@ public struct TrainingRun {
     }
     let best = try reloadBest(backbone, phase: spec.strategy == .finetune ? "finetune" : "train")
     let trainer = Trainer(backbone: backbone, configuration: spec.training)
-    return try results(outcome, trainer: trainer, checkpoint: best) { try loader($0, for: backbone, augment: false) }
+    return try results(outcome, trainer: trainer, checkpoint: best) { loader($0, for: backbone, augment: false) }
   }
 
   /// Loads the best epoch's weights of `phase` into `model` when the run kept checkpoints.
@@ -160,7 +170,7 @@ public struct TrainingRun {
       : nil
     let train = try features(split.train.map { dataset.samples[$0] }, copies: copies)
     let head = HeadModel(featureWidth: train.features.shape[1], classes: dataset.classNames.count, hidden: spec.hidden,
-                         dropout: spec.dropout, seed: spec.training.seed &+ 1)
+                         dropout: spec.dropout, initialization: spec.headInitialization, seed: spec.training.seed &+ 1)
     let trainer = Trainer(backbone: head, configuration: spec.training, checkpointFolder: folder?.appendingPathComponent("train"))
     trainer.observers = observers
     trainer.classWeights = classWeights
@@ -243,7 +253,7 @@ public struct TrainingRun {
       try backbone.loadPretrained(Checkpoint(contentsOf: file), includeClassifier: false)
     }
     if backbone.classCount != dataset.classNames.count {
-      backbone.replaceClassifier(classes: dataset.classNames.count, seed: spec.training.seed &+ 1)
+      backbone.replaceClassifier(classes: dataset.classNames.count, initialization: spec.headInitialization, seed: spec.training.seed &+ 1)
     }
     return backbone
   }

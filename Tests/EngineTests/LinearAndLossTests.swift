@@ -30,6 +30,38 @@ final class LinearAndLossTests: XCTestCase {
     XCTAssertEqual(linear.weight.gradient.scalars, [0, 0, 0, 0])
   }
 
+  /// A zero-initialised classifier predicts every class equally, and its first gradient
+  /// is each class's mean input direction: `dW[k] = (1/N) Σᵢ (1/K − [yᵢ = k]) xᵢ`, so one
+  /// SGD step points every row at its own class's inputs (BiT's new head).
+  func testZeroInitialisedLinear_startsUniform_andFirstGradientIsTheClassMeans() throws {
+    var rng = SeededGenerator(seed: 4)
+    let linear = Linear(inFeatures: 3, outFeatures: 2, initialization: .zero, rng: &rng)
+    let input = Tensor(shape: [3, 3], values: [1, 0, 2, 3, 1, 0, 0, 4, 1]), labels = [0, 1, 1]
+    let logits = try linear(input)
+    XCTAssertEqual(logits.scalars, [Float](repeating: 0, count: 6))
+    var dLogits = Tensor(shape: logits.shape)
+    let loss = logits.withUnsafeBufferPointer { x in
+      dLogits.withUnsafeMutableBufferPointer { softmaxCrossEntropy(logits: x.baseAddress!, labels: labels, classes: 2, dLogits: $0.baseAddress!) }
+    }
+    XCTAssertEqual(loss, log(2), accuracy: 1e-6)
+    _ = linear.backward(dLogits, needsInputGradient: false)
+    // Class 0: (½ − 1)·x₀ + ½·x₁ + ½·x₂, over 3 images; class 1 is its negative.
+    let row0: [Float] = [(-0.5 * 1 + 0.5 * 3 + 0.5 * 0) / 3, (0 + 0.5 * 1 + 0.5 * 4) / 3, (-0.5 * 2 + 0 + 0.5 * 1) / 3]
+    assertClose(linear.weight.gradient.scalars, row0 + row0.map { -$0 }, relative: 0, absolute: 1e-6, "dW")
+    assertClose(linear.bias!.gradient.scalars, [1.0 / 6, -1.0 / 6], relative: 0, absolute: 1e-6, "dBias")
+  }
+
+  /// The default initialiser is PyTorch's uniform draw, value for value.
+  func testLinearDefaultInitialisation_isTheUniformDraw() {
+    var first = SeededGenerator(seed: 11), second = SeededGenerator(seed: 11)
+    let implicit = Linear(inFeatures: 6, outFeatures: 3, rng: &first)
+    let explicit = Linear(inFeatures: 6, outFeatures: 3, initialization: .uniform, rng: &second)
+    XCTAssertEqual(implicit.weight.value.scalars, explicit.weight.value.scalars)
+    XCTAssertEqual(implicit.bias!.value.scalars, explicit.bias!.value.scalars)
+    let bound = 1 / Float(6).squareRoot()
+    XCTAssertTrue(implicit.weight.value.scalars.allSatisfy { abs($0) <= bound } && implicit.weight.value.scalars.contains { $0 != 0 })
+  }
+
   func testSoftmaxCrossEntropy_withLabelSmoothing_matchesPyTorch() throws {
     let fixture = try Fixtures.load("loss").object("crossEntropy")
     let logits = try fixture.tensor("logits")

@@ -91,6 +91,30 @@ final class SweepSpecTests: XCTestCase {
     }
   }
 
+  /// `head_init` picks how the new classifier starts; unset, pretrained strategies start it
+  /// at zero and `scratch` draws it as PyTorch does, and the stored parameters of a spec
+  /// without it stay as before (re-planning an old sweep neither duplicates nor loses runs).
+  func testHeadInit_setsTheNewClassifiersStart_andDefaultsByStrategy() throws {
+    let yaml = """
+      name: heads
+      dataset: {adapter: natural-images, root: d}
+      grid:
+        - {backbone: [efficientnet_lite0], strategy: [finetune], head_init: [uniform, zero]}
+        - {backbone: [small_cnn, efficientnet_lite0], strategy: [scratch, features]}
+      """
+    let runs = try SweepSpec.parse(yaml, file: "heads.yaml").expand().runs
+    XCTAssertEqual(runs.map { "\($0.backbone.rawValue) \($0.strategy.rawValue) \($0.headInitialization.rawValue)" }, [
+      "efficientnet_lite0 finetune uniform", "efficientnet_lite0 finetune zero", "small_cnn scratch uniform",
+      "efficientnet_lite0 scratch uniform", "efficientnet_lite0 features zero",
+    ])
+    XCTAssertEqual(runs.map(\.headInit), [.uniform, .zero, nil, nil, nil])
+    let stored = String(decoding: try JSONEncoder().encode(runs[4]), as: UTF8.self)
+    XCTAssertFalse(stored.contains("headInit"), stored)
+    XCTAssertThrowsError(try SweepSpec.parse("name: x\ndataset: {adapter: natural-images, root: d}\nfixed: {head_init: normal}\n", file: "s.yaml")) {
+      XCTAssertEqual("\($0)", "s.yaml line 3: head_init normal is not one of uniform, zero")
+    }
+  }
+
   func testBudget_capsTheRuns() throws {
     let yaml = "name: x\ndataset: {adapter: natural-images, root: d}\ngrid: {lr: [0.1, 0.2, 0.3], seed: [1, 2]}\nbudget: {max_runs: 4}\n"
     XCTAssertEqual(try SweepSpec.parse(yaml, file: "s.yaml").expand().runs.count, 4)

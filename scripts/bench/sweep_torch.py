@@ -57,11 +57,14 @@ def split(db):
     return root, len(json.loads(classes)), pick("train"), pick("validation")
 
 
-def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=0, curves=False):
+def finetune(root, classes, train, validation, weights, lr, epochs, batch, seed=0, curves=False, head_init="default"):
     torch.manual_seed(seed)
     model = EfficientNetLite()
     model.load_state_dict(torch.load(weights, map_location="cpu"))
     model._fc = nn.Linear(model._fc.in_features, classes)
+    if head_init == "zero":  # Podium's default on pretrained features (Big Transfer's new head)
+        nn.init.zeros_(model._fc.weight)
+        nn.init.zeros_(model._fc.bias)
     for p in model.parameters():
         p.requires_grad = False
     top = [model._conv_head, model._bn1, model._fc]
@@ -104,11 +107,14 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0, help="torch seed: classifier initialisation, shuffling, dropout")
     parser.add_argument("--curves", action="store_true", help="print each epoch's validation loss and accuracy to stderr")
+    parser.add_argument("--head-init", choices=["default", "zero"], default="default",
+                        help="the new classifier's start: nn.Linear's own uniform draw (as a user writes it) or zeros (as Podium)")
     args = parser.parse_args()
     torch.set_num_threads(2)
     root, classes, train, validation = split(args.db)
     start = time.time()
-    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch, args.seed, args.curves) for lr in args.lrs]
+    accuracies = [finetune(root, classes, train, validation, args.weights, lr, args.epochs, args.batch, args.seed, args.curves, args.head_init)
+                  for lr in args.lrs]
     print(json.dumps({"seconds": time.time() - start, "accuracies": accuracies, "train": len(train), "validation": len(validation)}))
 
 

@@ -1,8 +1,18 @@
+/// How a new `Linear` layer's weight and bias start.
+public enum LinearInitialization: String, Codable, CaseIterable, Sendable {
+  /// PyTorch's default: weight and bias uniform in `±1/√IN`.
+  case uniform
+  /// Every weight and bias zero: Big Transfer's (BiT, Kolesnikov et al. 2020) start for a
+  /// new classifier on pretrained features. The first step moves each class's row toward
+  /// the mean features of its images, so no random projection has to be unlearned.
+  case zero
+}
+
 /// A fully connected layer: `y = x · Wᵀ + b`.
 ///
 /// Shapes: input `[N, IN]`, `weight` `[OUT, IN]` (PyTorch's layout), `bias` `[OUT]`,
-/// output `[N, OUT]`. Initialised as PyTorch does: weight and bias uniform in
-/// `±1/√IN`. Reference: https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
+/// output `[N, OUT]`. Initialised as PyTorch does (weight and bias uniform in `±1/√IN`)
+/// unless asked for zeros. Reference: https://pytorch.org/docs/stable/generated/torch.nn.Linear.html
 public final class Linear: Layer {
   public let inFeatures: Int, outFeatures: Int
   public let weight: Parameter
@@ -11,11 +21,22 @@ public final class Linear: Layer {
   private var input: Tensor?
 
   /// Creates a layer with PyTorch's default initialisation.
-  public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout SeededGenerator) {
+  public convenience init(inFeatures: Int, outFeatures: Int, bias: Bool = true, rng: inout SeededGenerator) {
+    self.init(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias, initialization: .uniform, rng: &rng)
+  }
+
+  /// Creates a layer initialised as `initialization` says; only `.uniform` draws from `rng`.
+  public init(inFeatures: Int, outFeatures: Int, bias: Bool = true, initialization: LinearInitialization, rng: inout SeededGenerator) {
     (self.inFeatures, self.outFeatures) = (inFeatures, outFeatures)
-    let bound = 1 / Float(inFeatures).squareRoot()
-    weight = Parameter("weight", .randomUniform(shape: [outFeatures, inFeatures], bound: bound, rng: &rng))
-    self.bias = bias ? Parameter("bias", .randomUniform(shape: [outFeatures], bound: bound, rng: &rng)) : nil
+    switch initialization {
+    case .uniform:
+      let bound = 1 / Float(inFeatures).squareRoot()
+      weight = Parameter("weight", .randomUniform(shape: [outFeatures, inFeatures], bound: bound, rng: &rng))
+      self.bias = bias ? Parameter("bias", .randomUniform(shape: [outFeatures], bound: bound, rng: &rng)) : nil
+    case .zero:
+      weight = Parameter("weight", Tensor(shape: [outFeatures, inFeatures]))
+      self.bias = bias ? Parameter("bias", Tensor(shape: [outFeatures])) : nil
+    }
   }
 
   public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }

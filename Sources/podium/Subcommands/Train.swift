@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backbones
 import Datasets
+import Engine
 import Foundation
 import Training
 
@@ -45,6 +46,8 @@ extension Podium {
     @Option(help: "softmax, or ovr: one sigmoid per class trained with binary cross-entropy.")
     var objective: TrainingConfiguration.Objective = .softmax
     @Option(help: "features: dropout of the MLP head.") var dropout: Float = 0.5
+    @Option(name: .customLong("head-init"), help: "The new classifier's start: zero (default on pretrained features) or uniform (PyTorch's draw; default for scratch).")
+    var headInit: LinearInitialization?
     @Option var seed: UInt64 = 0
     @Option(help: "Folder for checkpoints; an interrupted run resumes from it.") var out: String?
 
@@ -84,7 +87,7 @@ extension Podium {
       (spec.augmentation, spec.headEpochs, spec.unfreeze, spec.imageSize) = (augment, headEpochs, unfreeze, imageSize)
       (spec.hidden, spec.dropout, spec.featureStage) = (hidden, dropout, featureStage)
       spec.augmentCopies = augmentCopies > 0 ? augmentCopies : nil
-      spec.lrDecay = lrDecay
+      (spec.lrDecay, spec.headInit) = (lrDecay, headInit)
       return spec
     }
 
@@ -105,3 +108,4 @@ extension TrainingConfiguration.OptimizerKind: ExpressibleByArgument {}
 extension TrainingConfiguration.ScheduleKind: ExpressibleByArgument {}
 extension TrainingConfiguration.ClassWeighting: ExpressibleByArgument {}
 extension TrainingConfiguration.Objective: ExpressibleByArgument {}
+extension LinearInitialization: ExpressibleByArgument {}
