@@ -68,16 +68,20 @@ def train_top(weights, data, classes, lr, epochs, seed, head_init, batch=32):
     model._fc = nn.Linear(1280, classes)
     with torch.no_grad():
         if head_init == "zero":
-            model._fc.weight.zero_(), model._fc.bias.zero_()
+            model._fc.weight.zero_()
+            model._fc.bias.zero_()
         elif head_init == "podium":
             weight, bias = podium_uniform(seed + 1, classes, 1280)
-            model._fc.weight.copy_(weight), model._fc.bias.copy_(bias)
+            model._fc.weight.copy_(weight)
+            model._fc.bias.copy_(bias)
     top = [model._conv_head, model._bn1, model._fc]
     optimizer = torch.optim.SGD([p for module in top for p in module.parameters()], lr=lr, momentum=0.9)
     forward = lambda x: model._fc(model._dropout(nn.functional.relu6(model._bn1(model._conv_head(x))).mean((2, 3))))
     curve = []
     for _ in range(epochs):
-        model.eval(), model._bn1.train(), model._dropout.train()
+        model.eval()  # the frozen part; the trainable batch norm and the dropout train
+        model._bn1.train()
+        model._dropout.train()
         order = torch.randperm(len(yt))
         for start in range(0, len(yt), batch):
             rows = order[start:start + batch]
