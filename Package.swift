@@ -63,8 +63,10 @@ let package = Package(
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"]),
     .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore", "Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"]),
+    .testTarget(
+      name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport"]),
+    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport", "EngineTestSupport"]),
   ]
 )

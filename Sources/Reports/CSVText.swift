@@ -29,27 +29,6 @@ public enum CSVText {
   }
 }
 
-/// Writes files so a reader never sees half of one: the bytes go to a temporary file in
-/// the same folder, which is then renamed over the target.
-public enum AtomicFile {
-  /// Writes `text` as UTF-8 to `url`, creating its folder.
-  ///
-  /// - Throws: ``ReportError`` naming the file.
-  public static func write(_ text: String, to url: URL) throws {
-    try write(Data(text.utf8), to: url)
-  }
-
-  /// Writes `data` to `url`, creating its folder.
-  public static func write(_ data: Data, to url: URL) throws {
-    do {
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try data.write(to: url, options: .atomic)
-    } catch {
-      throw ReportError("\(url.path): cannot write (\(error.localizedDescription))")
-    }
-  }
-}
-
 /// A report, submission or score that cannot be made: one line naming the file, row or run.
 public struct ReportError: Error, CustomStringConvertible, Equatable {
   public var description: String

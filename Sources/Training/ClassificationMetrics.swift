@@ -18,8 +18,10 @@ public enum MetricName: String, CaseIterable, Sendable, Codable {
 /// per-class accuracy (mean recall, Caltech-256's protocol), macro-F1, log loss (with
 /// Kaggle's clipping), per-class precision and recall, and the confusion matrix.
 ///
-/// Definitions follow scikit-learn: a class that is never predicted has precision 0, a
-/// class absent from the labels is left out of the means (its recall is undefined).
+/// Definitions follow scikit-learn: a class that is never predicted has precision 0; mean
+/// per-class accuracy averages the classes present in the labels (`balanced_accuracy_score`);
+/// macro-F1 averages every class present in the labels or the predictions, so a class
+/// predicted but never a label counts with F1 = 0 (`f1_score(average="macro")`).
 public struct ClassificationMetrics: Equatable, Codable, Sendable {
   /// `confusion[true][predicted]` counts.
   public var confusion: [[Int]]
@@ -53,12 +55,15 @@ public struct ClassificationMetrics: Equatable, Codable, Sendable {
     let predictedCounts = (0..<classes).map { c in confusion.map { $0[c] }.reduce(0, +) }
     let recall = (0..<classes).map { support[$0] == 0 ? 0 : Double(confusion[$0][$0]) / Double(support[$0]) }
     let precision = (0..<classes).map { predictedCounts[$0] == 0 ? 0 : Double(confusion[$0][$0]) / Double(predictedCounts[$0]) }
-    let present = (0..<classes).filter { support[$0] > 0 }
+    let labelled = (0..<classes).filter { support[$0] > 0 }
+    let labelledOrPredicted = (0..<classes).filter { support[$0] > 0 || predictedCounts[$0] > 0 }
     let f1 = (0..<classes).map { c in precision[c] + recall[c] == 0 ? 0 : 2 * precision[c] * recall[c] / (precision[c] + recall[c]) }
-    func mean(_ values: [Double]) -> Double { present.isEmpty ? 0 : present.map { values[$0] }.reduce(0, +) / Double(present.count) }
+    func mean(_ values: [Double], over classes: [Int]) -> Double {
+      classes.isEmpty ? 0 : classes.map { values[$0] }.reduce(0, +) / Double(classes.count)
+    }
     (self.recall, self.precision) = (recall, precision)
-    meanClassAccuracy = mean(recall)
-    macroF1 = mean(f1)
+    meanClassAccuracy = mean(recall, over: labelled)
+    macroF1 = mean(f1, over: labelledOrPredicted)
   }
 
   /// The value of `metric`.

@@ -240,7 +240,7 @@ public final class Trainer {
     if improved { try backbone.trainingNetwork.save(to: folder.appendingPathComponent("best.safetensors")) }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
-    try encoder.encode(state).write(to: folder.appendingPathComponent("state.json"), options: .atomic)
+    try AtomicFile.write(try encoder.encode(state), to: folder.appendingPathComponent("state.json"))
   }
 }
 

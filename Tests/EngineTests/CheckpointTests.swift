@@ -110,6 +110,22 @@ final class CheckpointTests: XCTestCase {
     XCTAssertThrowsError(try Checkpoint(contentsOf: url2)) { XCTAssertTrue("\($0)".contains("shape"), "\($0)") }
   }
 
+  /// Three pickles that crashed the reader (a trap on overflow, a stack overflow on a
+  /// dict that holds itself, a stack overflow on freeing deep nesting) fail with one error.
+  func testHostilePickles_failWithAnErrorNotACrash() throws {
+    let cases: [(String, Data, String)] = [
+      ("huge element count", HostilePickles.hugeElementCount, "claims 9223372036854775800 elements"),
+      ("self-containing dict", HostilePickles.selfContainingDict, "into itself"),
+      ("nested tuples", HostilePickles.nestedTuples(depth: 1_000_000), "nests deeper than"),
+    ]
+    try withEvery("pickle", in: cases) { name, data, reason in
+      XCTAssertThrowsError(try Checkpoint(contentsOf: try temporaryFile(data))) { error in
+        XCTAssertTrue(error is CheckpointError, "\(error)")
+        XCTAssertTrue("\(error)".contains(reason), "\(name): \(error)")
+      }
+    }
+  }
+
   func testMissingFile_namesIt() {
     XCTAssertThrowsError(try Checkpoint(contentsOf: URL(fileURLWithPath: "/nonexistent/model.pth"))) {
       XCTAssertEqual("\($0)", "cannot read /nonexistent/model.pth: no such file")

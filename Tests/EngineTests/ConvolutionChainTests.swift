@@ -34,7 +34,7 @@ final class ConvolutionChainTests: XCTestCase {
       var expected = input
       for layer in layers { expected = try layer.forward(expected) }
       let folded = try GradientRecording.withoutGradients { try Sequential(layers)(input) }
-      assertClose(folded, expected, relative: 1e-5, absolute: 1e-5, "folded")
+      assertClose(folded, expected, scaled: Tolerance.summation, "folded")
       if c.activation == .relu6 { XCTAssertTrue(folded.scalars.contains(6) && folded.scalars.contains(0), "both clamps reached") }
     }
   }
@@ -110,7 +110,7 @@ final class InvertedBottleneckChainTests: XCTestCase {
       for layer in chains.flatMap({ $0 }) { expected = try layer.forward(expected) }
       XCTAssertNotNil(InvertedBottleneckChain(block.children, at: 0), "the block is recognised")
       let banded = try GradientRecording.withoutGradients { try block(input) }
-      assertClose(banded, expected, relative: 1e-5, absolute: 1e-5, "banded")
+      assertClose(banded, expected, scaled: Tolerance.summation, "banded")
     }
   }
 

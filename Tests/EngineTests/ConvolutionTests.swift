@@ -69,8 +69,8 @@ final class ConvolutionTests: XCTestCase {
             }
           }
         }
-        assertClose(dX.scalars, expectedDX.map(Float.init), relative: 1e-4, absolute: 1e-4, "dX")
-        assertClose(conv.weight.gradient.scalars, expectedDW.map(Float.init), relative: 1e-4, absolute: 1e-4, "dW")
+        assertClose(dX.scalars, expectedDX.map(Float.init), scaled: Tolerance.winograd, "dX")
+        assertClose(conv.weight.gradient.scalars, expectedDW.map(Float.init), scaled: Tolerance.winograd, "dW")
       }
     }
   }
@@ -100,7 +100,8 @@ final class ConvolutionTests: XCTestCase {
         }
       }
     }
-    assertClose(output, expected, relative: 1e-4, absolute: 1e-4, "conv", file: file, line: line)
+    let tolerance = g.suitsWinograd ? Tolerance.winograd : Tolerance.summation
+    assertClose(output, expected, scaled: tolerance, "conv", file: file, line: line)
   }
 
   func testDepthwise_matchesDirectLoops_acrossGeometries() throws {
@@ -144,7 +145,7 @@ final class ConvolutionTests: XCTestCase {
         }
       }
     }
-    assertClose(output.scalars, expected, relative: 1e-4, absolute: 1e-5, "depthwise")
+    assertClose(output.scalars, expected, scaled: Tolerance.summation, "depthwise")
   }
 
   // MARK: - PyTorch reference values

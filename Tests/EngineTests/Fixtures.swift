@@ -48,12 +48,12 @@ func assertMatchesFixture(
   _ layer: any Layer, _ fixture: [String: Any], gradients: [(Parameter, String)], _ name: String,
   file: StaticString = #filePath, line: UInt = #line
 ) throws {
-  assertClose(try layer(try fixture.tensor("input")), try fixture.tensor("output"), "\(name) output", file: file, line: line)
+  let tolerance = Tolerance.summation
+  assertClose(try layer(try fixture.tensor("input")), try fixture.tensor("output"), scaled: tolerance, "\(name) output",
+              file: file, line: line)
   let dX = try XCTUnwrap(layer.backward(try fixture.tensor("dY"), needsInputGradient: true), file: file, line: line)
-  let (rtol, atol) = Tolerance.gradient
-  assertClose(dX, try fixture.tensor("dX"), relative: rtol, absolute: atol, "\(name) dX", file: file, line: line)
+  assertClose(dX, try fixture.tensor("dX"), scaled: tolerance, "\(name) dX", file: file, line: line)
   for (parameter, key) in gradients {
-    assertClose(parameter.gradient, try fixture.tensor(key), relative: rtol, absolute: atol, "\(name) \(key)",
-                file: file, line: line)
+    assertClose(parameter.gradient, try fixture.tensor(key), scaled: tolerance, "\(name) \(key)", file: file, line: line)
   }
 }

@@ -27,7 +27,7 @@ final class GEMMTests: XCTestCase {
             }
           }
         }
-        assertClose(fast, slow, relative: 1e-4, absolute: 1e-4, "gemm \(s) ta=\(ta) tb=\(tb)")
+        assertClose(fast, slow, scaled: Tolerance.summation, "gemm \(s) ta=\(ta) tb=\(tb)")
       }
     }
   }

@@ -1,3 +1,4 @@
+import EngineTestSupport
 import Foundation
 import XCTest
 
@@ -23,6 +24,9 @@ final class HostileCheckpointTests: XCTestCase {
     var huge = (UInt64(1) << 60).littleEndian
     files["huge_header.safetensors"] = Data(bytes: &huge, count: 8) + Data(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf8)
     files["huge_storage_legacy.pth"] = try Data(contentsOf: checkpoints.appendingPathComponent("huge_storage_legacy.pth"))
+    files["huge_element_count.pth"] = HostilePickles.hugeElementCount
+    files["self_containing_dict.pth"] = HostilePickles.selfContainingDict
+    files["nested_tuples.pth"] = HostilePickles.nestedTuples(depth: 1_000_000)
     for (name, data) in files.sorted(by: { $0.key < $1.key }) {
       let url = folder.appendingPathComponent(name)
       try data.write(to: url)

@@ -1,3 +1,4 @@
+import Foundation
 import Training
 import XCTest
 
@@ -39,6 +40,24 @@ final class ClassificationMetricsTests: XCTestCase {
     let m = ClassificationMetrics(probabilities: [0.9, 0.1, 0, 0.2, 0.8, 0], labels: [0, 1], classes: 3)
     XCTAssertEqual(m.meanClassAccuracy, 1)
     XCTAssertEqual(m.macroF1, 1)
+  }
+
+  /// scikit-learn's values (scripts/reference/make_metric_fixtures.py), including a class
+  /// predicted but absent from the labels, which counts in macro-F1 with F1 = 0.
+  func testMetrics_matchScikitLearn() throws {
+    let url = try XCTUnwrap(Bundle.module.url(forResource: "metrics", withExtension: "json", subdirectory: "Fixtures"))
+    let cases = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [[String: Any]])
+    XCTAssertEqual(cases.count, 4)
+    for fixture in cases {
+      let name = try XCTUnwrap(fixture["name"] as? String)
+      let probabilities = try XCTUnwrap(fixture["probabilities"] as? [NSNumber]).map(\.floatValue)
+      let m = ClassificationMetrics(probabilities: probabilities, labels: try XCTUnwrap(fixture["labels"] as? [Int]),
+                                    classes: try XCTUnwrap(fixture["classes"] as? Int))
+      XCTAssertEqual(m.accuracy, try XCTUnwrap(fixture["accuracy"] as? Double), accuracy: 1e-12, name)
+      XCTAssertEqual(m.meanClassAccuracy, try XCTUnwrap(fixture["balanced_accuracy"] as? Double), accuracy: 1e-12, name)
+      XCTAssertEqual(m.macroF1, try XCTUnwrap(fixture["macro_f1"] as? Double), accuracy: 1e-12, name)
+      XCTAssertEqual(m.logLoss, try XCTUnwrap(fixture["log_loss"] as? Double), accuracy: 1e-6, name)
+    }
   }
 
   func testMetricDirection() {

@@ -9,7 +9,7 @@ indirect enum PickleValue {
   case float(Double)
   case string(String)
   case bytes([UInt8])
-  case tuple([PickleValue])
+  case tuple(PickleTuple)
   case list(PickleList)
   case dict(PickleDict)
   /// A module-level name (`collections.OrderedDict`, `torch.FloatStorage`) that passed the
@@ -40,14 +40,84 @@ indirect enum PickleValue {
   }
 }
 
-/// A pickled list; a class so that APPEND after memoisation reaches every reference.
-final class PickleList {
+extension PickleValue {
+  /// How many tuples, lists and dicts deep the value nests: 0 for a scalar, 1 for an empty
+  /// container.
+  var depth: Int {
+    switch self {
+    case .tuple(let tuple): return tuple.depth
+    case .list(let list): return list.depth
+    case .dict(let dict): return dict.depth
+    default: return 0
+    }
+  }
+
+  /// The list or dict itself (nil for any other value), to compare by identity.
+  var container: PickleContainer? {
+    switch self {
+    case .list(let list): return list
+    case .dict(let dict): return dict
+    default: return nil
+    }
+  }
+}
+
+/// A pickled tuple, with its nesting depth worked out once when it is built.
+struct PickleTuple {
+  let items: [PickleValue]
+  let depth: Int
+
+  init(_ items: [PickleValue]) {
+    self.items = items
+    depth = 1 + (items.map(\.depth).max() ?? 0)
+  }
+}
+
+/// A pickled list or dict: a class, so that SETITEM or APPEND after memoisation reaches
+/// every reference to it.
+///
+/// Once placed inside another value it is sealed and may not change any more. A state dict
+/// never needs otherwise (Python's pickler fills a container before the one that holds it
+/// goes on), and the rule makes cycles impossible: a container can only come to hold
+/// itself by being changed after it was placed inside one of its own values.
+class PickleContainer {
+  /// One more than the deepest value inside; exact, because sealed values never change.
+  fileprivate(set) var depth = 1
+  /// True once the container is inside another value.
+  fileprivate(set) var isSealed = false
+
+  /// Marks `value`, if it is a list or dict, as placed inside another value.
+  static func seal(_ value: PickleValue) {
+    value.container?.isSealed = true
+  }
+
+  /// Checks that `values` may go into this container, seals them and updates the depth.
+  ///
+  /// - Throws: ``FormatError`` when the container is sealed, when a value is the container
+  ///   itself, or when the result would nest deeper than `maxDepth`.
+  func admit(_ values: [PickleValue], maxDepth: Int) throws {
+    guard !isSealed else { throw FormatError("pickle changes a \(kind) after placing it inside another value; refused") }
+    for value in values {
+      guard value.container !== self else { throw FormatError("pickle puts a \(kind) into itself; refused") }
+      depth = max(depth, value.depth + 1)
+      guard depth <= maxDepth else { throw FormatError("pickle nests deeper than \(maxDepth) containers") }
+      Self.seal(value)
+    }
+  }
+
+  var kind: String { "container" }
+}
+
+/// A pickled list.
+final class PickleList: PickleContainer {
   var items: [PickleValue] = []
+  override var kind: String { "list" }
 }
 
 /// A pickled dict or OrderedDict, keys in insertion order.
-final class PickleDict {
+final class PickleDict: PickleContainer {
   var items: [(key: PickleValue, value: PickleValue)] = []
+  override var kind: String { "dict" }
 }
 
 /// The element types of PyTorch storages.

@@ -30,7 +30,7 @@ enum PyTorchCheckpoint {
     else { throw FormatError("zip archive has no data.pkl: not a PyTorch checkpoint") }
     let prefix = String(pickleName.dropLast("data.pkl".count))
     var unpickler = Unpickler(ByteReader(pickle)) { pid in
-      .storage(try storageReference(pid, legacy: false))
+      .storage(try storageReference(pid, legacy: false, fileBytes: bytes.count))
     }
     let root = try unpickler.load()
     return try tensors(in: root) { reference in
@@ -54,7 +54,7 @@ enum PyTorchCheckpoint {
     try checkLittleEndian(try unpickler.load())
     var dtypes: [String: StorageDType] = [:]
     unpickler = Unpickler(unpickler.position) { pid in
-      let reference = try storageReference(pid, legacy: true)
+      let reference = try storageReference(pid, legacy: true, fileBytes: bytes.count)
       dtypes[reference.key] = reference.dtype
       return .storage(reference)
     }
@@ -97,17 +97,22 @@ enum PyTorchCheckpoint {
 
   // MARK: - Shared
 
-  /// Decodes a persistent id into the storage it names.
-  static func storageReference(_ pid: PickleValue, legacy: Bool) throws -> StorageReference {
-    guard case .tuple(let fields) = pid, fields.count >= 5, case .string("storage") = fields[0],
+  /// Decodes a persistent id into the storage it names; its element count must fit in the
+  /// `fileBytes` of the whole file, so later size arithmetic cannot overflow.
+  static func storageReference(_ pid: PickleValue, legacy: Bool, fileBytes: Int) throws -> StorageReference {
+    guard case .tuple(let tuple) = pid, case let fields = tuple.items, fields.count >= 5, case .string("storage") = fields[0],
       case .global(_, let storageClass) = fields[1], case .string(let key) = fields[2],
       case .int(let count) = fields[4], count >= 0
     else { throw FormatError("unexpected persistent id in the pickle") }
     guard let dtype = StorageDType(storageClass: storageClass) else {
       throw FormatError("unsupported storage type \(storageClass)")
     }
+    guard count <= fileBytes / dtype.size else {
+      throw FormatError("storage \(key) claims \(count) elements, more than the \(fileBytes)-byte file holds")
+    }
     var reference = StorageReference(key: key, dtype: dtype, count: count)
-    if legacy, fields.count >= 6, case .tuple(let view) = fields[5] {  // (view_key, offset, view_size)
+    if legacy, fields.count >= 6, case .tuple(let viewTuple) = fields[5] {  // (view_key, offset, view_size)
+      let view = viewTuple.items
       guard view.count == 3, case .int(let offset) = view[1], case .int(let viewSize) = view[2],
         offset >= 0, viewSize >= 0, offset <= count - viewSize
       else { throw FormatError("storage view of \(key) lies outside its storage") }

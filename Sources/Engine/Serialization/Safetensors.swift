@@ -85,36 +85,11 @@ enum Safetensors {
     json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))  // align data to 8 bytes
     var length = UInt64(json.count).littleEndian
     try AtomicFile.write(to: url) { handle in
-      handle.write(Data(bytes: &length, count: 8))
-      handle.write(json)
+      try handle.write(contentsOf: Data(bytes: &length, count: 8))
+      try handle.write(contentsOf: json)
       for (_, tensor) in tensors {
-        tensor.withUnsafeBufferPointer { handle.write(Data(buffer: $0)) }  // little-endian hosts only
+        try tensor.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }  // little-endian hosts only
       }
-    }
-  }
-}
-
-/// Writes a file so that readers see either the old content or the complete new one.
-enum AtomicFile {
-  /// Calls `body` with a handle on a temporary file beside `url`, syncs it, then renames
-  /// it over `url`. The temporary file is removed if `body` throws.
-  static func write(to url: URL, _ body: (FileHandle) throws -> Void) throws {
-    let temporary = url.deletingLastPathComponent()
-      .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-      throw CheckpointError(path: url.path, reason: "cannot create \(temporary.path)")
-    }
-    do {
-      let handle = try FileHandle(forWritingTo: temporary)
-      defer { try? handle.close() }
-      try body(handle)
-      try handle.synchronize()
-      guard rename(temporary.path, url.path) == 0 else {
-        throw CheckpointError(path: url.path, reason: "cannot rename \(temporary.path) over it: \(String(cString: strerror(errno)))")
-      }
-    } catch {
-      try? FileManager.default.removeItem(at: temporary)
-      throw error
     }
   }
 }

@@ -8,9 +8,10 @@ enum StorageDecoding {
   /// Checks that `block` holds every element of `tensor`'s storage.
   static func validate(_ tensor: TensorReference, block: UnsafeRawBufferPointer) throws {
     let storage = tensor.storage
-    let needed = (storage.elementOffset + storage.count) * storage.dtype.size
-    guard block.count >= needed else {
-      throw FormatError("storage \(storage.key) holds \(block.count) bytes, needs \(needed)")
+    let (elements, overflow) = storage.elementOffset.addingReportingOverflow(storage.count)
+    let (needed, overflow2) = elements.multipliedReportingOverflow(by: storage.dtype.size)
+    guard !overflow, !overflow2, block.count >= needed else {
+      throw FormatError("storage \(storage.key) holds \(block.count) bytes, needs \(storage.count) elements of \(storage.dtype.size)")
     }
   }
 

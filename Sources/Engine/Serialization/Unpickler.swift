@@ -18,6 +18,9 @@ struct Unpickler {
   ]
   static let maxStackDepth = 1 << 20
   static let maxMemoSize = 1 << 20
+  /// The deepest nesting of tuples, lists and dicts accepted: a state dict nests 3 deep
+  /// (checkpoint, state dict, size tuple), and deeper values would be freed recursively.
+  static let maxNestingDepth = 64
 
   private var reader: ByteReader
   private var stack: [PickleValue] = []
@@ -61,8 +64,8 @@ struct Unpickler {
     case 0x28: stack.append(.mark)  // MARK
     case 0x7D: stack.append(.dict(PickleDict()))  // EMPTY_DICT
     case 0x5D: stack.append(.list(PickleList()))  // EMPTY_LIST
-    case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
-    case 0x74: stack.append(.tuple(try popToMark()))  // TUPLE
+    case 0x29: stack.append(.tuple(PickleTuple([])))  // EMPTY_TUPLE
+    case 0x74: stack.append(try tuple(try popToMark()))  // TUPLE
     case 0x85, 0x86, 0x87: try pushTuple(Int(opcode) - 0x84)  // TUPLE1..3
     case 0x4E: stack.append(.none)  // NONE
     case 0x88: stack.append(.bool(true))  // NEWTRUE
@@ -121,7 +124,15 @@ struct Unpickler {
   private mutating func pushTuple(_ count: Int) throws {
     var items: [PickleValue] = []
     for _ in 0..<count { items.insert(try pop(), at: 0) }
-    stack.append(.tuple(items))
+    stack.append(try tuple(items))
+  }
+
+  /// A tuple of `items`, which are sealed inside it.
+  private func tuple(_ items: [PickleValue]) throws -> PickleValue {
+    let tuple = PickleTuple(items)
+    guard tuple.depth <= Self.maxNestingDepth else { throw FormatError("pickle nests deeper than \(Self.maxNestingDepth) containers") }
+    items.forEach(PickleContainer.seal)
+    return .tuple(tuple)
   }
 
   private mutating func popPairs(count: Int) throws -> [PickleValue] {
@@ -138,11 +149,13 @@ struct Unpickler {
 
   private mutating func setItems(_ flat: [PickleValue]) throws {
     guard case .dict(let dict) = stack.last else { throw FormatError("SETITEM on a \(stack.last?.kind ?? "empty stack")") }
+    try dict.admit(flat, maxDepth: Self.maxNestingDepth)
     for i in stride(from: 0, to: flat.count, by: 2) { dict.items.append((flat[i], flat[i + 1])) }
   }
 
   private mutating func append(_ values: [PickleValue]) throws {
     guard case .list(let list) = stack.last else { throw FormatError("APPEND on a \(stack.last?.kind ?? "empty stack")") }
+    try list.admit(values, maxDepth: Self.maxNestingDepth)
     list.items += values
   }
 
@@ -194,9 +207,10 @@ struct Unpickler {
 
   private mutating func reduce() throws {
     let arguments = try pop(), callable = try pop()
-    guard case .global(let module, let name) = callable, case .tuple(let args) = arguments else {
+    guard case .global(let module, let name) = callable, case .tuple(let tuple) = arguments else {
       throw FormatError("REDUCE applies a \(callable.kind) to a \(arguments.kind)")
     }
+    let args = tuple.items
     switch "\(module).\(name)" {
     case "collections.OrderedDict": stack.append(.dict(PickleDict()))
     case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor":
@@ -215,7 +229,7 @@ struct Unpickler {
     guard args.count >= 4, case .storage(let storage) = args[0], case .int(let offset) = args[1],
       case .tuple(let sizeValues) = args[2], case .tuple(let strideValues) = args[3]
     else { throw FormatError("_rebuild_tensor_v2 with unexpected arguments") }
-    let shape = try sizeValues.map(integer), strides = try strideValues.map(integer)
+    let shape = try sizeValues.items.map(integer), strides = try strideValues.items.map(integer)
     guard shape.count == strides.count, shape.count <= 8 else { throw FormatError("tensor with sizes \(shape) and strides \(strides)") }
     guard offset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
       throw FormatError("tensor with negative size, stride or offset")
@@ -238,7 +252,7 @@ struct Unpickler {
       count = product
     }
     // A stride-0 (expanded) tensor may have more elements than its storage, but not absurdly more.
-    guard count <= max(storage.count, 1) * 64 else {
+    guard count / 64 <= max(storage.count, 1) else {
       throw FormatError("tensor of shape \(shape) claims \(count) elements from a \(storage.count)-element storage")
     }
     return TensorReference(storage: storage, offset: offset, shape: shape, strides: strides)
