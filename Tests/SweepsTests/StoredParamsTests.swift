@@ -1,0 +1,56 @@
+@testable import Sweeps
+import Training
+import XCTest
+
+/// The stored form of planned runs does not change between Podium versions: a sweep
+/// planned by an older version re-plans to exactly the runs it stored, none duplicated,
+/// none lost. The expected strings are what Podium stored before the hyperparameter table
+/// existed (commit 2dd14ac), byte for byte.
+final class StoredParamsTests: XCTestCase {
+  static let spec = """
+    name: stored
+    dataset: {adapter: natural-images, root: data}
+    grid:
+      - {backbone: [small_cnn], strategy: [scratch], lr: [0.003], image_size: [32], epochs: [2]}
+      - backbone: [efficientnet_lite0]
+        strategy: [features]
+        head: [mlp, ovr]
+        class_weight: [balanced]
+        feature_stage: [stage6]
+        augment_copies: [2]
+        patience: [3]
+      - backbone: [resnet18]
+        strategy: [finetune]
+        lr_decay: [0.5]
+        head_init: [uniform]
+        unfreeze: [2]
+        augment: [none]
+        optimizer: [sgd]
+        momentum: [0.8]
+        schedule: [onecycle]
+        weight_decay: [0.0001]
+        label_smoothing: [0.1]
+        dropout: [0.2]
+        seed: [7]
+        batch_size: [16]
+        head_epochs: [0]
+        hidden: [64]
+    """
+
+  static let stored = [
+    #"{"augmentation":"light","backbone":"small_cnn","dropout":0.5,"finetuneRateScale":0.1,"headEpochs":1,"imageSize":32,"strategy":"scratch","training":{"batchSize":32,"epochs":2,"labelSmoothing":0,"learningRate":0.003,"metric":"accuracy","momentum":0.9,"nesterov":false,"optimizer":"adam","schedule":"cosine","seed":0,"warmupEpochs":0,"weightDecay":0},"unfreeze":1}"#,
+    #"{"augmentCopies":2,"augmentation":"light","backbone":"efficientnet_lite0","dropout":0.5,"featureStage":"stage6","finetuneRateScale":0.1,"headEpochs":1,"hidden":256,"strategy":"features","training":{"batchSize":32,"classWeight":"balanced","epochs":10,"labelSmoothing":0,"learningRate":0.001,"metric":"accuracy","momentum":0.9,"nesterov":false,"optimizer":"adam","patience":3,"schedule":"cosine","seed":0,"warmupEpochs":0,"weightDecay":0},"unfreeze":1}"#,
+    #"{"augmentCopies":2,"augmentation":"light","backbone":"efficientnet_lite0","dropout":0.5,"featureStage":"stage6","finetuneRateScale":0.1,"headEpochs":1,"strategy":"features","training":{"batchSize":32,"classWeight":"balanced","epochs":10,"labelSmoothing":0,"learningRate":0.001,"metric":"accuracy","momentum":0.9,"nesterov":false,"objective":"ovr","optimizer":"adam","patience":3,"schedule":"cosine","seed":0,"warmupEpochs":0,"weightDecay":0},"unfreeze":1}"#,
+    #"{"augmentation":"none","backbone":"resnet18","dropout":0.2,"finetuneRateScale":0.1,"headEpochs":0,"headInit":"uniform","hidden":64,"lrDecay":0.5,"strategy":"finetune","training":{"batchSize":16,"epochs":10,"labelSmoothing":0.1,"learningRate":0.001,"metric":"accuracy","momentum":0.8,"nesterov":false,"optimizer":"sgd","schedule":"onecycle","seed":7,"warmupEpochs":0,"weightDecay":0.0001},"unfreeze":2}"#,
+  ]
+
+  func testStoredParams_reEncodeByteForByte() throws {
+    let (runs, _) = try SweepSpec.parse(Self.spec, file: "stored.yaml").expand()
+    let rows = try runs.map { try SweepRunner.row($0).params }
+    XCTAssertEqual(rows, Self.stored, rows.map { "\"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"," }.joined(separator: "\n"))
+    for params in Self.stored {
+      let decoded = try JSONDecoder().decode(RunSpec.self, from: Data(params.utf8))
+      XCTAssertEqual(try SweepRunner.row(decoded).params, params, "decoded and encoded again")
+    }
+  }
+}
