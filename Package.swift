@@ -67,6 +67,8 @@ let package = Package(
       name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"], exclude: ["Fixtures"]),
-    .testTarget(name: "PodiumCLITests", dependencies: ["podium", "Engine", "Backbones", "Datasets", "DatasetTestSupport", "EngineTestSupport"]),
+    .testTarget(
+      name: "PodiumCLITests",
+      dependencies: ["podium", "Engine", "Backbones", "Datasets", "Training", "DatasetTestSupport", "EngineTestSupport"]),
   ]
 )

@@ -130,22 +130,17 @@ struct RunSections {
   /// The run's hyperparameters and environment.
   func settings() -> ReportTable {
     var rows: [[ReportTable.Cell]] = [["backbone", .init(run.backbone)], ["strategy", .init(run.strategy)], ["status", .init(run.status.rawValue)]]
-    if let spec = run.spec, let data = try? JSONEncoder().encode(spec),
-      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-      rows += flatten(object).map { [.init($0.key), .init($0.value)] }
+    if let spec = run.spec {
+      rows += Hyperparameter.allCases.filter { ![.backbone, .strategy].contains($0) }.map { key in
+        [.init(key.rawValue), .init(key.value(in: spec)?.description ?? "(default)")]
+      }
+      rows.append(["metric", .init(spec.training.metric.rawValue)])
     }
     rows += [["podium version", .init(run.version ?? "")], ["machine", .init(run.machine ?? "")],
              ["started", .init(run.startedAt.map(Self.timestamp) ?? "")], ["finished", .init(run.finishedAt.map(Self.timestamp) ?? "")],
              ["seconds", .number(run.seconds, digits: 1)]]
     if let error = run.error { rows.append(["error", .init(error)]) }
     return ReportTable(name: "\(prefix)settings", header: ["setting", "value"], rows: rows)
-  }
-
-  private func flatten(_ object: [String: Any], prefix: String = "") -> [(key: String, value: String)] {
-    object.keys.sorted().flatMap { key -> [(key: String, value: String)] in
-      if let nested = object[key] as? [String: Any] { return flatten(nested, prefix: "\(prefix)\(key).") }
-      return [("\(prefix)\(key)", "\(object[key]!)")]
-    }
   }
 
   static func timestamp(_ date: Date) -> String {

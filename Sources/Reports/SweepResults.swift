@@ -49,15 +49,21 @@ public struct SweepResults {
   }
 }
 
-/// The hyperparameters worth a column in leaderboards: the ones sweeps usually vary.
+/// The hyperparameters worth a column in leaderboards: the ones sweeps usually vary, read
+/// through the hyperparameter table.
 enum KeyHyperparameters {
-  static let names = ["lr", "epochs", "batch", "optimizer", "augment", "image", "head", "unfreeze"]
+  static let keys: [Hyperparameter] = [.lr, .epochs, .batchSize, .optimizer, .augment, .imageSize, .head, .unfreeze]
+  static let names = keys.map(\.rawValue)
 
   static func values(_ spec: RunSpec?) -> [String] {
-    guard let spec else { return names.map { _ in "" } }
-    let t = spec.training
-    return [String(format: "%g", t.learningRate), String(t.epochs), String(t.batchSize), t.optimizer.rawValue, spec.augmentation,
-            spec.imageSize.map(String.init) ?? "default", spec.hidden.map { "mlp \($0)" } ?? (t.objective == .oneVsRest ? "ovr" : "linear"),
-            spec.strategy == .finetune ? String(spec.unfreeze) : ""]
+    guard let spec else { return keys.map { _ in "" } }
+    return keys.map { key in
+      switch key {
+      case .imageSize: return key.value(in: spec)?.description ?? "default"
+      case .head: return spec.hidden.map { "mlp \($0)" } ?? key.value(in: spec)?.description ?? ""
+      case .unfreeze: return spec.strategy == .finetune ? key.value(in: spec)?.description ?? "" : ""
+      default: return key.value(in: spec)?.description ?? ""
+      }
+    }
   }
 }

@@ -1,4 +1,5 @@
 import Backbones
+import Engine
 import Foundation
 import GRDB
 import Sweeps
@@ -104,9 +105,7 @@ public final class ResultsStore {
 
   /// Canonical JSON (sorted keys), as stored.
   static func json<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try CanonicalJSON.string(value)
   }
 
   /// Marks a run `running` with its start time and environment.

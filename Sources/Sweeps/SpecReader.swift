@@ -148,8 +148,7 @@ struct SpecReader {
 
   private func scalar(_ node: Node, _ key: String) throws -> ParameterValue {
     guard case .scalar(let scalar) = node else { throw error(node, "\(key) must be a single value") }
-    if scalar.style == .plain, let number = Double(scalar.string) { return .number(number) }
-    return .text(scalar.string)
+    return scalar.style == .plain ? ParameterValue(parsing: scalar.string) : .text(scalar.string)
   }
 
   private func positiveInt(_ node: Node, _ key: String) throws -> Int {

@@ -135,8 +135,6 @@ public final class SweepRunner {
 
   /// The stored form of a planned run: canonical JSON of every hyperparameter.
   static func row(_ run: RunSpec) throws -> (backbone: String, strategy: String, params: String) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (run.backbone.rawValue, run.strategy.rawValue, String(decoding: try encoder.encode(run), as: UTF8.self))
+    (run.backbone.rawValue, run.strategy.rawValue, try run.canonicalJSON())
   }
 }

@@ -238,9 +238,7 @@ public final class Trainer {
     let (tensors, steps) = optimizer.checkpointState()
     try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: folder.appendingPathComponent("optimizer.safetensors"))
     if improved { try backbone.trainingNetwork.save(to: folder.appendingPathComponent("best.safetensors")) }
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    try AtomicFile.write(try encoder.encode(state), to: folder.appendingPathComponent("state.json"))
+    try AtomicFile.write(try CanonicalJSON.data(state), to: folder.appendingPathComponent("state.json"))
   }
 }
 

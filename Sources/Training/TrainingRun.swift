@@ -4,50 +4,6 @@ import Engine
 import Foundation
 import Imaging
 
-/// Everything that defines one run: what to train on, which backbone and strategy, and the
-/// hyperparameters.
-public struct RunSpec: Codable, Equatable, Sendable {
-  public var backbone: BackboneName
-  public var strategy: Strategy
-  public var training = TrainingConfiguration()
-  public var augmentation = "light"
-  /// Epochs of head-only training before fine-tuning (fine-tune only).
-  public var headEpochs = 1
-  /// Stages unfrozen in the fine-tuning phase, counted from the top.
-  public var unfreeze = 1
-  /// The fine-tuning phase's learning rate as a fraction of the head's.
-  public var finetuneRateScale: Float = 0.1
-  /// finetune: discriminative learning rates — each unfrozen stage below the classifier
-  /// trains at this factor times the rate of the one above it; nil: one rate for all.
-  public var lrDecay: Float?
-  /// Square input side; nil uses the backbone's.
-  public var imageSize: Int?
-  /// features: the head on the cached features — a linear softmax (nil) or an MLP with
-  /// this hidden width and `dropout`.
-  public var hidden: Int?
-  public var dropout: Float = 0.5
-  /// features: the flattened "bottleneck" activations after this stage instead of the
-  /// pooled features (e.g. `stage6` of efficientnet_lite0, `layer3` of a ResNet).
-  public var featureStage: String?
-  /// features: augmented passes over the training images (with `augmentation`) whose
-  /// features are cached and trained on beside the plain ones; nil or 0 for none.
-  public var augmentCopies: Int?
-  /// How the new classifier starts; nil takes the strategy's default (``headInitialization``).
-  public var headInit: LinearInitialization?
-
-  public init(backbone: BackboneName, strategy: Strategy) {
-    (self.backbone, self.strategy) = (backbone, strategy)
-  }
-
-  /// How the new classifier starts: `headInit` when set, else zeros on pretrained features
-  /// (Big Transfer's rule: every seed starts from the same uniform prediction, and the
-  /// first steps point each class at its own images' features instead of unlearning a
-  /// random projection) and PyTorch's uniform draw for `scratch`.
-  public var headInitialization: LinearInitialization {
-    headInit ?? (strategy == .scratch ? .uniform : .zero)
-  }
-}
-
 /// The results of a finished run: the best epoch's model scored on validation and test,
 /// its probabilities for the unlabelled images, and the files it came from.
 public struct RunResult: Sendable {
@@ -111,8 +67,7 @@ public struct TrainingRun {
       }
       backbone.freeze(allBut: spec.unfreeze)
       if let decay = spec.lrDecay { backbone.setDiscriminativeRates(decay: decay) }
-      var tune = spec.training
-      (tune.optimizer, tune.momentum, tune.learningRate) = (.sgd, 0.9, spec.training.learningRate * spec.finetuneRateScale)
+      let tune = spec.finetuneTraining
       let frozenStages = backbone.stages.count - spec.unfreeze
       if spec.augmentation == "none" && frozenStages >= 1 {
         outcome = try finetuneOnCachedActivations(backbone, tune, after: backbone.stages[frozenStages - 1].name)

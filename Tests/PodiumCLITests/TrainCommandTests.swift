@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import Training
 import XCTest
 
 /// `podium train` on the generated demo set.
@@ -18,6 +19,35 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(result.stdout.contains("test: accuracy"), result.stdout)
     XCTAssertTrue(result.stderr.contains("best epoch"), result.stderr)
     XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train/best.safetensors").path))
+  }
+
+  /// `podium train --help` lists exactly the table's keys as hyperparameter flags, so a key
+  /// cannot exist in a sweep spec and not on the command line, or the other way round.
+  func testHelp_listsExactlyTheHyperparameterTable() throws {
+    let help = try PodiumRunner().run(["train", "--help"])
+    XCTAssertEqual(help.status, 0, help.stderr)
+    let section = try XCTUnwrap(help.stdout.components(separatedBy: "HYPERPARAMETERS").last?.components(separatedBy: "\nOPTIONS:").first)
+    let flags = section.split(separator: "\n").compactMap { line -> String? in
+      let trimmed = line.trimmingCharacters(in: .whitespaces)
+      return trimmed.hasPrefix("--") ? String(trimmed.prefix { $0 != " " }) : nil
+    }
+    XCTAssertEqual(flags, Hyperparameter.allCases.map { "--" + $0.rawValue.replacingOccurrences(of: "_", with: "-") })
+  }
+
+  /// Flags go through the table's checks: the same values are refused as in a spec, with
+  /// the flag named.
+  func testBadHyperparameterFlags_areRefusedNamingTheFlag() throws {
+    let cases = [
+      (["--lr", "0"], "Error: --lr must be a number > 0, got 0"),
+      (["--finetune-optimizer", "lbfgs"], "Error: --finetune-optimizer must be one of sgd, adam, adamw, got lbfgs"),
+      (["--augment", "fancy"], "Error: --augment must be one of keras, light, none, standard, strong, got fancy"),
+      (["--batch-size", "2.5"], "Error: --batch-size must be an integer ≥ 1, got 2.5"),
+    ]
+    for (flags, expected) in cases {
+      let result = try PodiumRunner().run(["train", "--dataset", "natural-images:/tmp", "--backbone", "small_cnn", "--strategy", "scratch"] + flags)
+      XCTAssertNotEqual(result.status, 0)
+      XCTAssertEqual(result.stderr.split(separator: "\n").first.map(String.init), expected)
+    }
   }
 
   func testPretrainedStrategyForTheSmallCNN_isABadArgument() throws {

@@ -76,8 +76,8 @@ final class SweepSpecTests: XCTestCase {
     let cases: [(String, String)] = [
       ("name: x\ndataset: {adapter: natural-images, root: d}\ngird: {lr: [1]}\n", "sweep.yaml line 3: unknown key gird in the spec"),
       ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lrate: [0.1]\n", "sweep.yaml line 4: unknown hyperparameter lrate"),
-      ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lr: [0.1, -1]\n", "sweep.yaml line 4: lr must be a positive number, got -1"),
-      ("name: x\ndataset: {adapter: natural-images, root: d}\nfixed: {augment: fancy}\n", "sweep.yaml line 3: augment fancy is not one of"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lr: [0.1, -1]\n", "sweep.yaml line 4: lr must be a number > 0, got -1"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\nfixed: {augment: fancy}\n", "sweep.yaml line 3: augment must be one of keras, light, none, standard, strong, got fancy"),
       ("name: x\ndataset: {adapter: nat, root: d}\n", "sweep.yaml line 2: dataset adapter must be one of"),
       ("name: x\ndataset: {adapter: csv, root: d, clutter: false}\n", "sweep.yaml line 2: dataset key clutter is not an option of csv"),
       ("name: x\ndataset: {adapter: natural-images, root: d}\nmetric: auc\n", "sweep.yaml line 3: metric must be one of"),
@@ -111,7 +111,7 @@ final class SweepSpecTests: XCTestCase {
     let stored = String(decoding: try JSONEncoder().encode(runs[4]), as: UTF8.self)
     XCTAssertFalse(stored.contains("headInit"), stored)
     XCTAssertThrowsError(try SweepSpec.parse("name: x\ndataset: {adapter: natural-images, root: d}\nfixed: {head_init: normal}\n", file: "s.yaml")) {
-      XCTAssertEqual("\($0)", "s.yaml line 3: head_init normal is not one of uniform, zero")
+      XCTAssertEqual("\($0)", "s.yaml line 3: head_init must be one of uniform, zero, got normal")
     }
   }
 

@@ -119,12 +119,21 @@ final class TrainingRunTests: XCTestCase {
     let tuned = try third.run()
     XCTAssertEqual(third.featureCache.extractedImages, 16 + 8, "only the frozen stages' activations of train and validation")
     XCTAssertEqual(tuned.outcome.history.count, 1)
-    // Another learning rate on the same freeze point: no trunk pass at all.
+    // Another learning rate on the same freeze point, fine-tuned with Adam: no trunk pass at
+    // all, and the fine-tuning phase keeps Adam's two moments per parameter where SGD with
+    // momentum keeps one buffer.
     finetune.training.learningRate = 0.01
+    finetune.finetuneOptimizer = .adam
     var fourth = TrainingRun(spec: finetune, dataset: dataset, split: split, folder: folder.appendingPathComponent("finetune-run-2"))
     fourth.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
     XCTAssertEqual(try fourth.run().outcome.history.count, 1)
     XCTAssertEqual(fourth.featureCache.extractedImages, 0)
+    func optimizerBuffers(_ run: String) throws -> Set<String> {
+      let state = try Checkpoint(contentsOf: folder.appendingPathComponent("\(run)/finetune/optimizer.safetensors"))
+      return Set(state.names.map { String($0.split(separator: ".").last!) })
+    }
+    XCTAssertEqual(try optimizerBuffers("finetune-run"), ["0"], "SGD momentum by default")
+    XCTAssertEqual(try optimizerBuffers("finetune-run-2"), ["0", "1"], "Adam's first and second moments")
     let headState = folder.appendingPathComponent("finetune-run/head/state.json")
     XCTAssertEqual(try JSONDecoder().decode(TrainingOutcomeProbe.self, from: Data(contentsOf: headState)).history.count, 2)
   }
