@@ -22,6 +22,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     // MARK: - C libraries
@@ -32,16 +33,17 @@ let package = Package(
       cSettings: vectorISAForC,
       linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
 
-    // MARK: - Podium libraries (each imports only those above it)
-    .target(name: "Engine", dependencies: ["CBLAS"], swiftSettings: vectorISA),
-    .target(name: "Backbones", dependencies: ["Engine"], swiftSettings: vectorISA),
-    .target(name: "Imaging", dependencies: ["Engine", "Backbones", "CImageCodecs"], swiftSettings: vectorISA),
-    .target(name: "Datasets", dependencies: ["Engine", "Backbones", "Imaging", "CCSV"]),
+    // MARK: - Podium libraries (each imports only those above it; scripts/lint/check_imports.py
+    // fails on any module a target imports without declaring it here)
+    .target(name: "Engine", dependencies: ["CBLAS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: vectorISA),
+    .target(name: "Imaging", dependencies: ["Engine", "CImageCodecs"], swiftSettings: vectorISA),
+    .target(name: "Datasets", dependencies: ["Engine", "Imaging", "CCSV"]),
+    .target(name: "Backbones", dependencies: ["Engine", "Imaging"], swiftSettings: vectorISA),
     .target(name: "Training", dependencies: ["Engine", "Backbones", "Imaging", "Datasets"]),
     .target(name: "Sweeps", dependencies: ["Training", "Datasets", "Backbones", "Engine", "Yams"]),
     .target(
       name: "ResultsStore",
-      dependencies: ["Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
+      dependencies: ["Sweeps", "Training", "Engine", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "Reports", dependencies: ["ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine", "CCSV"]),
     .executableTarget(
       name: "podium",
@@ -59,16 +61,16 @@ let package = Package(
     .testTarget(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
+    .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Backbones", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"]),
     .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore", "Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
-      name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Engine"],
+      name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Imaging", "Engine"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "PodiumCLITests",
-      dependencies: ["podium", "Engine", "Backbones", "Datasets", "Training", "DatasetTestSupport", "EngineTestSupport"]),
+      dependencies: ["podium", "Engine", "Backbones", "Datasets", "Training", "ResultsStore", "DatasetTestSupport", "EngineTestSupport"]),
   ]
 )

@@ -1,5 +1,6 @@
-import Foundation
 import Engine
+import Foundation
+import Imaging
 
 /// A network ready for transfer learning: its layers with checkpoint-compatible names, its
 /// preprocessing, its stages for freezing, and a replaceable classifier.

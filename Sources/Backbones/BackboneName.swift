@@ -1,4 +1,5 @@
 import Engine
+import Imaging
 
 /// The backbones Podium offers, by the names used on the command line and in sweep specs.
 public enum BackboneName: String, CaseIterable, Sendable, Codable {

@@ -64,7 +64,7 @@ public struct WeightStore {
 
   private func verifyAndInstall(_ file: URL, as name: String) throws -> URL {
     if let prefix = PretrainedWeights.hashPrefix(inFileName: name) {
-      let digest = try SHA256.hexDigest(ofFile: file)
+      let digest = try SHA256Digest.hex(ofFile: file)
       guard digest.hasPrefix(prefix) else {
         throw Failure(message: "\(name): SHA-256 \(digest) does not start with \(prefix); download corrupted or wrong file")
       }

@@ -1,4 +1,3 @@
-import Backbones
 import Engine
 import Foundation
 import Imaging

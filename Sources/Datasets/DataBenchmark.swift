@@ -1,4 +1,3 @@
-import Backbones
 import Dispatch
 import Engine
 import Foundation
@@ -6,7 +5,7 @@ import Imaging
 
 /// Times the input pipeline alone: what `podium bench --mode data` prints. It writes
 /// `imageCount` photo-sized JPEGs (500×375, the size of a typical Dogs vs Cats image) to a
-/// temporary folder, then loads them in batches with the backbone's preprocessing and the
+/// temporary folder, then loads them in batches with a backbone's preprocessing and the
 /// `light` augmentation (flip + random-resized crop) and no cache, so every image is
 /// decoded, resized and augmented every time.
 public struct DataBenchmark {
@@ -22,12 +21,14 @@ public struct DataBenchmark {
     }
   }
 
-  public var backbone: BackboneName
+  /// The backbone whose preprocessing is timed, as the result names it.
+  public var backbone: String
+  public var preprocessing: Preprocessing
   public var batch: Int
   public var imageCount: Int
 
-  public init(backbone: BackboneName = .resnet18, batch: Int = 32, imageCount: Int = 128) {
-    (self.backbone, self.batch, self.imageCount) = (backbone, batch, imageCount)
+  public init(backbone: String, preprocessing: Preprocessing, batch: Int = 32, imageCount: Int = 128) {
+    (self.backbone, self.preprocessing, self.batch, self.imageCount) = (backbone, preprocessing, batch, imageCount)
   }
 
   public func run() throws -> Result {
@@ -36,13 +37,13 @@ public struct DataBenchmark {
     try SyntheticPhotos.write(count: imageCount, to: folder)
     let dataset = try DatasetAdapter.imageFolder.load(root: folder)
     let loader = BatchLoader(dataset: dataset, samples: dataset.samples, batchSize: batch,
-                             preprocessing: backbone.preprocessing, augmentation: .light, seed: 1, cache: nil)
+                             preprocessing: preprocessing, augmentation: .light, seed: 1, cache: nil)
     _ = loader.makeBatch(Array(0..<min(batch, dataset.samples.count)), epoch: 0)  // warm-up
     let start = DispatchTime.now().uptimeNanoseconds
     var images = 0
     for batch in loader.epoch(1, shuffle: true) { images += batch.samples.count }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    return Result(backbone: backbone.rawValue, batch: batch, imagesPerSecond: Double(images) / seconds)
+    return Result(backbone: backbone, batch: batch, imagesPerSecond: Double(images) / seconds)
   }
 }
 

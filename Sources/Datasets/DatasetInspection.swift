@@ -1,4 +1,3 @@
-import Backbones
 import Engine
 import Foundation
 import Imaging
@@ -77,9 +76,7 @@ public struct DatasetInspection: Encodable, Sendable {
       let bytes = [UInt8](data)
       let decoded = try ImageDecoder.decode(bytes, path: url.path, scaleDenominator: 8)
       let size = ImageDecoder.dimensions(of: bytes) ?? (decoded.width, decoded.height)
-      var hasher = SHA256()
-      bytes.withUnsafeBytes { hasher.update($0) }
-      return .success((size.width, size.height, hasher.hexDigest()))
+      return .success((size.width, size.height, bytes.withUnsafeBytes { SHA256Digest.hex(of: $0) }))
     } catch let error as DecodeError {
       return .failure(InspectionFailure(reason: error.detail))
     } catch {

@@ -1,4 +1,4 @@
-import Backbones
+import Engine
 import Foundation
 import Imaging
 
@@ -54,9 +54,7 @@ public final class ImageCache: @unchecked Sendable {
     let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
     let size = attributes?[.size] as? Int ?? 0
     let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-    var hasher = SHA256()
-    Array("\(url.path)|\(size)|\(modified)|\(variant)".utf8).withUnsafeBytes { hasher.update($0) }
-    return hasher.hexDigest()
+    return SHA256Digest.hex(of: "\(url.path)|\(size)|\(modified)|\(variant)")
   }
 
   private func diskURL(_ key: String) -> URL? {

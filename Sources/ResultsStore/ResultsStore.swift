@@ -1,4 +1,3 @@
-import Backbones
 import Engine
 import Foundation
 import GRDB
@@ -87,9 +86,7 @@ public final class ResultsStore {
     let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE adapter = ? AND root = ? AND options = ?",
                                        arguments: [dataset.adapter, dataset.root, options])!
     let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset, String($0.label)] })
-    var digest = SHA256()
-    Array("\(datasetID)\n\(dataset.split)\n\(dataset.seed)\n\(assignments)".utf8).withUnsafeBytes { digest.update($0) }
-    let fingerprint = digest.hexDigest()
+    let fingerprint = SHA256Digest.hex(of: "\(datasetID)\n\(dataset.split)\n\(dataset.seed)\n\(assignments)")
     try db.execute(sql: "INSERT OR IGNORE INTO splits (dataset_id, spec, seed, assignments, fingerprint) VALUES (?, ?, ?, ?, ?)",
                    arguments: [datasetID, dataset.split, Int64(bitPattern: dataset.seed), assignments, fingerprint])
     return try Int64.fetchOne(db, sql: "SELECT id FROM splits WHERE fingerprint = ?", arguments: [fingerprint])!

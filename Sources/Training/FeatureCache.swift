@@ -93,7 +93,6 @@ public final class FeatureCache {
   /// dataset, another dataset with the same layout) is never served stale features.
   private func cacheKey(_ samples: [Dataset.Sample], in dataset: Dataset, backbone: BackboneName, stage: String?,
                         preprocessing: Preprocessing, weightsDigest: String, copies: AugmentedCopies?) -> String {
-    var hasher = SHA256()
     let files = samples.map { sample -> String in
       let url = dataset.url(of: sample)
       var status = stat()
@@ -101,8 +100,7 @@ public final class FeatureCache {
       return "\(url.path)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
     }
     let description = "\(backbone.rawValue)|\(stage ?? "pooled")|\(weightsDigest)|\(preprocessing)|copies=\(copies.map { "\($0.count) \($0.name) \($0.seed)" } ?? "0")|" + files.joined(separator: "\n")
-    Array(description.utf8).withUnsafeBytes { hasher.update($0) }
-    return hasher.hexDigest()
+    return SHA256Digest.hex(of: description)
   }
 }
 

@@ -184,7 +184,7 @@ public struct TrainingRun {
   /// was fetched), else computed.
   private func weightsDigest() throws -> String {
     guard let file = weights.locate(spec.backbone) else { return "none" }
-    return try PretrainedWeights.hashPrefix(inFileName: file.lastPathComponent) ?? SHA256.hexDigest(ofFile: file)
+    return try PretrainedWeights.hashPrefix(inFileName: file.lastPathComponent) ?? SHA256Digest.hex(ofFile: file)
   }
 
   /// The backbone's preprocessing at the run's image size.

@@ -68,7 +68,7 @@ final class BatchLoaderTests: XCTestCase {
 
 final class DataBenchmarkTests: XCTestCase {
   func testDataBenchmark_loadsEveryGeneratedPhoto() throws {
-    let result = try DataBenchmark(backbone: .resnet18, batch: 2, imageCount: 4).run()
+    let result = try DataBenchmark(backbone: "resnet18", preprocessing: .torchvisionImageNet, batch: 2, imageCount: 4).run()
     XCTAssertEqual(result.mode, "data")
     XCTAssertGreaterThan(result.imagesPerSecond, 0)
   }

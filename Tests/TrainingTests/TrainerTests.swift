@@ -2,6 +2,7 @@ import Backbones
 import Datasets
 import Engine
 import Foundation
+import Imaging
 import Training
 import XCTest
 

@@ -58,7 +58,8 @@ extension Podium {
     func run() throws {
       if let threads { Parallel.threadCount = threads }
       if mode == .data {
-        let result = try DataBenchmark(backbone: backbone ?? .resnet18, batch: batch).run()
+        let name = backbone ?? .resnet18
+        let result = try DataBenchmark(backbone: name.rawValue, preprocessing: name.preprocessing, batch: batch).run()
         print(json ? try jsonLine(result)
               : String(format: "data (%@ preprocessing, light augmentation) batch %d: %.1f images/s", result.backbone, batch, result.imagesPerSecond))
         return

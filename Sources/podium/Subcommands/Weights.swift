@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backbones
+import Engine
 import Foundation
 
 extension Podium {
@@ -20,7 +21,7 @@ extension Podium {
         let locator = WeightLocator()
         for backbone in BackboneName.allCases {
           let file = locator.locate(backbone)
-          let digest = try file.map { try SHA256.hexDigest(ofFile: $0) }
+          let digest = try file.map { try SHA256Digest.hex(ofFile: $0) }
           if json {
             print(try jsonLine(Found(backbone: backbone.rawValue, pretrained: backbone.hasPretrainedWeights,
                                      found: file != nil, path: file?.path, sha256: digest)))

@@ -1,0 +1,34 @@
+import Crypto
+import Foundation
+
+/// SHA-256 digests as 64 lower-case hexadecimal digits, through swift-crypto (BoringSSL's
+/// assembly on Linux): weights files against the hash prefix in their names, and the keys
+/// of Podium's caches and stored splits.
+public enum SHA256Digest {
+  /// The digest of `bytes`.
+  public static func hex(of bytes: UnsafeRawBufferPointer) -> String {
+    hex(Crypto.SHA256.hash(data: bytes))
+  }
+
+  /// The digest of `text`'s UTF-8 bytes.
+  public static func hex(of text: String) -> String {
+    hex(Crypto.SHA256.hash(data: Data(text.utf8)))
+  }
+
+  /// The digest of a file, read in 4 MiB pieces.
+  ///
+  /// - Throws: the error of opening or reading the file.
+  public static func hex(ofFile url: URL) throws -> String {
+    let handle = try FileHandle(forReadingFrom: url)
+    defer { try? handle.close() }
+    var hasher = Crypto.SHA256()
+    while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+      hasher.update(data: chunk)
+    }
+    return hex(hasher.finalize())
+  }
+
+  private static func hex(_ digest: Crypto.SHA256.Digest) -> String {
+    digest.map { String(format: "%02x", $0) }.joined()
+  }
+}
