@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "Sweeps", dependencies: ["Training", "Datasets", "Backbones", "Engine", "Yams"]),
     .target(
       name: "ResultsStore",
-      dependencies: ["Sweeps", "Training", "Engine", .product(name: "GRDB", package: "GRDB.swift")]),
+      dependencies: ["Sweeps", "Training", "Datasets", "Engine", .product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "Reports", dependencies: ["ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine", "CCSV"]),
     .executableTarget(
       name: "podium",
@@ -64,7 +64,9 @@ let package = Package(
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Backbones", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"]),
-    .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore", "Sweeps", .product(name: "GRDB", package: "GRDB.swift")]),
+    .testTarget(
+      name: "ResultsStoreTests",
+      dependencies: ["ResultsStore", "Sweeps", "Training", "Datasets", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
       name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Imaging", "Engine"],
       resources: [.copy("Fixtures")]),

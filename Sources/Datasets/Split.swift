@@ -69,9 +69,9 @@ public struct Split: Equatable, Sendable, Codable {
   }
 
   /// `(path, subset, label)` for every assigned image, sorted by path: what gets stored.
-  public func assignments(in dataset: Dataset) -> [(path: String, subset: String, label: Int)] {
-    let subsets = [("train", train), ("validation", validation), ("test", test)]
-    return subsets.flatMap { name, indices in indices.map { (dataset.samples[$0].path, name, dataset.samples[$0].label ?? 0) } }
+  public func assignments(in dataset: Dataset) -> [(path: String, subset: Subset, label: Int)] {
+    let subsets: [(Subset, [Int])] = [(.train, train), (.validation, validation), (.test, test)]
+    return subsets.flatMap { subset, indices in indices.map { (dataset.samples[$0].path, subset, dataset.samples[$0].label ?? 0) } }
       .sorted { $0.path < $1.path }
   }
 }

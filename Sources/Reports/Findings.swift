@@ -34,7 +34,7 @@ enum Findings {
     }
     if let gap = overfitting(results) { points.append(gap) }
     let failed = results.runs.filter { $0.status == .failed }.count, pruned = results.runs.filter { $0.status == .pruned }.count
-    let open = results.runs.filter { $0.status == .queued || $0.status == .running }.count
+    let open = results.runs.filter(\.status.isOpen).count
     if failed > 0 { points.append("\(failed) run\(failed == 1 ? "" : "s") failed; the reasons are listed under the leaderboard.") }
     if pruned > 0 { points.append("\(pruned) run\(pruned == 1 ? " was" : "s were") pruned below the median of finished runs.") }
     if open > 0 { points.append("\(open) run\(open == 1 ? " is" : "s are") not finished: `podium sweep run` resumes them.") }

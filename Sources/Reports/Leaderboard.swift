@@ -32,9 +32,9 @@ public struct Leaderboard {
     var entries: [Entry] = []
     for id in sweepIDs {
       guard let sweep = try store.sweep(id: id) else { continue }
-      for run in try store.runs(sweep: id) where run.status == .done || run.status == .pruned {
+      for run in try store.runs(sweep: id) where run.status.isFinished {
         guard let validation = try Self.validationScore(run, in: store, metric: metric, sweepMetric: sweep.metric) else { continue }
-        let test = try store.predictions(run: run.id, subset: "test")
+        let test = try store.predictions(run: run.id, subset: .test)
         let publicIDs = PublicPrivateSplit.publicIDs(test.map(\.imageID), fraction: publicFraction, seed: seed)
         entries.append(Entry(run: run, sweep: sweep.name, validation: validation,
                              publicTest: Self.value(test.filter { publicIDs.contains($0.imageID) }, metric),
@@ -52,7 +52,7 @@ public struct Leaderboard {
   /// The metric on a run's stored predictions of `subset`, or its stored validation value
   /// when it has no predictions but its sweep used the same metric.
   private static func validationScore(_ run: StoredRun, in store: ResultsStore, metric: MetricName, sweepMetric: MetricName) throws -> Double? {
-    if let value = value(try store.predictions(run: run.id, subset: "validation"), metric) { return value }
+    if let value = value(try store.predictions(run: run.id, subset: .validation), metric) { return value }
     return sweepMetric == metric ? run.validationMetric : nil
   }
 

@@ -7,7 +7,7 @@ import Training
 /// metric are ranked.
 public enum RunRanking {
   public static func ranked(_ runs: [StoredRun], by metric: MetricName) -> [StoredRun] {
-    runs.filter { ($0.status == .done || $0.status == .pruned) && $0.validationMetric?.isFinite == true }
+    runs.filter { $0.status.isFinished && $0.validationMetric?.isFinite == true }
       .sorted { a, b in
         let (x, y) = (a.validationMetric!, b.validationMetric!)
         return x == y ? a.id < b.id : metric.isBetter(x, than: y)

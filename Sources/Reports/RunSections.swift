@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import ResultsStore
 import Sweeps
@@ -37,9 +38,9 @@ struct RunSections {
   /// The confusion matrix of the test split (or validation without one), as a heat map,
   /// with per-class accuracy and the most-confused pairs.
   func confusion() throws -> (html: String, tables: [ReportTable]) {
-    let test = try store.confusion(run: run.id, subset: "test")
-    let subset = test == nil ? "validation" : "test"
-    guard let matrix = try test ?? store.confusion(run: run.id, subset: "validation") else {
+    let test = try store.confusion(run: run.id, subset: .test)
+    let subset: Subset = test == nil ? .validation : .test
+    guard let matrix = try test ?? store.confusion(run: run.id, subset: .validation) else {
       return ("<p class=\"note\">This run stored no confusion matrix.</p>", [])
     }
     let names = results.classNames(count: matrix.count)
@@ -89,9 +90,9 @@ struct RunSections {
 
   /// The wrong predictions the model was surest of, with thumbnails.
   func mistakes(limit: Int = 12) throws -> (html: String, table: ReportTable) {
-    var subset = "test"
+    var subset = Subset.test
     var predictions = try store.predictions(run: run.id, subset: subset)
-    if predictions.isEmpty { (subset, predictions) = ("validation", try store.predictions(run: run.id, subset: "validation")) }
+    if predictions.isEmpty { (subset, predictions) = (.validation, try store.predictions(run: run.id, subset: .validation)) }
     let names = results.classNames(count: predictions.first?.probabilities.count ?? 0)
     let wrong = Array(Self.mistakes(in: predictions).prefix(limit))
     let table = ReportTable(
@@ -117,7 +118,7 @@ struct RunSections {
   /// weights its frozen trunk kept.
   func filters() throws -> String {
     let artifacts = try store.artifacts(run: run.id)
-    for (kind, note) in [("checkpoint", "after training"), ("weights", "pretrained, as the frozen trunk kept them")] {
+    for (kind, note) in [(ArtifactKind.checkpoint, "after training"), (.weights, "pretrained, as the frozen trunk kept them")] {
       guard let path = artifacts[kind], FileManager.default.fileExists(atPath: path),
         let (name, size, filters) = try? FilterGrid.firstFilters(in: URL(fileURLWithPath: path)) else { continue }
       let uri = try Thumbnail.dataURI(png: FilterGrid.image(filters: filters, size: size))

@@ -80,7 +80,7 @@ public enum Ensemble {
   public static func mean(of runs: [Int64], in store: ResultsStore) throws -> [(id: String, probabilities: [Float])] {
     var sums: [String: [Float]] = [:], ids: [String] = []
     for (index, run) in runs.enumerated() {
-      let predictions = try store.predictions(run: run, subset: "unlabelled")
+      let predictions = try store.predictions(run: run, subset: .unlabelled)
       guard !predictions.isEmpty else { throw ReportError("run \(run) stored no predictions for unlabelled test images") }
       if index == 0 { ids = predictions.map(\.imageID) }
       guard predictions.map(\.imageID) == ids else {

@@ -1,6 +1,8 @@
+import Datasets
 import Foundation
 import Engine
 import ResultsStore
+import Sweeps
 import Training
 
 /// A sweep's report: `index.html` (leaderboard, backbone × strategy chart, learning curves,
@@ -67,8 +69,8 @@ public struct SweepReport {
   }
 
   private func subtitle() -> String {
-    let counts = Dictionary(grouping: results.runs, by: \.status.rawValue).mapValues(\.count)
-    let status = ["done", "pruned", "failed", "running", "queued"].compactMap { key in counts[key].map { "\($0) \(key)" } }.joined(separator: ", ")
+    let counts = Dictionary(grouping: results.runs, by: \.status).mapValues(\.count)
+    let status = RunStatus.summaryOrder.compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }.joined(separator: ", ")
     let dataset = results.dataset.map { "\($0.name) (\($0.adapter), \($0.classNames.count) classes)" } ?? "dataset not recorded"
     return "\(dataset) · metric: \(results.sweep.metric.rawValue) · \(results.runs.count) runs: \(status)"
   }
@@ -110,7 +112,7 @@ public struct SweepReport {
   }
 
   private func unfinishedTable() -> ReportTable {
-    let rows = results.runs.filter { $0.status == .failed || $0.status == .queued || $0.status == .running }.map { run -> [ReportTable.Cell] in
+    let rows = results.runs.filter { $0.status == .failed || $0.status.isOpen }.map { run -> [ReportTable.Cell] in
       [.integer(Int(run.id)), .init(run.status.rawValue), .init(run.backbone), .init(run.strategy), .init(run.error ?? "")]
     }
     return ReportTable(name: "unfinished", header: ["run", "status", "backbone", "strategy", "error"], rows: rows)
@@ -120,7 +122,7 @@ public struct SweepReport {
   private func allCurves() -> (html: String, table: ReportTable) {
     let runs = results.ranked
     let metric = results.sweep.metric.rawValue
-    func series(_ value: @escaping (StoredEpoch) -> Double) -> [LineChart.Series] {
+    func series(_ value: @escaping (EpochRecord) -> Double) -> [LineChart.Series] {
       runs.enumerated().map { index, run in
         LineChart.Series(name: "run \(run.id) \(run.backbone) · \(run.strategy)", colour: index,
                          points: (results.epochs[run.id] ?? []).map { (Double($0.epoch + 1), value($0)) })
@@ -144,8 +146,8 @@ public struct SweepReport {
   private func datasetTable() -> ReportTable {
     guard let dataset = results.dataset else { return ReportTable(name: "dataset", header: [], rows: []) }
     let counts = dataset.counts()
-    let subsets = ["train", "validation", "test"]
-    return ReportTable(name: "dataset", header: ["class"] + subsets, rows: dataset.classNames.enumerated().map { index, name in
+    let subsets = Subset.labelled
+    return ReportTable(name: "dataset", header: ["class"] + subsets.map(\.rawValue), rows: dataset.classNames.enumerated().map { index, name in
       [.init(name)] + subsets.map { .integer(counts[$0]?[index] ?? 0) }
     })
   }
@@ -156,7 +158,7 @@ public struct SweepReport {
     let items: [(String, String)] = [
       ("name", dataset.name), ("adapter", dataset.adapter), ("root", dataset.root), ("classes", String(dataset.classNames.count)),
       ("split", dataset.split), ("split seed", String(dataset.seed)),
-      ("images", ["train", "validation", "test"].map { "\(totals[$0] ?? 0) \($0)" }.joined(separator: ", ")),
+      ("images", Subset.labelled.map { "\(totals[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")),
     ]
     return HTML.definitionList(items)
   }

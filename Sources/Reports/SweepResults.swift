@@ -1,15 +1,16 @@
 import Foundation
 import ResultsStore
+import Sweeps
 import Training
 
 /// Everything a sweep's report shows, read from the store once.
 public struct SweepResults {
   public var sweep: StoredSweep
   /// The dataset and split (nil for a sweep stored before Podium kept them).
-  public var dataset: StoredDataset?
+  public var dataset: DatasetRecord?
   /// Every run, in plan order.
   public var runs: [StoredRun]
-  public var epochs: [Int64: [StoredEpoch]]
+  public var epochs: [Int64: [EpochRecord]]
   /// Finished runs, best first by the sweep's metric on validation.
   public var ranked: [StoredRun]
 
@@ -22,7 +23,7 @@ public struct SweepResults {
       throw ReportError("no sweep with id \(id); the database has \(known.isEmpty ? "none" : known)")
     }
     let runs = try store.runs(sweep: id)
-    var epochs: [Int64: [StoredEpoch]] = [:]
+    var epochs: [Int64: [EpochRecord]] = [:]
     for run in runs { epochs[run.id] = try store.epochRecords(run: run.id) }
     return SweepResults(sweep: sweep, dataset: try store.dataset(ofSweep: id), runs: runs, epochs: epochs,
                         ranked: RunRanking.ranked(runs, by: sweep.metric))

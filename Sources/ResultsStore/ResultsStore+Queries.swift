@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import GRDB
 import Sweeps
@@ -16,7 +17,7 @@ extension ResultsStore {
   }
 
   /// The dataset and split a sweep ran on (nil for a sweep planned before they were stored).
-  public func dataset(ofSweep sweep: Int64) throws -> StoredDataset? {
+  public func dataset(ofSweep sweep: Int64) throws -> DatasetRecord? {
     try read { db in
       try Row.fetchOne(db, sql: """
         SELECT datasets.*, splits.spec AS split_spec, splits.seed AS split_seed, splits.assignments
@@ -57,27 +58,27 @@ extension ResultsStore {
   }
 
   /// A run's learning curve, epoch by epoch.
-  public func epochRecords(run: Int64) throws -> [StoredEpoch] {
+  public func epochRecords(run: Int64) throws -> [EpochRecord] {
     try read { db in
       try Row.fetchAll(db, sql: "SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", arguments: [run]).map { row in
-        StoredEpoch(epoch: row["epoch"], trainLoss: row["train_loss"], trainMetric: row["train_metric"], validationLoss: row["val_loss"],
+        EpochRecord(epoch: row["epoch"], trainLoss: row["train_loss"], trainMetric: row["train_metric"], validationLoss: row["val_loss"],
                     validationMetric: row["val_metric"], seconds: row["seconds"])
       }
     }
   }
 
   /// A run's confusion matrix on `subset` (`confusion[true][predicted]`), or nil.
-  public func confusion(run: Int64, subset: String) throws -> [[Int]]? {
+  public func confusion(run: Int64, subset: Subset) throws -> [[Int]]? {
     let text = try read { db in
-      try String.fetchOne(db, sql: "SELECT matrix FROM confusion WHERE run_id = ? AND subset = ?", arguments: [run, subset])
+      try String.fetchOne(db, sql: "SELECT matrix FROM confusion WHERE run_id = ? AND subset = ?", arguments: [run, subset.rawValue])
     }
     return try text.map { try JSONDecoder().decode([[Int]].self, from: Data($0.utf8)) }
   }
 
   /// A run's predictions on `subset`, sorted by image id.
-  public func predictions(run: Int64, subset: String) throws -> [PredictionRecord] {
+  public func predictions(run: Int64, subset: Subset) throws -> [PredictionRecord] {
     let rows = try read { db in
-      try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? AND subset = ? ORDER BY image_id", arguments: [run, subset])
+      try Row.fetchAll(db, sql: "SELECT * FROM predictions WHERE run_id = ? AND subset = ? ORDER BY image_id", arguments: [run, subset.rawValue])
     }
     return try rows.map { row in
       let probabilities = try JSONDecoder().decode([Float].self, from: Data((row["probabilities"] as String).utf8))
@@ -86,11 +87,11 @@ extension ResultsStore {
     }
   }
 
-  /// A run's files by kind (`checkpoint`, `weights`).
-  public func artifacts(run: Int64) throws -> [String: String] {
+  /// A run's files by kind (rows of kinds this version does not know are left out).
+  public func artifacts(run: Int64) throws -> [ArtifactKind: String] {
     try read { db in
       Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT kind, path FROM artifacts WHERE run_id = ?", arguments: [run])
-        .map { ($0["kind"], $0["path"]) })
+        .compactMap { row in ArtifactKind(rawValue: row["kind"]).map { ($0, row["path"] as String) } })
     }
   }
 
@@ -101,13 +102,16 @@ extension ResultsStore {
                 createdAt: row["created_at"])
   }
 
-  private static func dataset(_ row: Row) throws -> StoredDataset {
+  private static func dataset(_ row: Row) throws -> DatasetRecord {
     let assignments = try JSONDecoder().decode([[String]].self, from: Data((row["assignments"] as String).utf8))
-    return StoredDataset(
+    return DatasetRecord(
       name: row["name"], adapter: row["adapter"], root: row["root"],
+      options: try JSONDecoder().decode([String: String].self, from: Data((row["options"] as String).utf8)),
       classNames: try JSONDecoder().decode([String].self, from: Data((row["class_names"] as String).utf8)),
       split: row["split_spec"], seed: UInt64(bitPattern: row["split_seed"]),
-      assignments: assignments.map { ($0[0], $0[1], $0.count > 2 ? Int($0[2]) ?? 0 : 0) })
+      assignments: assignments.compactMap { fields in
+        Subset(rawValue: fields[1]).map { (fields[0], $0, fields.count > 2 ? Int(fields[2]) ?? 0 : 0) }
+      })
   }
 
   private static func run(_ row: Row) -> StoredRun {

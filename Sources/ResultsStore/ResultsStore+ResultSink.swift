@@ -3,10 +3,6 @@ import Sweeps
 
 /// The sweep runner writes through this conformance.
 extension ResultsStore: ResultSink {
-  public func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)] {
-    try unfinishedRuns(sweep: sweep).map { ($0.id, $0.params) }
-  }
-
   public func completeRun(_ id: Int64, _ completion: RunCompletion) throws {
     try finishRun(id, completion)
   }

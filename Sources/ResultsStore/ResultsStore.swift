@@ -1,7 +1,9 @@
+import Datasets
 import Engine
 import Foundation
 import GRDB
 import Sweeps
+import Training
 
 /// Podium's results database: SQLite through GRDB, in WAL mode, with versioned migrations.
 ///
@@ -12,9 +14,6 @@ import Sweeps
 /// `artifacts`. Every write is one transaction, so a killed process leaves either the whole
 /// change or none of it.
 public final class ResultsStore {
-  /// The status of a run.
-  public enum RunStatus: String, Sendable { case queued, running, done, failed, pruned }
-
   private let database: DatabasePool
 
   /// How long a write waits for another process's transaction (a sweep writing while
@@ -58,26 +57,26 @@ public final class ResultsStore {
   /// The id of the sweep called `name`, inserting it (with its dataset, its split and its
   /// planned runs as `queued`, in one transaction) when it is new. Runs already planned are
   /// kept as they are, so planning the same sweep again neither loses nor duplicates a run.
-  public func planSweep(name: String, spec: String, metric: String, dataset: SweepDataset,
-                        runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
-    try write { db in
+  public func planSweep(name: String, spec: String, metric: MetricName, dataset: DatasetRecord, runs: [RunSpec]) throws -> Int64 {
+    let rows = try runs.map { ($0.backbone.rawValue, $0.strategy.rawValue, try $0.canonicalJSON()) }
+    return try write { db in
       let split = try self.insertSplit(dataset, db)
       if let id = try Int64.fetchOne(db, sql: "SELECT id FROM sweeps WHERE name = ?", arguments: [name]) {
         try db.execute(sql: "UPDATE sweeps SET split_id = COALESCE(split_id, ?) WHERE id = ?", arguments: [split, id])
-        try self.insertRuns(runs, sweep: id, db)
+        try self.insertRuns(rows, sweep: id, db)
         return id
       }
       try db.execute(sql: "INSERT INTO sweeps (name, spec, metric, split_id, created_at) VALUES (?, ?, ?, ?, ?)",
-                     arguments: [name, spec, metric, split, Date()])
+                     arguments: [name, spec, metric.rawValue, split, Date()])
       let id = db.lastInsertedRowID
-      try self.insertRuns(runs, sweep: id, db)
+      try self.insertRuns(rows, sweep: id, db)
       return id
     }
   }
 
   /// The id of the dataset row (updating its name and classes) and of its split, inserted
   /// when new; a split is identified by the digest of its assignments.
-  private func insertSplit(_ dataset: SweepDataset, _ db: Database) throws -> Int64 {
+  private func insertSplit(_ dataset: DatasetRecord, _ db: Database) throws -> Int64 {
     let options = try Self.json(dataset.options), classes = try Self.json(dataset.classNames)
     try db.execute(sql: """
       INSERT INTO datasets (adapter, root, options, name, class_names) VALUES (?, ?, ?, ?, ?)
@@ -85,7 +84,7 @@ public final class ResultsStore {
       """, arguments: [dataset.adapter, dataset.root, options, dataset.name, classes])
     let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE adapter = ? AND root = ? AND options = ?",
                                        arguments: [dataset.adapter, dataset.root, options])!
-    let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset, String($0.label)] })
+    let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset.rawValue, String($0.label)] })
     let fingerprint = SHA256Digest.hex(of: "\(datasetID)\n\(dataset.split)\n\(dataset.seed)\n\(assignments)")
     try db.execute(sql: "INSERT OR IGNORE INTO splits (dataset_id, spec, seed, assignments, fingerprint) VALUES (?, ?, ?, ?, ?)",
                    arguments: [datasetID, dataset.split, Int64(bitPattern: dataset.seed), assignments, fingerprint])
@@ -114,12 +113,11 @@ public final class ResultsStore {
   }
 
   /// Records one finished epoch (replacing a row of the same epoch from an interrupted attempt).
-  public func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double,
-                          validationMetric: Double, seconds: Double) throws {
+  public func recordEpoch(run: Int64, _ epoch: EpochRecord) throws {
     try write { db in
       try db.execute(
         sql: "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_metric, val_loss, val_metric, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        arguments: [run, epoch, trainLoss, trainMetric, validationLoss, validationMetric, seconds])
+        arguments: [run, epoch.epoch, epoch.trainLoss, epoch.trainMetric, epoch.validationLoss, epoch.validationMetric, epoch.seconds])
     }
   }
 
@@ -127,22 +125,24 @@ public final class ResultsStore {
   /// all in one transaction.
   public func finishRun(_ id: Int64, _ completion: RunCompletion) throws {
     let predictions = try completion.predictions.map { ($0, try Self.json($0.probabilities)) }
+    let metrics = try completion.metrics.map { try JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    let confusion = try completion.confusion.map { ($0.key.rawValue, try Self.json($0.value)) }
     try write { db in
       try db.execute(
         sql: "UPDATE runs SET status = ?, val_metric = ?, test_metric = ?, metrics = ?, error = ?, finished_at = ? WHERE id = ?",
-        arguments: [completion.outcome.rawValue, completion.validationMetric, completion.testMetric, completion.metrics, completion.error,
+        arguments: [completion.outcome.rawValue, completion.validationMetric, completion.testMetric, metrics, completion.error,
                     Date(), id])
-      for (subset, matrix) in completion.confusion {
+      for (subset, matrix) in confusion {
         try db.execute(sql: "INSERT OR REPLACE INTO confusion (run_id, subset, matrix) VALUES (?, ?, ?)", arguments: [id, subset, matrix])
       }
       let insert = try db.makeStatement(sql: """
         INSERT OR REPLACE INTO predictions (run_id, subset, image_id, path, label, probabilities) VALUES (?, ?, ?, ?, ?, ?)
         """)
       for (record, probabilities) in predictions {
-        try insert.execute(arguments: [id, record.subset, record.imageID, record.path, record.label, probabilities])
+        try insert.execute(arguments: [id, record.subset.rawValue, record.imageID, record.path, record.label, probabilities])
       }
       for (kind, path) in completion.artifacts {
-        try db.execute(sql: "INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)", arguments: [id, kind, path])
+        try db.execute(sql: "INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)", arguments: [id, kind.rawValue, path])
       }
     }
   }
@@ -150,10 +150,19 @@ public final class ResultsStore {
   // MARK: - Reads
 
   /// Runs of a sweep that still need work (queued, or running when a process died), in plan order.
-  public func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, params: String, status: RunStatus)] {
-    try read { db in
-      try Row.fetchAll(db, sql: "SELECT id, params, status FROM runs WHERE sweep_id = ? AND status IN ('queued', 'running') ORDER BY id",
-                       arguments: [sweep]).map { ($0["id"], $0["params"], RunStatus(rawValue: $0["status"]) ?? .queued) }
+  ///
+  /// - Throws: ``StoreError`` when a run's stored parameters are not a run spec.
+  public func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, spec: RunSpec)] {
+    let rows = try read { db in
+      try Row.fetchAll(db, sql: "SELECT id, params FROM runs WHERE sweep_id = ? AND status IN ('queued', 'running') ORDER BY id",
+                       arguments: [sweep]).map { (id: $0["id"] as Int64, params: $0["params"] as String) }
+    }
+    return try rows.map { row in
+      do {
+        return (row.id, try JSONDecoder().decode(RunSpec.self, from: Data(row.params.utf8)))
+      } catch {
+        throw StoreError(path: database.path, message: "run \(row.id) has unreadable parameters \(row.params): \(error)")
+      }
     }
   }
 
@@ -180,6 +189,7 @@ public final class ResultsStore {
   public struct SweepSummary: Encodable {
     public var name: String
     public var metric: String
+    /// Runs by status name (`done`, `queued`, ...), as `--json` prints them.
     public var counts: [String: Int]
     public var bestRun: Int64?
     public var bestMetric: Double?
@@ -204,7 +214,7 @@ public final class ResultsStore {
           SELECT AVG((julianday(finished_at) - julianday(started_at)) * 86400) FROM runs
           WHERE sweep_id = ? AND status IN ('done', 'pruned') AND started_at IS NOT NULL AND finished_at IS NOT NULL
           """, arguments: [id])
-        let remaining = (counts["queued"] ?? 0) + (counts["running"] ?? 0)
+        let remaining = RunStatus.allCases.filter(\.isOpen).map { counts[$0.rawValue] ?? 0 }.reduce(0, +)
         return SweepSummary(name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"],
                             etaSeconds: meanSeconds.map { $0 * Double(remaining) })
       }
@@ -212,10 +222,10 @@ public final class ResultsStore {
   }
 
   /// Number of stored predictions (all runs), of one subset when given.
-  public func predictionCount(subset: String? = nil) throws -> Int {
+  public func predictionCount(subset: Subset? = nil) throws -> Int {
     try read { db in
       guard let subset else { return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions") ?? 0 }
-      return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions WHERE subset = ?", arguments: [subset]) ?? 0
+      return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM predictions WHERE subset = ?", arguments: [subset.rawValue]) ?? 0
     }
   }
 

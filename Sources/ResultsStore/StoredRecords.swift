@@ -1,4 +1,5 @@
 import Foundation
+import Sweeps
 import Training
 
 /// A sweep as stored.
@@ -11,33 +12,11 @@ public struct StoredSweep: Sendable {
   public var createdAt: Date
 }
 
-/// A dataset and the split a sweep used.
-public struct StoredDataset: Sendable {
-  public var name: String
-  public var adapter: String
-  public var root: String
-  public var classNames: [String]
-  /// The split spec as JSON.
-  public var split: String
-  public var seed: UInt64
-  /// `(path, subset, class index)` of every labelled image, sorted by path.
-  public var assignments: [(path: String, subset: String, label: Int)]
-
-  /// Images per subset (`train`, `validation`, `test`) and class.
-  public func counts() -> [String: [Int]] {
-    var counts: [String: [Int]] = [:]
-    for (_, subset, label) in assignments where classNames.indices.contains(label) {
-      counts[subset, default: [Int](repeating: 0, count: classNames.count)][label] += 1
-    }
-    return counts
-  }
-}
-
 /// A run as stored.
 public struct StoredRun: Sendable {
   public var id: Int64
   public var sweepID: Int64
-  public var status: ResultsStore.RunStatus
+  public var status: RunStatus
   public var backbone: String
   public var strategy: String
   /// Every hyperparameter (nil only if the stored JSON is not a run spec).
@@ -58,16 +37,4 @@ public struct StoredRun: Sendable {
     guard let startedAt, let finishedAt else { return nil }
     return finishedAt.timeIntervalSince(startedAt)
   }
-}
-
-/// One epoch's curve point as stored.
-public struct StoredEpoch: Sendable, Equatable {
-  public var epoch: Int
-  public var trainLoss: Double
-  /// Training accuracy over the epoch's batches.
-  public var trainMetric: Double?
-  public var validationLoss: Double
-  /// The sweep metric on validation.
-  public var validationMetric: Double
-  public var seconds: Double
 }

@@ -1,29 +1,50 @@
+import Datasets
 import Foundation
+import Training
 
 /// Where a sweep's results go: the runner calls it before, during and after every run.
-/// `ResultsStore` implements it over SQLite; the runner depends only on this protocol.
+/// `ResultsStore` implements it over SQLite; the runner depends only on this protocol, and
+/// speaks to it in typed records (the store turns them into text at the SQL boundary).
 public protocol ResultSink: AnyObject {
   /// Inserts the sweep, its dataset and split, and every planned run as queued (keeping
   /// runs already planned), and returns the sweep's id.
-  func planSweep(name: String, spec: String, metric: String, dataset: SweepDataset,
-                 runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64
+  func planSweep(name: String, spec: String, metric: MetricName, dataset: DatasetRecord, runs: [RunSpec]) throws -> Int64
   /// Runs still queued, or left running by a process that died, in plan order.
-  func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)]
+  func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, spec: RunSpec)]
   func startRun(_ id: Int64, version: String, machine: String) throws
-  func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double,
-                   validationMetric: Double, seconds: Double) throws
+  func recordEpoch(run: Int64, _ epoch: EpochRecord) throws
   /// Marks a run done, pruned or failed with everything it produced, in one write.
   func completeRun(_ id: Int64, _ completion: RunCompletion) throws
   /// The validation metric at `epoch` of the sweep's finished (done) runs.
   func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double]
 }
 
-/// How a run ended.
-public enum RunOutcome: String, Sendable { case done, pruned, failed }
+/// Where a run stands.
+public enum RunStatus: String, CaseIterable, Sendable {
+  case queued, running, done, failed, pruned
+
+  /// Done or pruned: the run ended with a model and its metrics (a pruned run stopped
+  /// early by the sweep's rule, but what it trained is scored like the rest).
+  public var isFinished: Bool { self == .done || self == .pruned }
+
+  /// Queued, or running: the run still needs work.
+  public var isOpen: Bool { self == .queued || self == .running }
+
+  /// The order in which summaries list the statuses.
+  public static let summaryOrder: [RunStatus] = [.done, .pruned, .failed, .running, .queued]
+}
+
+/// The files a run leaves behind, by what they are.
+public enum ArtifactKind: String, CaseIterable, Sendable {
+  /// The best epoch's weights.
+  case checkpoint
+  /// The pretrained weights the run started from.
+  case weights
+}
 
 /// The dataset a sweep runs on and exactly how it was split, as stored with the sweep so
 /// reports can name classes and a run can be reproduced image for image.
-public struct SweepDataset: Sendable {
+public struct DatasetRecord: Sendable {
   /// A short name for leaderboards (`leaderboards/<name>.md`).
   public var name: String
   public var adapter: String
@@ -31,23 +52,48 @@ public struct SweepDataset: Sendable {
   public var root: String
   public var options: [String: String]
   public var classNames: [String]
-  /// The split spec as JSON (fractions or counts per class).
+  /// The split spec as JSON (fractions or counts per class), as it was stored.
   public var split: String
   public var seed: UInt64
   /// `(path, subset, class index)` of every labelled image the split assigned, sorted by path.
-  public var assignments: [(path: String, subset: String, label: Int)]
+  public var assignments: [(path: String, subset: Subset, label: Int)]
 
   public init(name: String, adapter: String, root: String, options: [String: String], classNames: [String], split: String,
-              seed: UInt64, assignments: [(path: String, subset: String, label: Int)]) {
+              seed: UInt64, assignments: [(path: String, subset: Subset, label: Int)]) {
     (self.name, self.adapter, self.root, self.options, self.classNames) = (name, adapter, root, options, classNames)
     (self.split, self.seed, self.assignments) = (split, seed, assignments)
+  }
+
+  /// Images per subset and class.
+  public func counts() -> [Subset: [Int]] {
+    var counts: [Subset: [Int]] = [:]
+    for (_, subset, label) in assignments where classNames.indices.contains(label) {
+      counts[subset, default: [Int](repeating: 0, count: classNames.count)][label] += 1
+    }
+    return counts
+  }
+}
+
+/// One finished epoch of a run's curve.
+public struct EpochRecord: Sendable, Equatable {
+  public var epoch: Int
+  public var trainLoss: Double
+  /// Training accuracy over the epoch's batches.
+  public var trainMetric: Double?
+  public var validationLoss: Double
+  /// The sweep metric on validation.
+  public var validationMetric: Double
+  public var seconds: Double
+
+  public init(epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double, validationMetric: Double, seconds: Double) {
+    (self.epoch, self.trainLoss, self.trainMetric, self.validationLoss) = (epoch, trainLoss, trainMetric, validationLoss)
+    (self.validationMetric, self.seconds) = (validationMetric, seconds)
   }
 }
 
 /// One image's predicted class probabilities.
 public struct PredictionRecord: Equatable, Sendable {
-  /// `validation`, `test` or `unlabelled`.
-  public var subset: String
+  public var subset: Subset
   /// The submission id (`1234` for `test1/1234.jpg`); the path for labelled images.
   public var imageID: String
   /// Relative to the dataset root.
@@ -56,28 +102,28 @@ public struct PredictionRecord: Equatable, Sendable {
   public var label: Int?
   public var probabilities: [Float]
 
-  public init(subset: String, imageID: String, path: String, label: Int?, probabilities: [Float]) {
+  public init(subset: Subset, imageID: String, path: String, label: Int?, probabilities: [Float]) {
     (self.subset, self.imageID, self.path, self.label, self.probabilities) = (subset, imageID, path, label, probabilities)
   }
 }
 
 /// Everything a finished run leaves behind.
 public struct RunCompletion: Sendable {
-  public var outcome: RunOutcome
+  /// `done`, `pruned` or `failed`.
+  public var outcome: RunStatus
   /// The sweep metric on validation at the best epoch, and on the labelled test split.
   public var validationMetric: Double?
   public var testMetric: Double?
-  /// Every final metric as JSON (test when there is a test split, else validation).
-  public var metrics: String?
-  /// Confusion matrices as JSON, by subset (`validation`, `test`).
-  public var confusion: [String: String] = [:]
+  /// Every final metric (test when there is a test split, else validation).
+  public var metrics: ClassificationMetrics?
+  /// Confusion matrices (`[true][predicted]`) by subset.
+  public var confusion: [Subset: [[Int]]] = [:]
   public var predictions: [PredictionRecord] = []
-  /// Files by kind (`checkpoint`: the best epoch's weights; `weights`: the pretrained file).
-  public var artifacts: [String: String] = [:]
+  public var artifacts: [ArtifactKind: String] = [:]
   public var error: String?
 
-  public init(outcome: RunOutcome, validationMetric: Double? = nil, testMetric: Double? = nil, metrics: String? = nil,
-              confusion: [String: String] = [:], predictions: [PredictionRecord] = [], artifacts: [String: String] = [:],
+  public init(outcome: RunStatus, validationMetric: Double? = nil, testMetric: Double? = nil, metrics: ClassificationMetrics? = nil,
+              confusion: [Subset: [[Int]]] = [:], predictions: [PredictionRecord] = [], artifacts: [ArtifactKind: String] = [:],
               error: String? = nil) {
     (self.outcome, self.validationMetric, self.testMetric, self.metrics) = (outcome, validationMetric, testMetric, metrics)
     (self.confusion, self.predictions, self.artifacts, self.error) = (confusion, predictions, artifacts, error)

@@ -53,19 +53,20 @@ struct SpecReader {
       throw error(fields[stray]!, "dataset key \(stray) is not an option of \(adapter.rawValue)")
     }
     var section = SweepSpec.DatasetSection(adapter: adapter, root: root, name: try fields["name"].map { try scalar($0, "name").description },
-                                           options: options, preset: "default", fractions: nil, seed: 0)
+                                           options: options, split: .preset("default"), seed: 0)
     if let split = fields["split"] {
       let parts = try mapping(split, "split", allowed: ["preset", "train", "val", "validation", "test", "seed"])
       section.seed = UInt64(try parts["seed"].map { try nonNegativeInt($0, "seed") } ?? 0)
       if let preset = parts["preset"] {
-        section.preset = preset.string
+        guard let name = preset.string else { throw error(preset, "split preset must be a name") }
+        section.split = .preset(name)
       } else {
         let train = try parts["train"].map { try fraction($0, "train") } ?? 0.7
         let validation = try (parts["val"] ?? parts["validation"]).map { try fraction($0, "val") } ?? 0
         let test = try parts["test"].map { try fraction($0, "test") } ?? 0
-        section.preset = nil
-        section.fractions = .fractions(train: train, validation: validation, test: test)
-        do { try section.fractions!.validate() } catch { throw self.error(split, "\(error)") }
+        let fractions = SplitSpec.fractions(train: train, validation: validation, test: test)
+        do { try fractions.validate() } catch { throw self.error(split, "\(error)") }
+        section.split = .fractions(fractions)
       }
     }
     return section

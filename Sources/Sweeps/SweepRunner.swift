@@ -30,20 +30,19 @@ public final class SweepRunner {
   @discardableResult
   public func run(log: (String) -> Void = { _ in }) throws -> (done: Int, failed: Int) {
     let dataset = try spec.dataset.adapter.load(root: URL(fileURLWithPath: spec.dataset.root), options: spec.dataset.options)
-    let split = try Split(dataset, spec: try splitSpec(dataset), seed: spec.dataset.seed)
+    let split = try Split(dataset, spec: try spec.dataset.split.resolve(in: dataset), seed: spec.dataset.seed)
     let (planned, dropped) = try spec.expand()
     if !dropped.isEmpty { log("dropped combinations that cannot run: \(dropped.joined(separator: "; "))") }
-    let sweep = try sink.planSweep(name: spec.name, spec: specText, metric: spec.metric.rawValue,
-                                   dataset: try record(dataset, split), runs: try planned.map(Self.row))
+    let sweep = try sink.planSweep(name: spec.name, spec: specText, metric: spec.metric, dataset: try record(dataset, split),
+                                   runs: planned)
     let start = Date()
     var (done, failed) = (0, 0)
-    for (id, params) in try sink.unfinishedRunParams(sweep: sweep) {
+    for (id, runSpec) in try sink.unfinishedRuns(sweep: sweep) {
       if let minutes = spec.maxMinutes, Date().timeIntervalSince(start) > minutes * 60 {
         log("time budget of \(minutes) minutes spent; the remaining runs stay queued")
         break
       }
-      let runSpec = try JSONDecoder().decode(RunSpec.self, from: Data(params.utf8))
-      log("run \(id): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(params)")
+      log("run \(id): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(try runSpec.canonicalJSON())")
       if try execute(id, runSpec, sweep: sweep, dataset: dataset, split: split, log: log) { done += 1 } else { failed += 1 }
     }
     return (done, failed)
@@ -58,9 +57,9 @@ public final class SweepRunner {
     run.observers = [{ event in
       guard case .epochEnded(let summary) = event else { return }
       do {
-        try self.sink.recordEpoch(run: id, epoch: summary.epoch, trainLoss: summary.trainLoss, trainMetric: summary.trainAccuracy,
-                                  validationLoss: summary.validationLoss, validationMetric: summary.validation.value(runSpec.training.metric),
-                                  seconds: summary.seconds)
+        try self.sink.recordEpoch(run: id, EpochRecord(
+          epoch: summary.epoch, trainLoss: summary.trainLoss, trainMetric: summary.trainAccuracy, validationLoss: summary.validationLoss,
+          validationMetric: summary.validation.value(runSpec.training.metric), seconds: summary.seconds))
       } catch { sinkError = error }
     }] + observers
     if let grace = spec.pruneGrace {
@@ -83,22 +82,20 @@ public final class SweepRunner {
 
   /// What a finished run stores: metrics, confusion matrices, every prediction, its files.
   static func completion(_ result: RunResult, metric: MetricName) throws -> RunCompletion {
-    func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try JSONEncoder().encode(value), as: UTF8.self) }
     var completion = RunCompletion(outcome: result.outcome.pruned ? .pruned : .done, validationMetric: result.outcome.bestMetric,
-                                   testMetric: result.test?.metrics.value(metric),
-                                   metrics: try json((result.test ?? result.validation).metrics))
-    completion.confusion["validation"] = try json(result.validation.metrics.confusion)
-    completion.confusion["test"] = try result.test.map { try json($0.metrics.confusion) }
-    completion.predictions = records(result.validation.predictions, subset: "validation")
-      + (result.test.map { records($0.predictions, subset: "test") } ?? [])
-      + (result.unlabelled.map { records($0, subset: "unlabelled") } ?? [])
-    completion.artifacts["checkpoint"] = result.checkpoint?.path
-    completion.artifacts["weights"] = result.pretrainedWeights?.path
+                                   testMetric: result.test?.metrics.value(metric), metrics: (result.test ?? result.validation).metrics)
+    completion.confusion[.validation] = result.validation.metrics.confusion
+    completion.confusion[.test] = result.test?.metrics.confusion
+    completion.predictions = records(result.validation.predictions, subset: .validation)
+      + (result.test.map { records($0.predictions, subset: .test) } ?? [])
+      + (result.unlabelled.map { records($0, subset: .unlabelled) } ?? [])
+    completion.artifacts[.checkpoint] = result.checkpoint?.path
+    completion.artifacts[.weights] = result.pretrainedWeights?.path
     return completion
   }
 
   /// One record per predicted image.
-  static func records(_ predictions: Predictions, subset: String) -> [PredictionRecord] {
+  static func records(_ predictions: Predictions, subset: Subset) -> [PredictionRecord] {
     predictions.samples.enumerated().map { index, sample in
       PredictionRecord(subset: subset, imageID: sample.id, path: sample.path, label: sample.label,
                        probabilities: Array(predictions.probabilities[(index * predictions.classes)..<((index + 1) * predictions.classes)]))
@@ -106,9 +103,9 @@ public final class SweepRunner {
   }
 
   /// The dataset and split as stored with the sweep.
-  private func record(_ dataset: Dataset, _ split: Split) throws -> SweepDataset {
-    let splitJSON = String(decoding: try JSONEncoder().encode(try splitSpec(dataset)), as: UTF8.self)
-    return SweepDataset(name: spec.dataset.name ?? dataset.root.lastPathComponent, adapter: dataset.adapter, root: dataset.root.path,
+  private func record(_ dataset: Dataset, _ split: Split) throws -> DatasetRecord {
+    let splitJSON = String(decoding: try JSONEncoder().encode(try spec.dataset.split.resolve(in: dataset)), as: UTF8.self)
+    return DatasetRecord(name: spec.dataset.name ?? dataset.root.lastPathComponent, adapter: dataset.adapter, root: dataset.root.path,
                         options: spec.dataset.options, classNames: dataset.classNames, split: splitJSON, seed: split.seed,
                         assignments: split.assignments(in: dataset))
   }
@@ -122,19 +119,5 @@ public final class SweepRunner {
     let sorted = others.sorted()
     let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     return metric.isBetter(median, than: summary.validation.value(metric))
-  }
-
-  private func splitSpec(_ dataset: Dataset) throws -> SplitSpec {
-    if let fractions = spec.dataset.fractions { return fractions }
-    let name = spec.dataset.preset ?? "default"
-    guard let preset = dataset.presets[name] else {
-      throw SpecError(file: spec.name, line: nil, "split preset \(name) is not one of \(dataset.presets.keys.sorted().joined(separator: ", "))")
-    }
-    return preset
-  }
-
-  /// The stored form of a planned run: canonical JSON of every hyperparameter.
-  static func row(_ run: RunSpec) throws -> (backbone: String, strategy: String, params: String) {
-    (run.backbone.rawValue, run.strategy.rawValue, try run.canonicalJSON())
   }
 }

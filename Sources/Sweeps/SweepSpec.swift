@@ -33,8 +33,7 @@ public struct SweepSpec: Sendable {
     public var name: String?
     public var options: [String: String]
     /// A preset name of the dataset, or explicit fractions.
-    public var preset: String?
-    public var fractions: SplitSpec?
+    public var split: SplitChoice
     public var seed: UInt64
   }
 

@@ -3,59 +3,6 @@ import Datasets
 import Engine
 import Foundation
 
-/// A network the trainer can train: Podium's backbones, a head on cached features, or a
-/// backbone's top on cached activations of its frozen stages.
-public protocol TrainableModel: AnyObject {
-  /// Input batch to logits `[N, classCount]`; parameter names are the checkpoint's.
-  var trainingNetwork: any Layer { get }
-  var classCount: Int { get }
-  /// Training or evaluation mode (a backbone keeps its frozen stages in evaluation).
-  func setTraining(_ training: Bool)
-}
-
-extension Backbone: TrainableModel {
-  public var trainingNetwork: any Layer { network }
-}
-
-/// Where batches come from: the image loader, or features held in memory.
-public protocol BatchSource {
-  var batchCount: Int { get }
-  /// The batches of one epoch, in a seeded order when `shuffle` is true.
-  func epoch(_ epoch: Int, shuffle: Bool) -> AnySequence<Batch>
-}
-
-extension BatchLoader: BatchSource {}
-
-/// The outcome of `fit`: every epoch's summary and the best one.
-public struct TrainingOutcome: Codable, Equatable, Sendable {
-  public var history: [EpochSummary]
-  public var bestEpoch: Int
-  public var bestMetric: Double
-  public var stoppedEarly: Bool
-  /// True when ``Trainer/shouldStop`` ended the run.
-  public var pruned = false
-}
-
-/// Predicted probabilities for a set of images.
-public struct Predictions: Sendable {
-  public var samples: [Dataset.Sample]
-  /// `samples.count × classes`, row-major.
-  public var probabilities: [Float]
-  public var classes: Int
-}
-
-/// A model's predictions on labelled images and the metrics they score.
-public struct Evaluation: Sendable {
-  public var metrics: ClassificationMetrics
-  public var predictions: Predictions
-}
-
-/// A training run that cannot go on: one line with the reason.
-public struct TrainingError: Error, CustomStringConvertible, Equatable {
-  public var description: String
-  public init(_ description: String) { self.description = description }
-}
-
 /// The training loop: epochs of optimizer steps on the training batches, validation after
 /// each epoch, the best epoch kept, early stopping, and a checkpoint after every epoch from
 /// which an interrupted run resumes.
@@ -66,7 +13,7 @@ public struct TrainingError: Error, CustomStringConvertible, Equatable {
 /// atomically; `fit` on a folder that holds them continues after the last finished epoch
 /// exactly as if it had not stopped.
 public final class Trainer {
-  public let backbone: any TrainableModel
+  public let model: any TrainableModel
   public let configuration: TrainingConfiguration
   public let checkpointFolder: URL?
   /// Called with every event, in order, on the calling thread.
@@ -76,8 +23,8 @@ public final class Trainer {
   /// Per-class loss weights (``TrainingConfiguration/classWeights(labels:classes:)``); nil: equal.
   public var classWeights: [Float]?
 
-  public init(backbone: any TrainableModel, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
-    (self.backbone, self.configuration, self.checkpointFolder) = (backbone, configuration, checkpointFolder)
+  public init(model: any TrainableModel, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
+    (self.model, self.configuration, self.checkpointFolder) = (model, configuration, checkpointFolder)
   }
 
   /// Trains on `train`, validating on `validation` after each epoch.
@@ -85,7 +32,7 @@ public final class Trainer {
   /// - Throws: ``TrainingError`` (a NaN loss, an empty batch), or errors of the checkpoint files.
   public func fit(train: any BatchSource, validation: any BatchSource) throws -> TrainingOutcome {
     var state = try resumeState() ?? TrainingState()
-    let optimizer = configuration.makeOptimizer(backbone.trainingNetwork.trainableParameters)
+    let optimizer = configuration.makeOptimizer(model.trainingNetwork.trainableParameters)
     if !state.history.isEmpty { try restoreOptimizer(optimizer) }
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
     emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
@@ -113,17 +60,17 @@ public final class Trainer {
 
   /// Class probabilities for every image of `loader`, in evaluation mode.
   public func predict(_ loader: any BatchSource) throws -> Predictions {
-    backbone.setTraining(false)
-    defer { backbone.setTraining(true) }
+    model.setTraining(false)
+    defer { model.setTraining(true) }
     var samples: [Dataset.Sample] = [], probabilities: [Float] = []
     for batch in loader.epoch(0, shuffle: false) {
       for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
       guard !batch.samples.isEmpty else { continue }
-      let logits = try GradientRecording.withoutGradients { try backbone.trainingNetwork(batch.images) }
+      let logits = try GradientRecording.withoutGradients { try model.trainingNetwork(batch.images) }
       probabilities += configuration.objective == .softmax ? softmaxRows(logits) : normalisedSigmoidRows(logits)
       samples += batch.samples
     }
-    return Predictions(samples: samples, probabilities: probabilities, classes: backbone.classCount)
+    return Predictions(samples: samples, probabilities: probabilities, classes: model.classCount)
   }
 
   /// The metrics of the model on a labelled loader.
@@ -145,7 +92,7 @@ public final class Trainer {
     _ epoch: Int, train: any BatchSource, validation: any BatchSource, optimizer: any Optimizer, schedule: any LearningRateSchedule
   ) throws -> EpochSummary {
     let start = Date()
-    backbone.setTraining(true)
+    model.setTraining(true)
     var meter = LossMeter(), correct = 0, seen = 0
     for (index, batch) in train.epoch(epoch, shuffle: true).enumerated() {
       for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
@@ -170,14 +117,14 @@ public final class Trainer {
   /// Forward, the loss fused with its gradient, backward, optimizer step. Returns the loss
   /// and the number of correct predictions.
   private func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
-    backbone.trainingNetwork.zeroGradients()
-    let logits = try GradientRecording.withoutInputGradients { try backbone.trainingNetwork(batch.images) }
+    model.trainingNetwork.zeroGradients()
+    let logits = try GradientRecording.withoutInputGradients { try model.trainingNetwork(batch.images) }
     var dLogits = Tensor(shape: logits.shape)
     let classes = logits.shape[1]
     let loss = try logits.withUnsafeBufferPointer { x in
       try dLogits.withUnsafeMutableBufferPointer { d in try self.loss(x.baseAddress!, labels: batch.labels, classes: classes, d.baseAddress!) }
     }
-    _ = backbone.trainingNetwork.backward(dLogits, needsInputGradient: false)
+    _ = model.trainingNetwork.backward(dLogits, needsInputGradient: false)
     optimizer.learningRate = learningRate
     optimizer.step()
     let values = logits.scalars
@@ -216,7 +163,7 @@ public final class Trainer {
       let data = try? Data(contentsOf: folder.appendingPathComponent("state.json")),
       let state = try? JSONDecoder().decode(TrainingState.self, from: data)
     else { return nil }
-    try backbone.trainingNetwork.load(Checkpoint(contentsOf: folder.appendingPathComponent("last.safetensors")))
+    try model.trainingNetwork.load(Checkpoint(contentsOf: folder.appendingPathComponent("last.safetensors")))
     return state
   }
 
@@ -234,66 +181,10 @@ public final class Trainer {
   private func saveCheckpoint(_ state: TrainingState, improved: Bool, optimizer: any Optimizer) throws {
     guard let folder = checkpointFolder else { return }
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try backbone.trainingNetwork.save(to: folder.appendingPathComponent("last.safetensors"))
+    try model.trainingNetwork.save(to: folder.appendingPathComponent("last.safetensors"))
     let (tensors, steps) = optimizer.checkpointState()
     try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: folder.appendingPathComponent("optimizer.safetensors"))
-    if improved { try backbone.trainingNetwork.save(to: folder.appendingPathComponent("best.safetensors")) }
+    if improved { try model.trainingNetwork.save(to: folder.appendingPathComponent("best.safetensors")) }
     try AtomicFile.write(try CanonicalJSON.data(state), to: folder.appendingPathComponent("state.json"))
   }
-}
-
-/// What a checkpoint remembers besides the weights.
-struct TrainingState: Codable {
-  var history: [EpochSummary] = []
-  var bestEpoch = -1
-  var bestMetric = Double.nan
-
-  mutating func record(_ summary: EpochSummary, metric: MetricName) {
-    history.append(summary)
-    let value = summary.validation.value(metric)
-    if bestEpoch < 0 || metric.isBetter(value, than: bestMetric) { (bestEpoch, bestMetric) = (summary.epoch, value) }
-  }
-}
-
-/// The running mean of the loss and fastai's smoothed loss (β = 0.98, debiased).
-struct LossMeter {
-  private var total = 0.0, count = 0, average = 0.0, steps = 0
-  private let beta = 0.98
-
-  mutating func add(_ loss: Float, count n: Int) {
-    total += Double(loss) * Double(n)
-    count += n
-    steps += 1
-    average = beta * average + (1 - beta) * Double(loss)
-  }
-
-  var mean: Double { count == 0 ? 0 : total / Double(count) }
-  var smoothed: Float { Float(average / (1 - pow(beta, Double(steps)))) }
-}
-
-/// One-vs-rest scores as probabilities: each logit's sigmoid, each row then divided by its
-/// sum (so metrics and submissions read them like softmax outputs).
-func normalisedSigmoidRows(_ logits: Tensor) -> [Float] {
-  let k = logits.shape[1], values = logits.scalars
-  var out = [Float](repeating: 0, count: values.count)
-  for row in 0..<logits.shape[0] {
-    let sigmoids = values[(row * k)..<((row + 1) * k)].map { 1 / (1 + exp(-Double($0))) }
-    let total = max(sigmoids.reduce(0, +), .leastNormalMagnitude)
-    for (j, value) in sigmoids.enumerated() { out[row * k + j] = Float(value / total) }
-  }
-  return out
-}
-
-/// Row-wise softmax of `[N, K]` logits, in Double with the max shift.
-func softmaxRows(_ logits: Tensor) -> [Float] {
-  let k = logits.shape[1], values = logits.scalars
-  var out = [Float](repeating: 0, count: values.count)
-  for row in 0..<logits.shape[0] {
-    let slice = values[(row * k)..<((row + 1) * k)]
-    let top = Double(slice.max()!)
-    let exps = slice.map { exp(Double($0) - top) }
-    let total = exps.reduce(0, +)
-    for (j, e) in exps.enumerated() { out[row * k + j] = Float(e / total) }
-  }
-  return out
 }

@@ -70,7 +70,7 @@ final class SweepCommandTests: XCTestCase {
     let rerun = try PodiumRunner().run(arguments)
     XCTAssertEqual(rerun.status, 0, rerun.stderr)
     XCTAssertEqual(try counts(), ["done": 6])
-    XCTAssertEqual(try ResultsStore(path: database).predictionCount(subset: "unlabelled"), 6 * 8, "every unlabelled image of every run, once")
+    XCTAssertEqual(try ResultsStore(path: database).predictionCount(subset: .unlabelled), 6 * 8, "every unlabelled image of every run, once")
     let status = try PodiumRunner().run(["sweep", "status", "--db", database, "--json"])
     XCTAssertTrue(status.stdout.contains("\"done\":6"), status.stdout)
   }

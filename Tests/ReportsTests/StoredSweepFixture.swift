@@ -1,4 +1,5 @@
 import Backbones
+import Datasets
 import Engine
 import Foundation
 import Imaging
@@ -29,17 +30,17 @@ struct StoredSweepFixture {
       try FileManager.default.createDirectory(at: root.appendingPathComponent(path).deletingLastPathComponent(), withIntermediateDirectories: true)
       try ImageEncoder.encode(Image(width: 16, height: 16, pixels: pixels), asPNG: true).write(to: root.appendingPathComponent(path))
     }
-    let assignments = paths.enumerated().map { (path: $1, subset: ["train", "train", "validation", "test"][$0 % 4], label: $0 % 3) }
-    let dataset = SweepDataset(name: "hostile", adapter: "image-folder", root: root.path, options: [:], classNames: Self.classNames,
+    let assignments = paths.enumerated().map { (path: $1, subset: [Subset.train, .train, .validation, .test][$0 % 4], label: $0 % 3) }
+    let dataset = DatasetRecord(name: "hostile", adapter: "image-folder", root: root.path, options: [:], classNames: Self.classNames,
                                split: #"{"fractions":{"train":0.5,"validation":0.25,"test":0.25}}"#, seed: 0, assignments: assignments)
     let specs = [("small_cnn", "scratch", 0.001), ("efficientnet_lite0", "features", 0.001), ("efficientnet_lite0", "finetune", 0.0003),
                  ("small_cnn", "scratch", 1e9)]
-    let plan = try specs.map { backbone, strategy, lr in
+    let plan = specs.map { backbone, strategy, lr in
       var spec = RunSpec(backbone: BackboneName(rawValue: backbone)!, strategy: Strategy(rawValue: strategy)!)
       spec.training.learningRate = Float(lr)
-      return (backbone: backbone, strategy: strategy, params: String(decoding: try JSONEncoder().encode(spec), as: UTF8.self))
+      return spec
     }
-    let sweep = try store.planSweep(name: "hostile <b>sweep</b>", spec: "name: hostile", metric: "accuracy", dataset: dataset, runs: plan)
+    let sweep = try store.planSweep(name: "hostile <b>sweep</b>", spec: "name: hostile", metric: .accuracy, dataset: dataset, runs: plan)
     self.sweep = sweep
     for (index, run) in try store.unfinishedRuns(sweep: sweep).enumerated() {
       try store.startRun(run.id, version: "test", machine: "<machine>")
@@ -49,13 +50,14 @@ struct StoredSweepFixture {
   }
 
   /// Records epochs and results of a run that predicts the true class with probability `skill`.
-  private func finish(_ run: Int64, skill: Float, assignments: [(path: String, subset: String, label: Int)]) throws {
+  private func finish(_ run: Int64, skill: Float, assignments: [(path: String, subset: Subset, label: Int)]) throws {
     for epoch in 0..<3 {
-      try store.recordEpoch(run: run, epoch: epoch, trainLoss: 1.5 - Double(epoch) * 0.3, trainMetric: 0.5 + Double(epoch) * 0.15,
-                            validationLoss: 1.6 - Double(epoch) * 0.2, validationMetric: Double(skill) - 0.1 * Double(2 - epoch), seconds: 1)
+      try store.recordEpoch(run: run, EpochRecord(
+        epoch: epoch, trainLoss: 1.5 - Double(epoch) * 0.3, trainMetric: 0.5 + Double(epoch) * 0.15,
+        validationLoss: 1.6 - Double(epoch) * 0.2, validationMetric: Double(skill) - 0.1 * Double(2 - epoch), seconds: 1))
     }
     var predictions: [PredictionRecord] = []
-    for (index, item) in assignments.enumerated() where item.subset != "train" {
+    for (index, item) in assignments.enumerated() where item.subset != .train {
       // Every third image is confidently wrong (predicted as the next class); the weak run
       // (skill below 0.5) is wrong on two in three.
       let wrong = index % 3 == 0 || (skill < 0.5 && index % 3 == 1)
@@ -70,18 +72,17 @@ struct StoredSweepFixture {
       let top = 0.8 - 0.1 * Float(run)
       var probabilities = [Float](repeating: (1 - top) / 2, count: 3)
       probabilities[id % 3] = top
-      predictions.append(PredictionRecord(subset: "unlabelled", imageID: String(id * 10 - (run == 2 ? 1 : 0)), path: "test/\(id).png",
+      predictions.append(PredictionRecord(subset: .unlabelled, imageID: String(id * 10 - (run == 2 ? 1 : 0)), path: "test/\(id).png",
                                           label: nil, probabilities: probabilities))
     }
     let checkpoint = folder.appendingPathComponent("run-\(run).safetensors")
     try Checkpoint.writeSafetensors([(name: "features.0.weight", tensor: Tensor(shape: [3, 3, 3, 4], values: (0..<108).map { Float($0) }))],
                                     metadata: [CheckpointLayoutTag.key: CheckpointLayoutTag.podium], to: checkpoint)
-    let test = predictions.filter { $0.subset == "test" }
+    let test = predictions.filter { $0.subset == .test }
     let matrix = ClassificationMetrics(probabilities: test.flatMap(\.probabilities), labels: test.map { $0.label! }, classes: 3).confusion
     try store.finishRun(run, RunCompletion(
       outcome: .done, validationMetric: Double(skill), testMetric: Double(skill) - 0.05, metrics: nil,
-      confusion: ["test": String(decoding: try JSONEncoder().encode(matrix), as: UTF8.self)], predictions: predictions,
-      artifacts: ["checkpoint": checkpoint.path]))
+      confusion: [.test: matrix], predictions: predictions, artifacts: [.checkpoint: checkpoint.path]))
   }
 
   func remove() { try? FileManager.default.removeItem(at: folder) }

@@ -1,7 +1,9 @@
+import Datasets
 import Foundation
 import GRDB
 @testable import ResultsStore
 import Sweeps
+import Training
 import XCTest
 
 final class ResultsStoreTests: XCTestCase {
@@ -15,13 +17,12 @@ final class ResultsStoreTests: XCTestCase {
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
   }
 
-  private let plan = [(backbone: "small_cnn", strategy: "scratch", params: #"{"lr":0.001}"#),
-                      (backbone: "efficientnet_lite0", strategy: "features", params: #"{"lr":0.001}"#)]
+  private let plan = [RunSpec(backbone: .smallCNN, strategy: .scratch), RunSpec(backbone: .efficientNetLite0, strategy: .features)]
 
-  private let dataset = SweepDataset(
-    name: "demo", adapter: "natural-images", root: "/data/demo", options: [:], classNames: ["cat", "dog"],
+  private let dataset = DatasetRecord(
+    name: "demo", adapter: "natural-images", root: "/data/demo", options: ["clutter": "false"], classNames: ["cat", "dog"],
     split: #"{"fractions":{"train":0.5}}"#, seed: 3,
-    assignments: [("a/1.jpg", "train", 0), ("a/2.jpg", "test", 0), ("b/1.jpg", "validation", 1), ("b/2.jpg", "test", 1)])
+    assignments: [("a/1.jpg", .train, 0), ("a/2.jpg", .test, 0), ("b/1.jpg", .validation, 1), ("b/2.jpg", .test, 1)])
 
   func testSchema_hasTheDocumentedTables() throws {
     let store = try ResultsStore(path: path)
@@ -51,50 +52,59 @@ final class ResultsStoreTests: XCTestCase {
 
   func testPlanningTwice_neitherLosesNorDuplicatesRuns() throws {
     let store = try ResultsStore(path: path)
-    let sweep = try store.planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", dataset: dataset, runs: plan)
-    let again = try ResultsStore(path: path).planSweep(name: "baseline", spec: "name: baseline", metric: "accuracy", dataset: dataset, runs: plan)
+    let sweep = try store.planSweep(name: "baseline", spec: "name: baseline", metric: .accuracy, dataset: dataset, runs: plan)
+    let again = try ResultsStore(path: path).planSweep(name: "baseline", spec: "name: baseline", metric: .accuracy, dataset: dataset, runs: plan)
     XCTAssertEqual(sweep, again)
     XCTAssertEqual(try store.statusCounts(sweep: sweep), [.queued: 2])
   }
 
   func testRunLifecycle_epochsAndResultsAreKept() throws {
     let store = try ResultsStore(path: path)
-    let sweep = try store.planSweep(name: "s", spec: "", metric: "accuracy", dataset: dataset, runs: plan)
+    let sweep = try store.planSweep(name: "s", spec: "", metric: .accuracy, dataset: dataset, runs: plan)
     let first = try XCTUnwrap(try store.unfinishedRuns(sweep: sweep).first)
     try store.startRun(first.id, version: "0.1.0", machine: "test")
-    try store.recordEpoch(run: first.id, epoch: 0, trainLoss: 2, trainMetric: 0.2, validationLoss: 2.1, validationMetric: 0.25, seconds: 1)
-    try store.recordEpoch(run: first.id, epoch: 0, trainLoss: 2, trainMetric: 0.2, validationLoss: 2.1, validationMetric: 0.3, seconds: 1)  // replayed after a crash
-    try store.recordEpoch(run: first.id, epoch: 1, trainLoss: 1, trainMetric: 0.5, validationLoss: 1.1, validationMetric: 0.5, seconds: 1)
+    func epoch(_ index: Int, _ metric: Double) -> EpochRecord {
+      EpochRecord(epoch: index, trainLoss: 2, trainMetric: 0.2, validationLoss: 2.1, validationMetric: metric, seconds: 1)
+    }
+    try store.recordEpoch(run: first.id, epoch(0, 0.25))
+    try store.recordEpoch(run: first.id, epoch(0, 0.3))  // replayed after a crash
+    try store.recordEpoch(run: first.id, epoch(1, 0.5))
     XCTAssertEqual(try store.epochs(run: first.id).map(\.validationMetric), [0.3, 0.5])
     // A reopened store sees the interrupted run as unfinished, with its epochs.
     let reopened = try ResultsStore(path: path)
-    XCTAssertEqual(try reopened.unfinishedRuns(sweep: sweep).map(\.status), [.running, .queued])
-    let predictions = [PredictionRecord(subset: "test", imageID: "a/2.jpg", path: "a/2.jpg", label: 0, probabilities: [0.75, 0.25]),
-                       PredictionRecord(subset: "unlabelled", imageID: "1", path: "test/1.jpg", label: nil, probabilities: [0.2, 0.8])]
-    try reopened.finishRun(first.id, RunCompletion(outcome: .done, validationMetric: 0.5, testMetric: 0.45, confusion: ["test": "[[1,0],[0,1]]"],
-                                                   predictions: predictions, artifacts: ["checkpoint": "/runs/1/best.safetensors"]))
+    XCTAssertEqual(try reopened.unfinishedRuns(sweep: sweep).map(\.spec), plan)
+    XCTAssertEqual(try reopened.statusCounts(sweep: sweep), [.running: 1, .queued: 1])
+    let predictions = [PredictionRecord(subset: .test, imageID: "a/2.jpg", path: "a/2.jpg", label: 0, probabilities: [0.75, 0.25]),
+                       PredictionRecord(subset: .unlabelled, imageID: "1", path: "test/1.jpg", label: nil, probabilities: [0.2, 0.8])]
+    let metrics = ClassificationMetrics(probabilities: [0.75, 0.25], labels: [0], classes: 2)
+    try reopened.finishRun(first.id, RunCompletion(outcome: .done, validationMetric: 0.5, testMetric: 0.45, metrics: metrics,
+                                                   confusion: [.test: [[1, 0], [0, 1]]], predictions: predictions,
+                                                   artifacts: [.checkpoint: "/runs/1/best.safetensors"]))
     XCTAssertEqual(try reopened.statusCounts(sweep: sweep), [.done: 1, .queued: 1])
     let summary = try XCTUnwrap(try reopened.sweepSummaries().first)
     XCTAssertEqual(summary.bestRun, first.id)
     XCTAssertNotNil(summary.etaSeconds, "one run finished: the other's time can be estimated")
-    XCTAssertEqual(try reopened.predictions(run: first.id, subset: "test"), [predictions[0]])
-    XCTAssertEqual(try reopened.predictions(run: first.id, subset: "unlabelled"), [predictions[1]])
-    XCTAssertEqual(try reopened.confusion(run: first.id, subset: "test"), [[1, 0], [0, 1]])
-    XCTAssertEqual(try reopened.artifacts(run: first.id), ["checkpoint": "/runs/1/best.safetensors"])
+    XCTAssertEqual(try reopened.predictions(run: first.id, subset: .test), [predictions[0]])
+    XCTAssertEqual(try reopened.predictions(run: first.id, subset: .unlabelled), [predictions[1]])
+    XCTAssertEqual(try reopened.confusion(run: first.id, subset: .test), [[1, 0], [0, 1]])
+    XCTAssertEqual(try reopened.artifacts(run: first.id), [.checkpoint: "/runs/1/best.safetensors"])
     let stored = try XCTUnwrap(try reopened.run(id: first.id))
     XCTAssertEqual(stored.status, .done)
+    XCTAssertEqual(stored.metrics, metrics)
+    XCTAssertEqual(stored.spec, plan[0])
     XCTAssertNotNil(stored.seconds)
   }
 
   /// The sweep keeps its dataset's classes and exactly which image went where.
   func testTheSplit_isStoredWithTheSweep() throws {
     let store = try ResultsStore(path: path)
-    let sweep = try store.planSweep(name: "s", spec: "", metric: "accuracy", dataset: dataset, runs: plan)
+    let sweep = try store.planSweep(name: "s", spec: "", metric: .accuracy, dataset: dataset, runs: plan)
     let stored = try XCTUnwrap(try store.dataset(ofSweep: sweep))
     XCTAssertEqual(stored.classNames, ["cat", "dog"])
     XCTAssertEqual(stored.seed, 3)
     XCTAssertEqual(stored.assignments.map(\.path), dataset.assignments.map(\.path))
-    XCTAssertEqual(stored.counts()["test"], [1, 1])
+    XCTAssertEqual(stored.counts()[.test], [1, 1])
+    XCTAssertEqual(stored.options, ["clutter": "false"])
     XCTAssertEqual(try store.datasetNames(), ["demo"])
     XCTAssertEqual(try store.sweepIDs(dataset: "demo"), [sweep])
   }

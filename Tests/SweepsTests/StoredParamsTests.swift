@@ -1,4 +1,4 @@
-@testable import Sweeps
+import Sweeps
 import Training
 import XCTest
 
@@ -46,11 +46,11 @@ final class StoredParamsTests: XCTestCase {
 
   func testStoredParams_reEncodeByteForByte() throws {
     let (runs, _) = try SweepSpec.parse(Self.spec, file: "stored.yaml").expand()
-    let rows = try runs.map { try SweepRunner.row($0).params }
+    let rows = try runs.map { try $0.canonicalJSON() }
     XCTAssertEqual(rows, Self.stored, rows.map { "\"\($0.replacingOccurrences(of: "\"", with: "\\\""))\"," }.joined(separator: "\n"))
     for params in Self.stored {
       let decoded = try JSONDecoder().decode(RunSpec.self, from: Data(params.utf8))
-      XCTAssertEqual(try SweepRunner.row(decoded).params, params, "decoded and encoded again")
+      XCTAssertEqual(try decoded.canonicalJSON(), params, "decoded and encoded again")
     }
   }
 }

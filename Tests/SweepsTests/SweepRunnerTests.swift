@@ -7,35 +7,34 @@ import XCTest
 /// The runner against an in-memory sink.
 final class SweepRunnerTests: XCTestCase {
   final class MemorySink: ResultSink {
-    var planned: [(backbone: String, strategy: String, params: String)] = []
-    var statuses: [Int64: String] = [:]
+    var planned: [RunSpec] = []
+    var statuses: [Int64: RunStatus] = [:]
     var epochs: [Int64: [Int]] = [:]
     var errors: [Int64: String] = [:]
     var finished: [Double]
 
     init(finished: [Double]) { self.finished = finished }
 
-    var dataset: SweepDataset?
+    var dataset: DatasetRecord?
     var completions: [Int64: RunCompletion] = [:]
 
-    func planSweep(name: String, spec: String, metric: String, dataset: SweepDataset,
-                   runs: [(backbone: String, strategy: String, params: String)]) throws -> Int64 {
+    func planSweep(name: String, spec: String, metric: MetricName, dataset: DatasetRecord, runs: [RunSpec]) throws -> Int64 {
       self.dataset = dataset
       if planned.isEmpty {
         planned = runs
-        for index in runs.indices { statuses[Int64(index + 1)] = "queued" }
+        for index in runs.indices { statuses[Int64(index + 1)] = .queued }
       }
       return 1
     }
-    func unfinishedRunParams(sweep: Int64) throws -> [(id: Int64, params: String)] {
-      planned.indices.map { (Int64($0 + 1), planned[$0].params) }.filter { ["queued", "running"].contains(statuses[$0.0]) }
+    func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, spec: RunSpec)] {
+      planned.indices.map { (Int64($0 + 1), planned[$0]) }.filter { statuses[$0.0]?.isOpen == true }
     }
-    func startRun(_ id: Int64, version: String, machine: String) throws { statuses[id] = "running" }
-    func recordEpoch(run: Int64, epoch: Int, trainLoss: Double, trainMetric: Double?, validationLoss: Double, validationMetric: Double, seconds: Double) throws {
-      epochs[run, default: []].append(epoch)
+    func startRun(_ id: Int64, version: String, machine: String) throws { statuses[id] = .running }
+    func recordEpoch(run: Int64, _ epoch: EpochRecord) throws {
+      epochs[run, default: []].append(epoch.epoch)
     }
     func completeRun(_ id: Int64, _ completion: RunCompletion) throws {
-      statuses[id] = completion.outcome.rawValue
+      statuses[id] = completion.outcome
       errors[id] = completion.error
       completions[id] = completion
     }
@@ -63,7 +62,7 @@ final class SweepRunnerTests: XCTestCase {
     let (spec, text) = try spec(folder.appendingPathComponent("data"), extra: "prune: {grace: 1}")
     let sink = MemorySink(finished: [0.9, 0.8])
     try SweepRunner(spec: spec, specText: text, sink: sink, workFolder: folder.appendingPathComponent("runs")).run()
-    XCTAssertEqual(sink.statuses[1], "pruned")
+    XCTAssertEqual(sink.statuses[1], .pruned)
     XCTAssertEqual(sink.epochs[1], [0], "stopped after its first epoch")
   }
 
@@ -78,17 +77,17 @@ final class SweepRunnerTests: XCTestCase {
     let sink = MemorySink(finished: [])
     let (done, failed) = try SweepRunner(spec: failing, specText: text, sink: sink, workFolder: folder.appendingPathComponent("runs")).run()
     XCTAssertEqual([done, failed], [1, 1])
-    XCTAssertEqual(sink.statuses[1], "failed")
+    XCTAssertEqual(sink.statuses[1], .failed)
     XCTAssertTrue(sink.errors[1]?.hasPrefix("loss became") == true, "\(String(describing: sink.errors[1]))")
-    XCTAssertEqual(sink.statuses[2], "done")
+    XCTAssertEqual(sink.statuses[2], .done)
     // The finished run leaves its confusion matrices, a prediction for every validation and
     // test image, and its best checkpoint; the sweep its classes and split.
     let completion = try XCTUnwrap(sink.completions[2])
-    XCTAssertEqual(Set(completion.confusion.keys), ["validation", "test"])
-    XCTAssertEqual(completion.predictions.filter { $0.subset == "validation" }.count, 8)
-    XCTAssertEqual(completion.predictions.filter { $0.subset == "test" }.count, 8)
+    XCTAssertEqual(Set(completion.confusion.keys), [.validation, .test])
+    XCTAssertEqual(completion.predictions.filter { $0.subset == .validation }.count, 8)
+    XCTAssertEqual(completion.predictions.filter { $0.subset == .test }.count, 8)
     XCTAssertTrue(completion.predictions.allSatisfy { $0.label != nil && $0.probabilities.count == 8 })
-    XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(completion.artifacts["checkpoint"])))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: try XCTUnwrap(completion.artifacts[.checkpoint])))
     XCTAssertEqual(sink.dataset?.classNames.count, 8)
     XCTAssertEqual(sink.dataset?.assignments.count, 32)
   }

@@ -1,3 +1,4 @@
+import Datasets
 import Sweeps
 import Training
 import XCTest
@@ -24,7 +25,7 @@ final class SweepSpecTests: XCTestCase {
     let spec = try SweepSpec.parse(Self.example, file: "sweep.yaml")
     XCTAssertEqual(spec.name, "natural-images-baseline")
     XCTAssertEqual(spec.dataset.adapter.rawValue, "natural-images")
-    XCTAssertEqual(spec.dataset.fractions, .fractions(train: 0.6, validation: 0.2, test: 0.2))
+    XCTAssertEqual(spec.dataset.split, .fractions(.fractions(train: 0.6, validation: 0.2, test: 0.2)))
     XCTAssertEqual(spec.maxRuns, 40)
     let (runs, dropped) = try spec.expand()
     XCTAssertEqual(runs.count, 8, "small_cnn only from scratch: 2 + 6")

@@ -28,7 +28,7 @@ final class CachedFinetuneTests: XCTestCase {
       BatchLoader(dataset: dataset, samples: indices.map { dataset.samples[$0] }, batchSize: 8, preprocessing: preprocessing, seed: 0)
     }
     let whole = backbone()
-    let direct = try Trainer(backbone: whole, configuration: configuration).fit(train: loader(split.train), validation: loader(split.validation))
+    let direct = try Trainer(model: whole, configuration: configuration).fit(train: loader(split.train), validation: loader(split.validation))
 
     let cached = backbone()
     let cache = FeatureCache(folder: folder.appendingPathComponent("cache"))
@@ -41,7 +41,7 @@ final class CachedFinetuneTests: XCTestCase {
     let top = try BackboneTop(cached, after: "layer3")
     XCTAssertEqual(top.stage, "layer4")
     XCTAssertEqual(top.inputShape, [2, 2, 256])
-    let onCache = try Trainer(backbone: TopModel(top), configuration: configuration)
+    let onCache = try Trainer(model: TopModel(top), configuration: configuration)
       .fit(train: try activations(split.train), validation: try activations(split.validation))
 
     for (a, b) in zip(direct.history, onCache.history) {

@@ -25,7 +25,7 @@ final class HeadObjectiveTests: XCTestCase {
       var configuration = TrainingConfiguration()
       (configuration.epochs, configuration.learningRate, configuration.objective) = (15, 0.05, objective)
       let head = HeadModel(featureWidth: 6, classes: 3, seed: 1)
-      let trainer = Trainer(backbone: head, configuration: configuration)
+      let trainer = Trainer(model: head, configuration: configuration)
       let outcome = try trainer.fit(train: batches(count: 96, seed: 1), validation: batches(count: 48, seed: 2))
       XCTAssertGreaterThan(outcome.bestMetric, 0.9, "\(objective)")
       let predictions = try trainer.predict(batches(count: 12, seed: 3))
@@ -44,7 +44,7 @@ final class HeadObjectiveTests: XCTestCase {
       var configuration = TrainingConfiguration()
       (configuration.epochs, configuration.learningRate, configuration.optimizer) = (4, 0.05, optimizer)
       func trainer(_ checkpoints: URL?) -> Trainer {
-        Trainer(backbone: HeadModel(featureWidth: 6, classes: 3, hidden: 8, dropout: 0, seed: 1), configuration: configuration,
+        Trainer(model: HeadModel(featureWidth: 6, classes: 3, hidden: 8, dropout: 0, seed: 1), configuration: configuration,
                 checkpointFolder: checkpoints)
       }
       let straight = trainer(nil)
@@ -57,15 +57,15 @@ final class HeadObjectiveTests: XCTestCase {
       let resumed = trainer(checkpoints)
       let outcome = try resumed.fit(train: batches(count: 48, seed: 1), validation: batches(count: 12, seed: 2))
       XCTAssertEqual(outcome.history.count, 4)
-      XCTAssertEqual(resumed.backbone.trainingNetwork.namedParameters().map(\.parameter.value.scalars),
-                     straight.backbone.trainingNetwork.namedParameters().map(\.parameter.value.scalars), "\(optimizer)")
+      XCTAssertEqual(resumed.model.trainingNetwork.namedParameters().map(\.parameter.value.scalars),
+                     straight.model.trainingNetwork.namedParameters().map(\.parameter.value.scalars), "\(optimizer)")
     }
   }
 
   func testOneVsRest_refusesClassWeights() throws {
     var configuration = TrainingConfiguration()
     (configuration.epochs, configuration.objective) = (1, .oneVsRest)
-    let trainer = Trainer(backbone: HeadModel(featureWidth: 6, classes: 3, seed: 1), configuration: configuration)
+    let trainer = Trainer(model: HeadModel(featureWidth: 6, classes: 3, seed: 1), configuration: configuration)
     trainer.classWeights = [1, 2, 1]
     XCTAssertThrowsError(try trainer.fit(train: batches(count: 16, seed: 1), validation: batches(count: 8, seed: 2))) {
       XCTAssertEqual("\($0)", "class_weight and label_smoothing apply to the softmax head, not one-vs-rest")

@@ -27,7 +27,7 @@ final class TrainerTests: XCTestCase {
     func loader(_ indices: [Int]) -> BatchLoader {
       BatchLoader(dataset: dataset, samples: indices.map { dataset.samples[$0] }, batchSize: 8, preprocessing: preprocessing, seed: 3)
     }
-    return (Trainer(backbone: backbone, configuration: configuration, checkpointFolder: checkpoints), loader(split.train), loader(split.validation))
+    return (Trainer(model: backbone, configuration: configuration, checkpointFolder: checkpoints), loader(split.train), loader(split.validation))
   }
 
   func testFit_recordsEveryEpochAndTheBest() throws {

@@ -59,15 +59,4 @@ extension Podium {
   }
 }
 
-/// No weights file was found for a backbone; says where Podium looked and how to get one.
-struct MissingWeightsError: Error, CustomStringConvertible {
-  var backbone: BackboneName
-  var locator: WeightLocator
-
-  var description: String {
-    "no pretrained weights for \(backbone.rawValue): run `podium weights fetch \(backbone.rawValue)`, "
-      + "or pass --weights FILE, or put \(PretrainedWeights.fileNames(backbone).first ?? "the file") in \(locator.cacheFolder.path)"
-  }
-}
-
 extension BackboneName: ExpressibleByArgument {}

@@ -47,7 +47,7 @@ extension Podium {
     private static func chooseRuns(run: Int64?, ensemble: Int?, sweep: Int64?, store: ResultsStore) throws -> ([Int64], Int64) {
       if let run {
         guard let stored = try store.run(id: run) else { throw ValidationError("no run with id \(run) in the database") }
-        guard stored.status == .done || stored.status == .pruned else { throw ValidationError("run \(run) is \(stored.status.rawValue), not finished") }
+        guard stored.status.isFinished else { throw ValidationError("run \(run) is \(stored.status.rawValue), not finished") }
         return ([run], stored.sweepID)
       }
       let sweepID = try sweep ?? latestSweep(store)

@@ -46,7 +46,7 @@ extension Podium {
           if json {
             print(try jsonLine(summary))
           } else {
-            let counts = ["done", "running", "queued", "failed", "pruned"].map { "\(summary.counts[$0] ?? 0) \($0)" }.joined(separator: ", ")
+            let counts = RunStatus.summaryOrder.map { "\(summary.counts[$0.rawValue] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
             let best = summary.bestRun.map { String(format: "; best run %lld: %@ %.4f", $0, summary.metric, summary.bestMetric ?? .nan) } ?? ""
             let eta = summary.etaSeconds.map { String(format: "; about %.0f s left", $0) } ?? ""
             print("\(summary.name): \(counts)\(best)\(eta)")

@@ -32,7 +32,7 @@ extension Podium {
       }
       let loaded = try adapter.load(root: URL(fileURLWithPath: String(dataset[dataset.index(after: colon)...])), options: try adapterOptions(options))
       let spec = try hyperparameters.runSpec(metric: metric)
-      let split = try Split(loaded, spec: try splitSpec(loaded), seed: spec.training.seed)
+      let split = try Split(loaded, spec: try SplitChoice(parsing: split).resolve(in: loaded), seed: spec.training.seed)
       var run = TrainingRun(spec: spec, dataset: loaded, split: split, folder: out.map { URL(fileURLWithPath: $0) })
       let printer = ProgressPrinter(metric: metric)
       run.observers = [printer.handle]
@@ -42,15 +42,6 @@ extension Podium {
         print(String(format: "test: accuracy %.4f  mean-class-accuracy %.4f  macro-f1 %.4f  logloss %.4f",
                      test.accuracy, test.meanClassAccuracy, test.macroF1, test.logLoss))
       }
-    }
-
-    private func splitSpec(_ dataset: Dataset) throws -> SplitSpec {
-      if let preset = dataset.presets[split] { return preset }
-      let parts = split.split(separator: ",").compactMap { Double($0) }
-      guard parts.count == 3 else {
-        throw ValidationError("--split \(split) is neither a preset (\(dataset.presets.keys.sorted().joined(separator: ", "))) nor three fractions")
-      }
-      return .fractions(train: parts[0], validation: parts[1], test: parts[2])
     }
   }
 }

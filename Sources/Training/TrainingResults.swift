@@ -1,0 +1,42 @@
+import Datasets
+import Foundation
+
+/// The outcome of `fit`: every epoch's summary and the best one.
+public struct TrainingOutcome: Codable, Equatable, Sendable {
+  public var history: [EpochSummary]
+  public var bestEpoch: Int
+  public var bestMetric: Double
+  public var stoppedEarly: Bool
+  /// True when ``Trainer/shouldStop`` ended the run.
+  public var pruned = false
+}
+
+/// Predicted probabilities for a set of images.
+public struct Predictions: Sendable {
+  public var samples: [Dataset.Sample]
+  /// `samples.count × classes`, row-major.
+  public var probabilities: [Float]
+  public var classes: Int
+}
+
+/// A model's predictions on labelled images and the metrics they score.
+public struct Evaluation: Sendable {
+  public var metrics: ClassificationMetrics
+  public var predictions: Predictions
+}
+
+/// The results of a finished run: the best epoch's model scored on validation and test,
+/// its probabilities for the unlabelled images, and the files it came from.
+public struct RunResult: Sendable {
+  public var outcome: TrainingOutcome
+  /// The best epoch's model on the validation split.
+  public var validation: Evaluation
+  /// The best epoch's model on the labelled test split (nil without one).
+  public var test: Evaluation?
+  /// Probabilities for the unlabelled images, for submissions.
+  public var unlabelled: Predictions?
+  /// The best epoch's weights (nil when the run kept no checkpoints).
+  public var checkpoint: URL?
+  /// The pretrained weights the run started from (nil for `scratch`).
+  public var pretrainedWeights: URL?
+}
