@@ -31,6 +31,12 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     }
   }
 
+  /// Every option name any adapter accepts: the keys a spec's `dataset:` may hold besides
+  /// `adapter`, `root`, `name` and `split`.
+  public static var optionNames: Set<String> {
+    Set(allCases.flatMap(\.options.keys))
+  }
+
   /// Reads the dataset at `root`.
   ///
   /// - Throws: ``DatasetError`` (or ``CSVError``) naming the path, line or option at fault.

@@ -15,6 +15,15 @@ public enum CSVText {
     fields.map(field).joined(separator: ",")
   }
 
+  /// `text` as a cell a spreadsheet shows and never evaluates: text starting with `=`, `+`,
+  /// `-`, `@`, a tab or a carriage return (a formula to Excel, LibreOffice and Google Sheets,
+  /// `=HYPERLINK(...)` in a class name) gets a leading `'`, as OWASP's CSV-injection advice
+  /// says; numbers, negative ones included, stay numbers.
+  public static func spreadsheetSafe(_ text: String) -> String {
+    guard let first = text.first, "=+-@\t\r".contains(first), Double(text) == nil else { return text }
+    return "'" + text
+  }
+
   /// A field, quoted only when it must be.
   public static func field(_ text: String) -> String {
     let needsQuotes = text.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }

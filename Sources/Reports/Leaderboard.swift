@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import ResultsStore
 import Sweeps
@@ -85,5 +86,26 @@ public struct Leaderboard {
     lines.append("|" + table.header.map { _ in "---|" }.joined())
     lines += table.rows.map { "| " + $0.map { escape($0.text) }.joined(separator: " | ") + " |" }
     return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+extension Leaderboard {
+  /// Writes `<folder>/<dataset>.md` and `.csv` for `dataset`, or for every dataset with
+  /// sweeps when nil, each atomically, and returns the boards with their files.
+  ///
+  /// - Throws: ``ReportError`` when the store has no sweep.
+  public static func writeFiles(store: ResultsStore, dataset: String?, metric: MetricName?, folder: URL) throws
+    -> [(board: Leaderboard, markdown: URL, csv: URL)]
+  {
+    let names = try dataset.map { [$0] } ?? store.datasetNames()
+    guard !names.isEmpty else { throw ReportError("the results database has no sweep yet") }
+    return try names.map { name in
+      let board = try Leaderboard(store: store, dataset: name, metric: metric)
+      let base = folder.appendingPathComponent(FileNames.safe(name))
+      let (markdown, csv) = (base.appendingPathExtension("md"), base.appendingPathExtension("csv"))
+      try AtomicFile.write(board.markdown(), to: markdown)
+      try AtomicFile.write(board.table().csv(), to: csv)
+      return (board, markdown, csv)
+    }
   }
 }

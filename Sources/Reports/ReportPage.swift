@@ -1,12 +1,15 @@
+import Engine
+
 /// The frame of every report page: one self-contained HTML file with inline CSS and a few
 /// lines of inline JavaScript (sorting tables), and a Content-Security-Policy that forbids
-/// loading anything from anywhere — images come as `data:` URIs.
+/// loading anything from anywhere — images come as `data:` URIs — and running any script but
+/// that one (allowed by its hash).
 enum ReportPage {
   static func html(title: String, body: String) -> String {
     """
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8">
-    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '\(scriptHash)'">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>\(HTML.escape(title))</title>
     <style>\(css)</style></head>
@@ -16,6 +19,10 @@ enum ReportPage {
 
     """
   }
+
+  /// The CSP source that allows exactly the one sorting script (its SHA-256, base64, as
+  /// CSP Level 2 hashes the script element's text); any other inline script is blocked.
+  static let scriptHash = "sha256-" + SHA256Digest.base64(of: sortScript)
 
   static let css = """
     body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;background:#f6f7f9;margin:0}

@@ -53,8 +53,9 @@ public struct ReportTable: Sendable {
     return "<td\(key)>\(content)</td>"
   }
 
-  /// The table as CSV.
+  /// The table as CSV, every text cell made safe to open in a spreadsheet
+  /// (``CSVText/spreadsheetSafe(_:)``).
   public func csv() -> String {
-    CSVText.document(header: header, rows: rows.map { $0.map(\.text) })
+    CSVText.document(header: header.map(CSVText.spreadsheetSafe), rows: rows.map { $0.map { CSVText.spreadsheetSafe($0.text) } })
   }
 }

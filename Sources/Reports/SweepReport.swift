@@ -1,6 +1,6 @@
 import Datasets
-import Foundation
 import Engine
+import Foundation
 import ResultsStore
 import Sweeps
 import Training
@@ -196,5 +196,16 @@ public struct SweepReport {
     body += "<h2>Hyperparameters and environment</h2>" + settings.html()
     tables += [settings, curves.table] + confusion.tables + [mistakes.table]
     return body + footer()
+  }
+}
+
+extension SweepReport {
+  /// Writes the report of `sweep` (nil: the most recent) to `<folder>/<sweep name>/` and
+  /// returns its index page.
+  public static func write(store: ResultsStore, sweep: Int64?, folder: URL, version: String) throws -> URL {
+    let results = try SweepResults.load(from: store, sweep: try sweep ?? store.latestSweepID())
+    var report = SweepReport(results: results, store: store)
+    report.version = version
+    return try report.write(to: folder.appendingPathComponent(FileNames.safe(results.sweep.name)))
   }
 }

@@ -11,6 +11,14 @@ extension ResultsStore {
     try read { db in try Row.fetchAll(db, sql: "SELECT * FROM sweeps ORDER BY id").map(Self.sweep) }
   }
 
+  /// The id of the most recently planned sweep.
+  ///
+  /// - Throws: ``StoreError`` when the database has no sweep yet.
+  public func latestSweepID() throws -> Int64 {
+    guard let last = try sweeps().last else { throw StoreError(path: database.path, message: "the results database has no sweep yet") }
+    return last.id
+  }
+
   /// The sweep with this id, or nil.
   public func sweep(id: Int64) throws -> StoredSweep? {
     try read { db in try Row.fetchOne(db, sql: "SELECT * FROM sweeps WHERE id = ?", arguments: [id]).map(Self.sweep) }

@@ -14,7 +14,7 @@ import Training
 /// `artifacts`. Every write is one transaction, so a killed process leaves either the whole
 /// change or none of it.
 public final class ResultsStore {
-  private let database: DatabasePool
+  let database: DatabasePool
 
   /// How long a write waits for another process's transaction (a sweep writing while
   /// `podium sweep status` or `report` opens the file) before failing.
@@ -29,6 +29,17 @@ public final class ResultsStore {
     } catch {
       throw StoreError(path: path, message: "\(error)")
     }
+  }
+
+  /// Opens a database that must already exist (for commands that read results): a missing
+  /// file is one line saying how to make one, not a new empty database.
+  ///
+  /// - Throws: ``StoreError`` naming the file.
+  public static func existing(at path: String) throws -> ResultsStore {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw StoreError(path: path, message: "no results database here: run `podium sweep run SPEC.yaml` or `podium demo` first")
+    }
+    return try ResultsStore(path: path)
   }
 
   /// The pool on `path` with every migration applied. Two processes creating the same new

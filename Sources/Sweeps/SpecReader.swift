@@ -8,6 +8,9 @@ import Yams
 struct SpecReader {
   let file: String
 
+  /// The keys of `dataset:` besides the adapter's own options.
+  static let datasetKeys: Set<String> = ["adapter", "root", "name", "split"]
+
   func spec(_ root: Node) throws -> SweepSpec {
     let top = try mapping(root, "the spec", allowed: ["name", "dataset", "metric", "grid", "random", "fixed", "budget", "prune"])
     guard let name = top["name"]?.string, !name.isEmpty else { throw error(root, "missing name") }
@@ -42,14 +45,14 @@ struct SpecReader {
   }
 
   private func dataset(_ node: Node) throws -> SweepSpec.DatasetSection {
-    let fields = try mapping(node, "dataset", allowed: ["adapter", "root", "name", "split", "file", "path_column", "label_column", "clutter", "labels", "images", "test"])
+    let fields = try mapping(node, "dataset", allowed: Self.datasetKeys.union(DatasetAdapter.optionNames))
     guard let adapterName = fields["adapter"]?.string, let adapter = DatasetAdapter(rawValue: adapterName) else {
       throw error(fields["adapter"] ?? node, "dataset adapter must be one of \(DatasetAdapter.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     guard let root = fields["root"]?.string else { throw error(node, "dataset needs a root") }
     var options: [String: String] = [:]
     for key in adapter.options.keys { if let value = fields[key] { options[key] = try scalar(value, key).description } }
-    if let stray = fields.keys.first(where: { !["adapter", "root", "name", "split"].contains($0) && adapter.options[$0] == nil }) {
+    if let stray = fields.keys.first(where: { !Self.datasetKeys.contains($0) && adapter.options[$0] == nil }) {
       throw error(fields[stray]!, "dataset key \(stray) is not an option of \(adapter.rawValue)")
     }
     var section = SweepSpec.DatasetSection(adapter: adapter, root: root, name: try fields["name"].map { try scalar($0, "name").description },

@@ -66,7 +66,7 @@ final class DemoAndReportCommandTests: XCTestCase {
     let both = try podium.run(["submit", "--run", "1", "--ensemble", "2", "--out", "x.csv"], directory: folder)
     XCTAssertTrue(both.stderr.contains("give exactly one of --run ID and --ensemble K"), both.stderr)
     let noDatabase = try podium.run(["report", "--db", "missing.sqlite"], directory: folder)
-    XCTAssertTrue(noDatabase.stderr.contains("no results database at missing.sqlite"), noDatabase.stderr)
+    XCTAssertEqual(noDatabase.stderr, "Error: missing.sqlite: no results database here: run `podium sweep run SPEC.yaml` or `podium demo` first\n")
     let unknown = try podium.run(["leaderboard", "--dataset", "nope"], directory: folder)
     XCTAssertTrue(unknown.stderr.contains("no sweeps on a dataset called nope; known: demo-quick"), unknown.stderr)
   }

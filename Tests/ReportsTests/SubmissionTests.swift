@@ -64,4 +64,27 @@ final class SubmissionTests: XCTestCase {
     try Submission(predictions: mean, classNames: StoredSweepFixture.classNames, format: .columns).write(to: out)
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.deletingLastPathComponent().path), ["submission.csv"])
   }
+
+  /// What `podium submit` and the demo write: runs chosen from the store, the format the
+  /// competition takes, and one clear error for a run that cannot be submitted.
+  func testSubmissionPlan_choosesRunsAndFormat_andRefusesUnfinishedRuns() throws {
+    let fixture = try StoredSweepFixture()
+    defer { fixture.remove() }
+    let single = try SubmissionPlan(.run(1), store: fixture.store, format: .auto)
+    XCTAssertEqual(single.runs, [1])
+    XCTAssertEqual(single.format, .labels, "image-folder competitions take class names")
+    XCTAssertEqual(single.summary, "run 1, format labels")
+    XCTAssertEqual(single.submission.rows.count, 5)
+    let best = try SubmissionPlan(.ensemble(count: 1, sweep: nil), store: fixture.store, format: .columns)
+    XCTAssertEqual(best.runs, [2], "the best run by validation metric")
+    XCTAssertThrowsError(try SubmissionPlan(.ensemble(count: 2, sweep: fixture.sweep), store: fixture.store, format: .auto)) {
+      XCTAssertEqual("\($0)", "run 3 predicted a different set of test images than run 2: they cannot be ensembled")
+    }
+    XCTAssertThrowsError(try SubmissionPlan(.run(4), store: fixture.store, format: .auto)) {
+      XCTAssertEqual("\($0)", "run 4 is failed, not finished")
+    }
+    XCTAssertThrowsError(try SubmissionPlan(.run(99), store: fixture.store, format: .auto)) {
+      XCTAssertEqual("\($0)", "no run with id 99 in the database")
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import Datasets
+import Engine
 import Foundation
 import Reports
 import XCTest
@@ -40,6 +41,24 @@ final class SweepReportTests: XCTestCase {
     let links = html.components(separatedBy: "href=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
     XCTAssertTrue(links.allSatisfy { $0.hasPrefix("run-") && $0.hasSuffix(".html") }, "\(links)")
     XCTAssertTrue(html.contains("Content-Security-Policy"))
+  }
+
+  /// The policy runs exactly the one sorting script, named by its hash: no 'unsafe-inline'.
+  func testTheContentSecurityPolicy_allowsOnlyTheSortingScriptByItsHash() throws {
+    let (html, _) = try writeReport()
+    let script = try XCTUnwrap(html.components(separatedBy: "<script>").last?.components(separatedBy: "</script>").first)
+    let policy = try XCTUnwrap(html.components(separatedBy: "script-src ").dropFirst().first?.prefix { $0 != "\"" })
+    XCTAssertEqual(String(policy), "'sha256-\(SHA256Digest.base64(of: script))'")
+    XCTAssertFalse(html.contains("script-src 'unsafe-inline'"))
+  }
+
+  /// Report CSVs open in a spreadsheet without running anything: text that a spreadsheet
+  /// would take for a formula gets a leading quote; numbers stay numbers.
+  func testReportCSVs_areSpreadsheetSafe() throws {
+    let table = ReportTable(name: "t", header: ["class", "=score"], rows: [
+      [.init("=HYPERLINK(\"http://evil\",\"x\")"), .number(-0.25)], [.init("@SUM(A1)"), .init("+1 cm")], [.init("-"), .init("cat")],
+    ])
+    XCTAssertEqual(table.csv(), "class,'=score\n\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",-0.2500\n'@SUM(A1),'+1 cm\n'-,cat\n")
   }
 
   /// The sections a user looks for, with the best run's content.

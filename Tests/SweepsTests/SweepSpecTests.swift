@@ -121,3 +121,28 @@ final class SweepSpecTests: XCTestCase {
     XCTAssertEqual(try SweepSpec.parse(yaml, file: "s.yaml").expand().runs.count, 4)
   }
 }
+
+/// A spec built in code (the demo's) is stored as YAML that reads back to the same spec.
+final class SweepSpecYAMLTests: XCTestCase {
+  func testDemoSpec_roundTripsThroughYAML_withAnAwkwardRoot() throws {
+    for root in ["datasets/demo", #"data/"quoted": and # not a comment"#, "123"] {
+      for (pretrained, quick) in [(true, false), (false, true)] {
+        let spec = SweepSpec.demo(name: "demo", root: root, pretrained: pretrained, quick: quick)
+        let text = try spec.yaml()
+        let read = try SweepSpec.parse(text, file: "demo.yaml")
+        XCTAssertEqual(read.dataset.root, root, text)
+        XCTAssertEqual(read.dataset.split, spec.dataset.split)
+        XCTAssertEqual(try read.expand().runs, try spec.expand().runs, text)
+        XCTAssertEqual(try spec.expand().runs.count, pretrained ? 2 + 4 + 1 : 1)
+      }
+    }
+  }
+
+  func testTheIssueExample_roundTripsThroughYAML() throws {
+    let spec = try SweepSpec.parse(SweepSpecTests.example, file: "sweep.yaml")
+    let read = try SweepSpec.parse(try spec.yaml(), file: "again.yaml")
+    XCTAssertEqual(try read.expand().runs, try spec.expand().runs)
+    XCTAssertEqual(read.maxRuns, 40)
+    XCTAssertEqual(read.maxMinutes, 120)
+  }
+}

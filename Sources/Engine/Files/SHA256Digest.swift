@@ -15,6 +15,11 @@ public enum SHA256Digest {
     hex(Crypto.SHA256.hash(data: Data(text.utf8)))
   }
 
+  /// The digest of `text`'s UTF-8 bytes in base64, as Content-Security-Policy hashes take it.
+  public static func base64(of text: String) -> String {
+    Data(Crypto.SHA256.hash(data: Data(text.utf8))).base64EncodedString()
+  }
+
   /// The digest of a file, read in 4 MiB pieces.
   ///
   /// - Throws: the error of opening or reading the file.

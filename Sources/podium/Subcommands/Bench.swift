@@ -103,8 +103,3 @@ extension Podium.Bench {
 enum BenchMode: String, CaseIterable, ExpressibleByArgument {
   case infer, train, finetune, data
 }
-
-/// Writes one line to standard error (progress and notes; results go to standard output).
-func printToStandardError(_ line: String) {
-  FileHandle.standardError.write(Data((line + "\n").utf8))
-}

@@ -37,8 +37,8 @@ extension Podium {
       if !pretrained {
         print("efficientnet_lite0 weights not found: only small_cnn from scratch runs; `podium weights fetch efficientnet_lite0` adds the pretrained strategies")
       }
-      let text = Self.spec(name: name, root: datasetRoot, pretrained: pretrained, quick: quick)
-      let spec = try SweepSpec.parse(text, file: "demo sweep")
+      let spec = SweepSpec.demo(name: name, root: datasetRoot, pretrained: pretrained, quick: quick)
+      let text = try spec.yaml()
       print("demo dataset: \(datasetRoot) (\(DemoDataset.classNames.count) classes); sweep \(spec.name): \(try spec.expand().runs.count) runs")
       let runner = SweepRunner(spec: spec, specText: text, sink: try ResultsStore(path: db), workFolder: URL(fileURLWithPath: work))
       runner.version = PodiumVersion.current
@@ -53,42 +53,20 @@ extension Podium {
     private func writeOutputs(sweepName: String) throws {
       let store = try ResultsStore(path: db)
       guard let sweep = try store.sweeps().last(where: { $0.name == sweepName }) else { throw ValidationError("the demo sweep is not in \(db)") }
-      let index = try Report.write(sweep: sweep.id, db: db, out: reports)
-      let boards = try LeaderboardCommand.write(dataset: name, metric: nil, db: db, out: leaderboards)
+      let index = try SweepReport.write(store: store, sweep: sweep.id, folder: URL(fileURLWithPath: reports), version: PodiumVersion.current)
+      let boards = try Leaderboard.writeFiles(store: store, dataset: name, metric: nil, folder: URL(fileURLWithPath: leaderboards))
       let submission = index.deletingLastPathComponent().appendingPathComponent("submission.csv")
-      let written = try Submit.write(run: nil, ensemble: 3, sweep: sweep.id, db: db, out: submission.path, format: .auto)
+      let plan = try SubmissionPlan(.ensemble(count: 3, sweep: sweep.id), store: store, format: .auto)
+      try plan.submission.write(to: submission)
       let answers = URL(fileURLWithPath: datasetRoot).appendingPathComponent("answers.csv")
       let score = try Scorer(metric: .accuracy).score(submission: submission, answers: answers)
       print("""
 
         report:      \(index.path)
         leaderboard: \(boards.map(\.markdown.path).joined(separator: ", "))
-        submission:  \(submission.path) (\(written.count) rows, \(written.description))
+        submission:  \(submission.path) (\(plan.submission.rows.count) rows, \(plan.summary))
         \(Score.describe(score, submission: "score of the submission against \(answers.path)"))
         """)
-    }
-
-    /// The default sweep: small_cnn from scratch; with weights, efficientnet_lite0 as a
-    /// feature extractor (linear and MLP heads) and fine-tuned (without augmentation, so its
-    /// head phase reuses the cached features). `quick` keeps one value of each and two
-    /// epochs on small images.
-    static func spec(name: String, root: String, pretrained: Bool, quick: Bool) -> String {
-      let (rates, heads, epochs) = quick ? ("[0.003]", "[linear]", ["2", "2", "1"]) : ("[0.003, 0.001]", "[linear, mlp]", ["40", "10", "6"])
-      let (small, large, headEpochs) = quick ? (32, 64, 1) : (64, 160, 5)
-      var grids = ["  - {backbone: [small_cnn], strategy: [scratch], lr: \(rates), image_size: [\(small)], epochs: [\(epochs[0])]}"]
-      if pretrained {
-        grids += ["  - {backbone: [efficientnet_lite0], strategy: [features], lr: \(rates), head: \(heads), image_size: [\(large)], epochs: [\(epochs[1])]}",
-                  "  - {backbone: [efficientnet_lite0], strategy: [finetune], lr: [0.003], image_size: [\(large)], head_epochs: [\(headEpochs)], epochs: [\(epochs[2])], augment: [none]}"]
-      }
-      return """
-        name: \(name)
-        dataset: {adapter: natural-images, name: \(name), root: "\(root)", split: {train: 0.5, val: 0.25, test: 0.25, seed: 0}}
-        metric: accuracy
-        grid:
-        \(grids.joined(separator: "\n"))
-        fixed: {batch_size: 32, augment: light}
-
-        """
     }
   }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
-import Engine
 import Foundation
 import Reports
+import ResultsStore
 import Training
 
 extension Podium {
@@ -20,24 +20,10 @@ extension Podium {
     @Option(help: "Folder for the leaderboard files.") var out = "leaderboards"
 
     func run() throws {
-      for written in try Self.write(dataset: dataset, metric: metric, db: db, out: out) {
+      let store = try ResultsStore.existing(at: db)
+      for written in try Leaderboard.writeFiles(store: store, dataset: dataset, metric: metric, folder: URL(fileURLWithPath: out)) {
         print(format == .md ? written.board.markdown() : written.board.table().csv())
         printToStandardError("leaderboard written to \(written.markdown.path) and \(written.csv.path)")
-      }
-    }
-
-    /// Writes the Markdown and CSV leaderboard of each dataset.
-    static func write(dataset: String?, metric: MetricName?, db: String, out: String) throws -> [(board: Leaderboard, markdown: URL, csv: URL)] {
-      let store = try openStore(db)
-      let names = try dataset.map { [$0] } ?? store.datasetNames()
-      guard !names.isEmpty else { throw ValidationError("the results database has no sweep yet") }
-      return try names.map { name in
-        let board = try Leaderboard(store: store, dataset: name, metric: metric)
-        let folder = URL(fileURLWithPath: out)
-        let (markdown, csv) = (folder.appendingPathComponent("\(safeFileName(name)).md"), folder.appendingPathComponent("\(safeFileName(name)).csv"))
-        try AtomicFile.write(board.markdown(), to: markdown)
-        try AtomicFile.write(board.table().csv(), to: csv)
-        return (board, markdown, csv)
       }
     }
   }

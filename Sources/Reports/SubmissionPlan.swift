@@ -1,0 +1,46 @@
+import Foundation
+import ResultsStore
+
+/// Which runs a submission comes from: one run, or the mean of a sweep's top runs by
+/// validation metric.
+public enum SubmissionSource: Equatable, Sendable {
+  case run(Int64)
+  /// The top `count` finished runs of `sweep` (nil: the most recent sweep).
+  case ensemble(count: Int, sweep: Int64?)
+}
+
+/// A submission made from stored predictions: the runs chosen, the format the competition
+/// takes, and the rows — what `podium submit` and `podium demo` write.
+public struct SubmissionPlan {
+  public var runs: [Int64]
+  public var format: SubmissionFormat
+  public var submission: Submission
+
+  /// Chooses the runs, averages their probabilities for the unlabelled images, and lays
+  /// them out in `format` (`auto`: the competition's own, by the dataset's adapter).
+  ///
+  /// - Throws: ``ReportError`` naming the run or sweep that cannot be submitted.
+  public init(_ source: SubmissionSource, store: ResultsStore, format: SubmissionFormat) throws {
+    let sweep: Int64
+    switch source {
+    case .run(let id):
+      guard let stored = try store.run(id: id) else { throw ReportError("no run with id \(id) in the database") }
+      guard stored.status.isFinished else { throw ReportError("run \(id) is \(stored.status.rawValue), not finished") }
+      (runs, sweep) = ([id], stored.sweepID)
+    case .ensemble(let count, let chosen):
+      sweep = try chosen ?? store.latestSweepID()
+      let results = try SweepResults.load(from: store, sweep: sweep)
+      runs = results.ranked.prefix(count).map(\.id)
+      guard !runs.isEmpty else { throw ReportError("sweep \(results.sweep.name) has no finished run to submit") }
+    }
+    guard let dataset = try store.dataset(ofSweep: sweep) else { throw ReportError("sweep \(sweep) was stored without its dataset") }
+    self.format = format == .auto ? SubmissionFormat.competitionDefault(adapter: dataset.adapter) : format
+    submission = try Submission(predictions: try Ensemble.mean(of: runs, in: store), classNames: dataset.classNames, format: self.format)
+  }
+
+  /// `run 3, format labels` or `mean of runs 2, 5, 7, format probability`.
+  public var summary: String {
+    let source = runs.count == 1 ? "run \(runs[0])" : "mean of runs \(runs.map(String.init).joined(separator: ", "))"
+    return "\(source), format \(format.rawValue)"
+  }
+}
