@@ -98,11 +98,12 @@ public struct TrainingRun {
     return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
   }
 
-  /// The SHA-256 of the weights file: the prefix its official name carries (checked when it
-  /// was fetched), else computed.
+  /// The SHA-256 of the weights file, computed (once per process and file version), never
+  /// taken from the prefix in its name: a file renamed or replaced under an official name
+  /// must not be served another file's cached features.
   func weightsDigest() throws -> String {
     guard let file = weights.locate(spec.backbone) else { return "none" }
-    return try PretrainedWeights.hashPrefix(inFileName: file.lastPathComponent) ?? SHA256Digest.hex(ofFile: file)
+    return try SHA256Digest.rememberedHex(ofFile: file)
   }
 
   /// The backbone's preprocessing at the run's image size.

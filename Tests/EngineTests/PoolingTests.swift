@@ -24,6 +24,22 @@ final class PoolingTests: XCTestCase {
     try checkGradients(of: GlobalAvgPool(), input: input)
   }
 
+  /// Adaptive pooling with overlapping cells (7 rows into 3: cells of 3, 3 and 3 rows that
+  /// share rows), cells smaller than one row (5 columns into 7), and exact division.
+  func testAdaptiveAvgPool_gradientsMatchFiniteDifferences() throws {
+    let input = kinkFreeInput(shape: [2, 7, 5, 3], seed: 6)
+    try withEvery("output", in: [(3, 7), (1, 1), (7, 5), (2, 4)]) { size in
+      try checkGradients(of: AdaptiveAvgPool2D(outputSize: (size.0, size.1)), input: input)
+    }
+  }
+
+  /// Cell bounds as torch.nn.AdaptiveAvgPool2d takes them: 4 rows into 3 cells are rows
+  /// 0..<2, 1..<3 and 2..<4.
+  func testAdaptiveAvgPool_cellsOverlapAsPyTorch() throws {
+    let input = Tensor(shape: [1, 4, 1, 1], values: [1, 2, 4, 8])
+    XCTAssertEqual(try AdaptiveAvgPool2D(outputSize: (3, 1))(input).scalars, [1.5, 3, 6])
+  }
+
   func testGlobalAvgPool_averagesEachChannel() throws {
     let input = Tensor(shape: [1, 2, 2, 2], values: [1, 10, 2, 20, 3, 30, 4, 40])
     XCTAssertEqual(try GlobalAvgPool()(input).scalars, [2.5, 25])

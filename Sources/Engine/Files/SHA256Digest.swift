@@ -33,6 +33,21 @@ public enum SHA256Digest {
     return hex(hasher.finalize())
   }
 
+  /// The digest of a file, computed once per process for each path, size and modification
+  /// time (a file rewritten in place is hashed again).
+  public static func rememberedHex(ofFile url: URL) throws -> String {
+    var status = stat()
+    guard stat(url.path, &status) == 0 else { return try hex(ofFile: url) }
+    let key = "\(url.standardizedFileURL.path)|\(status.st_size)|\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    if let known = rememberedLock.withLock({ remembered[key] }) { return known }
+    let digest = try hex(ofFile: url)
+    rememberedLock.withLock { remembered[key] = digest }
+    return digest
+  }
+
+  nonisolated(unsafe) private static var remembered: [String: String] = [:]
+  private static let rememberedLock = NSLock()
+
   private static func hex(_ digest: Crypto.SHA256.Digest) -> String {
     digest.map { String(format: "%02x", $0) }.joined()
   }

@@ -20,22 +20,38 @@ func addRowVector(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int
   }
 }
 
-/// Runs `body(rows, partial)` on one range of rows per worker, each with its own zeroed
-/// `width`-long partial sum, and returns the partials added together (in Double).
+/// Runs `body(rows, partial)` over every row, in blocks of at most ``reductionBlockRows``
+/// rows: each block sums into a zeroed Float `partial` of `width` values (the vectorised
+/// loop), which is then added to its worker's Double total. Float rounding therefore
+/// accumulates over one block only, not over the hundreds of thousands of rows (N·H·W) a
+/// worker covers; the totals come back added together in Double.
 func reduceOverRows(
   _ rows: Int, width: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
 ) -> [Double] {
   let workers = min(Parallel.threadCount, max(rows, 1))
-  let partials = UnsafeMutablePointer<Float>.allocate(capacity: workers * width)
-  partials.initialize(repeating: 0, count: workers * width)
-  defer { partials.deallocate() }
-  let used = Parallel.forEachWorker(rows) { worker, range in body(range, partials + worker * width) }
-  var total = [Double](repeating: 0, count: width)
-  for worker in 0..<used {
-    for i in 0..<width { total[i] += Double(partials[worker * width + i]) }
+  let blocks = UnsafeMutablePointer<Float>.allocate(capacity: workers * width)
+  let totals = UnsafeMutablePointer<Double>.allocate(capacity: workers * width)
+  totals.initialize(repeating: 0, count: workers * width)
+  defer { blocks.deallocate(); totals.deallocate() }
+  let used = Parallel.forEachWorker(rows) { worker, range in
+    let block = blocks + worker * width, total = totals + worker * width
+    for start in stride(from: range.lowerBound, to: range.upperBound, by: reductionBlockRows) {
+      block.update(repeating: 0, count: width)
+      body(start..<min(start + reductionBlockRows, range.upperBound), block)
+      for i in 0..<width { total[i] += Double(block[i]) }
+    }
   }
-  return total
+  var sum = [Double](repeating: 0, count: width)
+  for worker in 0..<used {
+    for i in 0..<width { sum[i] += totals[worker * width + i] }
+  }
+  return sum
 }
+
+/// Rows summed in Float before the sum moves to Double in ``reduceOverRows(_:width:_:)``:
+/// small enough that a block's rounding stays near Float's precision, large enough that the
+/// Double additions cost nothing beside the block's own pass.
+let reductionBlockRows = 256
 
 /// Adds the column sums of a `rows × columns` matrix to `sums` (length `columns`).
 func addColumnSums(_ matrix: UnsafePointer<Float>, rows: Int, columns: Int, into sums: UnsafeMutablePointer<Float>) {
