@@ -68,7 +68,7 @@ let package = Package(
       name: "ResultsStoreTests",
       dependencies: ["ResultsStore", "Sweeps", "Training", "Datasets", .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(
-      name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Imaging", "Engine"],
+      name: "TrainingTests", dependencies: ["Training", "Backbones", "Datasets", "Imaging", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"], exclude: ["Fixtures"]),
     .testTarget(

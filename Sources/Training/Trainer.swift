@@ -7,11 +7,9 @@ import Foundation
 /// each epoch, the best epoch kept, early stopping, and a checkpoint after every epoch from
 /// which an interrupted run resumes.
 ///
-/// With a checkpoint folder, each finished epoch writes `last.safetensors` (the weights),
-/// `best.safetensors` when the validation metric improved, `optimizer.safetensors` (momentum
-/// or Adam moments, and the step count) and `state.json` (history and best epoch), each
-/// atomically; `fit` on a folder that holds them continues after the last finished epoch
-/// exactly as if it had not stopped.
+/// With a checkpoint folder, each finished epoch writes one ``EpochCheckpoint`` (weights,
+/// optimizer state, best weights, history) as a unit; `fit` on a folder that holds one
+/// continues after the last finished epoch exactly as if it had not stopped.
 public final class Trainer {
   public let model: any TrainableModel
   public let configuration: TrainingConfiguration
@@ -22,6 +20,9 @@ public final class Trainer {
   public var shouldStop: ((EpochSummary) -> Bool)?
   /// Per-class loss weights (``TrainingConfiguration/classWeights(labels:classes:)``); nil: equal.
   public var classWeights: [Float]?
+  /// Called before each file of an epoch's checkpoint is written, with its name; a test
+  /// throws from it to stop the trainer between two writes, as a kill would.
+  var checkpointWillWrite: ((String) throws -> Void)?
 
   public init(model: any TrainableModel, configuration: TrainingConfiguration, checkpointFolder: URL? = nil) {
     (self.model, self.configuration, self.checkpointFolder) = (model, configuration, checkpointFolder)
@@ -158,8 +159,10 @@ public final class Trainer {
 
   // MARK: - Checkpoints
 
+  /// The state of the newest complete epoch, with its weights loaded into the model; nil
+  /// when there is none to resume from.
   private func resumeState() throws -> TrainingState? {
-    guard let folder = checkpointFolder,
+    guard let folder = checkpointFolder.flatMap(EpochCheckpoint.latest(in:)),
       let data = try? Data(contentsOf: folder.appendingPathComponent("state.json")),
       let state = try? JSONDecoder().decode(TrainingState.self, from: data)
     else { return nil }
@@ -167,24 +170,37 @@ public final class Trainer {
     return state
   }
 
-  /// Loads the optimizer's buffers saved with the last epoch (a folder written before they
-  /// were saved resumes with fresh ones).
+  /// Loads the optimizer's buffers saved with the last epoch.
   private func restoreOptimizer(_ optimizer: any Optimizer) throws {
-    guard let file = checkpointFolder?.appendingPathComponent("optimizer.safetensors"), FileManager.default.fileExists(atPath: file.path) else {
-      return
-    }
+    guard let file = checkpointFolder.flatMap(EpochCheckpoint.latest(in:))?.appendingPathComponent("optimizer.safetensors"),
+      FileManager.default.fileExists(atPath: file.path)
+    else { return }
     let checkpoint = try Checkpoint(contentsOf: file)
     let tensors = Dictionary(uniqueKeysWithValues: try checkpoint.readAll().map { ($0.name, $0.tensor) })
     try optimizer.restore(tensors: tensors, steps: Int(checkpoint.metadata["steps"] ?? "0") ?? 0)
   }
 
+  /// Writes the epoch's checkpoint as one unit (``EpochCheckpoint``): the weights, the
+  /// optimizer's state, the best weights (these weights when the epoch improved, else the
+  /// previous epoch's best carried over) and the state.
   private func saveCheckpoint(_ state: TrainingState, improved: Bool, optimizer: any Optimizer) throws {
     guard let folder = checkpointFolder else { return }
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try model.trainingNetwork.save(to: folder.appendingPathComponent("last.safetensors"))
-    let (tensors, steps) = optimizer.checkpointState()
-    try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: folder.appendingPathComponent("optimizer.safetensors"))
-    if improved { try model.trainingNetwork.save(to: folder.appendingPathComponent("best.safetensors")) }
-    try AtomicFile.write(try CanonicalJSON.data(state), to: folder.appendingPathComponent("state.json"))
+    let previous = EpochCheckpoint.latest(in: folder)
+    try EpochCheckpoint.write(epoch: state.history.count - 1, in: folder) { epoch in
+      try checkpointWillWrite?("last.safetensors")
+      try model.trainingNetwork.save(to: epoch.appendingPathComponent("last.safetensors"))
+      try checkpointWillWrite?("optimizer.safetensors")
+      let (tensors, steps) = optimizer.checkpointState()
+      try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: epoch.appendingPathComponent("optimizer.safetensors"))
+      try checkpointWillWrite?("best.safetensors")
+      let best = epoch.appendingPathComponent("best.safetensors")
+      if improved || previous == nil {
+        try model.trainingNetwork.save(to: best)
+      } else {
+        try EpochCheckpoint.carry(previous!.appendingPathComponent("best.safetensors"), to: best)
+      }
+      try checkpointWillWrite?("state.json")
+      try AtomicFile.write(try CanonicalJSON.data(state), to: epoch.appendingPathComponent("state.json"))
+    }
   }
 }

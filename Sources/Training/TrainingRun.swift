@@ -62,9 +62,8 @@ public struct TrainingRun {
 
   /// Loads the best epoch's weights of `phase` into `model` when the run kept checkpoints.
   func reloadBest(_ model: any TrainableModel, phase: TrainingPhase) throws -> URL? {
-    guard let best = folder?.appendingPathComponent("\(phase.rawValue)/best.safetensors"),
-      FileManager.default.fileExists(atPath: best.path)
-    else { return nil }
+    guard let epoch = folder.flatMap({ EpochCheckpoint.latest(in: $0.appendingPathComponent(phase.rawValue)) }) else { return nil }
+    let best = epoch.appendingPathComponent("best.safetensors")
     try model.trainingNetwork.load(Checkpoint(contentsOf: best))
     return best
   }

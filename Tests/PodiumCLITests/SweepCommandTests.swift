@@ -1,4 +1,5 @@
 import Datasets
+import EngineTestSupport
 import Foundation
 import ResultsStore
 import XCTest
@@ -73,5 +74,34 @@ final class SweepCommandTests: XCTestCase {
     XCTAssertEqual(try ResultsStore(path: database).predictionCount(subset: .unlabelled), 6 * 8, "every unlabelled image of every run, once")
     let status = try PodiumRunner().run(["sweep", "status", "--db", database, "--json"])
     XCTAssertTrue(status.stdout.contains("\"done\":6"), status.stdout)
+  }
+
+  /// Checkpoints on a full file system (a 2 MiB tmpfs): the run whose checkpoint does not fit
+  /// fails with one line naming the file, the sweep goes on, no temporary file is left, and
+  /// the store (on another disk) keeps the run that finished.
+  func testAFullDisk_failsTheRunNamingTheFile_andKeepsEveryFinishedResult() throws {
+    let disk = try TinyFileSystem(megabytes: 2)
+    defer { disk.unmount() }
+    let spec = """
+      name: full
+      dataset: {adapter: natural-images, root: "\(folder.appendingPathComponent("data").path)", split: {train: 0.5, val: 0.25, test: 0.25}}
+      grid: {backbone: [small_cnn], strategy: [scratch], image_size: [32, 96]}
+      fixed: {epochs: 2, batch_size: 8, augment: none, optimizer: sgd, momentum: 0}
+      """
+    let specFile = folder.appendingPathComponent("full.yaml")
+    try spec.write(to: specFile, atomically: true, encoding: .utf8)
+    let database = folder.appendingPathComponent("full.sqlite").path
+    let result = try PodiumRunner().run(["sweep", "run", specFile.path, "--db", database, "--work", disk.folder.path])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.contains("1 runs finished, 1 failed"), result.stdout)
+    let failure = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("run 2 failed: ") })
+    XCTAssertTrue(failure.hasSuffix(".safetensors: No space left on device"), String(failure))
+    XCTAssertTrue(failure.contains("cannot write \(disk.folder.path)/full/run-2/train/"), String(failure))
+    let leftovers = FileManager.default.enumerator(atPath: disk.folder.path)?.compactMap { $0 as? String } ?? []
+    XCTAssertEqual(leftovers.filter { $0.hasSuffix(".tmp") }, [], "no temporary file or folder is left")
+    let store = try ResultsStore(path: database)
+    let runs = try store.runs(sweep: try store.latestSweepID())
+    XCTAssertEqual(runs.map(\.status.rawValue), ["done", "failed"])
+    XCTAssertEqual(try store.predictions(run: runs[0].id, subset: .validation).count, 8)
   }
 }

@@ -18,7 +18,7 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(result.stdout.contains("epoch  train_loss  valid_loss  accuracy"), result.stdout)
     XCTAssertTrue(result.stdout.contains("test: accuracy"), result.stdout)
     XCTAssertTrue(result.stderr.contains("best epoch"), result.stderr)
-    XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train/best.safetensors").path))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train/epoch-1/best.safetensors").path))
   }
 
   /// `podium train --help` lists exactly the table's keys as hyperparameter flags, so a key

@@ -50,8 +50,11 @@ final class TrainerTests: XCTestCase {
     configuration.epochs = 2
     let first = try setUp(configuration, checkpoints: checkpoints)
     let partial = try first.0.fit(train: first.1, validation: first.2)
-    for file in ["last.safetensors", "best.safetensors", "state.json"] {
-      XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent(file).path), file)
+    let latest = try XCTUnwrap(EpochCheckpoint.latest(in: checkpoints))
+    XCTAssertEqual(latest.lastPathComponent, "epoch-1")
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: checkpoints.path), ["epoch-1"], "older epochs are removed")
+    for file in ["last.safetensors", "optimizer.safetensors", "best.safetensors", "state.json"] {
+      XCTAssertTrue(FileManager.default.fileExists(atPath: latest.appendingPathComponent(file).path), file)
     }
     configuration.epochs = 3
     let second = try setUp(configuration, checkpoints: checkpoints)
@@ -130,12 +133,13 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(try fourth.run().outcome.history.count, 1)
     XCTAssertEqual(fourth.featureCache.extractedImages, 0)
     func optimizerBuffers(_ run: String) throws -> Set<String> {
-      let state = try Checkpoint(contentsOf: folder.appendingPathComponent("\(run)/finetune/optimizer.safetensors"))
+      let epoch = try XCTUnwrap(EpochCheckpoint.latest(in: folder.appendingPathComponent("\(run)/finetune")))
+      let state = try Checkpoint(contentsOf: epoch.appendingPathComponent("optimizer.safetensors"))
       return Set(state.names.map { String($0.split(separator: ".").last!) })
     }
     XCTAssertEqual(try optimizerBuffers("finetune-run"), ["0"], "SGD momentum by default")
     XCTAssertEqual(try optimizerBuffers("finetune-run-2"), ["0", "1"], "Adam's first and second moments")
-    let headState = folder.appendingPathComponent("finetune-run/head/state.json")
+    let headState = try XCTUnwrap(EpochCheckpoint.latest(in: folder.appendingPathComponent("finetune-run/head"))).appendingPathComponent("state.json")
     XCTAssertEqual(try JSONDecoder().decode(TrainingOutcomeProbe.self, from: Data(contentsOf: headState)).history.count, 2)
   }
 
