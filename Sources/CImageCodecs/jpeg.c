@@ -15,6 +15,22 @@ typedef struct {
   int truncated;  // libjpeg warned that the data ended early (it pads the rest with grey)
 } PodiumJPEGError;
 
+// A progressive JPEG may carry any number of scans, each a full pass over the image: a few
+// kilobytes of crafted scans keep a decoder busy for minutes. Real encoders write about ten
+// (libjpeg's default progression has 10, mozjpeg's up to 64); more than this is refused.
+#define PODIUM_JPEG_MAX_SCANS 100
+
+// Called by libjpeg as it reads; stops a decode whose scan count passes the limit.
+static void podiumJPEGProgress(j_common_ptr cinfo) {
+  j_decompress_ptr decompress = (j_decompress_ptr)cinfo;
+  if (decompress->input_scan_number > PODIUM_JPEG_MAX_SCANS) {
+    PodiumJPEGError *error = (PodiumJPEGError *)cinfo->err;
+    snprintf(error->message, 200, "progressive JPEG with more than %d scans (refused as a decoding bomb)",
+             PODIUM_JPEG_MAX_SCANS);
+    longjmp(error->jump, 1);
+  }
+}
+
 static void podiumJPEGErrorExit(j_common_ptr cinfo) {
   PodiumJPEGError *error = (PodiumJPEGError *)cinfo->err;
   char buffer[JMSG_LENGTH_MAX];
@@ -45,8 +61,10 @@ static CImageCodecs_Status readPixels(struct jpeg_decompress_struct *cinfo, CIma
   int width = (int)cinfo->output_width, height = (int)cinfo->output_height;
   int components = cinfo->output_components;
   out->pixels = malloc((size_t)width * (size_t)height * 3);
-  uint8_t *row = malloc((size_t)width * (size_t)components);
-  if (!out->pixels || !row) { free(row); return CImageCodecs_outOfMemory; }
+  if (!out->pixels) return CImageCodecs_outOfMemory;
+  // From libjpeg's image pool, so that jpeg_destroy_decompress frees it even when an error
+  // jumps out of jpeg_read_scanlines.
+  uint8_t *row = (*cinfo->mem->alloc_sarray)((j_common_ptr)cinfo, JPOOL_IMAGE, (JDIMENSION)(width * components), 1)[0];
   int inverted = cinfo->saw_Adobe_marker;
   while (cinfo->output_scanline < cinfo->output_height) {
     uint8_t *target = out->pixels + (size_t)cinfo->output_scanline * (size_t)width * 3;
@@ -58,7 +76,6 @@ static CImageCodecs_Status readPixels(struct jpeg_decompress_struct *cinfo, CIma
       cmykToRGB(row, target, width, inverted);
     }
   }
-  free(row);
   out->width = width;
   out->height = height;
   return CImageCodecs_ok;
@@ -80,6 +97,8 @@ CImageCodecs_Status CImageCodecs_decodeJPEG(const uint8_t *data, size_t size, in
     return CImageCodecs_corrupt;
   }
   jpeg_create_decompress(&cinfo);
+  struct jpeg_progress_mgr progress = {.progress_monitor = podiumJPEGProgress};
+  cinfo.progress = &progress;
   jpeg_mem_src(&cinfo, data, (unsigned long)size);
   jpeg_read_header(&cinfo, TRUE);
   out->sourceWidth = (int)cinfo.image_width;

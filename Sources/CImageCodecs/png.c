@@ -60,7 +60,9 @@ CImageCodecs_Status CImageCodecs_decodePNG(const uint8_t *data, size_t size, siz
     return CImageCodecs_outOfMemory;
   }
   PodiumPNGSource source = {data, size, 0};
-  png_bytep *rows = NULL;
+  // Both are assigned after setjmp and read after a longjmp: volatile, so the values seen
+  // there are the last ones stored, not stale copies in registers (C11 7.13.2.1).
+  png_bytep *volatile rows = NULL;
   volatile CImageCodecs_Status status = CImageCodecs_corrupt;
   if (setjmp(png_jmpbuf(png))) {
     free(rows);

@@ -26,9 +26,23 @@ enum ImageFiles {
       }
       var isFolder: ObjCBool = false
       guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue else { continue }
-      if let reason = unusableReason(url) { skipped.append(.init(path: relative, reason: reason)) } else { images.append(relative) }
+      if let outside = outsideRoot(url, root) {
+        skipped.append(.init(path: relative, reason: "a symbolic link to \(outside), outside the dataset root; refused"))
+      } else if let reason = unusableReason(url) {
+        skipped.append(.init(path: relative, reason: reason))
+      } else {
+        images.append(relative)
+      }
     }
     return (images, skipped)
+  }
+
+  /// Where `url` really is when symbolic links (of the file or of a folder above it) take it
+  /// out of `root`, as the CSV adapter refuses paths that leave it; nil inside the root.
+  static func outsideRoot(_ url: URL, _ root: URL) -> String? {
+    let resolved = url.standardizedFileURL.resolvingSymlinksInPath().path
+    let base = root.standardizedFileURL.resolvingSymlinksInPath().path
+    return resolved.hasPrefix(base + "/") ? nil : resolved
   }
 
   /// Why `url` is not a usable image judged from its first bytes, or nil when it is a JPEG or PNG.

@@ -11,6 +11,8 @@ public struct DecodeError: Error, CustomStringConvertible, Equatable {
     case corrupt(String)
     /// More pixels than the limit (a decompression bomb).
     case tooLarge(width: Int, height: Int, limit: Int)
+    /// A file larger than the limit, refused before it is read.
+    case fileTooLarge(bytes: Int, limit: Int)
     /// The file could not be read.
     case unreadable(String)
   }
@@ -31,6 +33,7 @@ public struct DecodeError: Error, CustomStringConvertible, Equatable {
     case .notAnImage: return "not a JPEG or PNG image"
     case .corrupt(let message): return "corrupt image: \(message)"
     case let .tooLarge(width, height, limit): return "\(width)x\(height) pixels exceeds the limit of \(limit)"
+    case let .fileTooLarge(bytes, limit): return "file of \(bytes) bytes exceeds the limit of \(limit) bytes"
     case .unreadable(let message): return message
     }
   }

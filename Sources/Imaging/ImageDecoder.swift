@@ -7,6 +7,11 @@ public enum ImageDecoder {
   /// The default pixel limit: 100 megapixels (a 10000×10000 photo).
   public static let defaultMaxPixels = 100_000_000
 
+  /// The default file-size limit: 512 MiB, above any JPEG or PNG of ``defaultMaxPixels``
+  /// (an uncompressed 100-megapixel PNG is 300 MB), so a huge file is refused before it is
+  /// read into memory.
+  public static let defaultMaxFileBytes = 512 << 20
+
   /// The container format of `bytes`, judged by its first bytes.
   public enum Format: String, Sendable {
     case jpeg = "JPEG", png = "PNG", gif = "GIF", bmp = "BMP", webp = "WebP", tiff = "TIFF"
@@ -55,7 +60,11 @@ public enum ImageDecoder {
   /// - Parameter scaleDenominator: JPEG only: libjpeg's DCT-domain down-scaling by 1/N
   ///   (1, 2, 4 or 8), much faster than decoding at full size when the target is small.
   /// - Throws: ``DecodeError`` naming the file.
-  public static func decode(contentsOf url: URL, scaleDenominator: Int = 1, maxPixels: Int = defaultMaxPixels) throws -> Image {
+  public static func decode(contentsOf url: URL, scaleDenominator: Int = 1, maxPixels: Int = defaultMaxPixels,
+                            maxFileBytes: Int = defaultMaxFileBytes) throws -> Image {
+    if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size > maxFileBytes {
+      throw DecodeError(path: url.path, reason: .fileTooLarge(bytes: size, limit: maxFileBytes))
+    }
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
       throw DecodeError(path: url.path, reason: .unreadable(FileManager.default.fileExists(atPath: url.path) ? "unreadable" : "no such file"))

@@ -34,6 +34,36 @@ final class AdapterTests: XCTestCase {
     XCTAssertEqual(inspection.presets, ["default", "demo", "mini"])
   }
 
+  /// Symbolic links that lead out of the dataset root (a file, a whole class folder) are
+  /// refused and named, in every folder adapter, as the CSV adapter refuses such paths; a
+  /// link that stays inside the root is an ordinary image.
+  func testSymbolicLinksOutOfTheRoot_areRefusedByEveryAdapter() throws {
+    let outside = FileManager.default.temporaryDirectory.appendingPathComponent("podium-outside-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: outside) }
+    try fixtures.jpeg(.rgb).write(to: outside.appendingPathComponent("secret.jpg"))
+    let link = { (path: URL, target: String) in try FileManager.default.createSymbolicLink(atPath: path.path, withDestinationPath: target) }
+    let natural = try fixtures.naturalImages()
+    let images = natural.appendingPathComponent("natural_images")
+    try link(images.appendingPathComponent("cat/cat_0500.jpg"), outside.appendingPathComponent("secret.jpg").path)
+    try link(images.appendingPathComponent("cat/cat_0501.jpg"), "../airplane/airplane_0000.jpg")
+    try link(images.appendingPathComponent("airplane/stolen"), outside.path)  // not a class: a folder inside one
+    let dataset = try DatasetAdapter.naturalImages.load(root: natural)
+    let skipped = reasons(DatasetInspection(dataset))
+    let refusal = "a symbolic link to \(outside.resolvingSymlinksInPath().path)/secret.jpg, outside the dataset root; refused"
+    XCTAssertEqual(skipped["natural_images/cat/cat_0500.jpg"], refusal)
+    XCTAssertTrue(dataset.samples.contains { $0.path == "natural_images/cat/cat_0501.jpg" }, "a link inside the root is kept")
+    XCTAssertFalse(dataset.samples.contains { $0.path.contains("secret") || $0.path.contains("stolen") })
+    // A class folder that is a link out of the root: every file in it is refused.
+    try link(images.appendingPathComponent("dog"), outside.path)
+    let withLinkedClass = try DatasetAdapter.imageFolder.load(root: images)
+    XCTAssertEqual(reasons(DatasetInspection(withLinkedClass))["dog/secret.jpg"], refusal)
+    XCTAssertFalse(withLinkedClass.samples.contains { $0.path.hasPrefix("dog/") })
+    let dogs = try fixtures.dogsVsCats()
+    try link(dogs.appendingPathComponent("train/cat.99.jpg"), outside.appendingPathComponent("secret.jpg").path)
+    XCTAssertEqual(reasons(DatasetInspection(try DatasetAdapter.dogsVsCats.load(root: dogs)))["train/cat.99.jpg"], refusal)
+  }
+
   func testGreyscaleCMYKAlphaAndPaletteImages_decodeToRGB() throws {
     let root = try fixtures.naturalImages().appendingPathComponent("natural_images")
     let grey = try ImageDecoder.decode(contentsOf: root.appendingPathComponent("airplane/airplane_0001.jpg"))

@@ -41,6 +41,21 @@ final class ImagingTests: XCTestCase {
     }
   }
 
+  /// Bombs of time and memory are refused with one line: a progressive JPEG of 300 scans
+  /// (scripts/reference/make_jpeg_bomb.py; PIL decodes it, spending a pass per scan), and a
+  /// file larger than the size limit, before any of it is read.
+  func testDecodingBombs_areRefused() throws {
+    let bomb = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/jpeg/progressive_300_scans.jpg")
+    XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: bomb)) {
+      XCTAssertEqual("\($0)", "cannot decode \(bomb.path): corrupt image: progressive JPEG with more than 100 scans (refused as a decoding bomb)")
+    }
+    let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: coffee.path)[.size] as? Int)
+    XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: coffee, maxFileBytes: size - 1)) {
+      XCTAssertEqual($0 as? DecodeError, DecodeError(path: coffee.path, reason: .fileTooLarge(bytes: size, limit: size - 1)))
+    }
+    XCTAssertNoThrow(try ImageDecoder.decode(contentsOf: coffee, maxFileBytes: size))
+  }
+
   func testJPEGDownscaling_inTheDCTDomain() throws {
     let half = try ImageDecoder.decode(contentsOf: coffee, scaleDenominator: 2)
     XCTAssertEqual([half.width, half.height], [300, 200])
