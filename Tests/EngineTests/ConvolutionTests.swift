@@ -75,6 +75,32 @@ final class ConvolutionTests: XCTestCase {
     }
   }
 
+  /// The direct sums `podium bench --kernels` checks backward kernels with agree with the
+  /// kernels on every value, for strided, padded, dense and depthwise geometries (so the
+  /// benchmark's check itself is right).
+  func testBenchmarkGradientChecks_agreeWithTheKernels() throws {
+    let cases: [(ConvGeometry, Bool)] = [
+      (ConvGeometry(input: (2, 7, 6, 5), outChannels: 4, kernel: (3, 3), stride: 2, padding: .symmetric(1)), false),
+      (ConvGeometry(input: (2, 9, 9, 16), outChannels: 16, kernel: (3, 3), stride: 1, padding: .symmetric(1)), false),
+      (ConvGeometry(input: (2, 8, 7, 6), outChannels: 6, kernel: (3, 3), stride: 2, padding: .same), true),
+    ]
+    try withEvery("case", in: cases.indices) { index in
+      let (g, depthwise) = cases[index]
+      var rng = SeededGenerator(seed: 9)
+      let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+      let weightShape = depthwise ? [3, 3, g.inChannels] : [3, 3, g.inChannels, g.outChannels]
+      let weight = Tensor.randomUniform(shape: weightShape, bound: 1, rng: &rng)
+      let dY = Tensor.randomUniform(shape: g.outputShape, bound: 1, rng: &rng)
+      var dX = Tensor(shape: g.inputShape), dW = Tensor(shape: weightShape)
+      let kernel = depthwise ? depthwiseConv2dBackward : conv2dBackward
+      kernel(input.pointer, weight.pointer, dY.pointer, dX.mutablePointer(), dW.mutablePointer(), nil, g)
+      let expectedDX = (0..<dX.count).map { Float(directConvolutionInputGradient(index: $0, dY: dY, weight: weight, geometry: g, depthwise: depthwise)) }
+      let expectedDW = (0..<dW.count).map { Float(directConvolutionWeightGradient(index: $0, input: input, dY: dY, geometry: g, depthwise: depthwise)) }
+      assertClose(dX.scalars, expectedDX, scaled: Tolerance.winograd, "dX")
+      assertClose(dW.scalars, expectedDW, scaled: Tolerance.winograd, "dW")
+    }
+  }
+
   func testConvolution_batchOfOne() throws {
     try assertMatchesDirect(n: 1, h: 5, w: 5, ic: 2, oc: 3, kernel: 3, stride: 2, padding: .same)
   }

@@ -3,8 +3,9 @@ import Foundation
 /// Times the engine's GEMM and convolution kernels on representative shapes (the shapes of
 /// ResNet and MobileNet layers) and reports GFLOP/s: what `podium bench --kernels` prints.
 ///
-/// Every kernel is first checked against a direct computation of sampled outputs, so a
-/// fast but wrong kernel fails instead of reporting a number. Inputs are seeded random
+/// Every kernel is first checked against a direct computation of sampled outputs — the
+/// forward's outputs, and the backward's input and weight gradients — so a fast but wrong
+/// kernel fails instead of reporting a number. Inputs are seeded random
 /// values; each measurement is the median of `repeats` timed runs after one warm-up run.
 public struct KernelBenchmark {
   /// One measured kernel.
@@ -93,6 +94,13 @@ public struct KernelBenchmark {
     try checkSamples(spec.name + "_fwd", actual: output, count: 32, seed: 2) {
       directConvolutionOutput(index: $0, input: input, weight: weight, geometry: g, depthwise: spec.depthwise)
     }
+    backward()
+    try checkSamples(spec.name + "_bwd dX", actual: dX, count: 32, seed: 3) {
+      directConvolutionInputGradient(index: $0, dY: dY, weight: weight, geometry: g, depthwise: spec.depthwise)
+    }
+    try checkSamples(spec.name + "_bwd dW", actual: dW, count: 8, seed: 4) {
+      directConvolutionWeightGradient(index: $0, input: input, dY: dY, geometry: g, depthwise: spec.depthwise)
+    }
     let flops = spec.depthwise
       ? 2 * Double(g.outputPixels * g.inChannels * g.kernelHeight * g.kernelWidth)
       : g.forwardFLOPs
@@ -173,3 +181,51 @@ func directConvolutionOutput(
   }
   return sum
 }
+
+/// One value of a convolution's input gradient, computed directly in Double: the sum over
+/// every output pixel whose window covers the input pixel.
+func directConvolutionInputGradient(
+  index: Int, dY: Tensor, weight: Tensor, geometry g: ConvGeometry, depthwise: Bool
+) -> Double {
+  let i = index % g.inChannels, pixel = index / g.inChannels
+  let iw = pixel % g.width, ih = (pixel / g.width) % g.height, n = pixel / (g.width * g.height)
+  var sum = 0.0
+  for kh in 0..<g.kernelHeight {
+    let rowStart = ih + g.padTop - kh
+    guard rowStart >= 0, rowStart % g.stride == 0, rowStart / g.stride < g.outHeight else { continue }
+    for kw in 0..<g.kernelWidth {
+      let columnStart = iw + g.padLeft - kw
+      guard columnStart >= 0, columnStart % g.stride == 0, columnStart / g.stride < g.outWidth else { continue }
+      let out = ((n * g.outHeight + rowStart / g.stride) * g.outWidth + columnStart / g.stride) * g.outChannels
+      let tap = kh * g.kernelWidth + kw
+      if depthwise {
+        sum += Double(dY.pointer[out + i]) * Double(weight.pointer[tap * g.inChannels + i])
+      } else {
+        for o in 0..<g.outChannels {
+          sum += Double(dY.pointer[out + o]) * Double(weight.pointer[(tap * g.inChannels + i) * g.outChannels + o])
+        }
+      }
+    }
+  }
+  return sum
+}
+
+/// One value of a convolution's weight gradient (`[KH, KW, IC, OC]`, or `[KH, KW, C]`
+/// depthwise), computed directly in Double over every output pixel of the batch.
+func directConvolutionWeightGradient(
+  index: Int, input: Tensor, dY: Tensor, geometry g: ConvGeometry, depthwise: Bool
+) -> Double {
+  let o = depthwise ? index % g.inChannels : index % g.outChannels
+  let i = depthwise ? o : (index / g.outChannels) % g.inChannels
+  let tap = depthwise ? index / g.inChannels : index / (g.outChannels * g.inChannels)
+  let (kh, kw) = (tap / g.kernelWidth, tap % g.kernelWidth)
+  var sum = 0.0
+  for r in 0..<(g.batch * g.outHeight * g.outWidth) {
+    let (n, oh, ow) = g.pixelCoordinates(r)
+    let ih = oh * g.stride - g.padTop + kh, iw = ow * g.stride - g.padLeft + kw
+    guard ih >= 0, ih < g.height, iw >= 0, iw < g.width else { continue }
+    sum += Double(input.pointer[((n * g.height + ih) * g.width + iw) * g.inChannels + i]) * Double(dY.pointer[r * g.outChannels + o])
+  }
+  return sum
+}
+
