@@ -52,6 +52,10 @@ let package = Package(
         "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // MARK: - Fuzzing (scripts/fuzz/run.sh builds it with libFuzzer; a plain build replays files)
+    .executableTarget(
+      name: "podium-fuzz", dependencies: ["Engine", "Imaging", "Datasets", "Sweeps", "Reports"], path: "Sources/podium-fuzz"),
+
     // MARK: - Tests
     .target(name: "EngineTestSupport", dependencies: ["Engine"], path: "Tests/EngineTestSupport"),
     .target(name: "DatasetTestSupport", dependencies: ["Imaging", "Engine"], path: "Tests/DatasetTestSupport"),

@@ -75,6 +75,7 @@ public struct SweepSpec: Sendable {
   /// The runs the spec plans, in order (grid, then random draws, each with the fixed values),
   /// and one line per dropped combination that cannot run. The budget's `max_runs` caps the list.
   public func expand() throws -> (runs: [RunSpec], dropped: [String]) {
+    try checkPlannedCount()
     var combinations: [[(Hyperparameter, ParameterValue)]] = []
     for grid in grids {
       var product: [[(Hyperparameter, ParameterValue)]] = [[]]
@@ -101,6 +102,32 @@ public struct SweepSpec: Sendable {
     }
     if let maxRuns { runs = Array(runs.prefix(maxRuns)) }
     return (runs, Array(Set(dropped)).sorted())
+  }
+
+  /// The most runs a spec may plan: far beyond any sweep a machine or cluster finishes, and
+  /// small enough that planning one cannot exhaust memory (a grid of ten keys with a hundred
+  /// values each would plan 10²⁰).
+  public static let maxPlannedRuns = 100_000
+
+  /// Refuses a spec whose grids and draws multiply past ``maxPlannedRuns`` before any
+  /// combination is built.
+  private func checkPlannedCount() throws {
+    var total = 0
+    for grid in grids {
+      var product = 1
+      for (_, values) in grid {
+        let (next, overflow) = product.multipliedReportingOverflow(by: values.count)
+        product = overflow ? Int.max : next
+      }
+      let (sum, overflow) = total.addingReportingOverflow(product)
+      total = overflow ? Int.max : sum
+    }
+    let (withDraws, overflow) = total.multipliedReportingOverflow(by: max(randomDraws, 1))
+    let planned = overflow ? Int.max : withDraws
+    guard planned <= Self.maxPlannedRuns else {
+      throw SpecError(file: "sweep \(name)", line: nil, "the grid and random draws plan \(planned == Int.max ? "more than 2⁶³" : String(planned)) runs, "
+        + "more than the \(Self.maxPlannedRuns) a sweep may hold; split it into several sweeps")
+    }
   }
 
   private static func draw(_ distribution: Distribution, _ rng: inout SeededGenerator) -> ParameterValue {

@@ -146,3 +146,17 @@ final class SweepSpecYAMLTests: XCTestCase {
     XCTAssertEqual(read.maxMinutes, 120)
   }
 }
+
+/// A spec cannot plan more runs than a sweep may hold: the count is checked before any
+/// combination is built, so a crafted grid cannot exhaust memory.
+final class SweepSpecLimitTests: XCTestCase {
+  func testAGridOfAstronomicalSize_isOneClearError() throws {
+    let values = "[" + (1...100).map { "0.\($0)" }.joined(separator: ", ") + "]"
+    let keys = ["lr", "momentum", "weight_decay", "dropout", "label_smoothing", "lr_decay", "finetune_momentum", "finetune_rate_scale"]
+    let grid = keys.map { "  \($0): \(values)" }.joined(separator: "\n")
+    let spec = try SweepSpec.parse("name: huge\ndataset: {adapter: natural-images, root: d}\ngrid:\n\(grid)\n", file: "huge.yaml")
+    XCTAssertThrowsError(try spec.expand()) {
+      XCTAssertEqual("\($0)", "sweep huge: the grid and random draws plan 10000000000000000 runs, more than the 100000 a sweep may hold; split it into several sweeps")
+    }
+  }
+}
