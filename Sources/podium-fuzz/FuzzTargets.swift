@@ -18,7 +18,7 @@ enum FuzzTarget: String, CaseIterable {
     switch self {
     case .jpeg, .png: _ = try? ImageDecoder.decode([UInt8](data), path: "input")
     case .checkpoint, .safetensors: readCheckpoint(data)
-    case .pickle: readCheckpoint(Self.legacyPrefix + data)
+    case .pickle: readCheckpoint(Self.legacyPrefix() + data)
     case .csv: loadCSVDataset(data)
     case .spec: readSpec(data)
     case .submission: score(data)
@@ -56,22 +56,29 @@ enum FuzzTarget: String, CaseIterable {
   }
 
   /// The legacy checkpoint's first three pickles (magic number, protocol 1001, system
-  /// info), so that the input is read as the state-dict pickle and what follows it.
-  static let legacyPrefix = Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E,
-                                  0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E, 0x80, 0x02, 0x7D, 0x2E])
+  /// info), so that the input is read as the state-dict pickle and what follows it. Made
+  /// afresh for each input: LeakSanitizer reports storage that a Swift global keeps.
+  static func legacyPrefix() -> Data {
+    Data([0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19, 0x2E,
+          0x80, 0x02, 0x4D, 0xE9, 0x03, 0x2E, 0x80, 0x02, 0x7D, 0x2E])
+  }
 }
 
 /// A per-process folder under /dev/shm (or the temporary folder) for inputs the parsers
-/// read from files, holding a small JPEG that CSV inputs may name.
+/// read from files, holding a small JPEG that CSV inputs may name. Nothing is kept in Swift
+/// globals, which LeakSanitizer would report.
 enum Scratch {
-  static let folder: URL = {
+  static var folder: URL {
     let base = FileManager.default.fileExists(atPath: "/dev/shm") ? URL(fileURLWithPath: "/dev/shm") : FileManager.default.temporaryDirectory
     let folder = base.appendingPathComponent("podium-fuzz-\(getpid())")
-    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let pixels = [UInt8](repeating: 128, count: 8 * 8 * 3)
-    try? ImageEncoder.encode(Image(width: 8, height: 8, pixels: pixels), asPNG: false).write(to: folder.appendingPathComponent("a.jpg"))
+    let image = folder.appendingPathComponent("a.jpg")
+    if !FileManager.default.fileExists(atPath: image.path) {
+      try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let pixels = [UInt8](repeating: 128, count: 8 * 8 * 3)
+      try? ImageEncoder.encode(Image(width: 8, height: 8, pixels: pixels), asPNG: false).write(to: image)
+    }
     return folder
-  }()
+  }
 
   static func write(_ data: Data, as name: String) -> URL? {
     let url = folder.appendingPathComponent(name)

@@ -169,15 +169,24 @@ func directConvolutionOutput(
   let (n, oh, ow) = g.pixelCoordinates(index / g.outChannels)
   var sum = 0.0
   g.forEachTap(oh: oh, ow: ow) { kh, kw, ih, iw in
-    let pixel = ((n * g.height + ih) * g.width + iw) * g.inChannels
-    let tap = kh * g.kernelWidth + kw
-    if depthwise {
-      sum += Double(input.pointer[pixel + o]) * Double(weight.pointer[tap * g.inChannels + o])
-    } else {
-      for i in 0..<g.inChannels {
-        sum += Double(input.pointer[pixel + i]) * Double(weight.pointer[(tap * g.inChannels + i) * g.outChannels + o])
-      }
-    }
+    let pixel = input.pointer + ((n * g.height + ih) * g.width + iw) * g.inChannels
+    sum += tapSum(pixel, weight: weight, tap: kh * g.kernelWidth + kw, fixed: o, overInputs: true, geometry: g, depthwise: depthwise)
+  }
+  return sum
+}
+
+/// One tap's contribution in Double: the pixel's channels times the tap's weights, the
+/// output channel `fixed` held (`overInputs`: a forward sum over input channels) or the
+/// input channel `fixed` held (an input gradient's sum over output channels); depthwise,
+/// the one channel `fixed`.
+private func tapSum(
+  _ pixel: UnsafePointer<Float>, weight: Tensor, tap: Int, fixed: Int, overInputs: Bool, geometry g: ConvGeometry, depthwise: Bool
+) -> Double {
+  if depthwise { return Double(pixel[fixed]) * Double(weight.pointer[tap * g.inChannels + fixed]) }
+  var sum = 0.0
+  for channel in 0..<(overInputs ? g.inChannels : g.outChannels) {
+    let (i, o) = overInputs ? (channel, fixed) : (fixed, channel)
+    sum += Double(pixel[channel]) * Double(weight.pointer[(tap * g.inChannels + i) * g.outChannels + o])
   }
   return sum
 }
@@ -196,15 +205,8 @@ func directConvolutionInputGradient(
     for kw in 0..<g.kernelWidth {
       let columnStart = iw + g.padLeft - kw
       guard columnStart >= 0, columnStart % g.stride == 0, columnStart / g.stride < g.outWidth else { continue }
-      let out = ((n * g.outHeight + rowStart / g.stride) * g.outWidth + columnStart / g.stride) * g.outChannels
-      let tap = kh * g.kernelWidth + kw
-      if depthwise {
-        sum += Double(dY.pointer[out + i]) * Double(weight.pointer[tap * g.inChannels + i])
-      } else {
-        for o in 0..<g.outChannels {
-          sum += Double(dY.pointer[out + o]) * Double(weight.pointer[(tap * g.inChannels + i) * g.outChannels + o])
-        }
-      }
+      let out = dY.pointer + ((n * g.outHeight + rowStart / g.stride) * g.outWidth + columnStart / g.stride) * g.outChannels
+      sum += tapSum(out, weight: weight, tap: kh * g.kernelWidth + kw, fixed: i, overInputs: false, geometry: g, depthwise: depthwise)
     }
   }
   return sum
