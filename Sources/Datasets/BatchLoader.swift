@@ -114,7 +114,7 @@ public final class BatchLoader: @unchecked Sendable {
     let url = dataset.url(of: samples[index])
     let key = cacheKey(index, url)
     if let cached = cache?.image(key) { return cached }
-    let bytes = [UInt8](try Data(contentsOf: url))
+    let bytes = [UInt8](try FileContents.data(of: url))
     let decoded = try ImageDecoder.decode(bytes, path: url.path, scaleDenominator: scaleDenominator(bytes))
     let image = FloatImage(decoded)
     let prepared = augmentation.isIdentity ? image.evaluationCrop(for: preprocessing) : image.resized(shorterSide: trainingSide)

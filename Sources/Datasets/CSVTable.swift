@@ -1,4 +1,5 @@
 import CCSV
+import Engine
 import Foundation
 
 /// A CSV file read through libcsv: RFC 4180 quoting (commas, quotes and newlines inside
@@ -21,7 +22,7 @@ public struct CSVTable: Equatable {
   /// - Throws: ``CSVError`` naming the file and line.
   public init(contentsOf url: URL) throws {
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
+    do { data = try FileContents.data(of: url) } catch {
       throw CSVError(path: url.path, line: nil, reason: FileManager.default.fileExists(atPath: url.path) ? "unreadable" : "no such file")
     }
     try self.init(data: data, path: url.path)

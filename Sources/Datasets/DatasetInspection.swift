@@ -71,7 +71,7 @@ public struct DatasetInspection: Encodable, Sendable {
   }
 
   private static func examine(_ url: URL) -> Result<(Int, Int, String), InspectionFailure> {
-    guard let data = try? Data(contentsOf: url) else { return .failure(InspectionFailure(reason: "unreadable")) }
+    guard let data = try? FileContents.data(of: url) else { return .failure(InspectionFailure(reason: "unreadable")) }
     do {
       let bytes = [UInt8](data)
       let decoded = try ImageDecoder.decode(bytes, path: url.path, scaleDenominator: 8)

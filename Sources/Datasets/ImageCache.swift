@@ -26,7 +26,7 @@ public final class ImageCache: @unchecked Sendable {
     let cached = memory[key]
     lock.unlock()
     if let cached { return cached }
-    guard let url = diskURL(key), let data = try? Data(contentsOf: url), data.count >= 8 else { return nil }
+    guard let url = diskURL(key), let data = try? FileContents.data(of: url), data.count >= 8 else { return nil }
     let width = Int(data[0]) << 24 | Int(data[1]) << 16 | Int(data[2]) << 8 | Int(data[3])
     let height = Int(data[4]) << 24 | Int(data[5]) << 16 | Int(data[6]) << 8 | Int(data[7])
     guard data.count == 8 + width * height * 3 else { return nil }

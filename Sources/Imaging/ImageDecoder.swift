@@ -1,4 +1,5 @@
 import CImageCodecs
+import Engine
 import Foundation
 
 /// Decodes JPEG and PNG files, recognised by their content (magic bytes), not their
@@ -66,7 +67,7 @@ public enum ImageDecoder {
       throw DecodeError(path: url.path, reason: .fileTooLarge(bytes: size, limit: maxFileBytes))
     }
     let data: Data
-    do { data = try Data(contentsOf: url) } catch {
+    do { data = try FileContents.data(of: url) } catch {
       throw DecodeError(path: url.path, reason: .unreadable(FileManager.default.fileExists(atPath: url.path) ? "unreadable" : "no such file"))
     }
     return try decode([UInt8](data), path: url.path, scaleDenominator: scaleDenominator, maxPixels: maxPixels)

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Imaging
 
@@ -6,7 +7,7 @@ public enum Thumbnail {
   /// The image at `url` fitted into a `side × side` box (aspect kept, area-averaged) as a
   /// JPEG data URI; nil when the file is gone or unreadable.
   public static func dataURI(of url: URL, side: Int = 112) -> String? {
-    guard let bytes = try? [UInt8](Data(contentsOf: url)), let size = ImageDecoder.dimensions(of: bytes) else { return nil }
+    guard let bytes = try? [UInt8](FileContents.data(of: url)), let size = ImageDecoder.dimensions(of: bytes) else { return nil }
     let scale = max(1, min(8, min(size.width, size.height) / (side * 2)))
     let denominator = [8, 4, 2, 1].first { $0 <= scale } ?? 1
     guard let image = try? ImageDecoder.decode(bytes, path: url.path, scaleDenominator: denominator) else { return nil }

@@ -163,7 +163,7 @@ public final class Trainer {
   /// when there is none to resume from.
   private func resumeState() throws -> TrainingState? {
     guard let folder = checkpointFolder.flatMap(EpochCheckpoint.latest(in:)),
-      let data = try? Data(contentsOf: folder.appendingPathComponent("state.json")),
+      let data = try? FileContents.data(of: folder.appendingPathComponent("state.json")),
       let state = try? JSONDecoder().decode(TrainingState.self, from: data)
     else { return nil }
     try model.trainingNetwork.load(Checkpoint(contentsOf: folder.appendingPathComponent("last.safetensors")))

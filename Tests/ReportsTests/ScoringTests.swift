@@ -79,4 +79,25 @@ final class ScoringTests: XCTestCase {
       }
     }
   }
+
+  /// The fuzzers' findings, replayed: a submission whose answers file is empty (the input
+  /// as found, split at its zero byte) and an empty labels CSV. Each is one clear error; the
+  /// 4 KiB that Foundation's `Data(contentsOf:)` leaked per empty file (seen under
+  /// LeakSanitizer) is gone since files are read through `FileContents`.
+  func testFuzzFindings_emptyFiles_areOneClearError() throws {
+    let found = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("Fixtures/fuzz-empty-answers.bin"))
+    let parts = found.split(separator: 0, maxSplits: 1, omittingEmptySubsequences: false)
+    let submission = folder.appendingPathComponent("sub.csv"), key = folder.appendingPathComponent("answers.csv")
+    try Data(parts[0]).write(to: submission)
+    try Data(parts[1]).write(to: key)
+    XCTAssertEqual(parts[1].count, 0)
+    XCTAssertThrowsError(try Scorer().score(submission: submission, answers: key)) {
+      XCTAssertEqual("\($0)", "\(key.path): empty file: no header row")
+    }
+    let labels = try file("labels.csv", "")
+    XCTAssertThrowsError(try DatasetAdapter.csv.load(root: folder, options: ["file": "labels.csv"])) {
+      XCTAssertEqual("\($0)", "\(labels.path): empty file: no header row")
+    }
+  }
 }

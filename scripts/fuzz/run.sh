@@ -18,8 +18,11 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(jpeg png checkpoint pickle safetensors csv spec submission)
 
+# SwiftPM's --sanitize flags reach swiftc as separate -sanitize=fuzzer and -sanitize=address,
+# and the last one wins there: without the combined flag the Swift code gets AddressSanitizer
+# but no coverage counters, and libFuzzer runs blind.
 swift build -c release --scratch-path .build-fuzz --product podium-fuzz \
-  --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING || exit 1
+  --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING || exit 1
 binary=.build-fuzz/release/podium-fuzz
 export SWIFT_BACKTRACE=enable=no  # the crash handler can hang for minutes under the fuzzer
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
@@ -33,7 +36,7 @@ fuzz() {
     > ".build-fuzz/findings/$target.log" 2>&1
   local status=$?
   local runs
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' ".build-fuzz/findings/$target.log" | grep -o '[0-9]*$')
+  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' ".build-fuzz/findings/$target.log" | tail -1 | grep -o '[0-9]*$')
   echo "$target: ${runs:-?} executions in ${seconds} s, exit $status, findings: $(ls ".build-fuzz/findings/$target" | wc -l)"
   return $status
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import ResultsStore
 import Sweeps
@@ -22,7 +23,7 @@ extension Podium {
 
       func run() throws {
         let text: String
-        do { text = try String(contentsOfFile: spec, encoding: .utf8) } catch { throw ValidationError("cannot read \(spec)") }
+        do { text = try FileContents.text(of: URL(fileURLWithPath: spec)) } catch { throw ValidationError("cannot read \(spec)") }
         let parsed = try SweepSpec.parse(text, file: spec)
         let runner = SweepRunner(spec: parsed, specText: text, sink: try ResultsStore(path: db), workFolder: URL(fileURLWithPath: work))
         runner.version = PodiumVersion.current
