@@ -11,8 +11,9 @@ struct PodiumRunner {
   }
 
   /// Runs `podium arguments` (in `directory` when given), with `HOME` replaced when `home`
-  /// is given, and under `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
-  func run(_ arguments: [String], home: URL? = nil, memoryLimitKB: Int? = nil, directory: URL? = nil) throws
+  /// is given, the variables in `unsetting` removed from its environment, and under
+  /// `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
+  func run(_ arguments: [String], home: URL? = nil, unsetting: [String] = [], memoryLimitKB: Int? = nil, directory: URL? = nil) throws
     -> (status: Int32, stdout: String, stderr: String)
   {
     let process = Process()
@@ -24,11 +25,10 @@ struct PodiumRunner {
       process.executableURL = executable
       process.arguments = arguments
     }
-    if let home {
-      var environment = ProcessInfo.processInfo.environment
-      environment["HOME"] = home.path
-      process.environment = environment
-    }
+    var environment = ProcessInfo.processInfo.environment
+    if let home { environment["HOME"] = home.path }
+    for name in unsetting { environment[name] = nil }
+    process.environment = environment
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
