@@ -103,7 +103,32 @@ extension ResultsStore {
     }
   }
 
+  /// Every attempt at a run, in order: which worker ran it, when, and how it ended.
+  public func attempts(run: Int64) throws -> [StoredAttempt] {
+    try read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE run_id = ? ORDER BY attempt", arguments: [run]).map(Self.attempt)
+    }
+  }
+
+  /// Every attempt at the sweep's runs, by run then attempt.
+  public func attempts(sweep: Int64) throws -> [StoredAttempt] {
+    try read { db in
+      try Row.fetchAll(db, sql: """
+        SELECT attempts.* FROM attempts JOIN runs ON runs.id = attempts.run_id WHERE runs.sweep_id = ? ORDER BY run_id, attempt
+        """, arguments: [sweep]).map(Self.attempt)
+    }
+  }
+
   // MARK: - Rows to records
+
+  private static func attempt(_ row: Row) -> StoredAttempt {
+    let scheduler: String? = row["scheduler"]
+    return StoredAttempt(
+      run: row["run_id"], attempt: row["attempt"], host: row["host"], processID: row["pid"],
+      task: scheduler.map { SchedulerTask(scheduler: $0, jobID: row["job_id"], taskID: row["task_id"], restartCount: row["restart_count"]) },
+      startedAt: row["started_at"], heartbeatAt: row["heartbeat_at"], endedAt: row["ended_at"],
+      outcome: AttemptOutcome(rawValue: row["outcome"]) ?? .running, error: row["error"])
+  }
 
   private static func sweep(_ row: Row) -> StoredSweep {
     StoredSweep(id: row["id"], name: row["name"], spec: row["spec"], metric: MetricName(rawValue: row["metric"]) ?? .accuracy,

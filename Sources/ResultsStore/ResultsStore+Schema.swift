@@ -86,6 +86,36 @@ extension ResultsStore {
         t.add(column: "label", .integer)
       }
     }
+    migrator.registerMigration("Run claims, leases and attempts; shard folders") { db in
+      try db.alter(table: "runs") { t in
+        t.add(column: "lease_owner", .text)
+        t.add(column: "lease_expires_at", .double)  // seconds since 1970; NULL: no live lease
+        t.add(column: "attempts", .integer).notNull().defaults(to: 0)
+      }
+      try db.create(table: "attempts") { t in
+        t.column("run_id", .integer).notNull().references("runs", onDelete: .cascade)
+        t.column("attempt", .integer).notNull()
+        t.column("owner", .text).notNull().unique()
+        t.column("host", .text).notNull()
+        t.column("pid", .integer).notNull()
+        t.column("process_start", .integer).notNull()
+        t.column("scheduler", .text)
+        t.column("job_id", .text)
+        t.column("task_id", .text)
+        t.column("restart_count", .integer)
+        t.column("started_at", .datetime).notNull()
+        t.column("heartbeat_at", .datetime).notNull()
+        t.column("ended_at", .datetime)
+        t.column("outcome", .text).notNull()
+        t.column("error", .text)
+        t.primaryKey(["run_id", "attempt"])
+      }
+      try db.create(table: "shard_folders") { t in
+        t.column("sweep_id", .integer).notNull().references("sweeps", onDelete: .cascade)
+        t.column("path", .text).notNull()
+        t.primaryKey(["sweep_id", "path"])
+      }
+    }
     return migrator
   }
 }

@@ -11,7 +11,8 @@ import Training
 /// `runs` (status queued / running / done / failed / pruned, hyperparameters as canonical
 /// JSON in `params`, the sweep metric on the best epoch in `val_metric` and `test_metric`,
 /// every final metric as JSON in `metrics`), `epochs`, `predictions`, `confusion` and
-/// `artifacts`. Every write is one transaction, so a killed process leaves either the whole
+/// `artifacts`; `attempts` (every claim of a run by a worker) and `shard_folders` (where a
+/// scheduler's tasks keep their stores). Every write is one transaction, so a killed process leaves either the whole
 /// change or none of it.
 public final class ResultsStore {
   let database: DatabasePool
@@ -115,46 +116,62 @@ public final class ResultsStore {
     try CanonicalJSON.string(value)
   }
 
-  /// Marks a run `running` with its start time and environment.
-  public func startRun(_ id: Int64, version: String, machine: String) throws {
-    try write { db in
-      try db.execute(sql: "UPDATE runs SET status = 'running', started_at = ?, podium_version = ?, machine = ?, error = NULL WHERE id = ?",
-                     arguments: [Date(), version, machine, id])
-    }
-  }
-
-  /// Records one finished epoch (replacing a row of the same epoch from an interrupted attempt).
+  /// Records one finished epoch of a run without a claim (for imports and test fixtures;
+  /// workers record through ``recordEpoch(_:_:)`` with their claim).
   public func recordEpoch(run: Int64, _ epoch: EpochRecord) throws {
-    try write { db in
-      try db.execute(
-        sql: "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_metric, val_loss, val_metric, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        arguments: [run, epoch.epoch, epoch.trainLoss, epoch.trainMetric, epoch.validationLoss, epoch.validationMetric, epoch.seconds])
+    try write { db in try self.insertEpoch(run: run, epoch, db) }
+  }
+
+  /// One epoch's row, replacing a row of the same epoch from an interrupted attempt.
+  func insertEpoch(run: Int64, _ epoch: EpochRecord, _ db: Database) throws {
+    try db.execute(
+      sql: "INSERT OR REPLACE INTO epochs (run_id, epoch, train_loss, train_metric, val_loss, val_metric, seconds) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      arguments: [run, epoch.epoch, epoch.trainLoss, epoch.trainMetric, epoch.validationLoss, epoch.validationMetric, epoch.seconds])
+  }
+
+  /// Finishes a run without a claim (for imports and test fixtures; workers finish through
+  /// ``completeRun(_:_:)``): its status, metrics, confusion matrices, predictions and
+  /// artefacts, all in one transaction.
+  public func finishRun(_ id: Int64, _ completion: RunCompletion) throws {
+    let prepared = try PreparedCompletion(completion)
+    try write { db in try self.writeCompletion(id, prepared, db) }
+  }
+
+  /// A completion turned into the text its columns hold, before the transaction opens.
+  struct PreparedCompletion {
+    var completion: RunCompletion
+    var predictions: [(PredictionRecord, String)]
+    var metrics: String?
+    var confusion: [(String, String)]
+
+    init(_ completion: RunCompletion) throws {
+      self.completion = completion
+      predictions = try completion.predictions.map { ($0, try ResultsStore.json($0.probabilities)) }
+      metrics = try completion.metrics.map { try JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+      confusion = try completion.confusion.map { ($0.key.rawValue, try ResultsStore.json($0.value)) }
     }
   }
 
-  /// Finishes a run: its status, metrics, confusion matrices, predictions and artefacts,
-  /// all in one transaction.
-  public func finishRun(_ id: Int64, _ completion: RunCompletion) throws {
-    let predictions = try completion.predictions.map { ($0, try Self.json($0.probabilities)) }
-    let metrics = try completion.metrics.map { try JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
-    let confusion = try completion.confusion.map { ($0.key.rawValue, try Self.json($0.value)) }
-    try write { db in
-      try db.execute(
-        sql: "UPDATE runs SET status = ?, val_metric = ?, test_metric = ?, metrics = ?, error = ?, finished_at = ? WHERE id = ?",
-        arguments: [completion.outcome.rawValue, completion.validationMetric, completion.testMetric, metrics, completion.error,
-                    Date(), id])
-      for (subset, matrix) in confusion {
-        try db.execute(sql: "INSERT OR REPLACE INTO confusion (run_id, subset, matrix) VALUES (?, ?, ?)", arguments: [id, subset, matrix])
-      }
-      let insert = try db.makeStatement(sql: """
-        INSERT OR REPLACE INTO predictions (run_id, subset, image_id, path, label, probabilities) VALUES (?, ?, ?, ?, ?, ?)
-        """)
-      for (record, probabilities) in predictions {
-        try insert.execute(arguments: [id, record.subset.rawValue, record.imageID, record.path, record.label, probabilities])
-      }
-      for (kind, path) in completion.artifacts {
-        try db.execute(sql: "INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)", arguments: [id, kind.rawValue, path])
-      }
+  func writeCompletion(_ id: Int64, _ prepared: PreparedCompletion, _ db: Database) throws {
+    let completion = prepared.completion
+    try db.execute(
+      sql: """
+        UPDATE runs SET status = ?, val_metric = ?, test_metric = ?, metrics = ?, error = ?, finished_at = ?,
+          lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
+        """,
+      arguments: [completion.outcome.rawValue, completion.validationMetric, completion.testMetric, prepared.metrics, completion.error,
+                  Date(), id])
+    for (subset, matrix) in prepared.confusion {
+      try db.execute(sql: "INSERT OR REPLACE INTO confusion (run_id, subset, matrix) VALUES (?, ?, ?)", arguments: [id, subset, matrix])
+    }
+    let insert = try db.makeStatement(sql: """
+      INSERT OR REPLACE INTO predictions (run_id, subset, image_id, path, label, probabilities) VALUES (?, ?, ?, ?, ?, ?)
+      """)
+    for (record, probabilities) in prepared.predictions {
+      try insert.execute(arguments: [id, record.subset.rawValue, record.imageID, record.path, record.label, probabilities])
+    }
+    for (kind, path) in completion.artifacts {
+      try db.execute(sql: "INSERT OR REPLACE INTO artifacts (run_id, kind, path) VALUES (?, ?, ?)", arguments: [id, kind.rawValue, path])
     }
   }
 

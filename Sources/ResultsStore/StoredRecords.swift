@@ -38,3 +38,28 @@ public struct StoredRun: Sendable {
     return finishedAt.timeIntervalSince(startedAt)
   }
 }
+
+/// One claim of a run by a worker, as stored.
+public struct StoredAttempt: Sendable {
+  public var run: Int64
+  /// 1, 2, ... in the order the claims were made (in this store).
+  public var attempt: Int
+  public var host: String
+  public var processID: Int32
+  /// The Slurm array task or Kubernetes index, when a scheduler ran it.
+  public var task: SchedulerTask?
+  public var startedAt: Date
+  /// The last sign of life: a heartbeat, an epoch, or the end.
+  public var heartbeatAt: Date
+  public var endedAt: Date?
+  public var outcome: AttemptOutcome
+  public var error: String?
+
+  /// "host, process 123" or "host, slurm job 45 task 3 (restart 1)".
+  public var worker: String {
+    guard let task else { return "\(host), process \(processID)" }
+    let job = task.jobID.map { " job \($0)" } ?? ""
+    let restart = (task.restartCount ?? 0) > 0 ? " (restart \(task.restartCount!))" : ""
+    return "\(host), \(task.scheduler)\(job) task \(task.taskID ?? "?")\(restart)"
+  }
+}

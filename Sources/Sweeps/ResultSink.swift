@@ -9,12 +9,27 @@ public protocol ResultSink: AnyObject {
   /// Inserts the sweep, its dataset and split, and every planned run as queued (keeping
   /// runs already planned), and returns the sweep's id.
   func planSweep(name: String, spec: String, metric: MetricName, dataset: DatasetRecord, runs: [RunSpec]) throws -> Int64
-  /// Runs still queued, or left running by a process that died, in plan order.
-  func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, spec: RunSpec)]
-  func startRun(_ id: Int64, version: String, machine: String) throws
-  func recordEpoch(run: Int64, _ epoch: EpochRecord) throws
-  /// Marks a run done, pruned or failed with everything it produced, in one write.
-  func completeRun(_ id: Int64, _ completion: RunCompletion) throws
+  /// Claims the next run of the sweep that needs work, in plan order, for `worker`: a queued
+  /// run, or a running one whose worker is gone (its lease ran out, or it was a process on
+  /// this host that no longer exists). Atomic: of any number of workers asking at once,
+  /// exactly one gets each run. Every claim starts a new attempt; a run whose workers were
+  /// lost `policy.maxAttempts` times is marked failed instead. Nil when nothing is left.
+  func claimRun(sweep: Int64, worker: WorkerIdentity, policy: LeasePolicy) throws -> RunClaim?
+  /// Claims the sweep's run with parameters `spec` whatever its lease says, for a scheduler
+  /// task that alone runs it (a requeued Slurm task takes over from its own earlier
+  /// attempt); nil when the run is finished, or out of attempts (then marked failed).
+  func claimTask(sweep: Int64, spec: RunSpec, worker: WorkerIdentity, policy: LeasePolicy) throws -> RunClaim?
+  /// Extends the claim's lease; false when the run is no longer the worker's.
+  func renewLease(_ claim: RunClaim, policy: LeasePolicy) throws -> Bool
+  /// Records one finished epoch (replacing the same epoch of an earlier attempt).
+  ///
+  /// - Throws: ``LeaseLostError`` when the claim no longer holds the run.
+  func recordEpoch(_ claim: RunClaim, _ epoch: EpochRecord) throws
+  /// Marks the run done, pruned or failed with everything it produced, and ends the
+  /// attempt, in one write.
+  ///
+  /// - Throws: ``LeaseLostError`` when the claim no longer holds the run (nothing written).
+  func completeRun(_ claim: RunClaim, _ completion: RunCompletion) throws
   /// The validation metric at `epoch` of the sweep's finished (done) runs.
   func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double]
 }

@@ -3,20 +3,25 @@ import Datasets
 import Foundation
 import Training
 
-/// Runs a sweep to completion, resumably: every planned run is recorded as queued before
-/// any starts, every finished epoch is recorded as it ends, and each run checkpoints into
-/// its own folder, so running the same sweep again after a crash (or `kill -9`) finishes
-/// exactly the runs that are not done, resuming the interrupted one from its last epoch.
-/// A run that fails (unreadable data, a diverging loss, missing weights) is marked failed
-/// with its reason and the sweep goes on.
+/// Runs a sweep to completion, resumably and on any number of workers: every planned run is
+/// recorded as queued before any starts; a worker claims one run at a time (a lease it
+/// renews while it trains), records every finished epoch as it ends, and checkpoints into
+/// the run's own folder. Running the same sweep again after a crash (or `kill -9`), or
+/// starting more workers on the same store, finishes exactly the runs that are not done,
+/// each once, resuming an interrupted one from its last epoch. A run that fails
+/// (unreadable data, a diverging loss, missing weights) is marked failed with its reason
+/// and the sweep goes on.
 public final class SweepRunner {
   public let spec: SweepSpec
   public let specText: String
   public let sink: any ResultSink
-  /// Runs write their checkpoints under `<workFolder>/<sweep name>/run-<id>`.
+  /// Runs write their checkpoints under `<workFolder>/<sweep name>/run-<id>` (or
+  /// `task-<index>` for a scheduler task).
   public let workFolder: URL
   public var weights = WeightLocator()
-  public var version = "unknown"
+  /// The worker this process claims runs as.
+  public var worker = WorkerIdentity.current()
+  public var leasePolicy = LeasePolicy.standard
   /// Receive every run's training events (a progress printer), after the store recorded them.
   public var observers: [(TrainingEvent) -> Void] = []
 
@@ -24,59 +29,129 @@ public final class SweepRunner {
     (self.spec, self.specText, self.sink, self.workFolder) = (spec, specText, sink, workFolder)
   }
 
-  /// Plans (or re-plans) the sweep and runs what is left; `log` receives one line per event.
+  /// A sweep planned in the sink, with the dataset and split its runs train on.
+  public struct Plan {
+    public var sweep: Int64
+    /// Every run of the spec, in plan order (a scheduler task's index points into it).
+    public var runs: [RunSpec]
+    let dataset: Dataset
+    let split: Split
+  }
+
+  /// Plans (or re-plans) the sweep, then claims and runs what is left until nothing is.
   ///
   /// - Returns: how many runs finished and how many failed in this invocation.
   @discardableResult
   public func run(log: (String) -> Void = { _ in }) throws -> (done: Int, failed: Int) {
+    try work(try plan(log: log), log: log)
+  }
+
+  /// Loads the dataset, resolves the split, expands the spec and records the sweep with
+  /// its planned runs in the sink (only run `task` of the plan, for a scheduler task's own
+  /// store).
+  ///
+  /// - Throws: ``SpecError`` when `task` is not an index of the plan; the dataset's errors.
+  public func plan(task: Int? = nil, log: (String) -> Void = { _ in }) throws -> Plan {
     let dataset = try spec.dataset.adapter.load(root: URL(fileURLWithPath: spec.dataset.root), options: spec.dataset.options)
     let split = try Split(dataset, spec: try spec.dataset.split.resolve(in: dataset), seed: spec.dataset.seed)
     let (planned, dropped) = try spec.expand()
     if !dropped.isEmpty { log("dropped combinations that cannot run: \(dropped.joined(separator: "; "))") }
+    if let task, !planned.indices.contains(task) {
+      throw SpecError(file: spec.name, line: nil, "task \(task) is not one of the sweep's \(planned.count) planned runs (0–\(planned.count - 1))")
+    }
     let sweep = try sink.planSweep(name: spec.name, spec: specText, metric: spec.metric, dataset: try record(dataset, split),
-                                   runs: planned)
+                                   runs: task.map { [planned[$0]] } ?? planned)
+    return Plan(sweep: sweep, runs: planned, dataset: dataset, split: split)
+  }
+
+  /// Claims and runs the plan's unfinished runs one after another until none is left (or
+  /// the spec's time budget is spent).
+  ///
+  /// - Returns: how many runs finished and how many failed in this invocation.
+  @discardableResult
+  public func work(_ plan: Plan, log: (String) -> Void = { _ in }) throws -> (done: Int, failed: Int) {
     let start = Date()
     var (done, failed) = (0, 0)
-    for (id, runSpec) in try sink.unfinishedRuns(sweep: sweep) {
+    while true {
       if let minutes = spec.maxMinutes, Date().timeIntervalSince(start) > minutes * 60 {
         log("time budget of \(minutes) minutes spent; the remaining runs stay queued")
         break
       }
-      log("run \(id): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(try runSpec.canonicalJSON())")
-      if try execute(id, runSpec, sweep: sweep, dataset: dataset, split: split, log: log) { done += 1 } else { failed += 1 }
+      guard let claim = try sink.claimRun(sweep: plan.sweep, worker: worker, policy: leasePolicy) else { break }
+      let folder = workFolder.appendingPathComponent("\(spec.name)/run-\(claim.run)")
+      switch try execute(claim, plan: plan, folder: folder, log: log) {
+      case .some(let status) where status.isFinished: done += 1
+      case .some: failed += 1
+      case .none: break
+      }
     }
     return (done, failed)
   }
 
-  /// One run; returns false when it failed (recorded with its reason).
-  private func execute(_ id: Int64, _ runSpec: RunSpec, sweep: Int64, dataset: Dataset, split: Split, log: (String) -> Void) throws -> Bool {
-    try sink.startRun(id, version: version, machine: ProcessInfo.processInfo.hostName)
-    var run = TrainingRun(spec: runSpec, dataset: dataset, split: split, weights: weights,
-                          folder: workFolder.appendingPathComponent("\(spec.name)/run-\(id)"))
+  /// Runs plan entry `task` alone, as a scheduler's array task does: the sink holds only
+  /// this run (``plan(task:log:)``), checkpoints go to `task-<index>`, and a requeued task
+  /// takes over from its own earlier attempt.
+  ///
+  /// - Returns: the run's outcome, or nil when it was already finished or out of attempts.
+  @discardableResult
+  public func runTask(_ task: Int, of plan: Plan, log: (String) -> Void = { _ in }) throws -> RunStatus? {
+    guard let claim = try sink.claimTask(sweep: plan.sweep, spec: plan.runs[task], worker: worker, policy: leasePolicy) else {
+      log("task \(task): its run is finished (or out of attempts); nothing to do")
+      return nil
+    }
+    return try execute(claim, plan: plan, folder: workFolder.appendingPathComponent("\(spec.name)/task-\(task)"), log: log)
+  }
+
+  /// One claimed run, with its lease renewed on another thread while it trains. Returns
+  /// its outcome (failed runs are recorded with their reason), or nil when the lease was
+  /// lost to another worker and nothing more was recorded.
+  private func execute(_ claim: RunClaim, plan: Plan, folder: URL, log: (String) -> Void) throws -> RunStatus? {
+    let runSpec: RunSpec
+    do {
+      runSpec = try JSONDecoder().decode(RunSpec.self, from: Data(claim.spec.utf8))
+    } catch {
+      try sink.completeRun(claim, .failed("stored parameters \(claim.spec) are not a run: \(error)"))
+      return .failed
+    }
+    let resuming = claim.attempt > 1 ? " (attempt \(claim.attempt))" : ""
+    log("run \(claim.run)\(resuming): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(claim.spec)")
+    let keeper = LeaseKeeper(claim: claim, policy: leasePolicy, sink: sink)
+    keeper.start()
+    defer { keeper.stop() }
+    var run = TrainingRun(spec: runSpec, dataset: plan.dataset, split: plan.split, weights: weights, folder: folder)
     var sinkError: Error?
     run.observers = [{ event in
-      guard case .epochEnded(let summary) = event else { return }
+      guard case .epochEnded(let summary) = event, sinkError == nil else { return }
       do {
-        try self.sink.recordEpoch(run: id, EpochRecord(
+        try self.sink.recordEpoch(claim, EpochRecord(
           epoch: summary.epoch, trainLoss: summary.trainLoss, trainMetric: summary.trainAccuracy, validationLoss: summary.validationLoss,
           validationMetric: summary.validation.value(runSpec.training.metric), seconds: summary.seconds))
       } catch { sinkError = error }
     }] + observers
     if let grace = spec.pruneGrace {
-      run.shouldStop = { [sink] summary in self.shouldPrune(summary, metric: runSpec.training.metric, grace: grace, sweep: sweep, sink: sink) }
+      run.shouldStop = { [sink] summary in
+        self.shouldPrune(summary, metric: runSpec.training.metric, grace: grace, sweep: plan.sweep, sink: sink)
+      }
     }
+    run.interruption = { if let sinkError { throw sinkError }; try keeper.check() }
     do {
       let result = try run.run()
       if let sinkError { throw sinkError }
       let completion = try Self.completion(result, metric: runSpec.training.metric)
-      try sink.completeRun(id, completion)
-      log(String(format: "run %lld %@: validation %@ %.4f", id, completion.outcome.rawValue, runSpec.training.metric.rawValue,
+      try sink.completeRun(claim, completion)
+      log(String(format: "run %lld %@: validation %@ %.4f", claim.run, completion.outcome.rawValue, runSpec.training.metric.rawValue,
                  result.outcome.bestMetric))
-      return true
+      return completion.outcome
+    } catch let lost as LeaseLostError {
+      log("\(lost)")
+      return nil
     } catch {
-      try sink.completeRun(id, .failed("\(error)"))
-      log("run \(id) failed: \(error)")
-      return false
+      do { try sink.completeRun(claim, .failed("\(error)")) } catch let lost as LeaseLostError {
+        log("\(lost)")
+        return nil
+      }
+      log("run \(claim.run) failed: \(error)")
+      return .failed
     }
   }
 

@@ -18,6 +18,9 @@ public final class Trainer {
   public var observers: [(TrainingEvent) -> Void] = []
   /// Asked after every epoch whether to stop the run now (a sweep's pruning rule).
   public var shouldStop: ((EpochSummary) -> Bool)?
+  /// Called before every training batch; throws to abandon the run at once (a sweep worker
+  /// whose claim on the run was taken over by another worker).
+  public var interruption: (() throws -> Void)?
   /// Per-class loss weights (``TrainingConfiguration/classWeights(labels:classes:)``); nil: equal.
   public var classWeights: [Float]?
   /// Called before each file of an epoch's checkpoint is written, with its name; a test
@@ -96,6 +99,7 @@ public final class Trainer {
     model.setTraining(true)
     var meter = LossMeter(), correct = 0, seen = 0
     for (index, batch) in train.epoch(epoch, shuffle: true).enumerated() {
+      try interruption?()
       for failure in batch.failures { emit(.imageSkipped(path: failure.path, reason: failure.reason)) }
       guard !batch.samples.isEmpty else { continue }
       let batchStart = Date()

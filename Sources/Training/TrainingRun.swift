@@ -21,6 +21,8 @@ public struct TrainingRun {
   public var observers: [(TrainingEvent) -> Void] = []
   /// Asked after every epoch of the final phase whether to stop (a sweep's pruning rule).
   public var shouldStop: ((EpochSummary) -> Bool)?
+  /// Called before every training batch of every phase; throws to abandon the run.
+  public var interruption: (() throws -> Void)?
   /// Decoded images shared by every loader of the run.
   let cache = ImageCache()
   /// Where the `features` strategy keeps the trunk's features between runs.
@@ -56,6 +58,7 @@ public struct TrainingRun {
     let trainer = Trainer(model: model, configuration: configuration, checkpointFolder: folder?.appendingPathComponent(phase.rawValue))
     trainer.observers = observers
     trainer.classWeights = classWeights
+    trainer.interruption = interruption
     if final { trainer.shouldStop = shouldStop }
     return trainer
   }

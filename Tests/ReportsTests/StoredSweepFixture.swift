@@ -6,6 +6,7 @@ import Imaging
 import ResultsStore
 import Sweeps
 import Training
+import XCTest
 
 /// A results database holding one real sweep as the runner would leave it: a dataset whose
 /// class names are hostile strings, three finished runs with epochs, confusion matrices,
@@ -42,10 +43,11 @@ struct StoredSweepFixture {
     }
     let sweep = try store.planSweep(name: "hostile <b>sweep</b>", spec: "name: hostile", metric: .accuracy, dataset: dataset, runs: plan)
     self.sweep = sweep
-    for (index, run) in try store.unfinishedRuns(sweep: sweep).enumerated() {
-      try store.startRun(run.id, version: "test", machine: "<machine>")
-      if index == 3 { try store.finishRun(run.id, .failed("loss became NaN at <epoch 1>")); continue }
-      try finish(run.id, skill: [0.4, 0.9, 0.7][index], assignments: assignments)
+    let worker = WorkerIdentity(host: "<machine>", processID: 1, processStart: 1, version: "test")
+    for index in plan.indices {
+      let run = try XCTUnwrap(try store.claimRun(sweep: sweep, worker: worker, policy: .standard)).run
+      if index == 3 { try store.finishRun(run, .failed("loss became NaN at <epoch 1>")); continue }
+      try finish(run, skill: [0.4, 0.9, 0.7][index], assignments: assignments)
     }
   }
 

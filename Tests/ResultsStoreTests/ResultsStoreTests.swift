@@ -26,7 +26,8 @@ final class ResultsStoreTests: XCTestCase {
 
   func testSchema_hasTheDocumentedTables() throws {
     let store = try ResultsStore(path: path)
-    XCTAssertEqual(try store.tableNames(), ["artifacts", "confusion", "datasets", "epochs", "predictions", "runs", "splits", "sweeps"])
+    XCTAssertEqual(try store.tableNames(), ["artifacts", "attempts", "confusion", "datasets", "epochs", "predictions", "runs",
+                                            "shard_folders", "splits", "sweeps"])
   }
 
   /// Several connections creating the same new file at once (as a sweep starting while
@@ -40,7 +41,7 @@ final class ResultsStoreTests: XCTestCase {
         do { _ = try ResultsStore(path: file) } catch { failures.add("\(error)") }
       }
       XCTAssertEqual(failures.messages, [], "trial \(trial)")
-      XCTAssertEqual(try ResultsStore(path: file).tableNames().count, 8)
+      XCTAssertEqual(try ResultsStore(path: file).tableNames().count, 10)
     }
   }
 
@@ -61,14 +62,15 @@ final class ResultsStoreTests: XCTestCase {
   func testRunLifecycle_epochsAndResultsAreKept() throws {
     let store = try ResultsStore(path: path)
     let sweep = try store.planSweep(name: "s", spec: "", metric: .accuracy, dataset: dataset, runs: plan)
-    let first = try XCTUnwrap(try store.unfinishedRuns(sweep: sweep).first)
-    try store.startRun(first.id, version: "0.1.0", machine: "test")
+    let worker = WorkerIdentity(host: "test", processID: 1, processStart: 1, version: "0.1.0")
+    let claim = try XCTUnwrap(try store.claimRun(sweep: sweep, worker: worker, policy: .standard))
+    let first = (id: claim.run, spec: plan[0])
     func epoch(_ index: Int, _ metric: Double) -> EpochRecord {
       EpochRecord(epoch: index, trainLoss: 2, trainMetric: 0.2, validationLoss: 2.1, validationMetric: metric, seconds: 1)
     }
-    try store.recordEpoch(run: first.id, epoch(0, 0.25))
-    try store.recordEpoch(run: first.id, epoch(0, 0.3))  // replayed after a crash
-    try store.recordEpoch(run: first.id, epoch(1, 0.5))
+    try store.recordEpoch(claim, epoch(0, 0.25))
+    try store.recordEpoch(claim, epoch(0, 0.3))  // replayed after a crash
+    try store.recordEpoch(claim, epoch(1, 0.5))
     XCTAssertEqual(try store.epochs(run: first.id).map(\.validationMetric), [0.3, 0.5])
     // A reopened store sees the interrupted run as unfinished, with its epochs.
     let reopened = try ResultsStore(path: path)
@@ -77,7 +79,7 @@ final class ResultsStoreTests: XCTestCase {
     let predictions = [PredictionRecord(subset: .test, imageID: "a/2.jpg", path: "a/2.jpg", label: 0, probabilities: [0.75, 0.25]),
                        PredictionRecord(subset: .unlabelled, imageID: "1", path: "test/1.jpg", label: nil, probabilities: [0.2, 0.8])]
     let metrics = ClassificationMetrics(probabilities: [0.75, 0.25], labels: [0], classes: 2)
-    try reopened.finishRun(first.id, RunCompletion(outcome: .done, validationMetric: 0.5, testMetric: 0.45, metrics: metrics,
+    try reopened.completeRun(claim, RunCompletion(outcome: .done, validationMetric: 0.5, testMetric: 0.45, metrics: metrics,
                                                    confusion: [.test: [[1, 0], [0, 1]]], predictions: predictions,
                                                    artifacts: [.checkpoint: "/runs/1/best.safetensors"]))
     XCTAssertEqual(try reopened.statusCounts(sweep: sweep), [.done: 1, .queued: 1])
@@ -93,6 +95,8 @@ final class ResultsStoreTests: XCTestCase {
     XCTAssertEqual(stored.metrics, metrics)
     XCTAssertEqual(stored.spec, plan[0])
     XCTAssertNotNil(stored.seconds)
+    XCTAssertEqual(stored.version, "0.1.0")
+    XCTAssertEqual(try reopened.attempts(run: first.id).map(\.outcome), [.done])
   }
 
   /// The sweep keeps its dataset's classes and exactly which image went where.

@@ -26,17 +26,26 @@ final class SweepRunnerTests: XCTestCase {
       }
       return 1
     }
-    func unfinishedRuns(sweep: Int64) throws -> [(id: Int64, spec: RunSpec)] {
-      planned.indices.map { (Int64($0 + 1), planned[$0]) }.filter { statuses[$0.0]?.isOpen == true }
+    func claimRun(sweep: Int64, worker: WorkerIdentity, policy: LeasePolicy) throws -> RunClaim? {
+      guard let index = planned.indices.first(where: { statuses[Int64($0 + 1)] == .queued }) else { return nil }
+      return try claim(Int64(index + 1), worker)
     }
-    func startRun(_ id: Int64, version: String, machine: String) throws { statuses[id] = .running }
-    func recordEpoch(run: Int64, _ epoch: EpochRecord) throws {
-      epochs[run, default: []].append(epoch.epoch)
+    func claimTask(sweep: Int64, spec: RunSpec, worker: WorkerIdentity, policy: LeasePolicy) throws -> RunClaim? {
+      guard let index = planned.firstIndex(of: spec), statuses[Int64(index + 1)]?.isOpen == true else { return nil }
+      return try claim(Int64(index + 1), worker)
     }
-    func completeRun(_ id: Int64, _ completion: RunCompletion) throws {
-      statuses[id] = completion.outcome
-      errors[id] = completion.error
-      completions[id] = completion
+    private func claim(_ id: Int64, _ worker: WorkerIdentity) throws -> RunClaim {
+      statuses[id] = .running
+      return RunClaim(run: id, spec: try planned[Int(id) - 1].canonicalJSON(), attempt: 1, worker: worker, token: UUID().uuidString)
+    }
+    func renewLease(_ claim: RunClaim, policy: LeasePolicy) throws -> Bool { true }
+    func recordEpoch(_ claim: RunClaim, _ epoch: EpochRecord) throws {
+      epochs[claim.run, default: []].append(epoch.epoch)
+    }
+    func completeRun(_ claim: RunClaim, _ completion: RunCompletion) throws {
+      statuses[claim.run] = completion.outcome
+      errors[claim.run] = completion.error
+      completions[claim.run] = completion
     }
     func finishedMetrics(sweep: Int64, epoch: Int) throws -> [Double] { finished }
   }

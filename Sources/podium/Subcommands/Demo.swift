@@ -41,7 +41,7 @@ extension Podium {
       let text = try spec.yaml()
       print("demo dataset: \(datasetRoot) (\(DemoDataset.classNames.count) classes); sweep \(spec.name): \(try spec.expand().runs.count) runs")
       let runner = SweepRunner(spec: spec, specText: text, sink: try ResultsStore(path: db), workFolder: URL(fileURLWithPath: work))
-      runner.version = PodiumVersion.current
+      runner.worker.version = PodiumVersion.current
       runner.observers = [ProgressPrinter(metric: spec.metric).handle]
       let start = Date()
       let (done, failed) = try runner.run { printToStandardError($0) }

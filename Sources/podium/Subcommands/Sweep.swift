@@ -26,7 +26,7 @@ extension Podium {
         do { text = try FileContents.text(of: URL(fileURLWithPath: spec)) } catch { throw ValidationError("cannot read \(spec)") }
         let parsed = try SweepSpec.parse(text, file: spec)
         let runner = SweepRunner(spec: parsed, specText: text, sink: try ResultsStore(path: db), workFolder: URL(fileURLWithPath: work))
-        runner.version = PodiumVersion.current
+        runner.worker.version = PodiumVersion.current
         runner.observers = [ProgressPrinter(metric: parsed.metric).handle]
         let (done, failed) = try runner.run { printToStandardError($0) }
         print("sweep \(parsed.name): \(done) runs finished, \(failed) failed in this invocation; results in \(db)")
