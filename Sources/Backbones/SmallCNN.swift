@@ -5,11 +5,14 @@ import Engine
 /// 'valid' padding, ReLU, 2×2 max-pool], flatten, dense 64, ReLU, dropout 0.5, classifier.
 /// Names: `features.0/3/6`, `classifier.0/3`. Its dense layer fixes the input size.
 public enum SmallCNN {
+  /// The smallest input side its three valid convolutions and pools leave a pixel of.
+  public static let minimumInputSize = 22
+
   /// Builds the network for square inputs of `inputSize` pixels (150 in the seed).
   public static func make(inputSize: Int = 150, classes: Int = 2, rng: inout SeededGenerator) -> Architecture {
     var side = inputSize
     for _ in 0..<3 { side = (side - 2) / 2 }
-    precondition(side >= 1, "small_cnn needs inputs of at least 22×22 pixels, got \(inputSize)")
+    precondition(side >= 1, "small_cnn needs inputs of at least \(minimumInputSize)×\(minimumInputSize) pixels, got \(inputSize)")
     let features = Sequential([
       Conv2D(inChannels: 3, outChannels: 32, kernel: 3, rng: &rng), Activation(.relu), MaxPool2D(kernel: 2),
       Conv2D(inChannels: 32, outChannels: 32, kernel: 3, rng: &rng), Activation(.relu), MaxPool2D(kernel: 2),

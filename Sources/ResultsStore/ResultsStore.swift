@@ -15,7 +15,7 @@ import Training
 /// scheduler's tasks keep their stores). Every write is one transaction, so a killed process leaves either the whole
 /// change or none of it.
 public final class ResultsStore {
-  let database: DatabasePool
+  let database: any DatabaseWriter
 
   /// How long a write waits for another process's transaction (a sweep writing while
   /// `podium sweep status` or `report` opens the file) before failing.
@@ -26,10 +26,29 @@ public final class ResultsStore {
   /// - Throws: ``StoreError`` naming the file.
   public init(path: String) throws {
     do {
-      database = try Self.openMigrated(path)
+      database = try Self.openMigrated(path) { try DatabasePool(path: $0, configuration: $1) }
     } catch {
       throw StoreError(path: path, message: "\(error)")
     }
+  }
+
+  /// Opens (creating as needed) a scheduler task's shard: the same schema, in SQLite's
+  /// rollback-journal mode instead of WAL, because WAL needs memory shared between the
+  /// processes of one host and a shard lives on a network file system. Only its own task
+  /// writes it; `podium sweep merge` reads it.
+  ///
+  /// - Throws: ``StoreError`` naming the file.
+  public static func shard(at path: String) throws -> ResultsStore {
+    do {
+      try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+      return ResultsStore(database: try openMigrated(path) { try DatabaseQueue(path: $0, configuration: $1) })
+    } catch {
+      throw StoreError(path: path, message: "\(error)")
+    }
+  }
+
+  private init(database: any DatabaseWriter) {
+    self.database = database
   }
 
   /// Opens a database that must already exist (for commands that read results): a missing
@@ -48,13 +67,15 @@ public final class ResultsStore {
   /// does not wait — switching the file to WAL, or GRDB reading which migrations are applied
   /// before it takes the write lock — so opening is tried a few times, with growing pauses,
   /// before an error counts.
-  private static func openMigrated(_ path: String) throws -> DatabasePool {
+  private static func openMigrated(_ path: String, _ open: (String, Configuration) throws -> any DatabaseWriter) throws
+    -> any DatabaseWriter
+  {
     var configuration = Configuration()
     configuration.busyMode = .timeout(busyTimeout)
     var attempt = 0
     while true {
       do {
-        let database = try DatabasePool(path: path, configuration: configuration)
+        let database = try open(path, configuration)
         try migrator.migrate(database)
         return database
       } catch where attempt < 4 {
@@ -97,9 +118,15 @@ public final class ResultsStore {
     let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE adapter = ? AND root = ? AND options = ?",
                                        arguments: [dataset.adapter, dataset.root, options])!
     let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset.rawValue, String($0.label)] })
-    let fingerprint = SHA256Digest.hex(of: "\(datasetID)\n\(dataset.split)\n\(dataset.seed)\n\(assignments)")
+    return try insertSplit(dataset: datasetID, spec: dataset.split, seed: Int64(bitPattern: dataset.seed), assignments: assignments, db)
+  }
+
+  /// The id of the split, inserted when new; a split is identified by the digest of its
+  /// dataset, spec, seed and assignments.
+  func insertSplit(dataset: Int64, spec: String, seed: Int64, assignments: String, _ db: Database) throws -> Int64 {
+    let fingerprint = SHA256Digest.hex(of: "\(dataset)\n\(spec)\n\(UInt64(bitPattern: seed))\n\(assignments)")
     try db.execute(sql: "INSERT OR IGNORE INTO splits (dataset_id, spec, seed, assignments, fingerprint) VALUES (?, ?, ?, ?, ?)",
-                   arguments: [datasetID, dataset.split, Int64(bitPattern: dataset.seed), assignments, fingerprint])
+                   arguments: [dataset, spec, seed, assignments, fingerprint])
     return try Int64.fetchOne(db, sql: "SELECT id FROM splits WHERE fingerprint = ?", arguments: [fingerprint])!
   }
 
@@ -215,6 +242,7 @@ public final class ResultsStore {
 
   /// One sweep's progress, for `podium sweep status`.
   public struct SweepSummary: Encodable {
+    public var id: Int64
     public var name: String
     public var metric: String
     /// Runs by status name (`done`, `queued`, ...), as `--json` prints them.
@@ -243,7 +271,7 @@ public final class ResultsStore {
           WHERE sweep_id = ? AND status IN ('done', 'pruned') AND started_at IS NOT NULL AND finished_at IS NOT NULL
           """, arguments: [id])
         let remaining = RunStatus.allCases.filter(\.isOpen).map { counts[$0.rawValue] ?? 0 }.reduce(0, +)
-        return SweepSummary(name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"],
+        return SweepSummary(id: id, name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"],
                             etaSeconds: meanSeconds.map { $0 * Double(remaining) })
       }
     }

@@ -99,7 +99,8 @@ public final class SweepRunner {
       log("task \(task): its run is finished (or out of attempts); nothing to do")
       return nil
     }
-    return try execute(claim, plan: plan, folder: workFolder.appendingPathComponent("\(spec.name)/task-\(task)"), log: log)
+    let folder = ShardLayout(work: workFolder.path, sweep: spec.name).checkpoints(task: task)
+    return try execute(claim, plan: plan, folder: folder, log: log)
   }
 
   /// One claimed run, with its lease renewed on another thread while it trains. Returns
@@ -121,7 +122,12 @@ public final class SweepRunner {
     var run = TrainingRun(spec: runSpec, dataset: plan.dataset, split: plan.split, weights: weights, folder: folder)
     var sinkError: Error?
     run.observers = [{ event in
-      guard case .epochEnded(let summary) = event, sinkError == nil else { return }
+      guard sinkError == nil else { return }
+      let summary: EpochSummary
+      switch event {
+      case .epochEnded(let ended), .epochRestored(let ended): summary = ended
+      default: return
+      }
       do {
         try self.sink.recordEpoch(claim, EpochRecord(
           epoch: summary.epoch, trainLoss: summary.trainLoss, trainMetric: summary.trainAccuracy, validationLoss: summary.validationLoss,

@@ -94,10 +94,10 @@ public struct SweepSpec: Sendable {
       var spec = RunSpec(backbone: .smallCNN, strategy: .scratch)
       spec.training.metric = metric
       for (key, value) in fixed + combination { try key.apply(value, to: &spec) }
-      if spec.strategy.applies(to: spec.backbone) {
-        runs.append(spec)
+      if let reason = spec.cannotRunBecause {
+        dropped.append("\(spec.backbone.rawValue) × \(spec.strategy.rawValue) (\(reason))")
       } else {
-        dropped.append("\(spec.backbone.rawValue) × \(spec.strategy.rawValue) (no pretrained weights)")
+        runs.append(spec)
       }
     }
     if let maxRuns { runs = Array(runs.prefix(maxRuns)) }

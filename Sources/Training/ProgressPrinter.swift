@@ -7,6 +7,8 @@ public final class ProgressPrinter {
   private let metric: MetricName
   private let interactive: Bool
   private var epochStart = Date()
+  /// Put before every line (`[worker 2] ` when several workers share a terminal).
+  public var prefix = ""
 
   /// `interactive` defaults to whether standard error is a terminal (and `TERM` is not `dumb`).
   public init(metric: MetricName, interactive: Bool? = nil) {
@@ -19,7 +21,7 @@ public final class ProgressPrinter {
     switch event {
     case let .fitStarted(epochs, _, resumedAt):
       if resumedAt > 0 { note("resuming after epoch \(resumedAt) of \(epochs)") }
-      print("epoch  train_loss  valid_loss  \(metric.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  time")
+      print(prefix + "epoch  train_loss  valid_loss  \(metric.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  time")
       epochStart = Date()
     case let .batchEnded(epoch, batch, total, _, smoothed, rate, learningRate) where interactive:
       let elapsed = Date().timeIntervalSince(epochStart)
@@ -29,7 +31,7 @@ public final class ProgressPrinter {
                   smoothed, learningRate, rate, eta), newline: false)
     case .epochEnded(let summary):
       if interactive { note("\r" + String(repeating: " ", count: 78) + "\r", newline: false) }
-      print(String(format: "%5d  %10.4f  %10.4f  %10.4f  %.1fs", summary.epoch + 1, summary.trainLoss, summary.validationLoss,
+      print(prefix + String(format: "%5d  %10.4f  %10.4f  %10.4f  %.1fs", summary.epoch + 1, summary.trainLoss, summary.validationLoss,
                    summary.validation.value(metric), summary.seconds))
       epochStart = Date()
     case let .imageSkipped(path, reason):
@@ -44,6 +46,7 @@ public final class ProgressPrinter {
   }
 
   private func note(_ text: String, newline: Bool = true) {
-    FileHandle.standardError.write(Data((text + (newline ? "\n" : "")).utf8))
+    let prefixed = text.hasPrefix("\r") ? "\r" + prefix + text.dropFirst() : prefix + text
+    FileHandle.standardError.write(Data((prefixed + (newline ? "\n" : "")).utf8))
   }
 }

@@ -71,4 +71,13 @@ public struct RunSpec: Codable, Equatable, Sendable {
   public func canonicalJSON() throws -> String {
     try CanonicalJSON.string(self)
   }
+
+  /// Why this combination cannot run, as a phrase (`no pretrained weights`), or nil when it can.
+  public var cannotRunBecause: String? {
+    if !strategy.applies(to: backbone) { return "no pretrained weights" }
+    if backbone == .smallCNN, let imageSize, imageSize < SmallCNN.minimumInputSize {
+      return "small_cnn needs image_size of at least \(SmallCNN.minimumInputSize), got \(imageSize)"
+    }
+    return nil
+  }
 }

@@ -40,6 +40,7 @@ public final class Trainer {
     if !state.history.isEmpty { try restoreOptimizer(optimizer) }
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
     emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
+    for summary in state.history { emit(.epochRestored(summary)) }
     var stoppedEarly = false, pruned = false
     for epoch in state.history.count..<configuration.epochs {
       let summary = try runEpoch(epoch, train: train, validation: validation, optimizer: optimizer, schedule: schedule)

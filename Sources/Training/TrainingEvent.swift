@@ -4,6 +4,11 @@ public enum TrainingEvent {
   case fitStarted(epochs: Int, batchesPerEpoch: Int, resumedAt: Int)
   case batchEnded(epoch: Int, batch: Int, of: Int, loss: Float, smoothedLoss: Float, imagesPerSecond: Double, learningRate: Float)
   case epochEnded(EpochSummary)
+  /// An epoch finished before the run was interrupted, read back from the checkpoint when it
+  /// resumes (once per earlier epoch, right after `fitStarted`), so that a record of the
+  /// epochs lacks none that the checkpoint holds, even when the process died between
+  /// writing the checkpoint and reporting the epoch.
+  case epochRestored(EpochSummary)
   /// An image could not be read; it was left out of its batch.
   case imageSkipped(path: String, reason: String)
   case stoppedEarly(epoch: Int, bestEpoch: Int)

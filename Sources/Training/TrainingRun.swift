@@ -40,6 +40,7 @@ public struct TrainingRun {
     guard spec.strategy.applies(to: spec.backbone) else {
       throw TrainingError("\(spec.backbone.rawValue) has no pretrained weights: only the scratch strategy applies")
     }
+    if let reason = spec.cannotRunBecause { throw TrainingError(reason) }
     guard Augmentation.presets[spec.augmentation] != nil else {
       throw TrainingError("unknown augmentation \(spec.augmentation); choose one of \(Augmentation.presets.keys.sorted().joined(separator: ", "))")
     }

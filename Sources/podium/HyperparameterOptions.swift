@@ -71,6 +71,7 @@ struct HyperparameterOptions: ParsableArguments {
     guard spec.strategy.applies(to: spec.backbone) else {
       throw ValidationError("\(spec.backbone.rawValue) has no pretrained weights: use --strategy scratch")
     }
+    if let reason = spec.cannotRunBecause { throw ValidationError(reason) }
     return spec
   }
 

@@ -34,6 +34,15 @@ final class SweepSpecTests: XCTestCase {
     XCTAssertEqual(Set(runs.map(\.training.learningRate)), [0.001, 0.0003])
   }
 
+  /// An image size small_cnn cannot take is dropped at planning with its reason, not a crash
+  /// of the worker that would run it.
+  func testAnImageSizeTooSmallForSmallCNN_isDroppedWithItsReason() throws {
+    let yaml = Self.example.replacingOccurrences(of: "image_size: 224", with: "image_size: 16")
+    let (runs, dropped) = try SweepSpec.parse(yaml, file: "sweep.yaml").expand()
+    XCTAssertEqual(runs.map(\.backbone), Array(repeating: .efficientNetLite0, count: 6))
+    XCTAssertTrue(dropped.contains("small_cnn × scratch (small_cnn needs image_size of at least 22, got 16)"), "\(dropped)")
+  }
+
   /// A list of grids expands each in turn: scratch for one backbone, pretrained strategies
   /// with their own values for another.
   func testAListOfGrids_concatenatesTheirRuns() throws {

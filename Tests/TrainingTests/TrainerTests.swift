@@ -58,10 +58,19 @@ final class TrainerTests: XCTestCase {
     }
     configuration.epochs = 3
     let second = try setUp(configuration, checkpoints: checkpoints)
-    var resumedAt = -1
-    second.0.observers.append { if case let .fitStarted(_, _, at) = $0 { resumedAt = at } }
+    var resumedAt = -1, restored: [Int] = [], ended: [Int] = []
+    second.0.observers.append { event in
+      switch event {
+      case .fitStarted(_, _, let at): resumedAt = at
+      case .epochRestored(let summary): restored.append(summary.epoch)
+      case .epochEnded(let summary): ended.append(summary.epoch)
+      default: break
+      }
+    }
     let outcome = try second.0.fit(train: second.1, validation: second.2)
     XCTAssertEqual(resumedAt, 2)
+    XCTAssertEqual(restored, [0, 1], "the checkpoint's epochs are reported again, for a store that missed one")
+    XCTAssertEqual(ended, [2])
     XCTAssertEqual(outcome.history.count, 3)
     XCTAssertEqual(Array(outcome.history.prefix(2)), partial.history)
   }

@@ -20,7 +20,7 @@ extension Podium {
     @Option(help: "Folder for the leaderboard files.") var out = "leaderboards"
 
     func run() throws {
-      let store = try ResultsStore.existing(at: db)
+      let store = try openMerged(db)
       for written in try Leaderboard.writeFiles(store: store, dataset: dataset, metric: metric, folder: URL(fileURLWithPath: out)) {
         print(format == .md ? written.board.markdown() : written.board.table().csv())
         printToStandardError("leaderboard written to \(written.markdown.path) and \(written.csv.path)")

@@ -15,7 +15,7 @@ extension Podium {
     @Option(help: "Folder that receives <sweep name>/index.html.") var out = "reports"
 
     func run() throws {
-      let index = try SweepReport.write(store: try .existing(at: db), sweep: sweep, folder: URL(fileURLWithPath: out),
+      let index = try SweepReport.write(store: try openMerged(db), sweep: sweep, folder: URL(fileURLWithPath: out),
                                         version: PodiumVersion.current)
       print("report written to \(index.path)")
     }

@@ -27,7 +27,7 @@ extension Podium {
 
     func run() throws {
       let source: SubmissionSource = runID.map { .run($0) } ?? .ensemble(count: ensemble ?? 1, sweep: sweep)
-      let plan = try SubmissionPlan(source, store: try .existing(at: db), format: format)
+      let plan = try SubmissionPlan(source, store: try openMerged(db), format: format)
       try plan.submission.write(to: URL(fileURLWithPath: out))
       print("submission written to \(out): \(plan.submission.rows.count) rows, \(plan.summary)")
     }
