@@ -18,6 +18,10 @@ extension ResultsStore {
     public var attemptsAdded = 0
     /// One line per shard that could not be read this time (it is tried again next time).
     public var skipped: [String] = []
+
+    public init(shards: Int = 0, runsUpdated: Int = 0, attemptsAdded: Int = 0, skipped: [String] = []) {
+      (self.shards, self.runsUpdated, self.attemptsAdded, self.skipped) = (shards, runsUpdated, attemptsAdded, skipped)
+    }
   }
 
   /// Remembers that `folder` holds shards of `sweep`, so that every later command that

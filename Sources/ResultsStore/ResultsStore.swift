@@ -21,11 +21,12 @@ public final class ResultsStore {
   /// `podium sweep status` or `report` opens the file) before failing.
   static let busyTimeout: TimeInterval = 10
 
-  /// Opens (creating and migrating as needed) the database at `path`.
+  /// Opens (creating it, and its folder, and migrating as needed) the database at `path`.
   ///
   /// - Throws: ``StoreError`` naming the file.
   public init(path: String) throws {
     do {
+      try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
       database = try Self.openMigrated(path) { try DatabasePool(path: $0, configuration: $1) }
     } catch {
       throw StoreError(path: path, message: "\(error)")
