@@ -98,6 +98,7 @@ public final class Trainer {
   ) throws -> EpochSummary {
     let start = Date()
     model.setTraining(true)
+    model.trainingNetwork.reseedRandomness(forEpoch: epoch)
     var meter = LossMeter(), correct = 0, seen = 0
     for (index, batch) in train.epoch(epoch, shuffle: true).enumerated() {
       try interruption?()

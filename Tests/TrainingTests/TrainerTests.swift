@@ -75,6 +75,33 @@ final class TrainerTests: XCTestCase {
     XCTAssertEqual(Array(outcome.history.prefix(2)), partial.history)
   }
 
+  /// Stopped at the start of its third epoch (as a kill would) and resumed, a run with
+  /// dropout ends with exactly the weights of the same run never stopped.
+  func testAResumedRun_endsWithTheWeightsOfAnUninterruptedOne() throws {
+    var configuration = TrainingConfiguration()
+    (configuration.epochs, configuration.learningRate) = (3, 3e-3)
+    let whole = try setUp(configuration, checkpoints: folder.appendingPathComponent("whole"))
+    _ = try whole.0.fit(train: whole.1, validation: whole.2)
+
+    let checkpoints = folder.appendingPathComponent("stopped")
+    let stopped = try setUp(configuration, checkpoints: checkpoints)
+    var batches = 0
+    stopped.0.interruption = {
+      batches += 1
+      if batches > 2 * stopped.1.batchCount { throw TrainingError("stopped") }
+    }
+    XCTAssertThrowsError(try stopped.0.fit(train: stopped.1, validation: stopped.2))
+    let resumed = try setUp(configuration, checkpoints: checkpoints)
+    _ = try resumed.0.fit(train: resumed.1, validation: resumed.2)
+
+    let expected = whole.0.model.trainingNetwork.namedParameters(), actual = resumed.0.model.trainingNetwork.namedParameters()
+    XCTAssertEqual(actual.map(\.name), expected.map(\.name))
+    for ((name, want), (_, got)) in zip(expected, actual) {
+      let differing = zip(got.value.scalars, want.value.scalars).filter { $0 != $1 }.count
+      XCTAssertEqual(differing, 0, "\(name): \(differing) of \(want.value.count) values differ")
+    }
+  }
+
   func testEarlyStopping_stopsAfterPatienceEpochsWithoutImprovement() throws {
     var configuration = TrainingConfiguration()
     (configuration.epochs, configuration.learningRate, configuration.patience) = (6, 0, 2)

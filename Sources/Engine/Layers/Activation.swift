@@ -29,11 +29,14 @@ public final class Activation: Layer {
 
 /// Inverted dropout: in training mode each value is zeroed with probability `p` and the
 /// rest scaled by `1 / (1 − p)`; identity in evaluation mode. The mask comes from the
-/// layer's own seeded generator, so runs with the same seed drop the same values.
+/// layer's own seeded generator, restarted at every epoch from the seed and the epoch
+/// (``EpochSeeded``), so runs with the same seed drop the same values, and a run resumed
+/// at an epoch drops what it would have dropped without the interruption.
 /// Reference: https://pytorch.org/docs/stable/generated/torch.nn.Dropout.html
-public final class Dropout: Layer {
+public final class Dropout: Layer, EpochSeeded {
   public let probability: Float
   public var isTraining = true
+  private let seed: UInt64
   private var rng: SeededGenerator
   private var mask: Tensor?
 
@@ -41,7 +44,12 @@ public final class Dropout: Layer {
   public init(_ p: Float, seed: UInt64) {
     precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
     probability = p
+    self.seed = seed
     rng = SeededGenerator(seed: seed)
+  }
+
+  public func reseed(forEpoch epoch: Int) {
+    rng = SeededGenerator(seed: seed).derived("epoch \(epoch)")
   }
 
   public func forward(_ input: Tensor) throws -> Tensor {

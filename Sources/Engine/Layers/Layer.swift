@@ -33,6 +33,14 @@ public protocol Layer: AnyObject {
   func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor?
 }
 
+/// A layer whose training draws random numbers (dropout). Its generator restarts at every
+/// epoch from its seed and the epoch, so the draws of an epoch do not depend on whether
+/// the epochs before it ran in this process: a run resumed from a checkpoint continues
+/// exactly as if it had not stopped.
+public protocol EpochSeeded: Layer {
+  func reseed(forEpoch epoch: Int)
+}
+
 extension Layer {
   /// A leaf layer has no children.
   public var children: [(name: String, layer: any Layer)] { [] }
@@ -60,6 +68,12 @@ extension Layer {
   /// True when some parameter in the tree is trainable, so backward must visit it.
   public var hasTrainableParameters: Bool {
     parameters.contains(where: \.needsGradient) || children.contains { $0.layer.hasTrainableParameters }
+  }
+
+  /// Restarts the random generator of every ``EpochSeeded`` layer of the tree for `epoch`.
+  public func reseedRandomness(forEpoch epoch: Int) {
+    (self as? any EpochSeeded)?.reseed(forEpoch: epoch)
+    for (_, child) in children { child.reseedRandomness(forEpoch: epoch) }
   }
 
   /// Sets training or evaluation mode for this layer and every descendant.
