@@ -11,9 +11,10 @@ struct PodiumRunner {
   }
 
   /// Runs `podium arguments` (in `directory` when given), with `HOME` replaced when `home`
-  /// is given, the variables in `unsetting` removed from its environment, and under
+  /// is given, the variables in `setting` set and those in `unsetting` removed from its environment, and under
   /// `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
-  func run(_ arguments: [String], home: URL? = nil, unsetting: [String] = [], memoryLimitKB: Int? = nil, directory: URL? = nil) throws
+  func run(_ arguments: [String], home: URL? = nil, setting: [String: String] = [:], unsetting: [String] = [], memoryLimitKB: Int? = nil,
+           directory: URL? = nil) throws
     -> (status: Int32, stdout: String, stderr: String)
   {
     let process = Process()
@@ -27,6 +28,7 @@ struct PodiumRunner {
     }
     var environment = ProcessInfo.processInfo.environment
     if let home { environment["HOME"] = home.path }
+    environment.merge(setting) { $1 }
     for name in unsetting { environment[name] = nil }
     process.environment = environment
     let out = Pipe(), err = Pipe()

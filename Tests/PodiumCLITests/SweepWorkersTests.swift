@@ -140,3 +140,61 @@ final class SweepWorkersTests: XCTestCase {
   }
 }
 
+
+/// The contract between a scheduler and `podium sweep worker --task I`: pod (or array task) I
+/// runs run I of the plan into its own shard, and says so in its attempt.
+final class SweepTaskContractTests: XCTestCase {
+  private var folder: URL!
+
+  override func setUpWithError() throws {
+    folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-task-\(UUID().uuidString)")
+    try DemoDataset(imagesPerClass: 2, testImagesPerClass: 0, size: 24).write(to: folder.appendingPathComponent("data"))
+    try """
+      name: indexed
+      dataset: {adapter: natural-images, root: "\(folder.appendingPathComponent("data").path)", split: {train: 0.5, val: 0.25, test: 0.25}}
+      grid: {backbone: [small_cnn], strategy: [scratch], lr: [0.001, 0.002, 0.003]}
+      fixed: {epochs: 1, batch_size: 8, image_size: 24, augment: none}
+      """.write(to: folder.appendingPathComponent("sweep.yaml"), atomically: true, encoding: .utf8)
+  }
+
+  override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+  /// What a Kubernetes pod with completion index 2 runs.
+  func testAnIndexedPod_runsItsOwnRunIntoItsOwnShard() throws {
+    let work = folder.appendingPathComponent("volume/runs")
+    let environment = ["JOB_COMPLETION_INDEX": "2", "PODIUM_JOB_NAME": "podium-indexed"]
+    let result = try PodiumRunner().run(["sweep", "worker", folder.appendingPathComponent("sweep.yaml").path, "--work", work.path,
+                                         "--task", "2"], setting: environment)
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.hasSuffix("\ntask 2 of sweep indexed: done\n"), result.stdout)
+    let layout = ShardLayout(work: work.path, sweep: "indexed")
+    XCTAssertEqual(ShardLayout.shardFiles(in: layout.shards).map(\.lastPathComponent), ["task-2.sqlite"])
+    let shard = try ResultsStore.shard(at: layout.shard(task: 2).path)
+    let runs = try shard.runs(sweep: try shard.latestSweepID())
+    XCTAssertEqual(runs.map(\.spec?.training.learningRate), [0.003], "the third run of the plan, alone")
+    XCTAssertEqual(runs.map(\.status), [.done])
+    XCTAssertEqual(try shard.attempts(run: runs[0].id).map(\.task),
+                   [SchedulerTask(scheduler: "kubernetes", jobID: "podium-indexed", taskID: "2", restartCount: nil)])
+    XCTAssertTrue(FileManager.default.fileExists(atPath: layout.checkpoints(task: 2).appendingPathComponent("train").path))
+    // The pod of a finished index, started again, does nothing and succeeds.
+    let again = try PodiumRunner().run(["sweep", "worker", folder.appendingPathComponent("sweep.yaml").path, "--work", work.path,
+                                        "--task", "2"], setting: environment)
+    XCTAssertEqual(again.stdout, "task 2 of sweep indexed: nothing to do\n")
+  }
+
+  func testAnIndexPastThePlan_isOneClearError() throws {
+    let result = try PodiumRunner().run(["sweep", "worker", folder.appendingPathComponent("sweep.yaml").path, "--work",
+                                         folder.appendingPathComponent("runs").path, "--task", "3"])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr, "Error: indexed: task 3 is not one of the sweep's 3 planned runs (0–2)\n")
+  }
+
+  /// `podium sweep k8s` writes a manifest for the planned runs.
+  func testTheK8sCommand_writesAJobForEveryPlannedRun() throws {
+    let result = try PodiumRunner().run(["sweep", "k8s", folder.appendingPathComponent("sweep.yaml").path, "--image", "podium:test",
+                                         "--volume", "work-claim", "--parallelism", "2"])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.contains("  completions: 3\n  parallelism: 2\n  backoffLimitPerIndex: 2\n"), result.stdout)
+    XCTAssertTrue(result.stdout.contains("claimName: \"work-claim\""), result.stdout)
+  }
+}
