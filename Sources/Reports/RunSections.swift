@@ -144,6 +144,17 @@ struct RunSections {
     return ReportTable(name: "\(prefix)settings", header: ["setting", "value"], rows: rows)
   }
 
+  /// Every attempt at the run: which machine and process (or scheduler task) ran it, when,
+  /// and how it ended.
+  func attempts() throws -> ReportTable {
+    let rows = try store.attempts(run: run.id).map { attempt -> [ReportTable.Cell] in
+      [.integer(attempt.attempt), .init(attempt.worker), .init(Self.timestamp(attempt.startedAt)), .init(Self.timestamp(attempt.heartbeatAt)),
+       .init(attempt.endedAt.map(Self.timestamp) ?? ""), .init(attempt.outcome.rawValue), .init(attempt.error ?? "")]
+    }
+    return ReportTable(name: "\(prefix)attempts", header: ["attempt", "worker", "started", "last heard from", "ended", "outcome", "error"],
+                       rows: rows)
+  }
+
   static func timestamp(_ date: Date) -> String {
     let formatter = ISO8601DateFormatter()
     return formatter.string(from: date)

@@ -193,8 +193,10 @@ public struct SweepReport {
       + (run.testMetric.map { ", test \(Findings.format($0))" } ?? "") + "</p>"
     body += "<h2>Learning curves</h2>" + curves.html + "<h2>Confusion matrix</h2>" + confusion.html
     body += "<h2>Most confident mistakes</h2>" + mistakes.html + "<h2>First-layer filters</h2>" + (try sections.filters())
+    let attempts = try sections.attempts()
     body += "<h2>Hyperparameters and environment</h2>" + settings.html()
-    tables += [settings, curves.table] + confusion.tables + [mistakes.table]
+    body += "<h2>Attempts</h2>" + attempts.html()
+    tables += [settings, attempts, curves.table] + confusion.tables + [mistakes.table]
     return body + footer()
   }
 }

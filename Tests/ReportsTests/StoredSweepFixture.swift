@@ -45,16 +45,17 @@ struct StoredSweepFixture {
     self.sweep = sweep
     let worker = WorkerIdentity(host: "<machine>", processID: 1, processStart: 1, version: "test")
     for index in plan.indices {
-      let run = try XCTUnwrap(try store.claimRun(sweep: sweep, worker: worker, policy: .standard)).run
-      if index == 3 { try store.finishRun(run, .failed("loss became NaN at <epoch 1>")); continue }
-      try finish(run, skill: [0.4, 0.9, 0.7][index], assignments: assignments)
+      let claim = try XCTUnwrap(try store.claimRun(sweep: sweep, worker: worker, policy: .standard))
+      if index == 3 { try store.completeRun(claim, .failed("loss became NaN at <epoch 1>")); continue }
+      try finish(claim, skill: [0.4, 0.9, 0.7][index], assignments: assignments)
     }
   }
 
   /// Records epochs and results of a run that predicts the true class with probability `skill`.
-  private func finish(_ run: Int64, skill: Float, assignments: [(path: String, subset: Subset, label: Int)]) throws {
+  private func finish(_ claim: RunClaim, skill: Float, assignments: [(path: String, subset: Subset, label: Int)]) throws {
+    let run = claim.run
     for epoch in 0..<3 {
-      try store.recordEpoch(run: run, EpochRecord(
+      try store.recordEpoch(claim, EpochRecord(
         epoch: epoch, trainLoss: 1.5 - Double(epoch) * 0.3, trainMetric: 0.5 + Double(epoch) * 0.15,
         validationLoss: 1.6 - Double(epoch) * 0.2, validationMetric: Double(skill) - 0.1 * Double(2 - epoch), seconds: 1))
     }
@@ -82,7 +83,7 @@ struct StoredSweepFixture {
                                     metadata: [CheckpointLayoutTag.key: CheckpointLayoutTag.podium], to: checkpoint)
     let test = predictions.filter { $0.subset == .test }
     let matrix = ClassificationMetrics(probabilities: test.flatMap(\.probabilities), labels: test.map { $0.label! }, classes: 3).confusion
-    try store.finishRun(run, RunCompletion(
+    try store.completeRun(claim, RunCompletion(
       outcome: .done, validationMetric: Double(skill), testMetric: Double(skill) - 0.05, metrics: nil,
       confusion: [.test: matrix], predictions: predictions, artifacts: [.checkpoint: checkpoint.path]))
   }

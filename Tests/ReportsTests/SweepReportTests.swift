@@ -95,6 +95,16 @@ final class SweepReportTests: XCTestCase {
     XCTAssertEqual(perClass.rows.map { $0.fields[0] }, StoredSweepFixture.classNames, "class names survive quoting")
   }
 
+  /// A run page says which worker ran the run, and how each attempt ended.
+  func testARunPage_listsItsAttempts() throws {
+    let (_, folder) = try writeReport()
+    let attempts = try CSVTable(contentsOf: folder.appendingPathComponent("run-2-attempts.csv"))
+    XCTAssertEqual(attempts.header, ["attempt", "worker", "started", "last heard from", "ended", "outcome", "error"])
+    XCTAssertEqual(attempts.rows.map { [$0.fields[0], $0.fields[1], $0.fields[5]] }, [["1", "<machine>, process 1", "done"]])
+    let page = try String(contentsOf: folder.appendingPathComponent("run-2.html"), encoding: .utf8)
+    XCTAssertTrue(page.contains("&lt;machine&gt;, process 1"), "the worker's name is escaped")
+  }
+
   /// The most confident mistakes come first, and only wrong predictions are listed.
   func testMistakes_areTheSurestWrongPredictions() throws {
     let (_, folder) = try writeReport()
