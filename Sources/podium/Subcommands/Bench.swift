@@ -3,6 +3,7 @@ import Backbones
 import Datasets
 import Engine
 import Foundation
+import ResultsStore
 import Training
 
 extension Podium {
@@ -19,6 +20,8 @@ extension Podium {
         1000-class head: infer (evaluation forward), train (forward, cross-entropy,
         backward, SGD step, all layers trainable) or finetune (only the last stage and
         the classifier trainable).
+        --mode merge writes a synthetic cluster sweep (--runs shards of --epochs epochs, a
+        200-image validation split of 10 classes each) and times `sweep merge` on it.
         """)
 
     @Flag(help: "Benchmark the GEMM and convolution kernels.")
@@ -27,8 +30,15 @@ extension Podium {
     @Option(help: "Benchmark a whole backbone: \(BackboneName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var backbone: BackboneName?
 
-    @Option(help: "infer, train or finetune (with --backbone), or data: decoding and augmenting 500×375 JPEGs into batches.")
+    @Option(help: "infer, train or finetune (with --backbone); data: decoding and augmenting 500×375 JPEGs into batches; merge: folding a cluster sweep's shards.")
     var mode: BenchMode = .infer
+
+    @Option(help: "With --mode merge: runs (shards) and epochs per run.")
+    var runs = 1000
+    @Option(help: "With --mode merge: epochs per run.")
+    var epochs = 50
+    @Option(help: "With --mode merge: the folder to write the shards and the store in (replaced).")
+    var folder = "bench-merge"
 
     @Option(help: "Batch size of the convolution benchmarks.")
     var batch = 32
@@ -46,7 +56,7 @@ extension Podium {
     var json = false
 
     func validate() throws {
-      let wholeNetwork = backbone != nil || mode == .data
+      let wholeNetwork = backbone != nil || mode == .data || mode == .merge
       guard kernels != wholeNetwork else {
         throw ValidationError(kernels ? "pass --kernels or --backbone, not both" : "nothing to benchmark: pass --kernels, --backbone NAME or --mode data")
       }
@@ -57,6 +67,14 @@ extension Podium {
 
     func run() throws {
       if let threads { Parallel.threadCount = threads }
+      if mode == .merge {
+        let result = try MergeBenchmark(runs: runs, epochs: epochs, folder: URL(fileURLWithPath: folder)).run()
+        print(json ? try jsonLine(result) : String(
+          format: "merge of %d shards (%d epochs, %d validation predictions each): %.1f MB of shards written in %.1f s; merged in %.2f s into a %.1f MB store; merging again took %.2f s",
+          result.runs, result.epochs, result.validationImages, result.shardsMegabytes, result.writeShardsSeconds, result.mergeSeconds,
+          result.storeMegabytes, result.secondMergeSeconds))
+        return
+      }
       if mode == .data {
         let name = backbone ?? .resnet18
         let result = try DataBenchmark(backbone: name.rawValue, preprocessing: name.preprocessing, batch: batch).run()
@@ -101,5 +119,5 @@ extension Podium.Bench {
 
 /// What `--mode` times.
 enum BenchMode: String, CaseIterable, ExpressibleByArgument {
-  case infer, train, finetune, data
+  case infer, train, finetune, data, merge
 }
