@@ -43,19 +43,32 @@ public enum ExifOrientation: Int, Sendable {
 
 extension Image {
   /// The image as it should be displayed under `orientation`.
+  ///
+  /// Every orientation maps display positions to stored ones affinely, so the copy walks
+  /// the stored pixels with two constant steps (one per display column, one per row) read
+  /// off the mapping at three points, through raw pointers.
   public func oriented(_ orientation: ExifOrientation) -> Image {
     guard orientation != .up else { return self }
     let transposed = orientation.rawValue >= 5
     let (w, h) = transposed ? (height, width) : (width, height)
-    var out = [UInt8](repeating: 0, count: pixels.count)
-    for y in 0..<h {
-      for x in 0..<w {
-        let (sx, sy) = source(x, y, w, h, orientation)
-        let target = (y * w + x) * 3, from = (sy * width + sx) * 3
-        out[target] = pixels[from]
-        out[target + 1] = pixels[from + 1]
-        out[target + 2] = pixels[from + 2]
+    let offset = { (point: (Int, Int)) in (point.1 * self.width + point.0) * 3 }
+    let start = offset(source(0, 0, w, h, orientation))
+    let (stepX, stepY) = (offset(source(1, 0, w, h, orientation)) - start, offset(source(0, 1, w, h, orientation)) - start)
+    let out = [UInt8](unsafeUninitializedCapacity: pixels.count) { buffer, initialized in
+      pixels.withUnsafeBufferPointer { stored in
+        guard let from = stored.baseAddress, var to = buffer.baseAddress else { return }
+        for y in 0..<h {
+          var pixel = from + start + y * stepY
+          for _ in 0..<w {
+            to[0] = pixel[0]
+            to[1] = pixel[1]
+            to[2] = pixel[2]
+            to += 3
+            pixel += stepX
+          }
+        }
       }
+      initialized = pixels.count
     }
     return Image(width: w, height: h, pixels: out)
   }

@@ -130,6 +130,14 @@ final class ExifOrientationTests: XCTestCase {
       XCTAssertEqual(oriented.pixels.sorted(), image.pixels.sorted(), "orientation \(raw)")
       XCTAssertEqual(oriented.width * oriented.height, 6)
     }
+    // Display order of the stored pixels 0 1 2 / 3 4 5 under each orientation (EXIF 1–8).
+    let expected: [Int: [Int]] = [1: [0, 1, 2, 3, 4, 5], 2: [2, 1, 0, 5, 4, 3], 3: [5, 4, 3, 2, 1, 0], 4: [3, 4, 5, 0, 1, 2],
+                                  5: [0, 3, 1, 4, 2, 5], 6: [3, 0, 4, 1, 5, 2], 7: [5, 2, 4, 1, 3, 0], 8: [2, 5, 1, 4, 0, 3]]
+    for (raw, order) in expected {
+      let oriented = image.oriented(ExifOrientation(rawValue: raw)!)
+      XCTAssertEqual(stride(from: 0, to: 18, by: 3).map { Int(oriented.pixels[$0]) / 3 }, order, "orientation \(raw)")
+      XCTAssertEqual([oriented.width, oriented.height], raw >= 5 ? [2, 3] : [3, 2], "orientation \(raw)")
+    }
     XCTAssertEqual(image.oriented(.mirrored)[0, 0].0, image[2, 0].0)
     XCTAssertEqual(image.oriented(.left)[0, 0].0, image[2, 0].0, "rotated counter-clockwise: the top-right corner comes to the top-left")
   }
