@@ -77,6 +77,6 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Backbones", "Engine", "EngineTestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "PodiumCLITests",
-      dependencies: ["podium", "Engine", "Backbones", "Datasets", "Training", "ResultsStore", "DatasetTestSupport", "EngineTestSupport"]),
+      dependencies: ["podium", "Engine", "Backbones", "Datasets", "Training", "Sweeps", "ResultsStore", "DatasetTestSupport", "EngineTestSupport"]),
   ]
 )

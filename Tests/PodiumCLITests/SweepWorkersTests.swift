@@ -107,6 +107,32 @@ final class SweepWorkersTests: XCTestCase {
     try assertEachRunDoneOnce(runs: 8, epochs: 1)
   }
 
+  /// A worker stopped (SIGSTOP) past its lease loses its run to another worker, which
+  /// resumes it; continued, the stopped worker finds the run gone, records nothing more for
+  /// it and exits. The run is done once, by the second worker.
+  func testAWorkerStoppedPastItsLease_losesItsRun_andRecordsNothingWhenItWakes() throws {
+    try writeSpec(runs: 4, epochs: 6, images: 12)
+    let lease = ["--lease", "3", "--heartbeat", "1"]
+    let stopped = try start(worker + lease, log: "stopped.log")
+    let store = try ResultsStore(path: database)
+    let deadline = Date().addingTimeInterval(120)
+    while Date() < deadline, (try? store.epochRecords(run: 1).count) ?? 0 < 1 { usleep(20_000) }
+    kill(stopped.processIdentifier, SIGSTOP)
+    let epochsWhenStopped = try store.epochRecords(run: 1).count
+    sleep(4)
+    let other = try PodiumRunner().run(worker + lease)
+    XCTAssertEqual(other.status, 0, other.stderr)
+    XCTAssertTrue(other.stderr.contains("run 1 (attempt 2)"), other.stderr)
+    kill(stopped.processIdentifier, SIGCONT)
+    stopped.waitUntilExit()
+    XCTAssertEqual(stopped.terminationStatus, 0)
+    let said = try String(contentsOf: folder.appendingPathComponent("stopped.log"), encoding: .utf8)
+    XCTAssertTrue(said.contains("run 1: the lease was lost to another worker; this worker stopped the run"), said)
+    XCTAssertGreaterThanOrEqual(epochsWhenStopped, 1)
+    try assertEachRunDoneOnce(runs: 4, epochs: 6)
+    XCTAssertEqual(try store.attempts(run: 1).map(\.outcome), [.lost, .done])
+  }
+
   /// Workers killed with SIGKILL at random moments (seeded, at most six kills) and replaced:
   /// the sweep still ends with every run done once, its epochs without gaps or repeats.
   func testWorkersKilledAtRandom_stillFinishEveryRunOnce() throws {
