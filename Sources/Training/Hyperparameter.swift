@@ -6,6 +6,10 @@ import Imaging
 /// `podium train` takes as a flag (`--batch-size`): the one table that the spec reader, the
 /// command line, validation and the report's settings read.
 ///
+/// Every key belongs to the run's identity: it is stored in the run's parameters, so two runs
+/// that differ in it are two runs (`StoredParamsTests` checks each key). Settings that do not
+/// change what a run trains — threads, workers, leases — are options of the commands, not keys.
+///
 /// To add a hyperparameter: a field in ``RunSpec`` (optional, so stored runs keep their
 /// bytes), a case here, its row in ``definition``, the flag in `podium train`'s
 /// `HyperparameterOptions` (a test checks both lists), and the code that uses it.

@@ -53,4 +53,33 @@ final class StoredParamsTests: XCTestCase {
       XCTAssertEqual(try decoded.canonicalJSON(), params, "decoded and encoded again")
     }
   }
+
+  /// A value other than the default for every key of the table (a key added to the table
+  /// without one here fails the test below).
+  static let samples: [Hyperparameter: ParameterValue] = [
+    .backbone: .text("resnet18"), .strategy: .text("finetune"), .epochs: .number(3), .batchSize: .number(8), .lr: .number(0.02),
+    .optimizer: .text("sgd"), .momentum: .number(0.5), .nesterov: .text("true"), .weightDecay: .number(0.01),
+    .schedule: .text("step"), .warmupEpochs: .number(2), .labelSmoothing: .number(0.1), .classWeight: .text("balanced"),
+    .patience: .number(4), .seed: .number(11), .augment: .text("strong"), .imageSize: .number(96), .head: .text("ovr"),
+    .objective: .text("ovr"), .hidden: .number(32), .dropout: .number(0.25), .headInit: .text("uniform"),
+    .featureStage: .text("layer3"), .augmentCopies: .number(3), .headEpochs: .number(2), .unfreeze: .number(2),
+    .lrDecay: .number(0.5), .finetuneOptimizer: .text("adam"), .finetuneMomentum: .number(0.7), .finetuneNesterov: .text("true"),
+    .finetuneRateScale: .number(0.2),
+  ]
+
+  /// Every key of the table belongs to a run's identity: set away from its default, it
+  /// changes the stored parameters (so two runs differing only in it are two runs), and
+  /// the stored parameters give it back.
+  func testEveryKeyOfTheTable_isPartOfTheStoredIdentity() throws {
+    for key in Hyperparameter.allCases {
+      let sample = try XCTUnwrap(Self.samples[key], "no sample value for \(key.rawValue)")
+      let start = key == .backbone || key == .strategy
+        ? RunSpec(backbone: .efficientNetLite0, strategy: .features) : RunSpec(backbone: .resnet18, strategy: .finetune)
+      var spec = start
+      try key.apply(sample, to: &spec)
+      XCTAssertNotEqual(try spec.canonicalJSON(), try start.canonicalJSON(), "\(key.rawValue) does not change the stored parameters")
+      let decoded = try JSONDecoder().decode(RunSpec.self, from: Data(try spec.canonicalJSON().utf8))
+      XCTAssertEqual(key.value(in: decoded), key.value(in: spec), "\(key.rawValue) does not survive storing")
+    }
+  }
 }
