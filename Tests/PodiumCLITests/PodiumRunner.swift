@@ -12,14 +12,17 @@ struct PodiumRunner {
 
   /// Runs `podium arguments` (in `directory` when given), with `HOME` replaced when `home`
   /// is given, the variables in `setting` set and those in `unsetting` removed from its environment, and under
-  /// `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given.
+  /// `ulimit -v` (virtual memory, in KiB) when `memoryLimitKB` is given. Under
+  /// AddressSanitizer (`ASAN_OPTIONS` set: `scripts/sanitizers/test.sh`), whose shadow memory
+  /// alone exceeds any such limit, the same bound is ASan's largest allowed allocation.
   func run(_ arguments: [String], home: URL? = nil, setting: [String: String] = [:], unsetting: [String] = [], memoryLimitKB: Int? = nil,
            directory: URL? = nil) throws
     -> (status: Int32, stdout: String, stderr: String)
   {
     let process = Process()
     process.currentDirectoryURL = directory
-    if let memoryLimitKB {
+    let underAddressSanitizer = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
+    if let memoryLimitKB, !underAddressSanitizer {
       process.executableURL = URL(fileURLWithPath: "/bin/sh")
       process.arguments = ["-c", "ulimit -v \(memoryLimitKB) && exec \"$0\" \"$@\"", executable.path] + arguments
     } else {
@@ -30,6 +33,9 @@ struct PodiumRunner {
     if let home { environment["HOME"] = home.path }
     environment.merge(setting) { $1 }
     for name in unsetting { environment[name] = nil }
+    if let memoryLimitKB, underAddressSanitizer {
+      environment["ASAN_OPTIONS", default: ""] += ":max_allocation_size_mb=\(memoryLimitKB / 1024)"
+    }
     process.environment = environment
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
