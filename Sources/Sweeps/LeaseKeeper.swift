@@ -10,21 +10,20 @@ final class LeaseKeeper: @unchecked Sendable {
   private let condition = NSCondition()
   private var stopped = false
   private var lost = false
-  private var thread: Thread?
 
   init(claim: RunClaim, policy: LeasePolicy, sink: any ResultSink) {
     (self.claim, self.policy, self.sink) = (claim, policy, sink)
   }
 
-  /// Starts the heartbeat thread.
+  /// Starts the heartbeat thread (which holds the keeper until ``stop()`` ends it; the
+  /// keeper holds no reference back, so nothing outlives the run).
   func start() {
     let thread = Thread { [self] in beat() }
     thread.name = "podium-lease-\(claim.run)"
-    self.thread = thread
     thread.start()
   }
 
-  /// Stops the heartbeat (the run ended) and waits for the thread to notice.
+  /// Stops the heartbeat (the run ended): the thread wakes and ends at once.
   func stop() {
     condition.lock()
     stopped = true
