@@ -39,6 +39,11 @@ final class ImagingTests: XCTestCase {
     XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: chelsea, maxPixels: 100_000)) {
       XCTAssertEqual($0 as? DecodeError, DecodeError(path: chelsea.path, reason: .tooLarge(width: 451, height: 300, limit: 100_000)))
     }
+    // 168 bytes (from the jpeg fuzzer) that declare a 5889×16400 image: refused from the header.
+    let declared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/jpeg/declares-96-megapixels.jpg")
+    XCTAssertThrowsError(try ImageDecoder.decode(contentsOf: declared, maxPixels: 1 << 22)) {
+      XCTAssertEqual($0 as? DecodeError, DecodeError(path: declared.path, reason: .tooLarge(width: 5889, height: 16400, limit: 1 << 22)))
+    }
   }
 
   /// Bombs of time and memory are refused with one line: a progressive JPEG of 300 scans
