@@ -150,7 +150,7 @@ final class WeightsMemoryTests: XCTestCase {
       """
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    var environment = ProcessInfo.processInfo.environment
+    var environment = PodiumRunner.commandEnvironment
     environment["HOME"] = folder.path
     process.environment = environment
     process.arguments = ["python3", "-c", script, PodiumRunner().executable.path, "weights", "import", file.path, "--backbone", "resnet50"]

@@ -21,7 +21,7 @@ struct PodiumRunner {
   {
     let process = Process()
     process.currentDirectoryURL = directory
-    let underAddressSanitizer = ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil
+    let underAddressSanitizer = Self.commandEnvironment["ASAN_OPTIONS"] != nil
     if let memoryLimitKB, !underAddressSanitizer {
       process.executableURL = URL(fileURLWithPath: "/bin/sh")
       process.arguments = ["-c", "ulimit -v \(memoryLimitKB) && exec \"$0\" \"$@\"", executable.path] + arguments
@@ -29,7 +29,7 @@ struct PodiumRunner {
       process.executableURL = executable
       process.arguments = arguments
     }
-    var environment = ProcessInfo.processInfo.environment
+    var environment = Self.commandEnvironment
     if let home { environment["HOME"] = home.path }
     environment.merge(setting) { $1 }
     for name in unsetting { environment[name] = nil }
@@ -53,6 +53,18 @@ struct PodiumRunner {
     group.wait()
     process.waitUntilExit()
     return (process.terminationStatus, stdout, String(decoding: errors.data, as: UTF8.self))
+  }
+}
+
+extension PodiumRunner {
+  /// The environment for a `podium` the tests start: this process's, with
+  /// `PODIUM_COMMAND_ASAN_OPTIONS` as `ASAN_OPTIONS` when set. `scripts/sanitizers/test.sh`
+  /// runs the XCTest process without LeakSanitizer (swift-corelibs-xctest keeps every test
+  /// case, and all it holds, alive to the end) and every command with it.
+  static var commandEnvironment: [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    if let options = environment["PODIUM_COMMAND_ASAN_OPTIONS"] { environment["ASAN_OPTIONS"] = options }
+    return environment
   }
 }
 

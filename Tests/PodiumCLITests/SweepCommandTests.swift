@@ -45,6 +45,7 @@ final class SweepCommandTests: XCTestCase {
     let process = Process()
     process.executableURL = PodiumRunner().executable
     process.arguments = arguments
+    process.environment = PodiumRunner.commandEnvironment
     process.standardOutput = FileHandle.nullDevice
     let errorLog = folder.appendingPathComponent("first-run.stderr")
     FileManager.default.createFile(atPath: errorLog.path, contents: nil)

@@ -42,6 +42,7 @@ final class SweepWorkersTests: XCTestCase {
     let process = Process()
     process.executableURL = PodiumRunner().executable
     process.arguments = arguments
+    process.environment = PodiumRunner.commandEnvironment
     let file = folder.appendingPathComponent(log)
     FileManager.default.createFile(atPath: file.path, contents: nil)
     let handle = try FileHandle(forWritingTo: file)
@@ -216,6 +217,24 @@ final class SweepTaskContractTests: XCTestCase {
                                          folder.appendingPathComponent("runs").path, "--task", "3"])
     XCTAssertEqual(result.status, 1)
     XCTAssertEqual(result.stderr, "Error: indexed: task 3 is not one of the sweep's 3 planned runs (0–2)\n")
+  }
+
+  /// `podium sweep slurm` writes an array of every unfinished run: after task 1 has run (its
+  /// shard merged first), submitting again covers tasks 0 and 2 only.
+  func testTheSlurmCommand_arraysOnlyTheUnfinishedRuns() throws {
+    let spec = folder.appendingPathComponent("sweep.yaml").path, work = folder.appendingPathComponent("shared").path
+    let database = folder.appendingPathComponent("podium.sqlite").path
+    let first = try PodiumRunner().run(["sweep", "slurm", spec, "--db", database, "--work", work, "--max-parallel", "2"])
+    XCTAssertEqual(first.status, 0, first.stderr)
+    XCTAssertTrue(first.stdout.contains("#SBATCH --array=0-2%2\n"), first.stdout)
+    let layout = ShardLayout(work: work, sweep: "indexed")
+    XCTAssertEqual(try String(contentsOf: layout.folder.appendingPathComponent("sweep.sbatch"), encoding: .utf8) + "\n", first.stdout)
+    let task = try PodiumRunner().run(["sweep", "worker", layout.spec.path, "--work", work, "--task", "1"])
+    XCTAssertEqual(task.status, 0, task.stderr)
+    let again = try PodiumRunner().run(["sweep", "slurm", spec, "--db", database, "--work", work, "--max-parallel", "2"])
+    XCTAssertTrue(again.stdout.contains("#SBATCH --array=0,2%2\n"), again.stdout)
+    let status = try PodiumRunner().run(["sweep", "status", "--db", database])
+    XCTAssertTrue(status.stdout.hasPrefix("indexed: 1 done, 0 pruned, 0 failed, 0 running, 2 queued"), status.stdout)
   }
 
   /// `podium sweep k8s` writes a manifest for the planned runs.

@@ -86,9 +86,10 @@ final class TrainerTests: XCTestCase {
     let checkpoints = folder.appendingPathComponent("stopped")
     let stopped = try setUp(configuration, checkpoints: checkpoints)
     var batches = 0
+    let limit = 2 * stopped.1.batchCount  // the closure must not hold the trainer it is stored in
     stopped.0.interruption = {
       batches += 1
-      if batches > 2 * stopped.1.batchCount { throw TrainingError("stopped") }
+      if batches > limit { throw TrainingError("stopped") }
     }
     XCTAssertThrowsError(try stopped.0.fit(train: stopped.1, validation: stopped.2))
     let resumed = try setUp(configuration, checkpoints: checkpoints)
