@@ -119,46 +119,40 @@ public final class SweepRunner {
     let keeper = LeaseKeeper(claim: claim, policy: leasePolicy, sink: sink)
     keeper.start()
     defer { keeper.stop() }
+    let recorder = EpochRecorder(claim: claim, metric: runSpec.training.metric, sink: sink)
     var run = TrainingRun(spec: runSpec, dataset: plan.dataset, split: plan.split, weights: weights, folder: folder)
-    var sinkError: Error?
-    run.observers = [{ event in
-      guard sinkError == nil else { return }
-      let summary: EpochSummary
-      switch event {
-      case .epochEnded(let ended), .epochRestored(let ended): summary = ended
-      default: return
-      }
-      do {
-        try self.sink.recordEpoch(claim, EpochRecord(
-          epoch: summary.epoch, trainLoss: summary.trainLoss, trainMetric: summary.trainAccuracy, validationLoss: summary.validationLoss,
-          validationMetric: summary.validation.value(runSpec.training.metric), seconds: summary.seconds))
-      } catch { sinkError = error }
-    }] + observers
+    run.observers = [recorder.handle] + observers
+    run.interruption = { try recorder.check(); try keeper.check() }
     if let grace = spec.pruneGrace {
       run.shouldStop = { [sink] summary in
         self.shouldPrune(summary, metric: runSpec.training.metric, grace: grace, sweep: plan.sweep, sink: sink)
       }
     }
-    run.interruption = { if let sinkError { throw sinkError }; try keeper.check() }
     do {
       let result = try run.run()
-      if let sinkError { throw sinkError }
+      try recorder.check()
       let completion = try Self.completion(result, metric: runSpec.training.metric)
       try sink.completeRun(claim, completion)
       log(String(format: "run %lld %@: validation %@ %.4f", claim.run, completion.outcome.rawValue, runSpec.training.metric.rawValue,
                  result.outcome.bestMetric))
       return completion.outcome
+    } catch {
+      return try recordFailure(error, of: claim, log: log)
+    }
+  }
+
+  /// Records why the run failed and returns `.failed`; nil (recording nothing) when the
+  /// failure is that another worker holds the run now.
+  private func recordFailure(_ error: Error, of claim: RunClaim, log: (String) -> Void) throws -> RunStatus? {
+    do {
+      if let lost = error as? LeaseLostError { throw lost }
+      try sink.completeRun(claim, .failed("\(error)"))
     } catch let lost as LeaseLostError {
       log("\(lost)")
       return nil
-    } catch {
-      do { try sink.completeRun(claim, .failed("\(error)")) } catch let lost as LeaseLostError {
-        log("\(lost)")
-        return nil
-      }
-      log("run \(claim.run) failed: \(error)")
-      return .failed
     }
+    log("run \(claim.run) failed: \(error)")
+    return .failed
   }
 
   /// What a finished run stores: metrics, confusion matrices, every prediction, its files.
