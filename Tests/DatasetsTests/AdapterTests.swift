@@ -135,6 +135,17 @@ final class AdapterTests: XCTestCase {
     }
   }
 
+  /// The labels CSV may live outside the root, named by an absolute path (it was joined
+  /// under the root and reported missing); its image paths still may not leave the root.
+  func testCSV_readsALabelsFileOutsideTheRoot_byItsAbsolutePath() throws {
+    let root = try fixtures.csv()
+    let outside = root.deletingLastPathComponent().appendingPathComponent("labels-\(UUID().uuidString).csv")
+    try FileManager.default.copyItem(at: root.appendingPathComponent("labels.csv"), to: outside)
+    defer { try? FileManager.default.removeItem(at: outside) }
+    let dataset = try DatasetAdapter.csv.load(root: root, options: ["file": outside.path])
+    XCTAssertEqual(dataset.samples.map(\.path), ["images/a.jpg", "images/b, copy.jpg", "images/c.png"])
+  }
+
   func testMissingRoot_isOneClearError() {
     XCTAssertThrowsError(try DatasetAdapter.imageFolder.load(root: URL(fileURLWithPath: "/nonexistent/data"))) {
       XCTAssertEqual("\($0)", "/nonexistent/data: no such folder")

@@ -5,7 +5,7 @@ import Foundation
 /// leaves the root (`../../etc/passwd`, an absolute path, a symbolic link out) is refused.
 enum CSVDataset {
   static func load(_ root: URL, options: [String: String]) throws -> Dataset {
-    let file = root.appendingPathComponent(options["file"]!)
+    let file = labelsFile(options["file"]!, root: root)
     let table = try CSVTable(contentsOf: file)
     let pathColumn = try table.column(options["path_column"]!, in: file.path)
     let labelColumn = try table.column(options["label_column"]!, in: file.path)
@@ -24,6 +24,17 @@ enum CSVDataset {
     return Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,
                    samples: samples.sorted { $0.path < $1.path }, unlabelled: [], skipped: skipped,
                    presets: ["default": .fractions(train: 0.7, validation: 0.15, test: 0.15)])
+  }
+
+  /// The labels CSV named `name`: an absolute path as it is; a relative one under the root,
+  /// or else relative to the working folder (as Kaggle ships `train.csv` beside its image
+  /// folder). When neither exists, the path under the root, for the error to name.
+  static func labelsFile(_ name: String, root: URL) -> URL {
+    if name.hasPrefix("/") { return URL(fileURLWithPath: name) }
+    let underRoot = root.appendingPathComponent(name)
+    let fromWorkingFolder = URL(fileURLWithPath: name)
+    let exists = { (url: URL) in FileManager.default.fileExists(atPath: url.path) }
+    return !exists(underRoot) && exists(fromWorkingFolder) ? fromWorkingFolder : underRoot
   }
 
   /// `path` relative to `root`, after resolving `..` and symbolic links.
