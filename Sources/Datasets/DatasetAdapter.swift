@@ -17,7 +17,7 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     case .dogsVsCats: return "train/cat.N.jpg and train/dog.N.jpg; unlabelled test1/N.jpg (or Redux's test/N.jpg)"
     case .flickr8: return "labels CSV id,label (1-8) + images folder; unlabelled test folder (options labels, images, test)"
     case .imageFolder: return "<root>/<class>/<image>, one sub-folder per class"
-    case .csv: return "a CSV of image paths relative to the root and labels (options file, path_column, label_column)"
+    case .csv: return "a CSV of image paths (or ids, with path_template) and labels; test_folder and sample_submission for a competition's test set"
     }
   }
 
@@ -26,7 +26,9 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     switch self {
     case .caltech256: return ["clutter": "true"]
     case .flickr8: return ["labels": "train.csv", "images": "train", "test": "test"]
-    case .csv: return ["file": "labels.csv", "path_column": "path", "label_column": "label"]
+    case .csv:
+      return ["file": "labels.csv", "path_column": "path", "label_column": "label", "path_template": "", "test_folder": "",
+              "sample_submission": ""]
     default: return [:]
     }
   }

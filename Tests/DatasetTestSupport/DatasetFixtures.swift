@@ -95,6 +95,38 @@ public struct DatasetFixtures {
     return base
   }
 
+  /// aptos2019-blindness-detection's layout: `train.csv` with `id_code,diagnosis` (ids
+  /// without folder or extension), `train_images/{id}.png`, `test_images/{id}.png` and a
+  /// `sample_submission.csv` (`id_code,diagnosis`, ids in the competition's order, not sorted).
+  public mutating func aptos() throws -> URL {
+    let base = root.appendingPathComponent("aptos")
+    let train = [("000c1434d8d7", 2), ("001639a390f0", 4), ("0024cdab0c1e", 1), ("002c21358ce6", 0), ("005b95c28852", 0),
+                 ("0083ee8054ee", 4)]
+    try write(Data(("id_code,diagnosis\n" + train.map { "\($0.0),\($0.1)\n" }.joined()).utf8), to: base.appendingPathComponent("train.csv"))
+    for (id, _) in train { try write(try png(.rgb), to: base.appendingPathComponent("train_images/\(id).png")) }
+    let test = ["e4dcca36ceb4", "0005cfc8afb6", "003f0afdcd15"]
+    for id in test { try write(try png(.rgb), to: base.appendingPathComponent("test_images/\(id).png")) }
+    try write(Data(("id_code,diagnosis\n" + test.map { "\($0),0\n" }.joined()).utf8), to: base.appendingPathComponent("sample_submission.csv"))
+    return base
+  }
+
+  /// aerial-cactus-identification's layout: `train.csv` with `id,has_cactus` (ids are file
+  /// names with `.jpg`), `train/`, `test/` and a `sample_submission.csv` with a probability
+  /// column (`0.5`); one test image the sample does not list.
+  public mutating func aerialCactus() throws -> URL {
+    let base = root.appendingPathComponent("cactus")
+    let train = [("0004be2cfeaba1c0361d39e2b000257b.jpg", 1), ("000c8a36845c0208e833c79c1bffedd1.jpg", 1),
+                 ("000d1e9a533f62e55c289303b072733d.jpg", 0), ("0011485b40695e9138e92d0b3fb55128.jpg", 0)]
+    try write(Data(("id,has_cactus\n" + train.map { "\($0.0),\($0.1)\n" }.joined()).utf8), to: base.appendingPathComponent("train.csv"))
+    for (id, _) in train { try write(try jpeg(.rgb, width: 32, height: 32), to: base.appendingPathComponent("train/\(id)")) }
+    let test = ["c662bde123f0f83b3caae0ffda237a93.jpg", "000940378805c44108d287872b2f04ce.jpg"]
+    for id in test + ["ffffffffffffffffffffffffffffffff.jpg"] {
+      try write(try jpeg(.rgb, width: 32, height: 32), to: base.appendingPathComponent("test/\(id)"))
+    }
+    try write(Data(("id,has_cactus\n" + test.map { "\($0),0.5\n" }.joined()).utf8), to: base.appendingPathComponent("sample_submission.csv"))
+    return base
+  }
+
   // MARK: - Files
 
   /// A JPEG of random smooth colour, `width × height`, in the given colour model.

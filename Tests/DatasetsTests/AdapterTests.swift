@@ -146,6 +146,57 @@ final class AdapterTests: XCTestCase {
     XCTAssertEqual(dataset.samples.map(\.path), ["images/a.jpg", "images/b, copy.jpg", "images/c.png"])
   }
 
+  /// aptos2019-blindness-detection: ids without extension through `path_template`; the test
+  /// images chosen and ordered by the sample submission, named by their ids.
+  func testCSV_readsTheAptosLayout() throws {
+    let root = try fixtures.aptos()
+    let dataset = try DatasetAdapter.csv.load(root: root, options: [
+      "file": "train.csv", "path_column": "id_code", "label_column": "diagnosis", "path_template": "train_images/{id}.png",
+      "test_folder": "test_images", "sample_submission": "sample_submission.csv",
+    ])
+    XCTAssertEqual(dataset.classNames, ["0", "1", "2", "4"])
+    XCTAssertEqual(dataset.samples.count, 6)
+    XCTAssertEqual(dataset.samples.first?.path, "train_images/000c1434d8d7.png")
+    XCTAssertEqual(dataset.unlabelled.map(\.id), ["e4dcca36ceb4", "0005cfc8afb6", "003f0afdcd15"], "the sample's order")
+    XCTAssertEqual(dataset.unlabelled.map(\.path), ["test_images/e4dcca36ceb4.png", "test_images/0005cfc8afb6.png", "test_images/003f0afdcd15.png"])
+    XCTAssertEqual(dataset.skipped, [])
+  }
+
+  /// aerial-cactus-identification: ids that are file names; a test image the sample does not
+  /// list is passed over and named.
+  func testCSV_readsTheAerialCactusLayout() throws {
+    let root = try fixtures.aerialCactus()
+    let dataset = try DatasetAdapter.csv.load(root: root, options: [
+      "file": "train.csv", "path_column": "id", "label_column": "has_cactus", "path_template": "train/{id}", "test_folder": "test",
+      "sample_submission": "sample_submission.csv",
+    ])
+    XCTAssertEqual(dataset.classNames, ["0", "1"])
+    XCTAssertEqual(dataset.classCounts, [2, 2])
+    XCTAssertEqual(dataset.unlabelled.map(\.id), ["c662bde123f0f83b3caae0ffda237a93.jpg", "000940378805c44108d287872b2f04ce.jpg"])
+    XCTAssertEqual(dataset.skipped, [.init(path: "test/ffffffffffffffffffffffffffffffff.jpg", reason: "not listed in sample_submission.csv")])
+    // Without the sample, every image of the test folder, by id.
+    let all = try DatasetAdapter.csv.load(root: root, options: [
+      "file": "train.csv", "path_column": "id", "label_column": "has_cactus", "path_template": "train/{id}", "test_folder": "test",
+    ])
+    XCTAssertEqual(all.unlabelled.count, 3)
+  }
+
+  /// Each competition option misused is one line naming it, the file or the line.
+  func testCSVCompetitionOptions_refuseWhatCannotWork() throws {
+    let root = try fixtures.aptos()
+    let base = ["file": "train.csv", "path_column": "id_code", "label_column": "diagnosis", "path_template": "train_images/{id}.png"]
+    func error(_ extra: [String: String]) -> String {
+      do { _ = try DatasetAdapter.csv.load(root: root, options: base.merging(extra) { $1 }) } catch { return "\(error)" }
+      return "no error"
+    }
+    XCTAssertEqual(error(["path_template": "train_images/x.png"]), "csv option path_template: \"train_images/x.png\" has no {id} for the path column's value")
+    XCTAssertEqual(error(["sample_submission": "sample_submission.csv"]), "csv option sample_submission: needs test_folder, the folder its ids name images in")
+    XCTAssertTrue(error(["test_folder": "../aptos"]).hasPrefix("csv option test_folder: ../aptos leaves the dataset root"), error(["test_folder": "../aptos"]))
+    try Data("id_code,diagnosis\ne4dcca36ceb4,0\nmissing000000,0\n".utf8).write(to: root.appendingPathComponent("other.csv"))
+    XCTAssertEqual(error(["test_folder": "test_images", "sample_submission": "other.csv"]),
+                   "\(root.appendingPathComponent("other.csv").path) line 3: id \"missing000000\" names no image in test_images/ (by file name, or by name without extension)")
+  }
+
   func testMissingRoot_isOneClearError() {
     XCTAssertThrowsError(try DatasetAdapter.imageFolder.load(root: URL(fileURLWithPath: "/nonexistent/data"))) {
       XCTAssertEqual("\($0)", "/nonexistent/data: no such folder")

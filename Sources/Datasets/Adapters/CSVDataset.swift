@@ -1,11 +1,17 @@
 import Foundation
 
-/// Any competition whose labels come as a CSV: a path column (relative to the root) and a
-/// label column, named by the user. Classes are the distinct labels, sorted. A path that
-/// leaves the root (`../../etc/passwd`, an absolute path, a symbolic link out) is refused.
+/// Any competition whose labels come as a CSV: a path column (relative to the root, or an id
+/// that `path_template` turns into a path, as `train_images/{id}.png`) and a label column,
+/// named by the user. Classes are the distinct labels, sorted. A path that leaves the root
+/// (`../../etc/passwd`, an absolute path, a symbolic link out) is refused. Unlabelled test
+/// images come from `test_folder`, chosen and ordered by `sample_submission` when given.
 enum CSVDataset {
   static func load(_ root: URL, options: [String: String]) throws -> Dataset {
-    let file = labelsFile(options["file"]!, root: root)
+    let file = competitionFile(options["file"]!, root: root)
+    let template = options["path_template"]!
+    guard template.isEmpty || template.contains("{id}") else {
+      throw DatasetError(path: "csv option path_template", reason: "\"\(template)\" has no {id} for the path column's value")
+    }
     let table = try CSVTable(contentsOf: file)
     let pathColumn = try table.column(options["path_column"]!, in: file.path)
     let labelColumn = try table.column(options["label_column"]!, in: file.path)
@@ -13,7 +19,9 @@ enum CSVDataset {
     let classIndex = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
     var samples: [Dataset.Sample] = [], skipped: [Dataset.Skipped] = []
     for row in table.rows {
-      let relative = try containedPath(row.fields[pathColumn], in: root, file: file.path, line: row.line)
+      let value = row.fields[pathColumn]
+      let relative = try containedPath(template.isEmpty ? value : template.replacingOccurrences(of: "{id}", with: value), in: root,
+                                       file: file.path, line: row.line)
       if let reason = ImageFiles.unusableReason(root.appendingPathComponent(relative)) {
         skipped.append(.init(path: relative, reason: FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path)
           ? reason : "listed on line \(row.line) but missing"))
@@ -21,15 +29,24 @@ enum CSVDataset {
         samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]]))
       }
     }
+    var unlabelled: [Dataset.Sample] = []
+    let (testFolder, sample) = (options["test_folder"]!, options["sample_submission"]!)
+    if !testFolder.isEmpty {
+      let tests = try CompetitionTestImages.load(root: root, folder: testFolder, sample: sample.isEmpty ? nil : sample)
+      (unlabelled, skipped) = (tests.unlabelled, skipped + tests.skipped)
+    } else if !sample.isEmpty {
+      throw DatasetError(path: "csv option sample_submission", reason: "needs test_folder, the folder its ids name images in")
+    }
     return Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,
-                   samples: samples.sorted { $0.path < $1.path }, unlabelled: [], skipped: skipped,
+                   samples: samples.sorted { $0.path < $1.path }, unlabelled: unlabelled, skipped: skipped,
                    presets: ["default": .fractions(train: 0.7, validation: 0.15, test: 0.15)])
   }
 
-  /// The labels CSV named `name`: an absolute path as it is; a relative one under the root,
-  /// or else relative to the working folder (as Kaggle ships `train.csv` beside its image
-  /// folder). When neither exists, the path under the root, for the error to name.
-  static func labelsFile(_ name: String, root: URL) -> URL {
+  /// A competition's CSV (labels, sample submission) named `name`: an absolute path as it
+  /// is; a relative one under the root, or else relative to the working folder (as Kaggle
+  /// ships `train.csv` beside its image folder). When neither exists, the path under the
+  /// root, for the error to name.
+  static func competitionFile(_ name: String, root: URL) -> URL {
     if name.hasPrefix("/") { return URL(fileURLWithPath: name) }
     let underRoot = root.appendingPathComponent(name)
     let fromWorkingFolder = URL(fileURLWithPath: name)
