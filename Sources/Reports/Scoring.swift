@@ -14,7 +14,8 @@ public struct Score: Sendable {
   public var fromUsageColumn: Bool
 }
 
-/// Scores a submission CSV against an answers CSV (`id,label[,Usage]`) as Kaggle does:
+/// Scores a submission CSV against an answers CSV (`id,label[,Usage]`, or the competition's
+/// own names: the id column first, then the label column, as `id_code,diagnosis`) as Kaggle does:
 /// the submission is validated first (header, unknown, duplicate and missing ids, labels
 /// that are not classes, probabilities outside [0, 1]) with each error naming its line;
 /// log loss clips probabilities to [1e-15, 1 − 1e-15] and renormalises each row.
@@ -63,9 +64,17 @@ struct AnswerKey {
   /// Rows marked `Ignored` (Kaggle's unscored rows).
   var ignored: Set<String> = []
 
+  /// The names of the id and label columns (a submission's header repeats them).
+  var idName: String, labelName: String
+
   init(_ table: CSVTable, path: String) throws {
-    let (idColumn, labelColumn) = (try table.column("id", in: path), try table.column("label", in: path))
-    let usageColumn = table.header.firstIndex { $0.lowercased() == "usage" }
+    let header = table.header.map { $0.trimmingCharacters(in: .whitespaces) }
+    let usageColumn = header.firstIndex { $0.lowercased() == "usage" }
+    let idColumn = header.firstIndex(of: "id") ?? 0
+    guard let labelColumn = header.firstIndex(of: "label") ?? header.indices.first(where: { $0 != idColumn && $0 != usageColumn }) else {
+      throw CSVError(path: path, line: 1, reason: "needs an id column and a label column; got \(header.joined(separator: ","))")
+    }
+    (idName, labelName) = (header[idColumn], header[labelColumn])
     let names = Set(table.rows.map { canonical($0.fields[labelColumn]) })
     classes = names.allSatisfy { Double($0) != nil } ? names.sorted { Double($0)! < Double($1)! } : names.sorted()
     let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
@@ -102,10 +111,10 @@ struct SubmissionRows {
 
   init(_ table: CSVTable, path: String, key: AnswerKey) throws {
     let header = table.header.map { $0.trimmingCharacters(in: .whitespaces) }
-    let columns = header.count > 2 || (header.count == 2 && header[1] != "label" && key.classes.contains(header[1]))
-    guard header.first == "id", columns ? Set(header.dropFirst()) == Set(key.classes) : header == ["id", "label"] else {
-      throw CSVError(path: path, line: 1, reason: "header must be id,label or id followed by one column per class (\(key.classes.joined(separator: ","))); "
-                     + "got \(header.joined(separator: ","))")
+    let columns = header.count > 2 || (header.count == 2 && header[1] != key.labelName && key.classes.contains(header[1]))
+    guard header.first == key.idName, columns ? Set(header.dropFirst()) == Set(key.classes) : header == [key.idName, key.labelName] else {
+      throw CSVError(path: path, line: 1, reason: "header must be \(key.idName),\(key.labelName) or \(key.idName) followed by one column per class "
+                     + "(\(key.classes.joined(separator: ","))); got \(header.joined(separator: ","))")
     }
     var lines: [String: Int] = [:]
     for row in table.rows {

@@ -17,10 +17,11 @@ public struct SubmissionPlan {
   public var submission: Submission
 
   /// Chooses the runs, averages their probabilities for the unlabelled images, and lays
-  /// them out in `format` (`auto`: the competition's own, by the dataset's adapter).
+  /// them out in `format` (`auto`: the competition's own, by the dataset's adapter), or
+  /// like `sample` (its header and row order; `auto`: as its values say).
   ///
   /// - Throws: ``ReportError`` naming the run or sweep that cannot be submitted.
-  public init(_ source: SubmissionSource, store: ResultsStore, format: SubmissionFormat) throws {
+  public init(_ source: SubmissionSource, store: ResultsStore, format: SubmissionFormat, like sample: SampleSubmission? = nil) throws {
     let sweep: Int64
     switch source {
     case .run(let id):
@@ -34,8 +35,14 @@ public struct SubmissionPlan {
       guard !runs.isEmpty else { throw ReportError("sweep \(results.sweep.name) has no finished run to submit") }
     }
     guard let dataset = try store.dataset(ofSweep: sweep) else { throw ReportError("sweep \(sweep) was stored without its dataset") }
+    let predictions = try Ensemble.mean(of: runs, in: store)
+    if let sample {
+      self.format = format == .auto ? try sample.format(classNames: dataset.classNames) : format
+      submission = try Submission(like: sample, predictions: predictions, classNames: dataset.classNames, format: self.format)
+      return
+    }
     self.format = format == .auto ? SubmissionFormat.competitionDefault(adapter: dataset.adapter) : format
-    submission = try Submission(predictions: try Ensemble.mean(of: runs, in: store), classNames: dataset.classNames, format: self.format)
+    submission = try Submission(predictions: predictions, classNames: dataset.classNames, format: self.format)
   }
 
   /// `run 3, format labels` or `mean of runs 2, 5, 7, format probability`.

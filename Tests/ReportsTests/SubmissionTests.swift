@@ -11,6 +11,34 @@ final class SubmissionTests: XCTestCase {
     XCTAssertEqual(submission.csv(), "id,label\n9,0.100000\n10,0.800000\n100,0.600000\n")
   }
 
+  /// A sample submission: its header and order are copied; its values choose the format.
+  func testLikeASample_copiesHeaderAndOrder_andReadsTheFormatFromItsValues() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-sample-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    func sample(_ text: String) throws -> SampleSubmission {
+      let url = folder.appendingPathComponent("sample-\(UUID().uuidString).csv")
+      try text.write(to: url, atomically: true, encoding: .utf8)
+      return try SampleSubmission(contentsOf: url)
+    }
+    let probabilities = try Submission(like: try sample("image,has_dog\n100.jpg,0.5\n9.jpg,0.5\n10.jpg,0.5\n"), predictions: twoClass,
+                                       classNames: ["cat", "dog"], format: .auto)
+    XCTAssertEqual(probabilities.csv(), "image,has_dog\n100.jpg,0.600000\n9.jpg,0.100000\n10.jpg,0.800000\n", "ids matched without extension")
+    let labels = try Submission(like: try sample("id,animal\n9,cat\n10,cat\n100,cat\n"), predictions: twoClass, classNames: ["cat", "dog"],
+                                format: .auto)
+    XCTAssertEqual(labels.rows, [["9", "cat"], ["10", "dog"], ["100", "dog"]])
+    let codes = try Submission(like: try sample("id_code,diagnosis\n10,0\n9,0\n100,0\n"), predictions: twoClass, classNames: ["0", "4"],
+                               format: .auto)
+    XCTAssertEqual(codes.rows.map { $0[1] }, ["4", "0", "4"], "whole numbers that are the classes")
+    let columns = try Submission(like: try sample("id,dog,cat\n9,0.5,0.5\n10,0.5,0.5\n100,0.5,0.5\n"), predictions: twoClass,
+                                 classNames: ["cat", "dog"], format: .auto)
+    XCTAssertEqual(columns.rows[0], ["9", "0.100000", "0.900000"], "in the sample's column order")
+    let missing = try sample("id,label\n9,cat\n11,cat\n")
+    XCTAssertThrowsError(try Submission(like: missing, predictions: twoClass, classNames: ["cat", "dog"], format: .auto)) {
+      XCTAssertTrue("\($0)".hasPrefix("\(missing.path) line 3: id 11 has no prediction; the run predicted 3 test images"), "\($0)")
+    }
+  }
+
   func testOriginalDogsVsCats_isZeroOrOne() throws {
     let submission = try Submission(predictions: twoClass, classNames: ["cat", "dog"], format: .binary)
     XCTAssertEqual(submission.rows.map { $0[1] }, ["0", "1", "1"])
