@@ -16,7 +16,7 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     case .naturalImages: return "natural_images/<class>/<class>_NNNN.jpg, 8 classes"
     case .dogsVsCats: return "train/cat.N.jpg and train/dog.N.jpg; unlabelled test1/N.jpg (or Redux's test/N.jpg)"
     case .flickr8: return "labels CSV id,label (1-8) + images folder; unlabelled test folder (options labels, images, test)"
-    case .imageFolder: return "<root>/<class>/<image>, one sub-folder per class"
+    case .imageFolder: return "<root>/<class>/<image>, one sub-folder per class (or under train_folder); test_folder and sample_submission"
     case .csv: return "a CSV of image paths (or ids, with path_template) and labels; test_folder and sample_submission for a competition's test set"
     }
   }
@@ -26,6 +26,7 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     switch self {
     case .caltech256: return ["clutter": "true"]
     case .flickr8: return ["labels": "train.csv", "images": "train", "test": "test"]
+    case .imageFolder: return ["train_folder": "", "test_folder": "", "sample_submission": ""]
     case .csv:
       return ["file": "labels.csv", "path_column": "path", "label_column": "label", "path_template": "", "test_folder": "",
               "sample_submission": ""]
@@ -59,7 +60,7 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     case .naturalImages: return try NaturalImages.load(root)
     case .dogsVsCats: return try DogsVsCats.load(root)
     case .flickr8: return try Flickr8.load(root, options: options)
-    case .imageFolder: return try ImageFolder.load(root, adapter: rawValue, classFolder: root)
+    case .imageFolder: return try ImageFolder.competition(root, options: options)
     case .csv: return try CSVDataset.load(root, options: options)
     }
   }

@@ -127,6 +127,19 @@ public struct DatasetFixtures {
     return base
   }
 
+  /// plant-seedlings-classification's layout: `train/<species>/<file>.png`, `test/<file>.png`
+  /// and a `sample_submission.csv` with `file,species` (file names with extension).
+  public mutating func plantSeedlings() throws -> URL {
+    let base = root.appendingPathComponent("seedlings")
+    for species in ["Black-grass", "Charlock", "Common Chickweed"] {
+      for index in 0..<2 { try write(try png(.rgb), to: base.appendingPathComponent("train/\(species)/\(species.prefix(2))\(index)a1f3.png")) }
+    }
+    let test = ["fd87b36ae.png", "0021e90e4.png", "003d61042.png"]
+    for name in test { try write(try png(.rgb), to: base.appendingPathComponent("test/\(name)")) }
+    try write(Data(("file,species\n" + test.map { "\($0),Charlock\n" }.joined()).utf8), to: base.appendingPathComponent("sample_submission.csv"))
+    return base
+  }
+
   // MARK: - Files
 
   /// A JPEG of random smooth colour, `width × height`, in the given colour model.

@@ -181,6 +181,23 @@ final class AdapterTests: XCTestCase {
     XCTAssertEqual(all.unlabelled.count, 3)
   }
 
+  /// plant-seedlings-classification: class folders under `train/`, the sample's file names.
+  func testImageFolder_readsThePlantSeedlingsLayout() throws {
+    let root = try fixtures.plantSeedlings()
+    let dataset = try DatasetAdapter.imageFolder.load(root: root, options: [
+      "train_folder": "train", "test_folder": "test", "sample_submission": "sample_submission.csv",
+    ])
+    XCTAssertEqual(dataset.classNames, ["Black-grass", "Charlock", "Common Chickweed"])
+    XCTAssertEqual(dataset.classCounts, [2, 2, 2])
+    XCTAssertEqual(dataset.unlabelled.map(\.id), ["fd87b36ae.png", "0021e90e4.png", "003d61042.png"])
+    // Class folders at the root beside the test folder: the test folder is not a class.
+    let flat = try DatasetAdapter.imageFolder.load(root: root.appendingPathComponent("train"))
+    XCTAssertEqual(flat.classNames.count, 3)
+    XCTAssertThrowsError(try DatasetAdapter.imageFolder.load(root: root, options: ["train_folder": "../.."])) {
+      XCTAssertTrue("\($0)".hasPrefix("image-folder option train_folder: ../.. leaves the dataset root"), "\($0)")
+    }
+  }
+
   /// Each competition option misused is one line naming it, the file or the line.
   func testCSVCompetitionOptions_refuseWhatCannotWork() throws {
     let root = try fixtures.aptos()

@@ -13,12 +13,12 @@ final class CSVCompetitionTests: XCTestCase {
 
   /// Runs a one-run sweep on the competition at `root`, submits like its sample, checks the
   /// header and order, and scores the file against `answers` (written beside the data).
-  private func submitLikeTheSample(root: URL, options: String, answers: String) throws -> String {
+  private func submitLikeTheSample(root: URL, adapter: String = "csv", options: String, answers: String) throws -> String {
     let spec = root.deletingLastPathComponent().appendingPathComponent("\(root.lastPathComponent).yaml")
     try """
       name: \(root.lastPathComponent)
       dataset:
-        adapter: csv
+        adapter: \(adapter)
         root: "\(root.path)"
         \(options)
         split: {train: 0.5, val: 0.5, test: 0}
@@ -51,6 +51,16 @@ final class CSVCompetitionTests: XCTestCase {
         + "  test_folder: test_images\n  sample_submission: sample_submission.csv",
       answers: "id_code,diagnosis\ne4dcca36ceb4,0\n0005cfc8afb6,4\n003f0afdcd15,2\n")
     XCTAssertTrue(["0", "1", "2", "4"].contains(String(row.split(separator: ",").last ?? "")), "a class as the sample writes it: \(row)")
+  }
+
+  /// plant-seedlings-classification: class folders under `train/`, `file,species` with file names.
+  func testPlantSeedlings_fromSweepToASubmissionLikeTheSample() throws {
+    let row = try submitLikeTheSample(
+      root: try fixtures.plantSeedlings(), adapter: "image-folder",
+      options: "train_folder: train\n  test_folder: test\n  sample_submission: sample_submission.csv",
+      answers: "file,species\nfd87b36ae.png,Charlock\n0021e90e4.png,Black-grass\n003d61042.png,Common Chickweed\n")
+    XCTAssertTrue(row.hasPrefix("fd87b36ae.png,"), row)
+    XCTAssertTrue(["Black-grass", "Charlock", "Common Chickweed"].contains(String(row.split(separator: ",").last ?? "")), row)
   }
 
   /// aerial-cactus-identification: `id,has_cactus`, ids with `.jpg`, a probability column.

@@ -29,17 +29,11 @@ enum CSVDataset {
         samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]]))
       }
     }
-    var unlabelled: [Dataset.Sample] = []
-    let (testFolder, sample) = (options["test_folder"]!, options["sample_submission"]!)
-    if !testFolder.isEmpty {
-      let tests = try CompetitionTestImages.load(root: root, folder: testFolder, sample: sample.isEmpty ? nil : sample)
-      (unlabelled, skipped) = (tests.unlabelled, skipped + tests.skipped)
-    } else if !sample.isEmpty {
-      throw DatasetError(path: "csv option sample_submission", reason: "needs test_folder, the folder its ids name images in")
-    }
-    return Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,
-                   samples: samples.sorted { $0.path < $1.path }, unlabelled: unlabelled, skipped: skipped,
-                   presets: ["default": .fractions(train: 0.7, validation: 0.15, test: 0.15)])
+    var dataset = Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,
+                          samples: samples.sorted { $0.path < $1.path }, unlabelled: [], skipped: skipped,
+                          presets: ["default": .fractions(train: 0.7, validation: 0.15, test: 0.15)])
+    try CompetitionTestImages.add(to: &dataset, options: options, adapter: .csv)
+    return dataset
   }
 
   /// A competition's CSV (labels, sample submission) named `name`: an absolute path as it

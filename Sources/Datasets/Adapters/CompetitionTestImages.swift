@@ -10,10 +10,12 @@ enum CompetitionTestImages {
   ///
   /// - Throws: ``DatasetError`` for a folder outside the root or missing; ``CSVError`` naming
   ///   the line of a sample id that names no test image, or names one twice.
-  static func load(root: URL, folder: String, sample: String?) throws -> (unlabelled: [Dataset.Sample], skipped: [Dataset.Skipped]) {
+  static func load(root: URL, folder: String, sample: String?, adapter: DatasetAdapter) throws
+    -> (unlabelled: [Dataset.Sample], skipped: [Dataset.Skipped])
+  {
     let url = root.appendingPathComponent(folder)
     guard !folder.hasPrefix("/"), ImageFiles.outsideRoot(url, root) == nil else {
-      throw DatasetError(path: "csv option test_folder", reason: "\(folder) leaves the dataset root \(root.path); refused")
+      throw DatasetError(path: "\(adapter.rawValue) option test_folder", reason: "\(folder) leaves the dataset root \(root.path); refused")
     }
     let (images, skipped) = try ImageFiles.scan(url, relativeTo: root)
     guard let sample else { return (ImageFiles.unlabelledSamples(images), skipped) }
@@ -44,5 +46,24 @@ enum CompetitionTestImages {
     }
     let unlisted = images.filter { !used.contains($0) }.map { Dataset.Skipped(path: $0, reason: "not listed in \(file.lastPathComponent)") }
     return (unlabelled, skipped + unlisted)
+  }
+}
+
+extension CompetitionTestImages {
+  /// The test images the options `test_folder` and `sample_submission` ask for (none when
+  /// both are empty), added to `dataset`.
+  ///
+  /// - Throws: ``DatasetError`` for a sample without a test folder, and the errors of ``load(root:folder:sample:adapter:)``.
+  static func add(to dataset: inout Dataset, options: [String: String], adapter: DatasetAdapter) throws {
+    let (folder, sample) = (options["test_folder"] ?? "", options["sample_submission"] ?? "")
+    guard !folder.isEmpty else {
+      if !sample.isEmpty {
+        throw DatasetError(path: "\(adapter.rawValue) option sample_submission", reason: "needs test_folder, the folder its ids name images in")
+      }
+      return
+    }
+    let tests = try load(root: dataset.root, folder: folder, sample: sample.isEmpty ? nil : sample, adapter: adapter)
+    dataset.unlabelled = tests.unlabelled
+    dataset.skipped += tests.skipped
   }
 }

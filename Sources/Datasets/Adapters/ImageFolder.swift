@@ -22,6 +22,26 @@ enum ImageFolder {
   }
 }
 
+extension ImageFolder {
+  /// The `image-folder` adapter: class folders under the root or under `train_folder`
+  /// (plant-seedlings-classification's `train/<species>/`), with the competition's test
+  /// images from `test_folder` and `sample_submission` (``CompetitionTestImages``). The test
+  /// folder is never a class.
+  ///
+  /// - Throws: ``DatasetError`` for a train folder outside the root, and the loader's errors.
+  static func competition(_ root: URL, options: [String: String]) throws -> Dataset {
+    let (train, test) = (options["train_folder"] ?? "", options["test_folder"] ?? "")
+    let classFolder = train.isEmpty ? root : root.appendingPathComponent(train)
+    guard !train.hasPrefix("/"), ImageFiles.outsideRoot(classFolder.appendingPathComponent("x"), root) == nil else {
+      throw DatasetError(path: "image-folder option train_folder", reason: "\(train) leaves the dataset root \(root.path); refused")
+    }
+    var dataset = try load(root, adapter: DatasetAdapter.imageFolder.rawValue, classFolder: classFolder,
+                           keepFolder: { !train.isEmpty || $0 != test })
+    try CompetitionTestImages.add(to: &dataset, options: options, adapter: .imageFolder)
+    return dataset
+  }
+}
+
 /// Natural Images (Roy et al., 2018): `natural_images/<class>/<class>_NNNN.jpg`, 8 classes.
 /// The root may be the folder that contains `natural_images` or that folder itself. A
 /// `test/` folder beside `natural_images` holds unlabelled images for a submission (Podium's
