@@ -53,11 +53,9 @@ extension Submission {
   ///
   /// - Throws: ``ReportError`` naming the sample's first id without a prediction.
   public init(like sample: SampleSubmission, predictions: [(id: String, probabilities: [Float])], classNames: [String],
-              format: SubmissionFormat) throws {
-    let format = format == .auto ? try sample.format(classNames: classNames) : format
-    if format == .probability || format == .binary, classNames.count != 2 {
-      throw ReportError("--format \(format.rawValue) needs 2 classes; this dataset has \(classNames.count)")
-    }
+              format: SubmissionFormat, top: Int? = nil) throws {
+    let format = format == .auto ? (top == nil ? try sample.format(classNames: classNames) : .labels) : format
+    try Self.check(format, top: top, classNames: classNames)
     let byID = Dictionary(predictions.map { ($0.id, $0.probabilities) }, uniquingKeysWith: { first, _ in first })
     let positive = classNames.firstIndex { ["1", "true"].contains($0.lowercased()) } ?? 1
     let columns = sample.header.dropFirst().map { name in classNames.firstIndex(of: name) }
@@ -67,15 +65,15 @@ extension Submission {
         throw ReportError("\(sample.path) line \(line): id \(id) has no prediction; the run predicted \(predictions.count) test images, "
                           + "e.g. \(predictions.prefix(3).map(\.id).joined(separator: ", "))")
       }
-      let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+      let top1 = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
       switch format {
       case .columns:
         guard columns.allSatisfy({ $0 != nil }) else { throw ReportError("\(sample.path): columns are not the classes \(classNames.joined(separator: ","))") }
         return [id] + columns.map { String(format: "%.6f", probabilities[$0!]) }
       case .probability: return [id, String(format: "%.6f", probabilities[positive])]
-      case .binary: return [id, top == positive ? "1" : "0"]
-      case .numbers: return [id, String(top + 1)]
-      case .labels, .auto: return [id, classNames[top]]
+      case .binary: return [id, top1 == positive ? "1" : "0"]
+      case .numbers: return [id, String(top1 + 1)]
+      case .labels, .auto: return [id, Self.labels(probabilities, classNames: classNames, top: top ?? 1)]
       }
     }
   }

@@ -2,10 +2,36 @@ import Datasets
 import Foundation
 import Training
 
+/// What a submission is scored by: a classification metric over its probabilities or labels,
+/// or mean average precision at K over ranked labels (`map@3`: up to three labels per row,
+/// space-separated, best first; a row scores 1/rank of the true label, 0 when it is absent).
+public enum ScoreMetric: Equatable, Sendable, CustomStringConvertible {
+  case classification(MetricName)
+  case meanAveragePrecision(at: Int)
+
+  /// Parses `accuracy`, `logloss`, `macro-f1`, `mean-class-accuracy` or `map@K`.
+  public init?(_ text: String) {
+    if text.lowercased().hasPrefix("map@"), let k = Int(text.dropFirst(4)), k >= 1 {
+      self = .meanAveragePrecision(at: k)
+    } else if let metric = MetricName(rawValue: text) {
+      self = .classification(metric)
+    } else {
+      return nil
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case .classification(let metric): return metric.rawValue
+    case .meanAveragePrecision(let k): return "map@\(k)"
+    }
+  }
+}
+
 /// A submission's scores as a Kaggle leaderboard shows them: on the public part of the test
 /// set and on the private rest.
 public struct Score: Sendable {
-  public var metric: MetricName
+  public var metric: ScoreMetric
   public var publicScore: Double
   public var privateScore: Double
   public var publicCount: Int
@@ -24,12 +50,16 @@ public struct Score: Sendable {
 /// of class `1` when the answers are 0/1 (Dogs vs Cats Redux), or one probability column
 /// per class (`id,<class>,<class>,…`).
 public struct Scorer {
-  public var metric: MetricName = .accuracy
+  public var metric: ScoreMetric = .classification(.accuracy)
   /// Used when the answers have no `Usage` column.
   public var publicFraction = 0.3
   public var seed: UInt64 = 0
 
   public init(metric: MetricName = .accuracy, publicFraction: Double = 0.3, seed: UInt64 = 0) {
+    self.init(scoring: .classification(metric), publicFraction: publicFraction, seed: seed)
+  }
+
+  public init(scoring metric: ScoreMetric, publicFraction: Double = 0.3, seed: UInt64 = 0) {
     (self.metric, self.publicFraction, self.seed) = (metric, publicFraction, seed)
   }
 
@@ -38,13 +68,21 @@ public struct Scorer {
   /// - Throws: ``CSVError`` naming the file and line of the first problem.
   public func score(submission: URL, answers: URL) throws -> Score {
     let key = try AnswerKey(try CSVTable(contentsOf: answers), path: answers.path)
-    let rows = try SubmissionRows(try CSVTable(contentsOf: submission), path: submission.path, key: key)
+    let table = try CSVTable(contentsOf: submission)
     let publicIDs = key.usage ?? PublicPrivateSplit.publicIDs(key.ids, fraction: publicFraction, seed: seed)
     let scored = key.ids.filter { key.ignored.contains($0) == false }
-    func value(_ ids: [String]) -> Double {
-      let probabilities = ids.flatMap { rows.probabilities[$0]! }
-      let metrics = ClassificationMetrics(probabilities: probabilities, labels: ids.map { key.labels[$0]! }, classes: key.classes.count)
-      return ids.isEmpty ? .nan : metrics.value(metric)
+    let value: ([String]) -> Double
+    switch metric {
+    case .classification(let metric):
+      let rows = try SubmissionRows(table, path: submission.path, key: key)
+      value = { ids in
+        let probabilities = ids.flatMap { rows.probabilities[$0]! }
+        let metrics = ClassificationMetrics(probabilities: probabilities, labels: ids.map { key.labels[$0]! }, classes: key.classes.count)
+        return ids.isEmpty ? .nan : metrics.value(metric)
+      }
+    case .meanAveragePrecision(let k):
+      let ranked = try RankedRows(table, path: submission.path, key: key, k: k)
+      value = { ids in ids.isEmpty ? .nan : ids.map { ranked.precision(of: $0, truth: key.labels[$0]!) }.reduce(0, +) / Double(ids.count) }
     }
     let (open, hidden) = (scored.filter { publicIDs.contains($0) }, scored.filter { !publicIDs.contains($0) })
     return Score(metric: metric, publicScore: value(open), privateScore: value(hidden), publicCount: open.count, privateCount: hidden.count,
@@ -96,6 +134,55 @@ struct AnswerKey {
 
   /// Answers of 0 and 1 only: a submission may give the probability of 1.
   var isBinary: Bool { classes == ["0", "1"] }
+
+  /// Hands each row of a submission to `body` with its id, in file order, after checking
+  /// that the id is in the answers and not repeated; then checks that every answer had a row.
+  ///
+  /// - Throws: ``CSVError`` naming the line (or what `body` throws), or the first id without a row.
+  func forEachRow(of table: CSVTable, path: String, _ body: (String, CSVTable.Row) throws -> Void) throws {
+    var lines: [String: Int] = [:]
+    for row in table.rows {
+      let id = row.fields[0].trimmingCharacters(in: .whitespaces)
+      guard labels[id] != nil else { throw CSVError(path: path, line: row.line, reason: "id \(id) is not in the answers") }
+      if let first = lines[id] { throw CSVError(path: path, line: row.line, reason: "id \(id) appears again (first on line \(first))") }
+      lines[id] = row.line
+      try body(id, row)
+    }
+    if let missing = ids.first(where: { lines[$0] == nil }) {
+      let others = ids.filter { lines[$0] == nil }.count - 1
+      throw CSVError(path: path, line: nil, reason: "no row for id \(missing) (answers line \(self.lines[missing]!))"
+                     + (others > 0 ? " and \(others) other id\(others == 1 ? "" : "s")" : ""))
+    }
+  }
+}
+
+/// A validated MAP@K submission: each id's first K labels as class indices, best first. With
+/// one true label per id, average precision is 1/position of its first occurrence (a repeated
+/// wrong label still takes a position), as Kaggle's `apk`.
+struct RankedRows {
+  var ranked: [String: [Int]] = [:]
+
+  init(_ table: CSVTable, path: String, key: AnswerKey, k: Int) throws {
+    let header = table.header.map { $0.trimmingCharacters(in: .whitespaces) }
+    guard header == [key.idName, key.labelName] else {
+      throw CSVError(path: path, line: 1, reason: "header must be \(key.idName),\(key.labelName); got \(header.joined(separator: ","))")
+    }
+    try key.forEachRow(of: table, path: path) { id, row in
+      var classes: [Int] = []
+      for label in row.fields[1].split(separator: " ").prefix(k) {
+        guard let index = key.classes.firstIndex(of: canonical(String(label))) else {
+          throw CSVError(path: path, line: row.line, reason: "label \"\(label)\" is not one of the classes \(key.classes.joined(separator: ", "))")
+        }
+        classes.append(index)
+      }
+      ranked[id] = classes
+    }
+  }
+
+  /// 1/rank of the true class among the id's labels, 0 when it is not there.
+  func precision(of id: String, truth: Int) -> Double {
+    (ranked[id]?.firstIndex(of: truth)).map { 1 / Double($0 + 1) } ?? 0
+  }
 }
 
 /// A label as compared: trimmed, and numbers in one spelling (`3.0` is `3`).
@@ -116,20 +203,10 @@ struct SubmissionRows {
       throw CSVError(path: path, line: 1, reason: "header must be \(key.idName),\(key.labelName) or \(key.idName) followed by one column per class "
                      + "(\(key.classes.joined(separator: ","))); got \(header.joined(separator: ","))")
     }
-    var lines: [String: Int] = [:]
-    for row in table.rows {
-      let id = row.fields[0].trimmingCharacters(in: .whitespaces)
-      guard key.labels[id] != nil else { throw CSVError(path: path, line: row.line, reason: "id \(id) is not in the answers") }
-      if let first = lines[id] { throw CSVError(path: path, line: row.line, reason: "id \(id) appears again (first on line \(first))") }
-      lines[id] = row.line
+    try key.forEachRow(of: table, path: path) { id, row in
       probabilities[id] = columns
         ? try columnProbabilities(row, header: header, key: key, path: path)
         : try labelProbabilities(row.fields[1], line: row.line, key: key, path: path)
-    }
-    if let missing = key.ids.first(where: { probabilities[$0] == nil }) {
-      let others = key.ids.filter { probabilities[$0] == nil }.count - 1
-      throw CSVError(path: path, line: nil, reason: "no row for id \(missing) (answers line \(key.lines[missing]!))"
-                     + (others > 0 ? " and \(others) other id\(others == 1 ? "" : "s")" : ""))
     }
   }
 

@@ -38,24 +38,42 @@ public struct Submission: Equatable, Sendable {
   ///
   /// - Throws: ``ReportError`` when there is nothing to submit or the format does not fit
   ///   the number of classes.
-  public init(predictions: [(id: String, probabilities: [Float])], classNames: [String], format: SubmissionFormat) throws {
+  /// With `top`, each row's label is the `top` most likely class names, space-separated, best
+  /// first (Kaggle's MAP@K format; `labels` only).
+  public init(predictions: [(id: String, probabilities: [Float])], classNames: [String], format: SubmissionFormat, top: Int? = nil) throws {
     guard !predictions.isEmpty else {
       throw ReportError("no predictions for unlabelled test images: the dataset needs a test folder (e.g. test1/ for dogs-vs-cats)")
     }
-    if (format == .probability || format == .binary) && classNames.count != 2 {
-      throw ReportError("--format \(format.rawValue) needs 2 classes; this dataset has \(classNames.count)")
-    }
+    try Self.check(format, top: top, classNames: classNames)
     header = format == .columns ? ["id"] + classNames : ["id", "label"]
     rows = Self.sortedByID(predictions).map { id, probabilities in
-      let top = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+      let top1 = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
       switch format {
       case .columns: return [id] + probabilities.map { String(format: "%.6f", $0) }
       case .probability: return [id, String(format: "%.6f", probabilities[1])]
-      case .binary: return [id, String(top)]
-      case .numbers: return [id, String(top + 1)]
-      case .labels, .auto: return [id, classNames[top]]
+      case .binary: return [id, String(top1)]
+      case .numbers: return [id, String(top1 + 1)]
+      case .labels, .auto: return [id, Self.labels(probabilities, classNames: classNames, top: top ?? 1)]
       }
     }
+  }
+
+  /// Refuses a format that does not fit the classes, or `top` with anything but labels.
+  static func check(_ format: SubmissionFormat, top: Int?, classNames: [String]) throws {
+    if (format == .probability || format == .binary) && classNames.count != 2 {
+      throw ReportError("--format \(format.rawValue) needs 2 classes; this dataset has \(classNames.count)")
+    }
+    guard let top else { return }
+    guard top >= 1, format == .labels || format == .auto else { throw ReportError("--top K writes labels (K ≥ 1), not --format \(format.rawValue)") }
+    if let spaced = classNames.first(where: { $0.contains(" ") }) {
+      throw ReportError("--top needs class names without spaces (they separate the labels); \"\(spaced)\" has one")
+    }
+  }
+
+  /// The `top` most likely class names, best first, space-separated.
+  static func labels(_ probabilities: [Float], classNames: [String], top: Int) -> String {
+    probabilities.indices.sorted { (probabilities[$0], $1) > (probabilities[$1], $0) }.prefix(top).map { classNames[$0] }
+      .joined(separator: " ")
   }
 
   /// Ids in Kaggle's order: by value when all are integers, else lexicographically.

@@ -21,7 +21,8 @@ public struct SubmissionPlan {
   /// like `sample` (its header and row order; `auto`: as its values say).
   ///
   /// - Throws: ``ReportError`` naming the run or sweep that cannot be submitted.
-  public init(_ source: SubmissionSource, store: ResultsStore, format: SubmissionFormat, like sample: SampleSubmission? = nil) throws {
+  public init(_ source: SubmissionSource, store: ResultsStore, format: SubmissionFormat, like sample: SampleSubmission? = nil,
+              top: Int? = nil) throws {
     let sweep: Int64
     switch source {
     case .run(let id):
@@ -37,12 +38,12 @@ public struct SubmissionPlan {
     guard let dataset = try store.dataset(ofSweep: sweep) else { throw ReportError("sweep \(sweep) was stored without its dataset") }
     let predictions = try Ensemble.mean(of: runs, in: store)
     if let sample {
-      self.format = format == .auto ? try sample.format(classNames: dataset.classNames) : format
-      submission = try Submission(like: sample, predictions: predictions, classNames: dataset.classNames, format: self.format)
+      self.format = format != .auto ? format : top != nil ? .labels : try sample.format(classNames: dataset.classNames)
+      submission = try Submission(like: sample, predictions: predictions, classNames: dataset.classNames, format: self.format, top: top)
       return
     }
-    self.format = format == .auto ? SubmissionFormat.competitionDefault(adapter: dataset.adapter) : format
-    submission = try Submission(predictions: predictions, classNames: dataset.classNames, format: self.format)
+    self.format = format != .auto ? format : top != nil ? .labels : SubmissionFormat.competitionDefault(adapter: dataset.adapter)
+    submission = try Submission(predictions: predictions, classNames: dataset.classNames, format: self.format, top: top)
   }
 
   /// `run 3, format labels` or `mean of runs 2, 5, 7, format probability`.

@@ -59,6 +59,7 @@ enum FuzzTarget: String, CaseIterable {
     else { return }
     _ = try? Scorer(metric: .logLoss).score(submission: submission, answers: answers)
     _ = try? Scorer(metric: .macroF1).score(submission: submission, answers: answers)
+    _ = try? Scorer(scoring: .meanAveragePrecision(at: 3)).score(submission: submission, answers: answers)
   }
 
   /// The legacy checkpoint's first three pickles (magic number, protocol 1001, system

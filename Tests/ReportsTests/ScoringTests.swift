@@ -100,4 +100,20 @@ final class ScoringTests: XCTestCase {
       XCTAssertEqual("\($0)", "\(labels.path): empty file: no header row")
     }
   }
+
+  /// MAP@3 as Kaggle's `apk` computes it with one true label: 1/position of its first
+  /// occurrence among the first three labels, 0 past them.
+  func testMeanAveragePrecisionAtK_scoresRankedLabels() throws {
+    let key = try file("answers.csv", "id,label\n1,cat\n2,dog\n3,bird\n4,cat\n5,dog\n")
+    let submission = try file("sub.csv", "id,label\n1,cat dog\n2,cat dog\n3,cat dog bird\n4,dog dog cat\n5,bird cat cat dog\n")
+    let score = try Scorer(scoring: .meanAveragePrecision(at: 3), publicFraction: 1).score(submission: submission, answers: key)
+    XCTAssertEqual(score.publicScore, (1 + 0.5 + 1.0 / 3 + 1.0 / 3 + 0) / 5, accuracy: 1e-12)
+    XCTAssertEqual(ScoreMetric("map@3"), .meanAveragePrecision(at: 3))
+    XCTAssertEqual(ScoreMetric("logloss"), .classification(.logLoss))
+    XCTAssertNil(ScoreMetric("map@0"))
+    let unknown = try file("bad.csv", "id,label\n1,cat\n2,cow\n3,bird\n4,cat\n5,dog\n")
+    XCTAssertThrowsError(try Scorer(scoring: .meanAveragePrecision(at: 3)).score(submission: unknown, answers: key)) {
+      XCTAssertEqual("\($0)", "\(unknown.path) line 3: label \"cow\" is not one of the classes bird, cat, dog")
+    }
+  }
 }

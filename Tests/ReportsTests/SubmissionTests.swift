@@ -39,6 +39,18 @@ final class SubmissionTests: XCTestCase {
     }
   }
 
+  /// `--top 2`: the two most likely labels, best first; only for labels, and only for class
+  /// names without spaces.
+  func testTopK_writesTheMostLikelyLabelsBestFirst() throws {
+    let predictions: [(id: String, probabilities: [Float])] = [("a", [0.2, 0.5, 0.3]), ("b", [0.6, 0.1, 0.3])]
+    let submission = try Submission(predictions: predictions, classNames: ["x", "y", "z"], format: .auto, top: 2)
+    XCTAssertEqual(submission.rows, [["a", "y z"], ["b", "x z"]])
+    XCTAssertThrowsError(try Submission(predictions: predictions, classNames: ["x", "y y", "z"], format: .auto, top: 2)) {
+      XCTAssertEqual("\($0)", "--top needs class names without spaces (they separate the labels); \"y y\" has one")
+    }
+    XCTAssertThrowsError(try Submission(predictions: predictions, classNames: ["x", "y", "z"], format: .columns, top: 2))
+  }
+
   func testOriginalDogsVsCats_isZeroOrOne() throws {
     let submission = try Submission(predictions: twoClass, classNames: ["cat", "dog"], format: .binary)
     XCTAssertEqual(submission.rows.map { $0[1] }, ["0", "1", "1"])

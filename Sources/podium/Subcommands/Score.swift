@@ -12,7 +12,8 @@ extension Podium {
 
     @Argument(help: "The submission CSV.") var submission: String
     @Option(help: "The answers CSV: id,label[,Usage].") var answers: String
-    @Option(help: "accuracy, logloss, macro-f1 or mean-class-accuracy.") var metric: MetricName = .accuracy
+    @Option(help: "accuracy, logloss, macro-f1, mean-class-accuracy, or map@K (up to K space-separated labels per row, best first).")
+    var metric: ScoreMetric = .classification(.accuracy)
     @Option(help: "Share of the rows scored publicly when the answers have no Usage column.") var publicFraction = 0.3
     @Option(help: "Seed of the public/private split.") var seed: UInt64 = 0
 
@@ -21,7 +22,7 @@ extension Podium {
     }
 
     func run() throws {
-      let score = try Scorer(metric: metric, publicFraction: publicFraction, seed: seed)
+      let score = try Scorer(scoring: metric, publicFraction: publicFraction, seed: seed)
         .score(submission: URL(fileURLWithPath: submission), answers: URL(fileURLWithPath: answers))
       print(Self.describe(score, submission: submission))
     }
@@ -31,9 +32,13 @@ extension Podium {
       let source = score.fromUsageColumn ? "Usage column" : "seeded split"
       return """
         \(submission): valid, \(score.publicCount + score.privateCount) rows scored
-        public  (\(score.publicCount) rows, \(100 * score.publicCount / total)%, \(source)): \(score.metric.rawValue) \(String(format: "%.5f", score.publicScore))
-        private (\(score.privateCount) rows, \(100 * score.privateCount / total)%): \(score.metric.rawValue) \(String(format: "%.5f", score.privateScore))
+        public  (\(score.publicCount) rows, \(100 * score.publicCount / total)%, \(source)): \(score.metric) \(String(format: "%.5f", score.publicScore))
+        private (\(score.privateCount) rows, \(100 * score.privateCount / total)%): \(score.metric) \(String(format: "%.5f", score.privateScore))
         """
     }
   }
+}
+
+extension ScoreMetric: ExpressibleByArgument {
+  public init?(argument: String) { self.init(argument) }
 }

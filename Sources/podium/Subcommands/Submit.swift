@@ -23,16 +23,18 @@ extension Podium {
     @Option(help: "auto, labels, numbers, probability, binary or columns.") var format: SubmissionFormat = .auto
     @Option(help: "The results database.") var db = "podium.sqlite"
     @Option(help: "The competition's sample submission: copy its header and row order.") var like: String?
+    @Option(help: "Write the K most likely labels, space-separated, best first (MAP@K competitions).") var top: Int?
 
     func validate() throws {
       guard (runID == nil) != (ensemble == nil) else { throw ValidationError("give exactly one of --run ID and --ensemble K") }
       if let ensemble, ensemble < 1 { throw ValidationError("--ensemble must be at least 1") }
+      if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
     }
 
     func run() throws {
       let source: SubmissionSource = runID.map { .run($0) } ?? .ensemble(count: ensemble ?? 1, sweep: sweep)
       let sample = try like.map { try SampleSubmission(contentsOf: URL(fileURLWithPath: $0)) }
-      let plan = try SubmissionPlan(source, store: try openMerged(db), format: format, like: sample)
+      let plan = try SubmissionPlan(source, store: try openMerged(db), format: format, like: sample, top: top)
       try plan.submission.write(to: URL(fileURLWithPath: out))
       print("submission written to \(out): \(plan.submission.rows.count) rows, \(plan.summary)")
     }
