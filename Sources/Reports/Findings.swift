@@ -33,6 +33,7 @@ enum Findings {
                     + "with this little data the pretrained trunk's features carry most of the accuracy.")
     }
     if let gap = overfitting(results) { points.append(gap) }
+    points += comparisons(results)
     let failed = results.runs.filter { $0.status == .failed }.count, pruned = results.runs.filter { $0.status == .pruned }.count
     let open = results.runs.filter(\.status.isOpen).count
     if failed > 0 { points.append("\(failed) run\(failed == 1 ? "" : "s") failed; the reasons are listed under the leaderboard.") }
@@ -49,6 +50,37 @@ enum Findings {
       train - epoch.validationMetric > 0.15 else { return nil }
     return "Run \(best.id) fits its training images much better than validation (train accuracy \(format(train)) vs \(format(epoch.validationMetric))): "
       + "more data, stronger augmentation or more frozen layers may help."
+  }
+
+  /// For the winner against each of the next three runs: whether their test scores differ by
+  /// more than the test images can tell apart (a paired bootstrap on the same images).
+  static func comparisons(_ results: SweepResults) -> [String] {
+    let metric = results.sweep.metric
+    guard let winner = results.best, let mine = results.testPredictions[winner.id], !mine.isEmpty else { return [] }
+    return results.ranked.dropFirst().prefix(3).compactMap { other in
+      guard let (interval, images) = TestBootstrap.difference(mine, results.testPredictions[other.id] ?? [], metric: metric) else { return nil }
+      let size = "\(gap(interval.estimate, metric)) of test \(metric.rawValue)"
+      let bounds = "95% interval of the difference \(signed(interval.low, metric)) to \(signed(interval.high, metric))"
+      guard interval.excludes(0) else {
+        return "Run \(winner.id) and run \(other.id) differ by \(size), within what \(images) test images can tell apart (\(bounds))."
+      }
+      let ahead = metric.isBetter(interval.estimate, than: 0) ? (winner.id, other.id) : (other.id, winner.id)
+      return "Run \(ahead.0) is ahead of run \(ahead.1) by \(size), more than \(images) test images leave to chance (\(bounds))."
+    }
+  }
+
+  /// A difference as a Kaggler reads it: points (hundredths) for metrics in [0, 1], the value for log loss.
+  private static func gap(_ value: Double, _ metric: MetricName) -> String {
+    metric == .logLoss ? String(format: "%.4f", abs(value)) : String(format: "%.1f points", abs(value) * 100)
+  }
+
+  private static func signed(_ value: Double, _ metric: MetricName) -> String {
+    metric == .logLoss ? String(format: "%+.4f", value) : String(format: "%+.1f", value * 100)
+  }
+
+  /// `0.7125–0.8375`: an interval as a leaderboard cell.
+  static func range(_ interval: TestBootstrap.Interval) -> String {
+    "\(format(interval.low))–\(format(interval.high))"
   }
 
   static func format(_ value: Double?) -> String {

@@ -14,6 +14,8 @@ public struct Leaderboard {
     public var validation: Double
     public var publicTest: Double?
     public var privateTest: Double?
+    /// The 95% bootstrap interval of the metric on the whole test split.
+    public var testInterval: String?
   }
 
   public var dataset: String
@@ -39,7 +41,8 @@ public struct Leaderboard {
         let publicIDs = PublicPrivateSplit.publicIDs(test.map(\.imageID), fraction: publicFraction, seed: seed)
         entries.append(Entry(run: run, sweep: sweep.name, validation: validation,
                              publicTest: Self.value(test.filter { publicIDs.contains($0.imageID) }, metric),
-                             privateTest: Self.value(test.filter { !publicIDs.contains($0.imageID) }, metric)))
+                             privateTest: Self.value(test.filter { !publicIDs.contains($0.imageID) }, metric),
+                             testInterval: TestBootstrap.interval(test, metric: metric).map(Findings.range)))
       }
     }
     (self.dataset, self.metric) = (dataset, metric)
@@ -67,11 +70,12 @@ public struct Leaderboard {
   /// The leaderboard as a table (its CSV, and the rows of the Markdown).
   public func table() -> ReportTable {
     let header = ["rank", "run", "sweep", "backbone", "strategy"] + KeyHyperparameters.names
-      + ["validation \(metric.rawValue)", "public test", "private test", "seconds"]
+      + ["validation \(metric.rawValue)", "public test", "private test", "test 95% interval", "seconds"]
     return ReportTable(name: dataset, header: header, rows: entries.enumerated().map { rank, entry in
       [.integer(rank + 1), .integer(Int(entry.run.id)), .init(entry.sweep), .init(entry.run.backbone), .init(entry.run.strategy)]
         + KeyHyperparameters.values(entry.run.spec).map { ReportTable.Cell($0) }
-        + [.number(entry.validation), .number(entry.publicTest), .number(entry.privateTest), .number(entry.run.seconds, digits: 1)]
+        + [.number(entry.validation), .number(entry.publicTest), .number(entry.privateTest), .init(entry.testInterval ?? ""),
+           .number(entry.run.seconds, digits: 1)]
     })
   }
 

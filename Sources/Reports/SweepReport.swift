@@ -100,11 +100,13 @@ public struct SweepReport {
 
   private func leaderboardTable() -> ReportTable {
     let metric = results.sweep.metric.rawValue
-    let header = ["rank", "run", "backbone", "strategy", "validation \(metric)", "test \(metric)", "test logloss", "seconds", "status", "epochs run"]
-      + KeyHyperparameters.names
+    let header = ["rank", "run", "backbone", "strategy", "validation \(metric)", "test \(metric)", "test 95% interval", "test logloss", "seconds",
+                  "status", "epochs run"] + KeyHyperparameters.names
     let rows = results.ranked.enumerated().map { rank, run -> [ReportTable.Cell] in
       [.integer(rank + 1), .init("run \(run.id)", sortKey: Double(run.id), link: "run-\(run.id).html"), .init(run.backbone), .init(run.strategy),
-       .number(run.validationMetric), .number(run.testMetric), .number(run.testMetric == nil ? nil : run.metrics?.logLoss),
+       .number(run.validationMetric), .number(run.testMetric),
+       .init(TestBootstrap.interval(results.testPredictions[run.id] ?? [], metric: results.sweep.metric).map(Findings.range) ?? ""),
+       .number(run.testMetric == nil ? nil : run.metrics?.logLoss),
        .number(run.seconds, digits: 1), .init(run.status.rawValue), .integer(results.epochs[run.id]?.count ?? 0)]
         + KeyHyperparameters.values(run.spec).map { ReportTable.Cell($0, sortKey: Double($0)) }
     }

@@ -13,6 +13,8 @@ public struct SweepResults {
   public var epochs: [Int64: [EpochRecord]]
   /// Finished runs, best first by the sweep's metric on validation.
   public var ranked: [StoredRun]
+  /// The finished runs' predictions of the labelled test split, by run (empty without one).
+  public var testPredictions: [Int64: [PredictionRecord]] = [:]
 
   /// Reads the sweep with id `sweep`.
   ///
@@ -25,8 +27,10 @@ public struct SweepResults {
     let runs = try store.runs(sweep: id)
     var epochs: [Int64: [EpochRecord]] = [:]
     for run in runs { epochs[run.id] = try store.epochRecords(run: run.id) }
-    return SweepResults(sweep: sweep, dataset: try store.dataset(ofSweep: id), runs: runs, epochs: epochs,
-                        ranked: RunRanking.ranked(runs, by: sweep.metric))
+    var results = SweepResults(sweep: sweep, dataset: try store.dataset(ofSweep: id), runs: runs, epochs: epochs,
+                               ranked: RunRanking.ranked(runs, by: sweep.metric))
+    for run in results.ranked { results.testPredictions[run.id] = try store.predictions(run: run.id, subset: .test) }
+    return results
   }
 
   /// The best finished run.

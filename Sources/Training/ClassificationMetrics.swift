@@ -47,10 +47,17 @@ public struct ClassificationMetrics: Equatable, Codable, Sendable {
       confusion[label][predicted] += 1
       loss += Self.logLossTerm(scores: Array(scores), label: label)
     }
+    self.init(confusion: confusion, logLoss: labels.isEmpty ? 0 : loss / Double(labels.count))
+  }
+
+  /// Computes every metric from a confusion matrix (`[true][predicted]`) and the mean log
+  /// loss of the same images (a bootstrap resample builds these without the probabilities).
+  public init(confusion: [[Int]], logLoss: Double) {
+    let classes = confusion.count
     self.confusion = confusion
-    let n = labels.count
+    let n = confusion.map { $0.reduce(0, +) }.reduce(0, +)
     accuracy = n == 0 ? 0 : Double((0..<classes).map { confusion[$0][$0] }.reduce(0, +)) / Double(n)
-    logLoss = n == 0 ? 0 : loss / Double(n)
+    self.logLoss = logLoss
     let support = confusion.map { $0.reduce(0, +) }
     let predictedCounts = (0..<classes).map { c in confusion.map { $0[c] }.reduce(0, +) }
     let recall = (0..<classes).map { support[$0] == 0 ? 0 : Double(confusion[$0][$0]) / Double(support[$0]) }
@@ -79,7 +86,7 @@ public struct ClassificationMetrics: Equatable, Codable, Sendable {
   /// Kaggle's multi-class log loss of one row: probabilities clipped to
   /// `[1e-15, 1 − 1e-15]`, the row renormalised, then `−log p[label]`.
   /// Reference: kaggle.com/wiki/MultiClassLogLoss.
-  static func logLossTerm(scores: [Float], label: Int) -> Double {
+  public static func logLossTerm(scores: [Float], label: Int) -> Double {
     let clipped = scores.map { min(max(Double($0), 1e-15), 1 - 1e-15) }
     return -log(clipped[label] / clipped.reduce(0, +))
   }
