@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 import Engine
 import ResultsStore
@@ -96,21 +97,43 @@ public enum Ensemble {
   ///
   /// - Throws: ``ReportError`` naming a run without predictions or whose images differ.
   public static func mean(of runs: [Int64], in store: ResultsStore) throws -> [(id: String, probabilities: [Float])] {
+    try weightedMean(of: runs.map { ($0, 1) }, in: store, subset: .unlabelled)
+  }
+
+  /// The stored predictions of `subset` of each run, averaged per image with the runs'
+  /// weights (normalised to sum to 1), in the first run's image order.
+  ///
+  /// - Throws: ``ReportError`` naming a run without predictions of `subset`, or whose images
+  ///   or classes differ from the first run's.
+  public static func weightedMean(of runs: [(run: Int64, weight: Double)], in store: ResultsStore, subset: Subset) throws
+    -> [(id: String, probabilities: [Float])]
+  {
     var sums: [String: [Float]] = [:], ids: [String] = []
-    for (index, run) in runs.enumerated() {
-      let predictions = try store.predictions(run: run, subset: .unlabelled)
-      guard !predictions.isEmpty else { throw ReportError("run \(run) stored no predictions for unlabelled test images") }
+    let total = runs.map(\.weight).reduce(0, +)
+    for (index, (run, weight)) in runs.enumerated() {
+      let predictions = try store.predictions(run: run, subset: subset)
+      guard !predictions.isEmpty else { throw ReportError("run \(run) stored no predictions for \(images(subset))") }
       if index == 0 { ids = predictions.map(\.imageID) }
       guard predictions.map(\.imageID) == ids else {
-        throw ReportError("run \(run) predicted a different set of test images than run \(runs[0]): they cannot be ensembled")
+        throw ReportError("run \(run) predicted a different set of \(images(subset)) than run \(runs[0].run): they cannot be ensembled")
       }
+      let scale = Float(weight / total)
       for record in predictions {
-        guard let sum = sums[record.imageID] else { sums[record.imageID] = record.probabilities; continue }
-        guard sum.count == record.probabilities.count else { throw ReportError("run \(run) has a different number of classes than run \(runs[0])") }
-        sums[record.imageID] = zip(sum, record.probabilities).map(+)
+        let scaled = record.probabilities.map { $0 * scale }
+        guard let sum = sums[record.imageID] else { sums[record.imageID] = scaled; continue }
+        guard sum.count == scaled.count else { throw ReportError("run \(run) has a different number of classes than run \(runs[0].run)") }
+        sums[record.imageID] = zip(sum, scaled).map(+)
       }
     }
-    let scale = 1 / Float(runs.count)
-    return ids.map { ($0, sums[$0]!.map { $0 * scale }) }
+    return ids.map { ($0, sums[$0]!) }
+  }
+
+  /// What a subset's images are called in messages.
+  private static func images(_ subset: Subset) -> String {
+    switch subset {
+    case .unlabelled: return "test images"
+    case .test: return "labelled test images"
+    default: return "\(subset.rawValue) images"
+    }
   }
 }

@@ -1,0 +1,103 @@
+import Datasets
+import Foundation
+import ResultsStore
+import Sweeps
+import Training
+
+/// An ensemble of runs chosen on their validation predictions (never on the test split):
+/// the plain mean, a weighting by each run's own score, or Caruana et al.'s greedy ensemble
+/// selection with replacement ("Ensemble Selection from Libraries of Models", ICML 2004):
+/// starting from nothing, add the run that most improves the averaged prediction's metric,
+/// `size` times (a run may be added again, which raises its weight), and keep the best
+/// ensemble seen along the way. Its first step picks the best single run, so it never scores
+/// worse than that run on the predictions it was chosen on.
+public struct EnsembleSelection {
+  public enum Method: String, CaseIterable, Sendable {
+    /// Every run with the same weight.
+    case mean
+    /// Each run weighted by its own validation metric (by 1/log loss for log loss).
+    case weighted
+    /// Caruana's greedy selection with replacement.
+    case greedy
+  }
+
+  /// The chosen runs and their weights (summing to 1), heaviest first.
+  public var weights: [(run: Int64, weight: Double)]
+  /// The ensemble's metric on the validation predictions it was chosen on.
+  public var score: Double
+  /// The best single run on the same predictions.
+  public var bestSingle: (run: Int64, score: Double)
+  public var metric: MetricName
+
+  /// Chooses among `runs` by `method`.
+  ///
+  /// - Throws: ``ReportError`` when a run has no validation predictions, or predicted other
+  ///   images than the first.
+  public init(runs: [Int64], store: ResultsStore, metric: MetricName, method: Method, size: Int = 20) throws {
+    guard !runs.isEmpty else { throw ReportError("no finished runs to ensemble") }
+    let candidates = try runs.map { (run: $0, rows: try Ensemble.weightedMean(of: [($0, 1)], in: store, subset: .validation)) }
+    if let odd = candidates.first(where: { $0.rows.map(\.id) != candidates[0].rows.map(\.id) }) {
+      throw ReportError("run \(odd.run) predicted other validation images than run \(runs[0]): they cannot be ensembled")
+    }
+    let labels = try Self.labels(runs[0], store: store)
+    let scoreOf = { (rows: [(id: String, probabilities: [Float])]) in Self.value(rows, labels: labels, metric: metric) }
+    let singles = candidates.map { (run: $0.run, score: scoreOf($0.rows)) }
+    bestSingle = singles.sorted { metric.isBetter($0.score, than: $1.score) || ($0.score == $1.score && $0.run < $1.run) }[0]
+    self.metric = metric
+    let counts: [Int64: Double]
+    switch method {
+    case .mean: counts = Dictionary(uniqueKeysWithValues: runs.map { ($0, 1) })
+    case .weighted: counts = Dictionary(uniqueKeysWithValues: singles.map { ($0.run, metric == .logLoss ? 1 / max($0.score, 1e-12) : max($0.score, 0)) })
+    case .greedy: counts = Self.greedy(candidates, size: size, metric: metric, score: scoreOf)
+    }
+    let total = counts.values.reduce(0, +)
+    weights = counts.filter { $0.value > 0 }.map { ($0.key, $0.value / total) }.sorted { ($0.weight, $1.run) > ($1.weight, $0.run) }
+    score = scoreOf(Self.blend(candidates, weights: Dictionary(uniqueKeysWithValues: weights.map { ($0.run, $0.weight) })))
+  }
+
+  /// Caruana's hill climb; returns how often each run was added to the best ensemble seen.
+  private static func greedy(_ candidates: [(run: Int64, rows: [(id: String, probabilities: [Float])])], size: Int, metric: MetricName,
+                             score: ([(id: String, probabilities: [Float])]) -> Double) -> [Int64: Double] {
+    var counts: [Int64: Double] = [:], best: (counts: [Int64: Double], score: Double)?
+    for _ in 0..<max(size, 1) {
+      let trials = candidates.map { candidate -> (run: Int64, score: Double) in
+        var trial = counts
+        trial[candidate.run, default: 0] += 1
+        return (candidate.run, score(blend(candidates, weights: trial)))
+      }
+      let step = trials.sorted { metric.isBetter($0.score, than: $1.score) || ($0.score == $1.score && $0.run < $1.run) }[0]
+      counts[step.run, default: 0] += 1
+      if best == nil || metric.isBetter(step.score, than: best!.score) { best = (counts, step.score) }
+    }
+    return best!.counts
+  }
+
+  /// The weighted mean of the candidates' rows (weights need not sum to 1).
+  private static func blend(_ candidates: [(run: Int64, rows: [(id: String, probabilities: [Float])])], weights: [Int64: Double])
+    -> [(id: String, probabilities: [Float])]
+  {
+    let total = Float(weights.values.reduce(0, +))
+    let chosen = candidates.filter { (weights[$0.run] ?? 0) > 0 }
+    return chosen[0].rows.indices.map { row in
+      var sum = [Float](repeating: 0, count: chosen[0].rows[row].probabilities.count)
+      for candidate in chosen {
+        let weight = Float(weights[candidate.run]!) / total
+        for (index, p) in candidate.rows[row].probabilities.enumerated() { sum[index] += weight * p }
+      }
+      return (chosen[0].rows[row].id, sum)
+    }
+  }
+
+  /// The true class of each validation image, by id.
+  private static func labels(_ run: Int64, store: ResultsStore) throws -> [String: Int] {
+    Dictionary(try store.predictions(run: run, subset: .validation).compactMap { record in record.label.map { (record.imageID, $0) } },
+               uniquingKeysWith: { first, _ in first })
+  }
+
+  private static func value(_ rows: [(id: String, probabilities: [Float])], labels: [String: Int], metric: MetricName) -> Double {
+    let labelled = rows.filter { labels[$0.id] != nil }
+    guard let classes = labelled.first?.probabilities.count else { return .nan }
+    return ClassificationMetrics(probabilities: labelled.flatMap(\.probabilities), labels: labelled.map { labels[$0.id]! }, classes: classes)
+      .value(metric)
+  }
+}
