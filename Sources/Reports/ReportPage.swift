@@ -32,6 +32,7 @@ enum ReportPage {
     .headline{font-size:16px;background:#eef4fb;border-left:4px solid #4e79a7;padding:10px 14px;margin:12px 0}
     .findings li{margin:3px 0}
     table{border-collapse:collapse;margin:8px 0 16px;font-size:13px;font-variant-numeric:tabular-nums}
+    .table-scroll{overflow-x:auto;max-width:100%}
     caption{text-align:left;font-weight:600;padding:4px 0}
     th,td{padding:4px 9px;border-bottom:1px solid #e6e9ed;text-align:left;vertical-align:top}td a{white-space:nowrap}
     th{background:#f0f2f5;cursor:pointer;user-select:none;white-space:nowrap}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}

@@ -37,13 +37,14 @@ public struct ReportTable: Sendable {
 
   /// The table as HTML; every header and cell is escaped. Clicking a header sorts by it.
   public func html(caption: String? = nil) -> String {
-    var html = "<table class=\"sortable\" data-csv=\"\(HTML.escape(name)).csv\">"
+    // Wide tables (a leaderboard with every hyperparameter) scroll inside the page instead of being cut off.
+    var html = "<div class=\"table-scroll\"><table class=\"sortable\" data-csv=\"\(HTML.escape(name)).csv\">"
     if let caption { html += HTML.element("caption", caption) }
     html += "<thead><tr>" + header.map { "<th scope=\"col\" title=\"Sort by \(HTML.escape($0))\">\(HTML.escape($0))</th>" }.joined() + "</tr></thead><tbody>"
     for row in rows {
       html += "<tr>" + row.map(cellHTML).joined() + "</tr>"
     }
-    return html + "</tbody></table>"
+    return html + "</tbody></table></div>"
   }
 
   private func cellHTML(_ cell: Cell) -> String {

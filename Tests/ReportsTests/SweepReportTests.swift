@@ -75,6 +75,9 @@ final class SweepReportTests: XCTestCase {
     XCTAssertTrue(html.contains("data:image/jpeg;base64,"), "mistakes have thumbnails")
     for run in 1...3 { XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run-\(run).html").path)) }
     XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run-4.html").path), "failed runs get no page")
+    XCTAssertEqual(html.components(separatedBy: "<div class=\"table-scroll\"><table ").count, html.components(separatedBy: "<table ").count,
+                   "every table scrolls inside the page rather than being cut off")
+    XCTAssertTrue(html.contains(".table-scroll{overflow-x:auto"))
   }
 
   /// Every table in a page has its CSV, readable back with the header shown.
