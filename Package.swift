@@ -66,7 +66,7 @@ let package = Package(
       name: "BackbonesTests", dependencies: ["Backbones", "Engine", "EngineTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Backbones", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
-    .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets", "Yams"]),
+    .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets", "Yams"], exclude: ["Fixtures"]),
     .testTarget(name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"]),
     .testTarget(
       name: "ResultsStoreTests",

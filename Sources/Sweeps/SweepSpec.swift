@@ -62,6 +62,12 @@ public struct SweepSpec: Sendable {
   ///
   /// - Throws: ``SpecError`` naming `file`, the line and the key at fault.
   public static func parse(_ yaml: String, file: String) throws -> SweepSpec {
+    guard yaml.utf8.count <= SpecNesting.maxBytes else {
+      throw SpecError(file: file, line: nil, "is \(yaml.utf8.count) bytes; a spec may have at most \(SpecNesting.maxBytes)")
+    }
+    if let line = SpecNesting.lineTooDeep(yaml) {
+      throw SpecError(file: file, line: line, "nests more than \(SpecNesting.maxDepth) levels deep")
+    }
     let root: Node
     do {
       guard let composed = try Yams.compose(yaml: yaml) else { throw SpecError(file: file, line: nil, "empty spec") }

@@ -43,6 +43,23 @@ final class SweepSpecTests: XCTestCase {
     XCTAssertTrue(dropped.contains("small_cnn × scratch (small_cnn needs image_size of at least 22, got 16)"), "\(dropped)")
   }
 
+  /// Nesting deeper than a spec needs is refused before the YAML parser, which recursed once
+  /// per level until the stack overflowed (1,819 nested `{`, found by the spec fuzzer).
+  func testDeeplyNestedYAML_isOneErrorNotAStackOverflow() throws {
+    let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/nested-1819-levels.yaml")
+    let text = String(decoding: try Data(contentsOf: fixture), as: UTF8.self)
+    XCTAssertThrowsError(try SweepSpec.parse(text, file: "deep.yaml")) {
+      XCTAssertEqual("\($0)", "deep.yaml line 1: nests more than 64 levels deep")
+    }
+    let blocks = (0..<70).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1\n"
+    XCTAssertThrowsError(try SweepSpec.parse(blocks, file: "blocks.yaml")) {
+      XCTAssertEqual("\($0)", "blocks.yaml line 65: nests more than 64 levels deep")
+    }
+    let items = String(repeating: "- ", count: 70) + "x\n"
+    XCTAssertThrowsError(try SweepSpec.parse(items, file: "items.yaml")) { XCTAssertTrue("\($0)".hasPrefix("items.yaml line 1: nests more than 64"), "\($0)") }
+    XCTAssertNoThrow(try SweepSpec.parse(Self.example, file: "sweep.yaml"), "a real spec nests a few levels")
+  }
+
   /// A list of grids expands each in turn: scratch for one backbone, pretrained strategies
   /// with their own values for another.
   func testAListOfGrids_concatenatesTheirRuns() throws {
