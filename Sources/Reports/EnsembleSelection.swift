@@ -72,20 +72,12 @@ public struct EnsembleSelection {
     return best!.counts
   }
 
-  /// The weighted mean of the candidates' rows (weights need not sum to 1).
+  /// The weighted mean of the candidates' rows (weights need not sum to 1; unlisted runs weigh 0).
   private static func blend(_ candidates: [(run: Int64, rows: [(id: String, probabilities: [Float])])], weights: [Int64: Double])
     -> [(id: String, probabilities: [Float])]
   {
-    let total = Float(weights.values.reduce(0, +))
     let chosen = candidates.filter { (weights[$0.run] ?? 0) > 0 }
-    return chosen[0].rows.indices.map { row in
-      var sum = [Float](repeating: 0, count: chosen[0].rows[row].probabilities.count)
-      for candidate in chosen {
-        let weight = Float(weights[candidate.run]!) / total
-        for (index, p) in candidate.rows[row].probabilities.enumerated() { sum[index] += weight * p }
-      }
-      return (chosen[0].rows[row].id, sum)
-    }
+    return Ensemble.weightedMean(chosen.map(\.rows), weights: chosen.map { weights[$0.run]! })
   }
 
   /// The true class of each validation image, by id.

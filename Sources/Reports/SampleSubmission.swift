@@ -65,16 +65,11 @@ extension Submission {
         throw ReportError("\(sample.path) line \(line): id \(id) has no prediction; the run predicted \(predictions.count) test images, "
                           + "e.g. \(predictions.prefix(3).map(\.id).joined(separator: ", "))")
       }
-      let top1 = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
-      switch format {
-      case .columns:
-        guard columns.allSatisfy({ $0 != nil }) else { throw ReportError("\(sample.path): columns are not the classes \(classNames.joined(separator: ","))") }
-        return [id] + columns.map { String(format: "%.6f", probabilities[$0!]) }
-      case .probability: return [id, String(format: "%.6f", probabilities[positive])]
-      case .binary: return [id, top1 == positive ? "1" : "0"]
-      case .numbers: return [id, String(top1 + 1)]
-      case .labels, .auto: return [id, Self.labels(probabilities, classNames: classNames, top: top ?? 1)]
+      if format == .columns, columns.contains(where: { $0 == nil }) {
+        throw ReportError("\(sample.path): columns are not the classes \(classNames.joined(separator: ","))")
       }
+      return [id] + Self.cells(probabilities, format: format, classNames: classNames, positive: positive, columns: columns.compactMap { $0 },
+                               top: top)
     }
   }
 }

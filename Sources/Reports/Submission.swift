@@ -48,14 +48,24 @@ public struct Submission: Equatable, Sendable {
     try Self.check(format, top: top, classNames: classNames)
     header = format == .columns ? ["id"] + classNames : ["id", "label"]
     rows = Self.sortedByID(predictions).map { id, probabilities in
-      let top1 = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
-      switch format {
-      case .columns: return [id] + probabilities.map { String(format: "%.6f", $0) }
-      case .probability: return [id, String(format: "%.6f", probabilities[1])]
-      case .binary: return [id, String(top1)]
-      case .numbers: return [id, String(top1 + 1)]
-      case .labels, .auto: return [id, Self.labels(probabilities, classNames: classNames, top: top ?? 1)]
-      }
+      [id] + Self.cells(probabilities, format: format, classNames: classNames, positive: 1, columns: Array(classNames.indices), top: top)
+    }
+  }
+
+  /// One row's cells after the id: the probability of each class in `columns` (`columns`),
+  /// of class `positive` (`probability`), 1 when `positive` is the most likely class
+  /// (`binary`), the most likely class counted from 1 (`numbers`), or the `top` most likely
+  /// class names (`labels`).
+  static func cells(_ probabilities: [Float], format: SubmissionFormat, classNames: [String], positive: Int, columns: [Int], top: Int?)
+    -> [String]
+  {
+    let top1 = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+    switch format {
+    case .columns: return columns.map { String(format: "%.6f", probabilities[$0]) }
+    case .probability: return [String(format: "%.6f", probabilities[positive])]
+    case .binary: return [top1 == positive ? "1" : "0"]
+    case .numbers: return [String(top1 + 1)]
+    case .labels, .auto: return [labels(probabilities, classNames: classNames, top: top ?? 1)]
     }
   }
 
@@ -108,24 +118,33 @@ public enum Ensemble {
   public static func weightedMean(of runs: [(run: Int64, weight: Double)], in store: ResultsStore, subset: Subset) throws
     -> [(id: String, probabilities: [Float])]
   {
-    var sums: [String: [Float]] = [:], ids: [String] = []
-    let total = runs.map(\.weight).reduce(0, +)
-    for (index, (run, weight)) in runs.enumerated() {
+    var rows: [[(id: String, probabilities: [Float])]] = []
+    for (run, _) in runs {
       let predictions = try store.predictions(run: run, subset: subset)
       guard !predictions.isEmpty else { throw ReportError("run \(run) stored no predictions for \(images(subset))") }
-      if index == 0 { ids = predictions.map(\.imageID) }
-      guard predictions.map(\.imageID) == ids else {
+      guard rows.isEmpty || predictions.map(\.imageID) == rows[0].map(\.id) else {
         throw ReportError("run \(run) predicted a different set of \(images(subset)) than run \(runs[0].run): they cannot be ensembled")
       }
-      let scale = Float(weight / total)
-      for record in predictions {
-        let scaled = record.probabilities.map { $0 * scale }
-        guard let sum = sums[record.imageID] else { sums[record.imageID] = scaled; continue }
-        guard sum.count == scaled.count else { throw ReportError("run \(run) has a different number of classes than run \(runs[0].run)") }
-        sums[record.imageID] = zip(sum, scaled).map(+)
+      guard rows.isEmpty || predictions.first?.probabilities.count == rows[0].first?.probabilities.count else {
+        throw ReportError("run \(run) has a different number of classes than run \(runs[0].run)")
       }
+      rows.append(predictions.map { ($0.imageID, $0.probabilities) })
     }
-    return ids.map { ($0, sums[$0]!) }
+    return weightedMean(rows, weights: runs.map(\.weight))
+  }
+
+  /// Row by row, the mean of several runs' probabilities (each run's rows for the same
+  /// images in the same order) with the runs' weights, normalised to sum to 1.
+  static func weightedMean(_ rows: [[(id: String, probabilities: [Float])]], weights: [Double]) -> [(id: String, probabilities: [Float])] {
+    let total = weights.reduce(0, +)
+    return rows[0].indices.map { row in
+      var sum = [Float](repeating: 0, count: rows[0][row].probabilities.count)
+      for (run, weight) in zip(rows, weights) {
+        let scale = Float(weight / total)
+        for (index, p) in run[row].probabilities.enumerated() { sum[index] += scale * p }
+      }
+      return (rows[0][row].id, sum)
+    }
   }
 
   /// What a subset's images are called in messages.

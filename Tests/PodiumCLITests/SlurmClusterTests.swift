@@ -76,8 +76,13 @@ final class SlurmClusterTests: XCTestCase {
       if try condition() { return }
       usleep(50_000)
     }
-    XCTFail("timed out waiting for \(what)")
-    throw XCTSkip("stopped: \(what) never happened")
+    throw Timeout(what: what)
+  }
+
+  /// A step of the scenario that never happened: the test fails with it and stops there.
+  private struct Timeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
   }
 
   func testAnArraySweep_withARequeuedTaskAndAKilledWorker_endsWithEveryRunDoneOnce() throws {
