@@ -10,9 +10,12 @@ public struct Dataset: Sendable {
     public var label: Int?
     /// The identifier a submission uses (`1234` for `test1/1234.jpg`); the path otherwise.
     public var id: String
+    /// The group the image belongs to (a patient, a camera) when the dataset names one:
+    /// grouped cross-validation keeps a group's images in one fold.
+    public var group: String?
 
-    public init(path: String, label: Int?, id: String? = nil) {
-      (self.path, self.label, self.id) = (path, label, id ?? path)
+    public init(path: String, label: Int?, id: String? = nil, group: String? = nil) {
+      (self.path, self.label, self.id, self.group) = (path, label, id ?? path, group)
     }
   }
 

@@ -40,10 +40,15 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     Set(allCases.flatMap(\.options.keys))
   }
 
-  /// Reads the dataset at `root`.
+  /// Reads the dataset at `root`; with `groupColumn`, each labelled image's group from that
+  /// column of the labels CSV (for grouped cross-validation).
   ///
-  /// - Throws: ``DatasetError`` (or ``CSVError``) naming the path, line or option at fault.
-  public func load(root: URL, options given: [String: String] = [:]) throws -> Dataset {
+  /// - Throws: ``DatasetError`` (or ``CSVError``) naming the path, line or option at fault, or
+  ///   the group column when the adapter reads no CSV of labels or the CSV lacks it.
+  public func load(root: URL, options given: [String: String] = [:], groupColumn: String? = nil) throws -> Dataset {
+    if let groupColumn, self != .csv {
+      throw DatasetError(path: "cv group_column \(groupColumn)", reason: "groups come from a column of the csv adapter's labels file; \(rawValue) has none")
+    }
     let defaults = options
     if let unknown = given.keys.sorted().first(where: { defaults[$0] == nil }) {
       let known = defaults.keys.sorted().joined(separator: ", ")
@@ -61,7 +66,7 @@ public enum DatasetAdapter: String, CaseIterable, Sendable, Codable {
     case .dogsVsCats: return try DogsVsCats.load(root)
     case .flickr8: return try Flickr8.load(root, options: options)
     case .imageFolder: return try ImageFolder.competition(root, options: options)
-    case .csv: return try CSVDataset.load(root, options: options)
+    case .csv: return try CSVDataset.load(root, options: options, groupColumn: groupColumn)
     }
   }
 }

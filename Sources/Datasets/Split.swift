@@ -33,6 +33,12 @@ public struct Split: Equatable, Sendable, Codable {
   public var validation: [Int]
   public var test: [Int]
   public var seed: UInt64
+  /// With cross-validation: the images of each fold (indices into ``Dataset/samples``),
+  /// which together are every labelled image outside the test split; empty without.
+  public var folds: [[Int]] = []
+  /// The fold this split holds out as its validation set (``holdingOut(fold:)``); nil for
+  /// the split as a whole.
+  public var fold: Int?
 
   /// Splits `dataset`'s labelled images per class: each class's images are shuffled with a
   /// generator derived from `seed` and the class name, then cut by `spec`.
@@ -55,6 +61,41 @@ public struct Split: Equatable, Sendable, Codable {
     (train, validation, test) = (train.sorted(), validation.sorted(), test.sorted())
   }
 
+  /// The split cut by `spec` and `seed`, with every image outside its test split dealt into
+  /// `crossValidation`'s folds (``CrossValidation/assign(_:in:)``); `train` then holds the
+  /// whole pool and `validation` is empty until a fold is held out.
+  ///
+  /// - Throws: ``DatasetError`` for a spec a class cannot fill, or folds that cannot be made.
+  public init(_ dataset: Dataset, spec: SplitSpec, seed: UInt64, crossValidation: CrossValidation?) throws {
+    try self.init(dataset, spec: spec, seed: seed)
+    guard let crossValidation else { return }
+    let pool = (train + validation).sorted()
+    let assigned = try crossValidation.assign(pool, in: dataset)
+    folds = [[Int]](repeating: [], count: crossValidation.folds)
+    for (index, fold) in zip(pool, assigned) { folds[fold].append(index) }
+    (train, validation) = (pool, [])
+  }
+
+  /// Fold `fold` held out: trained on every other fold, validated (and so predicted out of
+  /// fold) on this one; the test split stays as it is.
+  ///
+  /// - Throws: ``DatasetError`` when the split has no such fold.
+  public func holdingOut(fold: Int) throws -> Split {
+    guard folds.indices.contains(fold) else {
+      throw DatasetError(path: "fold \(fold)", reason: folds.isEmpty ? "the split has no cross-validation folds" : "the split has folds 0–\(folds.count - 1)")
+    }
+    var split = self
+    split.validation = folds[fold]
+    split.train = folds.enumerated().filter { $0.offset != fold }.flatMap(\.element).sorted()
+    split.fold = fold
+    return split
+  }
+
+  /// The images the folds divide (train and validation together), sorted; nil without folds.
+  public var crossValidationPool: [Int]? {
+    folds.isEmpty ? nil : folds.flatMap { $0 }.sorted()
+  }
+
   private func counts(_ spec: SplitSpec, available n: Int, className: String) throws -> (Int, Int, Int) {
     switch spec {
     case let .fractions(train, validation, test):
@@ -68,10 +109,27 @@ public struct Split: Equatable, Sendable, Codable {
     }
   }
 
-  /// `(path, subset, label)` for every assigned image, sorted by path: what gets stored.
-  public func assignments(in dataset: Dataset) -> [(path: String, subset: Subset, label: Int)] {
+  /// `(path, subset, label, fold)` for every assigned image, sorted by path: what gets
+  /// stored (`fold` only with cross-validation).
+  public func assignments(in dataset: Dataset) -> [Assignment] {
+    var foldOf: [Int: Int] = [:]
+    for (fold, indices) in folds.enumerated() { for index in indices { foldOf[index] = fold } }
     let subsets: [(Subset, [Int])] = [(.train, train), (.validation, validation), (.test, test)]
-    return subsets.flatMap { subset, indices in indices.map { (dataset.samples[$0].path, subset, dataset.samples[$0].label ?? 0) } }
-      .sorted { $0.path < $1.path }
+    return subsets.flatMap { subset, indices in
+      indices.map { Assignment(path: dataset.samples[$0].path, subset: subset, label: dataset.samples[$0].label ?? 0, fold: foldOf[$0]) }
+    }.sorted { $0.path < $1.path }
+  }
+}
+
+/// Where the split put one labelled image.
+public struct Assignment: Equatable, Sendable {
+  public var path: String
+  public var subset: Subset
+  public var label: Int
+  /// Its cross-validation fold; nil without cross-validation.
+  public var fold: Int?
+
+  public init(path: String, subset: Subset, label: Int, fold: Int? = nil) {
+    (self.path, self.subset, self.label, self.fold) = (path, subset, label, fold)
   }
 }

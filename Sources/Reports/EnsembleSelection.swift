@@ -4,49 +4,60 @@ import ResultsStore
 import Sweeps
 import Training
 
-/// An ensemble of runs chosen on their validation predictions (never on the test split):
-/// the plain mean, a weighting by each run's own score, or Caruana et al.'s greedy ensemble
-/// selection with replacement ("Ensemble Selection from Libraries of Models", ICML 2004):
-/// starting from nothing, add the run that most improves the averaged prediction's metric,
-/// `size` times (a run may be added again, which raises its weight), and keep the best
-/// ensemble seen along the way. Its first step picks the best single run, so it never scores
-/// worse than that run on the predictions it was chosen on.
+/// An ensemble of models (runs, or cross-validated configurations) chosen on their
+/// validation or out-of-fold predictions (``SweepModel/selectionPredictions``; never on the
+/// test split): the plain mean, a weighting by each model's own score, or Caruana et al.'s
+/// greedy ensemble selection with replacement ("Ensemble Selection from Libraries of
+/// Models", ICML 2004): starting from nothing, add the model that most improves the averaged
+/// prediction's metric, `size` times (a model may be added again, which raises its weight),
+/// and keep the best ensemble seen along the way. Its first step picks the best single
+/// model, so it never scores worse than that model on the predictions it was chosen on.
 public struct EnsembleSelection {
   public enum Method: String, CaseIterable, Sendable {
-    /// Every run with the same weight.
+    /// Every model with the same weight.
     case mean
-    /// Each run weighted by its own validation metric (by 1/log loss for log loss).
+    /// Each model weighted by its own validation (or CV) metric (by 1/log loss for log loss).
     case weighted
     /// Caruana's greedy selection with replacement.
     case greedy
   }
 
-  /// The chosen runs and their weights (summing to 1), heaviest first.
+  /// The chosen models (by ``SweepModel/id``) and their weights (summing to 1), heaviest first.
   public var weights: [(run: Int64, weight: Double)]
-  /// The ensemble's metric on the validation predictions it was chosen on.
+  /// The ensemble's metric on the validation (or out-of-fold) predictions it was chosen on.
   public var score: Double
-  /// The best single run on the same predictions.
+  /// The best single model on the same predictions.
   public var bestSingle: (run: Int64, score: Double)
   public var metric: MetricName
+  /// True when the models were chosen on out-of-fold predictions.
+  public var onOutOfFold: Bool
 
-  /// Chooses among `runs` by `method`.
+  /// Chooses among `models` by `method`.
   ///
-  /// - Throws: ``ReportError`` when a run has no validation predictions, or predicted other
-  ///   images than the first.
-  public init(runs: [Int64], store: ResultsStore, metric: MetricName, method: Method, size: Int = 20) throws {
-    guard !runs.isEmpty else { throw ReportError("no finished runs to ensemble") }
-    let candidates = try runs.map { (run: $0, rows: try Ensemble.weightedMean(of: [($0, 1)], in: store, subset: .validation)) }
-    if let odd = candidates.first(where: { $0.rows.map(\.id) != candidates[0].rows.map(\.id) }) {
-      throw ReportError("run \(odd.run) predicted other validation images than run \(runs[0]): they cannot be ensembled")
+  /// - Throws: ``ReportError`` when there is no model, a model has no labelled predictions to
+  ///   choose on, or models predicted different images.
+  public init(models: [SweepModel], metric: MetricName, method: Method, size: Int = 20) throws {
+    guard let first = models.first else { throw ReportError("no finished runs to ensemble") }
+    let candidates = models.map { (run: $0.id, rows: $0.selectionPredictions.map { (id: $0.imageID, probabilities: $0.probabilities) }) }
+    if let empty = models.first(where: { $0.selectionPredictions.isEmpty }) {
+      throw ReportError("\(empty.name) stored no validation predictions to choose on")
     }
-    let labels = try Self.labels(runs[0], store: store)
+    if let odd = models.first(where: { $0.selectionPredictions.map(\.imageID) != first.selectionPredictions.map(\.imageID) }) {
+      throw ReportError("\(odd.name) predicted other images than \(first.name): they cannot be ensembled")
+    }
+    if models.contains(where: \.isCrossValidated) != models.allSatisfy(\.isCrossValidated) {
+      throw ReportError("cross-validated configurations and single runs cannot be chosen on the same predictions")
+    }
+    onOutOfFold = first.isCrossValidated
+    let labels = Dictionary(first.selectionPredictions.compactMap { record in record.label.map { (record.imageID, $0) } },
+                            uniquingKeysWith: { first, _ in first })
     let scoreOf = { (rows: [(id: String, probabilities: [Float])]) in Self.value(rows, labels: labels, metric: metric) }
     let singles = candidates.map { (run: $0.run, score: scoreOf($0.rows)) }
     bestSingle = singles.sorted { metric.isBetter($0.score, than: $1.score) || ($0.score == $1.score && $0.run < $1.run) }[0]
     self.metric = metric
     let counts: [Int64: Double]
     switch method {
-    case .mean: counts = Dictionary(uniqueKeysWithValues: runs.map { ($0, 1) })
+    case .mean: counts = Dictionary(uniqueKeysWithValues: models.map { ($0.id, 1) })
     case .weighted: counts = Dictionary(uniqueKeysWithValues: singles.map { ($0.run, metric == .logLoss ? 1 / max($0.score, 1e-12) : max($0.score, 0)) })
     case .greedy: counts = Self.greedy(candidates, size: size, metric: metric, score: scoreOf)
     }
@@ -78,12 +89,6 @@ public struct EnsembleSelection {
   {
     let chosen = candidates.filter { (weights[$0.run] ?? 0) > 0 }
     return Ensemble.weightedMean(chosen.map(\.rows), weights: chosen.map { weights[$0.run]! })
-  }
-
-  /// The true class of each validation image, by id.
-  private static func labels(_ run: Int64, store: ResultsStore) throws -> [String: Int] {
-    Dictionary(try store.predictions(run: run, subset: .validation).compactMap { record in record.label.map { (record.imageID, $0) } },
-               uniquingKeysWith: { first, _ in first })
   }
 
   private static func value(_ rows: [(id: String, probabilities: [Float])], labels: [String: Int], metric: MetricName) -> Double {

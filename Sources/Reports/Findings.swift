@@ -7,8 +7,14 @@ import Training
 enum Findings {
   /// The headline: the best run and its scores.
   static func headline(_ results: SweepResults) -> String {
-    guard let best = results.best else { return "No run has finished yet." }
     let metric = results.sweep.metric.rawValue
+    if let (model, test) = results.crossValidated.first, let run = model.runs.first {
+      var line = "Best by \(model.runs.count)-fold CV: \(run.backbone) · \(run.strategy) (\(model.name)) — CV \(metric) \(format(model.score))"
+      if let spread = model.foldSpread { line += " (folds \(Leaderboard.spread(spread)))" }
+      if let score = Leaderboard.value(test, results.sweep.metric) { line += ", test \(format(score)) for the mean of its fold models" }
+      return line + "."
+    }
+    guard let best = results.best else { return "No run has finished yet." }
     var line = "Best: \(best.backbone) · \(best.strategy) (run \(best.id)) — validation \(metric) \(format(best.validationMetric))"
     if let test = best.testMetric { line += ", test \(format(test))" }
     return line + "."

@@ -6,12 +6,21 @@ import Training
 
 /// Every finished run on one dataset, across sweeps, ranked by a metric on validation, with
 /// its test score split into public and private parts as a Kaggle leaderboard would show it.
-/// The order is stable: validation, then public test, then run id.
+/// Under cross-validation an entry is a configuration (``SweepModel``), ranked by its CV
+/// score — the metric over its out-of-fold predictions — shown with the mean ± standard
+/// deviation over folds, and its test scores are those of its fold models' mean.
+/// The order is stable: validation (or CV), then public test, then run id.
 public struct Leaderboard {
   public struct Entry: Sendable {
+    /// The run, or a cross-validated configuration's first fold run.
     public var run: StoredRun
+    /// `3`, or `3–7 (5 folds)`.
+    public var runs: String
     public var sweep: String
+    /// The metric on validation, or the CV score.
     public var validation: Double
+    /// The fold scores' mean and standard deviation under cross-validation.
+    public var folds: (mean: Double, std: Double)?
     public var publicTest: Double?
     public var privateTest: Double?
     /// The 95% bootstrap interval of the metric on the whole test split.
@@ -35,13 +44,12 @@ public struct Leaderboard {
     var entries: [Entry] = []
     for id in sweepIDs {
       guard let sweep = try store.sweep(id: id) else { continue }
-      for run in try store.runs(sweep: id) where run.status.isFinished {
-        guard let validation = try Self.validationScore(run, in: store, metric: metric, sweepMetric: sweep.metric) else { continue }
-        let test = try store.predictions(run: run.id, subset: .test)
-        let publicIDs = PublicPrivateSplit.publicIDs(test.map(\.imageID), fraction: publicFraction, seed: seed)
-        entries.append(Entry(run: run, sweep: sweep.name, validation: validation,
-                             publicTest: Self.value(test.filter { publicIDs.contains($0.imageID) }, metric),
-                             privateTest: Self.value(test.filter { !publicIDs.contains($0.imageID) }, metric),
+      for model in try SweepModel.ranked(sweep: id, in: store, metric: metric) {
+        let test = try model.predictions(.test, in: store)
+        let (publicTest, privateTest) = PublicPrivateSplit.scores(test, metric: metric, fraction: publicFraction, seed: seed)
+        let runs = model.isCrossValidated ? String(model.name.dropFirst("runs ".count)) : String(model.id)
+        entries.append(Entry(run: model.runs[0], runs: runs, sweep: sweep.name, validation: model.score, folds: model.foldSpread,
+                             publicTest: publicTest, privateTest: privateTest,
                              testInterval: TestBootstrap.interval(test, metric: metric).map(Findings.range)))
       }
     }
@@ -51,13 +59,6 @@ public struct Leaderboard {
       if let x = a.publicTest, let y = b.publicTest, x != y { return metric.isBetter(x, than: y) }
       return a.run.id < b.run.id
     }
-  }
-
-  /// The metric on a run's stored predictions of `subset`, or its stored validation value
-  /// when it has no predictions but its sweep used the same metric.
-  private static func validationScore(_ run: StoredRun, in store: ResultsStore, metric: MetricName, sweepMetric: MetricName) throws -> Double? {
-    if let value = value(try store.predictions(run: run.id, subset: .validation), metric) { return value }
-    return sweepMetric == metric ? run.validationMetric : nil
   }
 
   static func value(_ records: [PredictionRecord], _ metric: MetricName) -> Double? {
@@ -70,13 +71,19 @@ public struct Leaderboard {
   /// The leaderboard as a table (its CSV, and the rows of the Markdown).
   public func table() -> ReportTable {
     let header = ["rank", "run", "sweep", "backbone", "strategy"] + KeyHyperparameters.names
-      + ["validation \(metric.rawValue)", "public test", "private test", "test 95% interval", "seconds"]
+      + ["validation or CV \(metric.rawValue)", "folds mean ± std", "public test", "private test", "test 95% interval", "seconds"]
     return ReportTable(name: dataset, header: header, rows: entries.enumerated().map { rank, entry in
-      [.integer(rank + 1), .integer(Int(entry.run.id)), .init(entry.sweep), .init(entry.run.backbone), .init(entry.run.strategy)]
+      [.integer(rank + 1), .init(entry.runs, sortKey: Double(entry.run.id)), .init(entry.sweep), .init(entry.run.backbone),
+       .init(entry.run.strategy)]
         + KeyHyperparameters.values(entry.run.spec).map { ReportTable.Cell($0) }
-        + [.number(entry.validation), .number(entry.publicTest), .number(entry.privateTest), .init(entry.testInterval ?? ""),
-           .number(entry.run.seconds, digits: 1)]
+        + [.number(entry.validation), .init(entry.folds.map(Self.spread) ?? ""), .number(entry.publicTest), .number(entry.privateTest),
+           .init(entry.testInterval ?? ""), .number(entry.run.seconds, digits: 1)]
     })
+  }
+
+  /// `0.8123 ± 0.0210`.
+  static func spread(_ folds: (mean: Double, std: Double)) -> String {
+    String(format: "%.4f ± %.4f", folds.mean, folds.std)
   }
 
   /// The leaderboard as a Markdown document.
@@ -84,7 +91,8 @@ public struct Leaderboard {
     let table = table()
     let escape = { (text: String) in text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
     var lines = ["# Leaderboard: \(escape(dataset))", "",
-                 "Ranked by validation \(metric.rawValue); the labelled test split is divided into a public "
+                 "Ranked by validation \(metric.rawValue) (for a cross-validated configuration, its CV score: the metric over all "
+                   + "its out-of-fold predictions); the labelled test split is divided into a public "
                    + "\(Int(publicFraction * 100))% and a private rest, as on Kaggle. Written by `podium leaderboard`.", ""]
     lines.append("| " + table.header.map(escape).joined(separator: " | ") + " |")
     lines.append("|" + table.header.map { _ in "---|" }.joined())

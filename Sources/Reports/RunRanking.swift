@@ -1,4 +1,5 @@
 import Engine
+import Sweeps
 import ResultsStore
 import Training
 
@@ -24,5 +25,15 @@ public enum PublicPrivateSplit {
     var rng = SeededGenerator(seed: seed)
     let shuffled = Array(Set(ids)).sorted().shuffled(using: &rng)
     return Set(shuffled.prefix(Int((Double(shuffled.count) * fraction).rounded())))
+  }
+
+  /// `metric` on the public and on the private part of labelled test predictions (nil for
+  /// a part without images).
+  static func scores(_ test: [PredictionRecord], metric: MetricName, fraction: Double = 0.3, seed: UInt64 = 0)
+    -> (public: Double?, private: Double?)
+  {
+    let publicIDs = publicIDs(test.map(\.imageID), fraction: fraction, seed: seed)
+    return (Leaderboard.value(test.filter { publicIDs.contains($0.imageID) }, metric),
+            Leaderboard.value(test.filter { !publicIDs.contains($0.imageID) }, metric))
   }
 }

@@ -111,7 +111,9 @@ public enum Ensemble {
   }
 
   /// The stored predictions of `subset` of each run, averaged per image with the runs'
-  /// weights (normalised to sum to 1), in the first run's image order.
+  /// weights (normalised to sum to 1), in the first run's image order. A run of a
+  /// cross-validated configuration stands for the whole configuration: the mean of its fold
+  /// models (``SweepModel``).
   ///
   /// - Throws: ``ReportError`` naming a run without predictions of `subset`, or whose images
   ///   or classes differ from the first run's.
@@ -120,7 +122,9 @@ public enum Ensemble {
   {
     var rows: [[(id: String, probabilities: [Float])]] = []
     for (run, _) in runs {
-      let predictions = try store.predictions(run: run, subset: subset)
+      let folded = try store.run(id: run)?.spec?.fold != nil
+      let predictions = try folded ? SweepModel.containing(run: run, in: store).predictions(subset, in: store)
+        : store.predictions(run: run, subset: subset)
       guard !predictions.isEmpty else { throw ReportError("run \(run) stored no predictions for \(images(subset))") }
       guard rows.isEmpty || predictions.map(\.imageID) == rows[0].map(\.id) else {
         throw ReportError("run \(run) predicted a different set of \(images(subset)) than run \(runs[0].run): they cannot be ensembled")

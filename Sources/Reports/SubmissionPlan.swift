@@ -3,12 +3,14 @@ import Foundation
 import ResultsStore
 
 /// Which runs a submission comes from: one run, or the mean of a sweep's top runs by
-/// validation metric.
+/// validation metric. Under cross-validation a run stands for its configuration, whose
+/// predictions are the mean of its fold models (``SweepModel``).
 public enum SubmissionSource: Equatable, Sendable {
   case run(Int64)
-  /// The top `count` finished runs of `sweep` (nil: the most recent sweep).
+  /// The top `count` finished models of `sweep` (nil: the most recent sweep): runs by
+  /// validation metric, cross-validated configurations by CV score.
   case ensemble(count: Int, sweep: Int64?)
-  /// Chosen runs with weights (an ``EnsembleSelection``).
+  /// Chosen models (by ``SweepModel/id``) with weights (an ``EnsembleSelection``).
   case weighted([Int64: Double])
 }
 
@@ -16,6 +18,8 @@ public enum SubmissionSource: Equatable, Sendable {
 /// takes, and the rows — what `podium submit` and `podium demo` write.
 public struct SubmissionPlan {
   public var runs: [Int64]
+  /// Each run's name in the summary: `run 3`, or `runs 3–7 (5 folds)` for a cross-validated configuration.
+  var names: [String]
   /// Each run's weight in the average (equal unless the source gave weights).
   public var weights: [Double]
   public var format: SubmissionFormat
@@ -31,18 +35,19 @@ public struct SubmissionPlan {
     let sweep: Int64
     switch source {
     case .run(let id):
-      guard let stored = try store.run(id: id) else { throw ReportError("no run with id \(id) in the database") }
-      guard stored.status.isFinished else { throw ReportError("run \(id) is \(stored.status.rawValue), not finished") }
-      (runs, sweep) = ([id], stored.sweepID)
+      let model = try SweepModel.containing(run: id, in: store)
+      (runs, sweep, names) = ([model.id], model.runs[0].sweepID, [model.name])
     case .ensemble(let count, let chosen):
       sweep = try chosen ?? store.latestSweepID()
-      let results = try SweepResults.load(from: store, sweep: sweep)
-      runs = results.ranked.prefix(count).map(\.id)
-      guard !runs.isEmpty else { throw ReportError("sweep \(results.sweep.name) has no finished run to submit") }
+      guard let stored = try store.sweep(id: sweep) else { throw ReportError("no sweep with id \(sweep) in the database") }
+      let models = try SweepModel.ranked(sweep: sweep, in: store, metric: stored.metric).prefix(count)
+      (runs, names) = (models.map(\.id), models.map(\.name))
+      guard !runs.isEmpty else { throw ReportError("sweep \(stored.name) has no finished run to submit") }
     case .weighted(let chosen):
       runs = chosen.keys.sorted()
       guard let first = runs.first, let stored = try store.run(id: first) else { throw ReportError("the ensemble has no run in the database") }
       sweep = stored.sweepID
+      names = try runs.map { try store.run(id: $0)?.spec?.fold != nil ? SweepModel.containing(run: $0, in: store).name : "run \($0)" }
     }
     if case .weighted(let chosen) = source { weights = runs.map { chosen[$0]! } } else { weights = runs.map { _ in 1 } }
     guard let dataset = try store.dataset(ofSweep: sweep) else { throw ReportError("sweep \(sweep) was stored without its dataset") }
@@ -56,12 +61,13 @@ public struct SubmissionPlan {
     submission = try Submission(predictions: predictions, classNames: dataset.classNames, format: self.format, top: top)
   }
 
-  /// `run 3, format labels` or `mean of runs 2, 5, 7, format probability`.
+  /// `run 3, format labels`, `mean of run 2, run 5, format probability`, or `runs 3–7 (5
+  /// folds), format labels` (the mean of a configuration's fold models).
   public var summary: String {
     let weighted = Set(weights).count > 1
-    let source = runs.count == 1 ? "run \(runs[0])"
-      : weighted ? "weighted mean of runs \(zip(runs, weights).map { String(format: "%lld×%.2f", $0, $1) }.joined(separator: ", "))"
-      : "mean of runs \(runs.map(String.init).joined(separator: ", "))"
+    let source = runs.count == 1 ? names[0]
+      : weighted ? "weighted mean of \(zip(names, weights).map { String(format: "%@ ×%.2f", $0, $1) }.joined(separator: ", "))"
+      : "mean of \(names.joined(separator: ", "))"
     return "\(source), format \(format.rawValue)"
   }
 }

@@ -46,6 +46,15 @@ public struct SweepReport {
 
     let comparison = backboneStrategyTable()
     body += "<h2>Which backbone and strategy win</h2>" + comparisonChart().html() + comparison.html(caption: "Best run per backbone and strategy")
+    if let folds = results.dataset?.crossValidation?.folds {
+      let configurations = crossValidationTable()
+      body += "<h2>Cross-validation: configurations by CV score</h2><p>Each configuration trained \(folds) times, once per fold held out; "
+        + "its CV \(HTML.escape(sweep.metric.rawValue)) is the metric over all its out-of-fold predictions (every training image "
+        + "predicted once, by the fold model that did not train on it), beside the mean ± standard deviation of the fold scores. "
+        + "Test scores are those of the mean of its fold models. A configuration appears once all its folds have finished.</p>"
+      body += configurations.html() + crossValidationScatter().html()
+      tables.append(configurations)
+    }
     let leaderboard = leaderboardTable(), unfinished = unfinishedTable()
     body += "<h2>Leaderboard</h2><p>Finished runs, best first by validation \(HTML.escape(sweep.metric.rawValue)). Click a column to sort.</p>"
     body += "<div class=\"scroll\">\(leaderboard.html())</div>"
@@ -111,6 +120,37 @@ public struct SweepReport {
         + KeyHyperparameters.values(run.spec).map { ReportTable.Cell($0, sortKey: Double($0)) }
     }
     return ReportTable(name: "leaderboard", header: header, rows: rows)
+  }
+
+  /// Under cross-validation: each configuration's CV score, fold spread, and its fold-mean
+  /// model's public and private test scores.
+  private func crossValidationTable() -> ReportTable {
+    let metric = results.sweep.metric
+    let rows = results.crossValidated.enumerated().map { rank, entry -> [ReportTable.Cell] in
+      let (model, test) = entry
+      let (publicTest, privateTest) = PublicPrivateSplit.scores(test, metric: metric)
+      return [.integer(rank + 1), .init(model.name, sortKey: Double(model.id), link: "run-\(model.id).html"),
+              .init(model.runs[0].backbone), .init(model.runs[0].strategy), .number(model.score),
+              .init(model.foldSpread.map(Leaderboard.spread) ?? ""), .number(publicTest), .number(privateTest),
+              .init(TestBootstrap.interval(test, metric: metric).map(Findings.range) ?? "")]
+        + KeyHyperparameters.values(model.spec).map { ReportTable.Cell($0, sortKey: Double($0)) }
+    }
+    return ReportTable(name: "cross-validation", header: ["rank", "configuration", "backbone", "strategy", "CV \(metric.rawValue)",
+                                                          "folds mean ± std", "public test", "private test", "test 95% interval"]
+                         + KeyHyperparameters.names, rows: rows)
+  }
+
+  /// Each configuration's CV score against its public test score: points near the diagonal
+  /// mean the public leaderboard agrees with cross-validation.
+  private func crossValidationScatter() -> ScatterChart {
+    let metric = results.sweep.metric.rawValue
+    let points = results.crossValidated.compactMap { model, test -> ScatterChart.Point? in
+      PublicPrivateSplit.scores(test, metric: results.sweep.metric).public.map {
+        ScatterChart.Point(name: "\(model.name) \(model.runs[0].backbone) · \(model.runs[0].strategy)", x: model.score, y: $0)
+      }
+    }
+    return ScatterChart(title: "CV \(metric) against public test \(metric)", points: points, xLabel: "CV \(metric) (out of fold)",
+                        yLabel: "public test \(metric)")
   }
 
   private func unfinishedTable() -> ReportTable {

@@ -15,6 +15,9 @@ public struct SweepResults {
   public var ranked: [StoredRun]
   /// The finished runs' predictions of the labelled test split, by run (empty without one).
   public var testPredictions: [Int64: [PredictionRecord]] = [:]
+  /// Under cross-validation, the configurations whose folds have all finished, best CV
+  /// score first, each with its fold models' mean test predictions; empty without.
+  public var crossValidated: [(model: SweepModel, test: [PredictionRecord])] = []
 
   /// Reads the sweep with id `sweep`.
   ///
@@ -30,6 +33,10 @@ public struct SweepResults {
     var results = SweepResults(sweep: sweep, dataset: try store.dataset(ofSweep: id), runs: runs, epochs: epochs,
                                ranked: RunRanking.ranked(runs, by: sweep.metric))
     for run in results.ranked { results.testPredictions[run.id] = try store.predictions(run: run.id, subset: .test) }
+    if results.dataset?.crossValidation != nil {
+      results.crossValidated = try SweepModel.ranked(sweep: id, in: store, metric: sweep.metric).filter(\.isCrossValidated)
+        .map { ($0, try $0.predictions(.test, in: store)) }
+    }
     return results
   }
 

@@ -37,7 +37,7 @@ public struct MergeBenchmark {
     let start = Date()
     let dataset = DatasetRecord(
       name: "bench", adapter: "image-folder", root: "/data/bench", options: [:], classNames: (0..<classes).map { "class-\($0)" },
-      split: "{}", seed: 0, assignments: (0..<validationImages).map { ("images/\($0).jpg", Subset.validation, $0 % classes) })
+      split: "{}", seed: 0, assignments: (0..<validationImages).map { Assignment(path: "images/\($0).jpg", subset: .validation, label: $0 % classes) })
     let plan = (0..<runs).map { index -> RunSpec in
       var spec = RunSpec(backbone: .smallCNN, strategy: .scratch)
       spec.training.seed = UInt64(index)

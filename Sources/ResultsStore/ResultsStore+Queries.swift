@@ -143,7 +143,9 @@ extension ResultsStore {
       classNames: try JSONDecoder().decode([String].self, from: Data((row["class_names"] as String).utf8)),
       split: row["split_spec"], seed: UInt64(bitPattern: row["split_seed"]),
       assignments: assignments.compactMap { fields in
-        Subset(rawValue: fields[1]).map { (fields[0], $0, fields.count > 2 ? Int(fields[2]) ?? 0 : 0) }
+        Subset(rawValue: fields[1]).map {
+          Assignment(path: fields[0], subset: $0, label: fields.count > 2 ? Int(fields[2]) ?? 0 : 0, fold: fields.count > 3 ? Int(fields[3]) : nil)
+        }
       })
   }
 

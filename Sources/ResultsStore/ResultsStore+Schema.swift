@@ -18,7 +18,7 @@ extension ResultsStore {
         t.column("dataset_id", .integer).notNull().references("datasets")
         t.column("spec", .text).notNull()
         t.column("seed", .integer).notNull()
-        t.column("assignments", .text).notNull()  // JSON [[path, subset], ...]
+        t.column("assignments", .text).notNull()  // JSON [[path, subset, label(, fold)], ...]
         t.column("fingerprint", .text).notNull().unique()
       }
       try db.create(table: "sweeps") { t in

@@ -118,7 +118,7 @@ public final class ResultsStore {
       """, arguments: [dataset.adapter, dataset.root, options, dataset.name, classes])
     let datasetID = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE adapter = ? AND root = ? AND options = ?",
                                        arguments: [dataset.adapter, dataset.root, options])!
-    let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset.rawValue, String($0.label)] })
+    let assignments = try Self.json(dataset.assignments.map { [$0.path, $0.subset.rawValue, String($0.label)] + ($0.fold.map { [String($0)] } ?? []) })
     return try insertSplit(dataset: datasetID, spec: dataset.split, seed: Int64(bitPattern: dataset.seed), assignments: assignments, db)
   }
 

@@ -1,4 +1,5 @@
 import Datasets
+import Engine
 import Foundation
 import Training
 
@@ -67,14 +68,15 @@ public struct DatasetRecord: Sendable {
   public var root: String
   public var options: [String: String]
   public var classNames: [String]
-  /// The split spec as JSON (fractions or counts per class), as it was stored.
+  /// The split spec as JSON (fractions or counts per class), as it was stored; with
+  /// cross-validation `{"cv": …, "split": …}` (``SplitDescription``).
   public var split: String
   public var seed: UInt64
-  /// `(path, subset, class index)` of every labelled image the split assigned, sorted by path.
-  public var assignments: [(path: String, subset: Subset, label: Int)]
+  /// Where the split put every labelled image (with its fold under cross-validation), sorted by path.
+  public var assignments: [Assignment]
 
   public init(name: String, adapter: String, root: String, options: [String: String], classNames: [String], split: String,
-              seed: UInt64, assignments: [(path: String, subset: Subset, label: Int)]) {
+              seed: UInt64, assignments: [Assignment]) {
     (self.name, self.adapter, self.root, self.options, self.classNames) = (name, adapter, root, options, classNames)
     (self.split, self.seed, self.assignments) = (split, seed, assignments)
   }
@@ -82,10 +84,48 @@ public struct DatasetRecord: Sendable {
   /// Images per subset and class.
   public func counts() -> [Subset: [Int]] {
     var counts: [Subset: [Int]] = [:]
-    for (_, subset, label) in assignments where classNames.indices.contains(label) {
-      counts[subset, default: [Int](repeating: 0, count: classNames.count)][label] += 1
+    for item in assignments where classNames.indices.contains(item.label) {
+      counts[item.subset, default: [Int](repeating: 0, count: classNames.count)][item.label] += 1
     }
     return counts
+  }
+
+  /// The sweep's cross-validation, or nil when its runs train on one split.
+  public var crossValidation: CrossValidation? {
+    SplitDescription(json: split)?.crossValidation
+  }
+}
+
+/// The split as stored in `splits.spec`: the spec's JSON alone (as every sweep without
+/// cross-validation stores it), or with cross-validation `{"cv": {...}, "split": {...}}`.
+public struct SplitDescription: Codable, Equatable, Sendable {
+  public var split: SplitSpec
+  public var crossValidation: CrossValidation?
+
+  enum CodingKeys: String, CodingKey {
+    case split, crossValidation = "cv"
+  }
+
+  public init(split: SplitSpec, crossValidation: CrossValidation?) {
+    (self.split, self.crossValidation) = (split, crossValidation)
+  }
+
+  /// Parses either stored form; nil when `json` is neither.
+  public init?(json: String) {
+    let data = Data(json.utf8)
+    if let described = try? JSONDecoder().decode(Self.self, from: data) {
+      self = described
+    } else if let spec = try? JSONDecoder().decode(SplitSpec.self, from: data) {
+      self.init(split: spec, crossValidation: nil)
+    } else {
+      return nil
+    }
+  }
+
+  /// The stored text: the spec's JSON alone without cross-validation (so sweeps stored
+  /// before it existed keep their bytes).
+  public func json() throws -> String {
+    crossValidation == nil ? String(decoding: try JSONEncoder().encode(split), as: UTF8.self) : try CanonicalJSON.string(self)
   }
 }
 

@@ -12,7 +12,7 @@ struct SpecReader {
   static let datasetKeys: Set<String> = ["adapter", "root", "name", "split"]
 
   func spec(_ root: Node) throws -> SweepSpec {
-    let top = try mapping(root, "the spec", allowed: ["name", "dataset", "metric", "grid", "random", "fixed", "budget", "prune"])
+    let top = try mapping(root, "the spec", allowed: ["name", "dataset", "metric", "grid", "random", "fixed", "budget", "prune", "cv"])
     guard let name = top["name"]?.string, !name.isEmpty else { throw error(root, "missing name") }
     guard let datasetNode = top["dataset"] else { throw error(root, "missing dataset") }
     var spec = SweepSpec(name: name, dataset: try dataset(datasetNode))
@@ -41,7 +41,23 @@ struct SpecReader {
       let fields = try mapping(prune, "prune", allowed: ["grace"])
       spec.pruneGrace = try fields["grace"].map { try positiveInt($0, "grace") } ?? 1
     }
+    if let cv = top["cv"] { spec.crossValidation = try crossValidation(cv) }
     return spec
+  }
+
+  private func crossValidation(_ node: Node) throws -> CrossValidation {
+    let fields = try mapping(node, "cv", allowed: ["folds", "seed", "group_column"])
+    guard let folds = fields["folds"] else { throw error(node, "cv needs folds (the number of folds, e.g. 5)") }
+    let count = try positiveInt(folds, "folds")
+    guard (2...CrossValidation.maxFolds).contains(count) else {
+      throw error(folds, "cv folds must be between 2 and \(CrossValidation.maxFolds), got \(count)")
+    }
+    var cv = CrossValidation(folds: count, seed: UInt64(try fields["seed"].map { try nonNegativeInt($0, "seed") } ?? 0))
+    if let group = fields["group_column"] {
+      guard let name = group.string, !name.isEmpty else { throw error(group, "cv group_column must be a column name") }
+      cv.groupColumn = name
+    }
+    return cv
   }
 
   private func dataset(_ node: Node) throws -> SweepSpec.DatasetSection {

@@ -52,8 +52,10 @@ public final class SweepRunner {
   ///
   /// - Throws: ``SpecError`` when `task` is not an index of the plan; the dataset's errors.
   public func plan(task: Int? = nil, log: (String) -> Void = { _ in }) throws -> Plan {
-    let dataset = try spec.dataset.adapter.load(root: URL(fileURLWithPath: spec.dataset.root), options: spec.dataset.options)
-    let split = try Split(dataset, spec: try spec.dataset.split.resolve(in: dataset), seed: spec.dataset.seed)
+    let dataset = try spec.dataset.adapter.load(root: URL(fileURLWithPath: spec.dataset.root), options: spec.dataset.options,
+                                                groupColumn: spec.crossValidation?.groupColumn)
+    let split = try Split(dataset, spec: try spec.dataset.split.resolve(in: dataset), seed: spec.dataset.seed,
+                          crossValidation: spec.crossValidation)
     let (planned, dropped) = try spec.expand()
     if !dropped.isEmpty { log("dropped combinations that cannot run: \(dropped.joined(separator: "; "))") }
     if let task, !planned.indices.contains(task) {
@@ -107,11 +109,17 @@ public final class SweepRunner {
   /// its outcome (failed runs are recorded with their reason), or nil when the lease was
   /// lost to another worker and nothing more was recorded.
   private func execute(_ claim: RunClaim, plan: Plan, folder: URL, log: (String) -> Void) throws -> RunStatus? {
-    let runSpec: RunSpec
+    let runSpec: RunSpec, split: Split
     do {
       runSpec = try JSONDecoder().decode(RunSpec.self, from: Data(claim.spec.utf8))
     } catch {
       try sink.completeRun(claim, .failed("stored parameters \(claim.spec) are not a run: \(error)"))
+      return .failed
+    }
+    do {
+      split = try runSpec.fold.map(plan.split.holdingOut) ?? plan.split
+    } catch {
+      try sink.completeRun(claim, .failed("\(error)"))
       return .failed
     }
     let resuming = claim.attempt > 1 ? " (attempt \(claim.attempt))" : ""
@@ -120,7 +128,7 @@ public final class SweepRunner {
     keeper.start()
     defer { keeper.stop() }
     let recorder = EpochRecorder(claim: claim, metric: runSpec.training.metric, sink: sink)
-    var run = TrainingRun(spec: runSpec, dataset: plan.dataset, split: plan.split, weights: weights, folder: folder)
+    var run = TrainingRun(spec: runSpec, dataset: plan.dataset, split: split, weights: weights, folder: folder)
     run.observers = [recorder.handle] + observers
     run.interruption = { try recorder.check(); try keeper.check() }
     if let grace = spec.pruneGrace {
@@ -179,7 +187,7 @@ public final class SweepRunner {
 
   /// The dataset and split as stored with the sweep.
   private func record(_ dataset: Dataset, _ split: Split) throws -> DatasetRecord {
-    let splitJSON = String(decoding: try JSONEncoder().encode(try spec.dataset.split.resolve(in: dataset)), as: UTF8.self)
+    let splitJSON = try SplitDescription(split: try spec.dataset.split.resolve(in: dataset), crossValidation: spec.crossValidation).json()
     return DatasetRecord(name: spec.dataset.name ?? dataset.root.lastPathComponent, adapter: dataset.adapter, root: dataset.root.path,
                         options: spec.dataset.options, classNames: dataset.classNames, split: splitJSON, seed: split.seed,
                         assignments: split.assignments(in: dataset))

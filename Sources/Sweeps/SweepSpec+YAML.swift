@@ -17,6 +17,10 @@ extension SweepSpec {
     let budget = [maxRuns.map { ("max_runs", Node(String($0))) }, maxMinutes.map { ("max_minutes", Node(String($0))) }].compactMap { $0 }
     if !budget.isEmpty { pairs.append(("budget", mapping(budget))) }
     if let pruneGrace { pairs.append(("prune", mapping([("grace", Node(String(pruneGrace)))]))) }
+    if let cv = crossValidation {
+      let group = cv.groupColumn.map { [("group_column", text($0))] } ?? []
+      pairs.append(("cv", mapping([("folds", Node(String(cv.folds))), ("seed", Node(String(cv.seed)))] + group)))
+    }
     return try Yams.serialize(node: Node(pairs))
   }
 

@@ -23,6 +23,7 @@ import Yams
 /// fixed: {epochs: 10, batch_size: 32, image_size: 224, augment: standard}
 /// budget: {max_runs: 40, max_minutes: 120}
 /// prune: {grace: 2}
+/// cv: {folds: 5, seed: 0, group_column: patient}   # optional k-fold cross-validation
 /// ```
 /// Every key is checked: an unknown or misspelt key is an error naming it and its line.
 public struct SweepSpec: Sendable {
@@ -57,6 +58,9 @@ public struct SweepSpec: Sendable {
   public var maxMinutes: Double?
   /// Epochs before the median pruning rule applies (nil: no pruning).
   public var pruneGrace: Int?
+  /// k-fold cross-validation: every configuration becomes one run per fold (nil: one run
+  /// on the split).
+  public var crossValidation: CrossValidation?
 
   /// Parses and validates a spec.
   ///
@@ -78,8 +82,10 @@ public struct SweepSpec: Sendable {
     return try SpecReader(file: file).spec(root)
   }
 
-  /// The runs the spec plans, in order (grid, then random draws, each with the fixed values),
-  /// and one line per dropped combination that cannot run. The budget's `max_runs` caps the list.
+  /// The runs the spec plans, in order (grid, then random draws, each with the fixed values;
+  /// under cross-validation each configuration's fold runs one after another), and one line
+  /// per dropped combination that cannot run. The budget's `max_runs` caps the
+  /// configurations, so no configuration is cut short of a fold.
   public func expand() throws -> (runs: [RunSpec], dropped: [String]) {
     try checkPlannedCount()
     var combinations: [[(Hyperparameter, ParameterValue)]] = []
@@ -102,11 +108,17 @@ public struct SweepSpec: Sendable {
       for (key, value) in fixed + combination { try key.apply(value, to: &spec) }
       if let reason = spec.cannotRunBecause {
         dropped.append("\(spec.backbone.rawValue) × \(spec.strategy.rawValue) (\(reason))")
+      } else if let folds = crossValidation?.folds {
+        runs += (0..<folds).map { fold in
+          var run = spec
+          run.fold = fold
+          return run
+        }
       } else {
         runs.append(spec)
       }
     }
-    if let maxRuns { runs = Array(runs.prefix(maxRuns)) }
+    if let maxRuns { runs = Array(runs.prefix(maxRuns * (crossValidation?.folds ?? 1))) }
     return (runs, Array(Set(dropped)).sorted())
   }
 
@@ -129,7 +141,8 @@ public struct SweepSpec: Sendable {
       total = overflow ? Int.max : sum
     }
     let (withDraws, overflow) = total.multipliedReportingOverflow(by: max(randomDraws, 1))
-    let planned = overflow ? Int.max : withDraws
+    let (withFolds, foldOverflow) = withDraws.multipliedReportingOverflow(by: crossValidation?.folds ?? 1)
+    let planned = overflow || foldOverflow ? Int.max : withFolds
     guard planned <= Self.maxPlannedRuns else {
       throw SpecError(file: "sweep \(name)", line: nil, "the grid and random draws plan \(planned == Int.max ? "more than 2⁶³" : String(planned)) runs, "
         + "more than the \(Self.maxPlannedRuns) a sweep may hold; split it into several sweeps")

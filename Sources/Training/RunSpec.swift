@@ -42,6 +42,11 @@ public struct RunSpec: Codable, Equatable, Sendable {
   public var augmentCopies: Int?
   /// How the new classifier starts; nil takes the strategy's default (``headInitialization``).
   public var headInit: LinearInitialization?
+  /// Under cross-validation, the fold this run holds out (validates and predicts out of
+  /// fold on); nil for a run on the sweep's one split. Not a hyperparameter: a sweep's `cv:`
+  /// plans one run per fold of every configuration, and the fold is part of each run's
+  /// identity so that each is claimed, resumed and stored on its own.
+  public var fold: Int?
 
   public init(backbone: BackboneName, strategy: Strategy) {
     (self.backbone, self.strategy) = (backbone, strategy)
@@ -64,6 +69,13 @@ public struct RunSpec: Codable, Equatable, Sendable {
     tune.nesterov = finetuneNesterov ?? training.nesterov
     tune.learningRate = training.learningRate * finetuneRateScale
     return tune
+  }
+
+  /// The same run with its fold left out: what the fold runs of one configuration share.
+  public var configuration: RunSpec {
+    var spec = self
+    spec.fold = nil
+    return spec
   }
 
   /// The stored form: JSON with sorted keys, unset optional fields left out. Equal specs

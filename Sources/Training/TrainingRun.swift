@@ -92,12 +92,21 @@ public struct TrainingRun {
     spec.training.classWeights(labels: split.train.compactMap { dataset.samples[$0].label }, classes: dataset.classNames.count)
   }
 
-  /// The frozen trunk's features of `samples` from the feature cache, as batches.
+  /// The frozen trunk's features of `samples` from the feature cache, as batches. Under
+  /// cross-validation the training and validation images of every fold are cut from one
+  /// cache entry of the whole pool, since an image's features do not depend on its fold:
+  /// k folds cost one extraction, not k.
   func cachedFeatures(_ samples: [Dataset.Sample], stage: String?, digest: String, copies: AugmentedCopies? = nil,
                       makeBackbone: () throws -> Backbone) throws -> FeatureBatches {
-    let (values, labels, kept) = try featureCache.features(
-      of: samples, in: dataset, backbone: spec.backbone, stage: stage, preprocessing: preprocessing, weightsDigest: digest,
+    let wanted = Set(samples.map(\.path))
+    let pool = split.crossValidationPool.map(self.samples).flatMap { pool in wanted.isSubset(of: pool.map(\.path)) ? pool : nil }
+    var (values, labels, kept) = try featureCache.features(
+      of: pool ?? samples, in: dataset, backbone: spec.backbone, stage: stage, preprocessing: preprocessing, weightsDigest: digest,
       copies: copies, batchSize: spec.training.batchSize, makeBackbone: makeBackbone)
+    if pool != nil {
+      let rows = kept.indices.filter { wanted.contains(kept[$0].path) }
+      (values, labels, kept) = (values.rows(rows), rows.map { labels[$0] }, rows.map { kept[$0] })
+    }
     return FeatureBatches(features: values, labels: labels, samples: kept, batchSize: spec.training.batchSize, seed: spec.training.seed)
   }
 

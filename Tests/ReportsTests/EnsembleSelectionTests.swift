@@ -44,26 +44,31 @@ final class EnsembleSelectionTests: XCTestCase {
     return store
   }
 
+  /// Runs 1, 2 and 3 as models scored by `metric`.
+  private func models(_ store: ResultsStore, _ metric: MetricName) throws -> [SweepModel] {
+    try [1, 2, 3].map { try SweepModel.containing(run: $0, in: store, metric: metric) }
+  }
+
   func testGreedySelection_beatsTheBestSingleRun_whenTwoRunsErrApart() throws {
     let store = try store(wrong: [[4, 5], [0, 1], [2, 3]])
-    let greedy = try EnsembleSelection(runs: [1, 2, 3], store: store, metric: .accuracy, method: .greedy, size: 5)
+    let greedy = try EnsembleSelection(models: try models(store, .accuracy), metric: .accuracy, method: .greedy, size: 5)
     XCTAssertEqual(greedy.bestSingle.score, 4.0 / 6, accuracy: 1e-12)
     XCTAssertEqual(greedy.score, 1)
     XCTAssertEqual(greedy.weights.map(\.run), [1, 2], "the first two that together get every image right")
     XCTAssertEqual(greedy.weights.map(\.weight), [0.5, 0.5])
-    let mean = try EnsembleSelection(runs: [1, 2, 3], store: store, metric: .accuracy, method: .mean)
+    let mean = try EnsembleSelection(models: try models(store, .accuracy), metric: .accuracy, method: .mean)
     XCTAssertEqual(mean.weights.count, 3)
     XCTAssertEqual(mean.score, 1)
     let plan = try SubmissionPlan(.weighted([1: 0.5, 2: 0.5]), store: store, format: .labels)
     XCTAssertEqual(plan.submission.rows, [["1", "a"]])
-    XCTAssertTrue(plan.summary.hasPrefix("mean of runs 1, 2"), plan.summary)
+    XCTAssertTrue(plan.summary.hasPrefix("mean of run 1, run 2"), plan.summary)
   }
 
   /// Whatever the runs, greedy never scores below the best single run on what it chose by.
   func testGreedySelection_neverScoresBelowTheBestSingleRun() throws {
     let store = try store(wrong: [[0], [0, 1, 2], [3, 4, 5]])
     for metric in MetricName.allCases {
-      let greedy = try EnsembleSelection(runs: [1, 2, 3], store: store, metric: metric, method: .greedy, size: 6)
+      let greedy = try EnsembleSelection(models: try models(store, metric), metric: metric, method: .greedy, size: 6)
       XCTAssertFalse(metric.isBetter(greedy.bestSingle.score, than: greedy.score), "\(metric.rawValue): \(greedy.score) vs \(greedy.bestSingle)")
       XCTAssertEqual(greedy.weights.map(\.weight).reduce(0, +), 1, accuracy: 1e-9)
     }

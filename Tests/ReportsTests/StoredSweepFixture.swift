@@ -31,7 +31,7 @@ struct StoredSweepFixture {
       try FileManager.default.createDirectory(at: root.appendingPathComponent(path).deletingLastPathComponent(), withIntermediateDirectories: true)
       try ImageEncoder.encode(Image(width: 16, height: 16, pixels: pixels), asPNG: true).write(to: root.appendingPathComponent(path))
     }
-    let assignments = paths.enumerated().map { (path: $1, subset: [Subset.train, .train, .validation, .test][$0 % 4], label: $0 % 3) }
+    let assignments = paths.enumerated().map { Assignment(path: $1, subset: [Subset.train, .train, .validation, .test][$0 % 4], label: $0 % 3) }
     let dataset = DatasetRecord(name: "hostile", adapter: "image-folder", root: root.path, options: [:], classNames: Self.classNames,
                                split: #"{"fractions":{"train":0.5,"validation":0.25,"test":0.25}}"#, seed: 0, assignments: assignments)
     let specs = [("small_cnn", "scratch", 0.001), ("efficientnet_lite0", "features", 0.001), ("efficientnet_lite0", "finetune", 0.0003),
@@ -52,7 +52,7 @@ struct StoredSweepFixture {
   }
 
   /// Records epochs and results of a run that predicts the true class with probability `skill`.
-  private func finish(_ claim: RunClaim, skill: Float, assignments: [(path: String, subset: Subset, label: Int)]) throws {
+  private func finish(_ claim: RunClaim, skill: Float, assignments: [Assignment]) throws {
     let run = claim.run
     for epoch in 0..<3 {
       try store.recordEpoch(claim, EpochRecord(

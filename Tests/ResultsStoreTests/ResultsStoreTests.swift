@@ -22,7 +22,8 @@ final class ResultsStoreTests: XCTestCase {
   private let dataset = DatasetRecord(
     name: "demo", adapter: "natural-images", root: "/data/demo", options: ["clutter": "false"], classNames: ["cat", "dog"],
     split: #"{"fractions":{"train":0.5}}"#, seed: 3,
-    assignments: [("a/1.jpg", .train, 0), ("a/2.jpg", .test, 0), ("b/1.jpg", .validation, 1), ("b/2.jpg", .test, 1)])
+    assignments: [Assignment(path: "a/1.jpg", subset: .train, label: 0), Assignment(path: "a/2.jpg", subset: .test, label: 0),
+                  Assignment(path: "b/1.jpg", subset: .validation, label: 1), Assignment(path: "b/2.jpg", subset: .test, label: 1)])
 
   func testSchema_hasTheDocumentedTables() throws {
     let store = try ResultsStore(path: path)

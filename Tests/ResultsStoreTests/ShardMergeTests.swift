@@ -16,7 +16,8 @@ final class ShardMergeTests: XCTestCase {
     return spec
   }
   private let dataset = DatasetRecord(name: "d", adapter: "image-folder", root: "/d", options: [:], classNames: ["a", "b"], split: "{}",
-                                      seed: 0, assignments: [("a/1.png", .train, 0), ("b/1.png", .validation, 1)])
+                                      seed: 0, assignments: [Assignment(path: "a/1.png", subset: .train, label: 0),
+                                                                   Assignment(path: "b/1.png", subset: .validation, label: 1)])
 
   override func setUpWithError() throws {
     folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-merge-\(UUID().uuidString)")

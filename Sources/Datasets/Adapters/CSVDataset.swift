@@ -6,7 +6,7 @@ import Foundation
 /// (`../../etc/passwd`, an absolute path, a symbolic link out) is refused. Unlabelled test
 /// images come from `test_folder`, chosen and ordered by `sample_submission` when given.
 enum CSVDataset {
-  static func load(_ root: URL, options: [String: String]) throws -> Dataset {
+  static func load(_ root: URL, options: [String: String], groupColumn: String? = nil) throws -> Dataset {
     let file = competitionFile(options["file"]!, root: root)
     let template = options["path_template"]!
     guard template.isEmpty || template.contains("{id}") else {
@@ -15,6 +15,7 @@ enum CSVDataset {
     let table = try CSVTable(contentsOf: file)
     let pathColumn = try table.column(options["path_column"]!, in: file.path)
     let labelColumn = try table.column(options["label_column"]!, in: file.path)
+    let groupIndex = try groupColumn.map { try table.column($0, in: file.path) }
     let classNames = Set(table.rows.map { $0.fields[labelColumn] }).sorted()
     let classIndex = Dictionary(uniqueKeysWithValues: classNames.enumerated().map { ($1, $0) })
     var samples: [Dataset.Sample] = [], skipped: [Dataset.Skipped] = []
@@ -26,7 +27,7 @@ enum CSVDataset {
         skipped.append(.init(path: relative, reason: FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path)
           ? reason : "listed on line \(row.line) but missing"))
       } else {
-        samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]]))
+        samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]], group: groupIndex.map { row.fields[$0] }))
       }
     }
     var dataset = Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,

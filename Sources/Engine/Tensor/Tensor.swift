@@ -69,6 +69,22 @@ public struct Tensor {
     return result
   }
 
+  /// The rows `indices` of a matrix (`[N, D]` → `[indices.count, D]`), copied row by row.
+  public func rows(_ indices: [Int]) -> Tensor {
+    precondition(shape.count == 2, "rows(_:) needs a matrix, got \(shape)")
+    let width = shape[1]
+    var result = Tensor(uninitializedShape: [indices.count, width])
+    withUnsafeBufferPointer { source in
+      result.withUnsafeMutableBufferPointer { target in
+        for (row, index) in indices.enumerated() {
+          precondition(index >= 0 && index < shape[0], "row \(index) out of \(shape[0])")
+          (target.baseAddress! + row * width).update(from: source.baseAddress! + index * width, count: width)
+        }
+      }
+    }
+    return result
+  }
+
   /// Calls `body` with a read-only pointer to the values. The pointer must not escape.
   public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
     try body(UnsafeBufferPointer(start: storage.baseAddress, count: storage.count))

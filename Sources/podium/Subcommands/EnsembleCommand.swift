@@ -9,16 +9,19 @@ extension Podium {
   struct EnsembleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "ensemble",
-      abstract: "Choose an ensemble of runs on their validation predictions and write its submission.",
+      abstract: "Choose an ensemble of runs on their validation (or out-of-fold) predictions and write its submission.",
       discussion: """
         greedy is Caruana et al.'s ensemble selection with replacement (ICML 2004): it adds, --size times, the run that most \
         improves the averaged validation prediction and keeps the best ensemble seen, so it never scores below the best \
-        single run on validation; weighted weighs each run by its own validation metric; mean weighs all alike. The test \
-        split is never used to choose. The submission takes the same options as `podium submit`.
+        single run on validation; weighted weighs each run by its own validation metric; mean weighs all alike. In a \
+        cross-validated sweep the members are configurations, chosen on their out-of-fold predictions, and each predicts \
+        the test images as the mean of its fold models. The test split is never used to choose. The submission takes the \
+        same options as `podium submit`.
         """)
 
     @Option(help: "Choose among the finished runs of this sweep (default: the most recent).") var sweep: Int64?
-    @Option(help: "Choose among these runs (comma-separated ids).") var runs: String?
+    @Option(help: "Choose among these runs (comma-separated ids; a fold run stands for its cross-validated configuration).")
+    var runs: String?
     @Option(help: "mean, weighted or greedy.") var method: EnsembleSelection.Method = .greedy
     @Option(help: "greedy: additions (with replacement).") var size = 20
     @Option(help: "The metric to choose by (default: the sweep's).") var metric: MetricName?
@@ -39,17 +42,29 @@ extension Podium {
       let store = try openMerged(db)
       let sweepID = try sweep ?? store.latestSweepID()
       guard let stored = try store.sweep(id: sweepID) else { throw ValidationError("no sweep \(sweepID) in \(db)") }
-      let candidates = try runs.map { $0.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces))! } }
-        ?? store.runs(sweep: sweepID).filter(\.status.isFinished).map(\.id)
-      let selection = try EnsembleSelection(runs: candidates, store: store, metric: metric ?? stored.metric, method: method, size: size)
-      print(String(format: "%@ ensemble of %d runs: validation %@ %.4f (best single run %lld: %.4f)", method.rawValue, selection.weights.count,
-                   selection.metric.rawValue, selection.score, selection.bestSingle.run, selection.bestSingle.score))
-      for (run, weight) in selection.weights { print(String(format: "  run %lld: weight %.3f", run, weight)) }
+      let metric = metric ?? stored.metric
+      let models = try runs.map { try chosenModels($0, store: store, metric: metric) } ?? SweepModel.ranked(sweep: sweepID, in: store, metric: metric)
+      let selection = try EnsembleSelection(models: models, metric: metric, method: method, size: size)
+      let names = Dictionary(models.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+      let on = selection.onOutOfFold ? "out-of-fold" : "validation"
+      print(String(format: "%@ ensemble of %d: %@ %@ %.4f (best single, %@: %.4f)", method.rawValue, selection.weights.count, on,
+                   selection.metric.rawValue, selection.score, names[selection.bestSingle.run]!, selection.bestSingle.score))
+      for (run, weight) in selection.weights { print(String(format: "  %@: weight %.3f", names[run]!, weight)) }
       let sample = try like.map { try SampleSubmission(contentsOf: URL(fileURLWithPath: $0)) }
       let plan = try SubmissionPlan(.weighted(Dictionary(uniqueKeysWithValues: selection.weights.map { ($0.run, $0.weight) })), store: store,
                                     format: format, like: sample)
       try plan.submission.write(to: URL(fileURLWithPath: out))
       print("submission written to \(out): \(plan.submission.rows.count) rows, \(plan.summary)")
+    }
+
+    /// The models of the listed runs, each once (fold runs of one configuration are one model).
+    private func chosenModels(_ list: String, store: ResultsStore, metric: MetricName) throws -> [SweepModel] {
+      var models: [SweepModel] = []
+      for id in list.split(separator: ",").map({ Int64($0.trimmingCharacters(in: .whitespaces))! }) {
+        let model = try SweepModel.containing(run: id, in: store, metric: metric)
+        if !models.contains(where: { $0.id == model.id }) { models.append(model) }
+      }
+      return models
     }
   }
 }
