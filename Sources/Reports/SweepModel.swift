@@ -87,7 +87,7 @@ public struct SweepModel: Sendable {
     guard let model = try model(group, folds: folds, store: store, metric: metric ?? sweepMetric, storedMetric: (metric ?? sweepMetric) == sweepMetric)
     else {
       let finished = group.filter(\.status.isFinished).count
-      throw ReportError("run \(id) is fold \(run.spec?.fold ?? 0) of a cross-validated configuration with \(finished) of "
+      throw ReportError("run \(id) is fold \((run.spec?.fold ?? 0) + 1) of a cross-validated configuration with \(finished) of "
         + "\(folds ?? group.count) folds finished; finish the sweep first (`podium sweep run` resumes it)")
     }
     return model

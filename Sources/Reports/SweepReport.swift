@@ -112,7 +112,8 @@ public struct SweepReport {
     let header = ["rank", "run", "backbone", "strategy", "validation \(metric)", "test \(metric)", "test 95% interval", "test logloss", "seconds",
                   "status", "epochs run"] + KeyHyperparameters.names
     let rows = results.ranked.enumerated().map { rank, run -> [ReportTable.Cell] in
-      [.integer(rank + 1), .init("run \(run.id)", sortKey: Double(run.id), link: "run-\(run.id).html"), .init(run.backbone), .init(run.strategy),
+      let fold = run.spec?.fold.map { " · fold \($0 + 1)" } ?? ""
+      return [.integer(rank + 1), .init("run \(run.id)\(fold)", sortKey: Double(run.id), link: "run-\(run.id).html"), .init(run.backbone), .init(run.strategy),
        .number(run.validationMetric), .number(run.testMetric),
        .init(TestBootstrap.interval(results.testPredictions[run.id] ?? [], metric: results.sweep.metric).map(Findings.range) ?? ""),
        .number(run.testMetric == nil ? nil : run.metrics?.logLoss),

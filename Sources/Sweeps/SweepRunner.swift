@@ -122,7 +122,8 @@ public final class SweepRunner {
       try sink.completeRun(claim, .failed("\(error)"))
       return .failed
     }
-    let resuming = claim.attempt > 1 ? " (attempt \(claim.attempt))" : ""
+    let resuming = (runSpec.fold.map { " (fold \($0 + 1) of \(plan.split.folds.count))" } ?? "")
+      + (claim.attempt > 1 ? " (attempt \(claim.attempt))" : "")
     log("run \(claim.run)\(resuming): \(runSpec.backbone.rawValue) \(runSpec.strategy.rawValue) \(claim.spec)")
     let keeper = LeaseKeeper(claim: claim, policy: leasePolicy, sink: sink)
     keeper.start()
@@ -141,8 +142,8 @@ public final class SweepRunner {
       try recorder.check()
       let completion = try Self.completion(result, metric: runSpec.training.metric)
       try sink.completeRun(claim, completion)
-      log(String(format: "run %lld %@: validation %@ %.4f", claim.run, completion.outcome.rawValue, runSpec.training.metric.rawValue,
-                 result.outcome.bestMetric))
+      log(String(format: "run %lld %@: %@ %@ %.4f", claim.run, completion.outcome.rawValue, runSpec.fold == nil ? "validation" : "held-out fold",
+                 runSpec.training.metric.rawValue, result.outcome.bestMetric))
       return completion.outcome
     } catch {
       return try recordFailure(error, of: claim, log: log)

@@ -135,6 +135,21 @@ final class AdapterTests: XCTestCase {
     }
   }
 
+  /// Grouped cross-validation reads each image's group from a column of the labels CSV; a
+  /// missing column, or an adapter without a labels CSV, is one clear error.
+  func testCSV_readsTheGroupColumn_forGroupedFolds() throws {
+    let root = try fixtures.csv()
+    try Data("path,label,patient\nimages/a.jpg,yes,p1\nimages/c.png,yes,p2\n".utf8).write(to: root.appendingPathComponent("grouped.csv"))
+    let dataset = try DatasetAdapter.csv.load(root: root, options: ["file": "grouped.csv"], groupColumn: "patient")
+    XCTAssertEqual(dataset.samples.map(\.group), ["p1", "p2"])
+    XCTAssertThrowsError(try DatasetAdapter.csv.load(root: root, groupColumn: "patient")) {
+      XCTAssertTrue("\($0)".hasSuffix("line 1: no column \"patient\"; the columns are \"path\", \"label\""), "\($0)")
+    }
+    XCTAssertThrowsError(try DatasetAdapter.naturalImages.load(root: root, groupColumn: "patient")) {
+      XCTAssertEqual("\($0)", "cv group_column patient: groups come from a column of the csv adapter's labels file; natural-images has none")
+    }
+  }
+
   /// The labels CSV may live outside the root, named by an absolute path (it was joined
   /// under the root and reported missing); its image paths still may not leave the root.
   func testCSV_readsALabelsFileOutsideTheRoot_byItsAbsolutePath() throws {

@@ -21,6 +21,32 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/train/epoch-1/best.safetensors").path))
   }
 
+  /// `--folds 4`: one run per fold, the CV score over the out-of-fold predictions (written
+  /// with `--oof`, one row per image outside the test split), the fold spread, and the test
+  /// score of the fold models' mean.
+  func testTrainWithFolds_printsTheCVScore_andWritesTheOutOfFoldPredictions() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-train-cv-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try DemoDataset(imagesPerClass: 5, testImagesPerClass: 0, size: 32).write(to: folder)
+    let oof = folder.appendingPathComponent("oof.csv")
+    let result = try PodiumRunner().run([
+      "train", "--dataset", "natural-images:\(folder.path)", "--split", "0.8,0,0.2", "--backbone", "small_cnn", "--strategy", "scratch",
+      "--image-size", "32", "--epochs", "1", "--batch-size", "8", "--folds", "4", "--oof", oof.path,
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.contains("4-fold cross-validation over 32 images (folds of 8, 8, 8, 8), 8 test images"), result.stdout)
+    XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("fold ") }, ["fold 1 of 4:", "fold 2 of 4:", "fold 3 of 4:", "fold 4 of 4:"])
+    let line = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix("CV accuracy") }, result.stdout)
+    XCTAssertTrue(line.contains("over 32 out-of-fold predictions"), String(line))
+    XCTAssertTrue(result.stdout.contains("test (mean of the fold models): accuracy"), result.stdout)
+    let rows = try String(contentsOf: oof, encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(rows.first, "path,label," + DemoDataset.classNames.sorted().joined(separator: ","))
+    XCTAssertEqual(Set(rows.dropFirst().map { $0.split(separator: ",")[0] }).count, 32, "each image once")
+    let bad = try PodiumRunner().run(["train", "--dataset", "natural-images:\(folder.path)", "--backbone", "small_cnn", "--strategy", "scratch",
+                                      "--folds", "1"])
+    XCTAssertEqual(bad.stderr.split(separator: "\n").first, "Error: --folds must be between 2 and 100, got 1")
+  }
+
   /// `podium train --help` lists exactly the table's keys as hyperparameter flags, so a key
   /// cannot exist in a sweep spec and not on the command line, or the other way round.
   func testHelp_listsExactlyTheHyperparameterTable() throws {

@@ -100,6 +100,25 @@ final class ResultsStoreTests: XCTestCase {
     XCTAssertEqual(try reopened.attempts(run: first.id).map(\.outcome), [.done])
   }
 
+  /// A cross-validated split keeps every pool image's fold and its `cv:` settings; a split
+  /// without keeps the spec's JSON as before.
+  func testACrossValidatedSplit_keepsEachImagesFold() throws {
+    let store = try ResultsStore(path: path)
+    var folded = dataset
+    let description = SplitDescription(split: .fractions(train: 0.5, validation: 0, test: 0.5), crossValidation: CrossValidation(folds: 2, seed: 7))
+    folded.split = try description.json()
+    folded.assignments = [Assignment(path: "a/1.jpg", subset: .train, label: 0, fold: 1), Assignment(path: "a/2.jpg", subset: .test, label: 0),
+                          Assignment(path: "b/1.jpg", subset: .train, label: 1, fold: 0)]
+    let sweep = try store.planSweep(name: "cv", spec: "", metric: .accuracy, dataset: folded, runs: plan)
+    let stored = try XCTUnwrap(try store.dataset(ofSweep: sweep))
+    XCTAssertEqual(stored.assignments, folded.assignments)
+    XCTAssertEqual(stored.crossValidation, CrossValidation(folds: 2, seed: 7))
+    XCTAssertEqual(SplitDescription(json: stored.split), description)
+    let plain = SplitDescription(split: .fractions(train: 0.5, validation: 0, test: 0.5), crossValidation: nil)
+    XCTAssertEqual(try plain.json(), String(decoding: try JSONEncoder().encode(plain.split), as: UTF8.self))
+    XCTAssertNil(dataset.crossValidation)
+  }
+
   /// The sweep keeps its dataset's classes and exactly which image went where.
   func testTheSplit_isStoredWithTheSweep() throws {
     let store = try ResultsStore(path: path)

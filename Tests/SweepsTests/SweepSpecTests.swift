@@ -142,6 +142,39 @@ final class SweepSpecTests: XCTestCase {
     }
   }
 
+  /// `cv:` plans one run per fold of every configuration, folds together; the budget counts
+  /// configurations, so none is cut short of a fold; the YAML form reads back the same.
+  func testCrossValidation_plansEveryFoldOfEveryConfiguration() throws {
+    let yaml = """
+      name: cv
+      dataset: {adapter: csv, root: d}
+      grid: {lr: [0.1, 0.01, 0.001]}
+      budget: {max_runs: 2}
+      cv: {folds: 5, seed: 3, group_column: patient}
+      """
+    let spec = try SweepSpec.parse(yaml, file: "cv.yaml")
+    XCTAssertEqual(spec.crossValidation, CrossValidation(folds: 5, seed: 3, groupColumn: "patient"))
+    let runs = try spec.expand().runs
+    XCTAssertEqual(runs.map(\.fold), [0, 1, 2, 3, 4, 0, 1, 2, 3, 4])
+    XCTAssertEqual(runs.map(\.training.learningRate), [Float](repeating: 0.1, count: 5) + [Float](repeating: 0.01, count: 5))
+    XCTAssertEqual(Set(try runs.map { try $0.configuration.canonicalJSON() }).count, 2)
+    XCTAssertEqual(Set(try runs.map { try $0.canonicalJSON() }).count, 10, "the fold is part of each run's identity")
+    let read = try SweepSpec.parse(try spec.yaml(), file: "again.yaml")
+    XCTAssertEqual(read.crossValidation, spec.crossValidation)
+    XCTAssertEqual(try read.expand().runs, runs)
+    let bad: [(String, String)] = [
+      ("cv: {folds: 1}", "cv.yaml line 3: cv folds must be between 2 and 100, got 1"),
+      ("cv: {seed: 1}", "cv.yaml line 3: cv needs folds"),
+      ("cv: {folds: 5, group: p}", "cv.yaml line 3: unknown key group in cv"),
+      ("cv: {folds: 5, group_column: [a]}", "cv.yaml line 3: cv group_column must be a column name"),
+    ]
+    for (line, expected) in bad {
+      XCTAssertThrowsError(try SweepSpec.parse("name: x\ndataset: {adapter: csv, root: d}\n\(line)\n", file: "cv.yaml")) {
+        XCTAssertTrue("\($0)".hasPrefix(expected), "\($0) — expected \(expected)")
+      }
+    }
+  }
+
   func testBudget_capsTheRuns() throws {
     let yaml = "name: x\ndataset: {adapter: natural-images, root: d}\ngrid: {lr: [0.1, 0.2, 0.3], seed: [1, 2]}\nbudget: {max_runs: 4}\n"
     XCTAssertEqual(try SweepSpec.parse(yaml, file: "s.yaml").expand().runs.count, 4)

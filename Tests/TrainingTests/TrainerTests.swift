@@ -180,6 +180,29 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(try JSONDecoder().decode(TrainingOutcomeProbe.self, from: Data(contentsOf: headState)).history.count, 2)
   }
 
+  /// Under cross-validation the frozen trunk runs once over the whole pool: the first fold
+  /// extracts every image once, and every other fold cuts its training and validation
+  /// features from the same cache entry without a trunk pass.
+  func testFeaturesStrategy_underCrossValidation_extractsThePoolOnceForAllFolds() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-cv-run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try DemoDataset(imagesPerClass: 3, testImagesPerClass: 1, size: 48).write(to: folder)
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder)
+    var spec = RunSpec(backbone: .efficientNetLite0, strategy: .features)
+    (spec.training.epochs, spec.training.batchSize, spec.imageSize, spec.augmentation) = (1, 16, 48, "none")
+    let split = try Split(dataset, spec: .perClass(train: 2, validation: 0, test: 1), seed: 0, crossValidation: CrossValidation(folds: 3))
+    var validated = 0
+    for fold in 0..<3 {
+      var run = TrainingRun(spec: spec, dataset: dataset, split: try split.holdingOut(fold: fold))
+      run.featureCache = FeatureCache(folder: folder.appendingPathComponent("features"))
+      let result = try run.run()
+      XCTAssertEqual(run.featureCache.extractedImages, fold == 0 ? 16 + 8 + 8 : 0, "fold \(fold): pool, test and unlabelled, once")
+      XCTAssertEqual(result.validation.predictions.samples.map(\.path), split.folds[fold].map { dataset.samples[$0].path })
+      validated += result.validation.predictions.samples.count
+    }
+    XCTAssertEqual(validated, 16, "every pool image predicted out of fold once")
+  }
+
   /// The part of a checkpoint's `state.json` this test reads.
   private struct TrainingOutcomeProbe: Decodable {
     struct Epoch: Decodable { var epoch: Int }
