@@ -25,6 +25,8 @@ public struct Leaderboard {
     public var privateTest: Double?
     /// The 95% bootstrap interval of the metric on the whole test split.
     public var testInterval: String?
+    /// Wall-clock seconds of the run, or of all the configuration's fold runs.
+    public var seconds: Double?
   }
 
   public var dataset: String
@@ -50,7 +52,7 @@ public struct Leaderboard {
         let runs = model.isCrossValidated ? String(model.name.dropFirst("runs ".count)) : String(model.id)
         entries.append(Entry(run: model.runs[0], runs: runs, sweep: sweep.name, validation: model.score, folds: model.foldSpread,
                              publicTest: publicTest, privateTest: privateTest,
-                             testInterval: TestBootstrap.interval(test, metric: metric).map(Findings.range)))
+                             testInterval: TestBootstrap.interval(test, metric: metric).map(Findings.range), seconds: model.seconds))
       }
     }
     (self.dataset, self.metric) = (dataset, metric)
@@ -77,7 +79,7 @@ public struct Leaderboard {
        .init(entry.run.strategy)]
         + KeyHyperparameters.values(entry.run.spec).map { ReportTable.Cell($0) }
         + [.number(entry.validation), .init(entry.folds.map(Self.spread) ?? ""), .number(entry.publicTest), .number(entry.privateTest),
-           .init(entry.testInterval ?? ""), .number(entry.run.seconds, digits: 1)]
+           .init(entry.testInterval ?? ""), .number(entry.seconds, digits: 1)]
     })
   }
 

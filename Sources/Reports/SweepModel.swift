@@ -32,6 +32,12 @@ public struct SweepModel: Sendable {
     isCrossValidated ? "runs \(runs.map(\.id).min()!)–\(runs.map(\.id).max()!) (\(runs.count) folds)" : "run \(id)"
   }
 
+  /// Wall-clock seconds of its runs together (nil while any run lacks a time).
+  public var seconds: Double? {
+    let times = runs.compactMap(\.seconds)
+    return times.count == runs.count ? times.reduce(0, +) : nil
+  }
+
   /// Each fold run's metric on the fold it held out, in fold order (empty for a single run).
   public var foldScores: [Double] = []
 

@@ -130,6 +130,7 @@ public final class SweepRunner {
     defer { keeper.stop() }
     let recorder = EpochRecorder(claim: claim, metric: runSpec.training.metric, sink: sink)
     var run = TrainingRun(spec: runSpec, dataset: plan.dataset, split: split, weights: weights, folder: folder)
+    run.replacesOtherRunsCheckpoints = true
     run.observers = [recorder.handle] + observers
     run.interruption = { try recorder.check(); try keeper.check() }
     if let grace = spec.pruneGrace {

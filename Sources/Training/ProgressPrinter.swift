@@ -36,6 +36,8 @@ public final class ProgressPrinter {
       epochStart = Date()
     case let .imageSkipped(path, reason):
       note("skipped \(path): \(reason)")
+    case .otherRunsCheckpointsRemoved(let folder):
+      note("removed another run's checkpoints from \(folder): they did not match this run's settings and images")
     case let .stoppedEarly(epoch, bestEpoch):
       note("stopped early after epoch \(epoch + 1): no improvement since epoch \(bestEpoch + 1)")
     case let .fitEnded(bestEpoch, bestMetric):

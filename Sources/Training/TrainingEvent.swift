@@ -9,6 +9,9 @@ public enum TrainingEvent {
   /// epochs lacks none that the checkpoint holds, even when the process died between
   /// writing the checkpoint and reporting the epoch.
   case epochRestored(EpochSummary)
+  /// The run's folder held another run's checkpoints (a sweep re-planned into a new
+  /// database over an old work folder); they were removed before training began.
+  case otherRunsCheckpointsRemoved(folder: String)
   /// An image could not be read; it was left out of its batch.
   case imageSkipped(path: String, reason: String)
   case stoppedEarly(epoch: Int, bestEpoch: Int)

@@ -27,6 +27,9 @@ public struct TrainingRun {
   let cache = ImageCache()
   /// Where the `features` strategy keeps the trunk's features between runs.
   public var featureCache = FeatureCache()
+  /// When `folder` holds another run's checkpoints: remove them (a sweep's own run folder)
+  /// rather than refuse to start (a folder the user named).
+  public var replacesOtherRunsCheckpoints = false
 
   public init(spec: RunSpec, dataset: Dataset, split: Split, weights: WeightLocator = WeightLocator(), folder: URL? = nil) {
     (self.spec, self.dataset, self.split, self.weights, self.folder) = (spec, dataset, split, weights, folder)
@@ -43,6 +46,9 @@ public struct TrainingRun {
     if let reason = spec.cannotRunBecause { throw TrainingError(reason) }
     guard Augmentation.presets[spec.augmentation] != nil else {
       throw TrainingError("unknown augmentation \(spec.augmentation); choose one of \(Augmentation.presets.keys.sorted().joined(separator: ", "))")
+    }
+    if let folder, try RunFolderIdentity(spec: spec, dataset: dataset, split: split).claim(folder, replacingOther: replacesOtherRunsCheckpoints) {
+      for observer in observers { observer(.otherRunsCheckpointsRemoved(folder: folder.path)) }
     }
     switch spec.strategy {
     case .scratch: return try runFromScratch()

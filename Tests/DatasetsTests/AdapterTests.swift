@@ -139,9 +139,14 @@ final class AdapterTests: XCTestCase {
   /// missing column, or an adapter without a labels CSV, is one clear error.
   func testCSV_readsTheGroupColumn_forGroupedFolds() throws {
     let root = try fixtures.csv()
-    try Data("path,label,patient\nimages/a.jpg,yes,p1\nimages/c.png,yes,p2\n".utf8).write(to: root.appendingPathComponent("grouped.csv"))
+    try Data("path,label,patient\nimages/a.jpg,yes,p1\nimages/c.png,yes,p2\n\"images/b, copy.jpg\",no,\n".utf8)
+      .write(to: root.appendingPathComponent("grouped.csv"))
     let dataset = try DatasetAdapter.csv.load(root: root, options: ["file": "grouped.csv"], groupColumn: "patient")
-    XCTAssertEqual(dataset.samples.map(\.group), ["p1", "p2"])
+    XCTAssertEqual(dataset.samples.map(\.group), ["p1", nil, "p2"], "an empty cell is no group")
+    XCTAssertThrowsError(try Split(dataset, spec: .fractions(train: 1, validation: 0, test: 0), seed: 0,
+                                   crossValidation: CrossValidation(folds: 2, groupColumn: "patient"))) {
+      XCTAssertEqual("\($0)", "images/b, copy.jpg: has no value in the group column patient")
+    }
     XCTAssertThrowsError(try DatasetAdapter.csv.load(root: root, groupColumn: "patient")) {
       XCTAssertTrue("\($0)".hasSuffix("line 1: no column \"patient\"; the columns are \"path\", \"label\""), "\($0)")
     }

@@ -27,7 +27,7 @@ enum CSVDataset {
         skipped.append(.init(path: relative, reason: FileManager.default.fileExists(atPath: root.appendingPathComponent(relative).path)
           ? reason : "listed on line \(row.line) but missing"))
       } else {
-        samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]], group: groupIndex.map { row.fields[$0] }))
+        samples.append(.init(path: relative, label: classIndex[row.fields[labelColumn]], group: groupIndex.map { row.fields[$0] }.flatMap { $0.isEmpty ? nil : $0 }))
       }
     }
     var dataset = Dataset(adapter: DatasetAdapter.csv.rawValue, root: root, classNames: classNames,
