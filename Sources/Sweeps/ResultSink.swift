@@ -122,10 +122,10 @@ public struct SplitDescription: Codable, Equatable, Sendable {
     }
   }
 
-  /// The stored text: the spec's JSON alone without cross-validation (so sweeps stored
-  /// before it existed keep their bytes).
+  /// The stored text, with sorted keys: the spec's JSON alone without cross-validation (the
+  /// form sweeps stored before it existed), else both.
   public func json() throws -> String {
-    crossValidation == nil ? String(decoding: try JSONEncoder().encode(split), as: UTF8.self) : try CanonicalJSON.string(self)
+    crossValidation == nil ? try CanonicalJSON.string(split) : try CanonicalJSON.string(self)
   }
 }
 
