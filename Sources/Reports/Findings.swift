@@ -24,22 +24,25 @@ enum Findings {
   static func points(_ results: SweepResults) -> [String] {
     var points: [String] = []
     let metric = results.sweep.metric
-    var bestByStrategy: [(strategy: String, run: StoredRun)] = []
-    for run in results.ranked where !bestByStrategy.contains(where: { $0.strategy == run.strategy }) {
-      bestByStrategy.append((run.strategy, run))
+    let contenders = SweepContender.all(results)
+    let scoreName = results.crossValidated.isEmpty ? metric.rawValue : "CV \(metric.rawValue)"
+    var bestByStrategy: [(strategy: String, best: SweepContender)] = []
+    for contender in contenders where !bestByStrategy.contains(where: { $0.strategy == contender.strategy }) {
+      bestByStrategy.append((contender.strategy, contender))
     }
-    for (strategy, run) in bestByStrategy {
-      let times = results.ranked.filter { $0.strategy == strategy }.compactMap(\.seconds)
-      let mean = times.isEmpty ? "" : String(format: "; its runs took %.0f s on average", times.reduce(0, +) / Double(times.count))
-      points.append("\(strategy): best \(metric.rawValue) \(format(run.validationMetric)) with \(run.backbone) (run \(run.id))\(mean).")
+    for (strategy, best) in bestByStrategy {
+      let times = contenders.filter { $0.strategy == strategy }.compactMap(\.seconds)
+      let unit = results.crossValidated.isEmpty ? "runs" : "configurations (all folds)"
+      let mean = times.isEmpty ? "" : String(format: "; its %@ took %.0f s on average", unit, times.reduce(0, +) / Double(times.count))
+      points.append("\(strategy): best \(scoreName) \(format(best.score)) with \(best.backbone) (\(best.name))\(mean).")
     }
     if let winner = bestByStrategy.first, let scratch = bestByStrategy.first(where: { $0.strategy == "scratch" }), winner.strategy != "scratch" {
-      let gain = (winner.run.validationMetric ?? 0) - (scratch.run.validationMetric ?? 0)
+      let gain = (winner.best.score ?? 0) - (scratch.best.score ?? 0)
       points.append("The pretrained \(winner.strategy) strategy beats training from scratch by \(String(format: "%+.3f", metric.isMaximised ? gain : -gain)) \(metric.rawValue): "
                     + "with this little data the pretrained trunk's features carry most of the accuracy.")
     }
-    if let gap = overfitting(results) { points.append(gap) }
-    points += comparisons(results)
+    if results.crossValidated.isEmpty, let gap = overfitting(results) { points.append(gap) }
+    points += comparisons(contenders, metric: metric)
     let failed = results.runs.filter { $0.status == .failed }.count, pruned = results.runs.filter { $0.status == .pruned }.count
     let open = results.runs.filter(\.status.isOpen).count
     if failed > 0 { points.append("\(failed) run\(failed == 1 ? "" : "s") failed; the reasons are listed under the leaderboard.") }
@@ -58,21 +61,24 @@ enum Findings {
       + "more data, stronger augmentation or more frozen layers may help."
   }
 
-  /// For the winner against each of the next three runs: whether their test scores differ by
-  /// more than the test images can tell apart (a paired bootstrap on the same images).
-  static func comparisons(_ results: SweepResults) -> [String] {
-    let metric = results.sweep.metric
-    guard let winner = results.best, let mine = results.testPredictions[winner.id], !mine.isEmpty else { return [] }
-    return results.ranked.dropFirst().prefix(3).compactMap { other in
-      guard let (interval, images) = TestBootstrap.difference(mine, results.testPredictions[other.id] ?? [], metric: metric) else { return nil }
+  /// For the winner against each of the next three contenders: whether their test scores
+  /// differ by more than the test images can tell apart (a paired bootstrap on the same images).
+  static func comparisons(_ contenders: [SweepContender], metric: MetricName) -> [String] {
+    guard let winner = contenders.first, !winner.test.isEmpty else { return [] }
+    return contenders.dropFirst().prefix(3).compactMap { other in
+      guard let (interval, images) = TestBootstrap.difference(winner.test, other.test, metric: metric) else { return nil }
       let size = "\(gap(interval.estimate, metric)) of test \(metric.rawValue)"
       let bounds = "95% interval of the difference \(signed(interval.low, metric)) to \(signed(interval.high, metric))"
       guard interval.excludes(0) else {
-        return "Run \(winner.id) and run \(other.id) differ by \(size), within what \(images) test images can tell apart (\(bounds))."
+        return "\(capitalized(winner.name)) and \(other.name) differ by \(size), within what \(images) test images can tell apart (\(bounds))."
       }
-      let ahead = metric.isBetter(interval.estimate, than: 0) ? (winner.id, other.id) : (other.id, winner.id)
-      return "Run \(ahead.0) is ahead of run \(ahead.1) by \(size), more than \(images) test images leave to chance (\(bounds))."
+      let ahead = metric.isBetter(interval.estimate, than: 0) ? (winner.name, other.name) : (other.name, winner.name)
+      return "\(capitalized(ahead.0)) is ahead of \(ahead.1) by \(size), more than \(images) test images leave to chance (\(bounds))."
     }
+  }
+
+  private static func capitalized(_ name: String) -> String {
+    name.prefix(1).uppercased() + name.dropFirst()
   }
 
   /// A difference as a Kaggler reads it: points (hundredths) for metrics in [0, 1], the value for log loss.

@@ -22,8 +22,9 @@ public struct ScatterChart: Sendable {
     (self.title, self.points, self.xLabel, self.yLabel) = (title, points, xLabel, yLabel)
   }
 
-  /// The chart as inline SVG (a note when no point has both scores); each point's name is its
-  /// tooltip, and the dashed diagonal marks where both scores are equal.
+  /// The chart as inline SVG with a legend of the points' names and colours (a note when no
+  /// point has both scores); each point's tooltip gives its name and scores, and the dashed
+  /// diagonal marks where both scores are equal.
   public func html() -> String {
     let shown = points.filter { $0.x.isFinite && $0.y.isFinite }
     guard !shown.isEmpty else { return "<p class=\"note\">No model has both scores yet.</p>" }
@@ -43,5 +44,6 @@ public struct ScatterChart: Sendable {
         + "<title>\(HTML.escape(String(format: "%@: %.4f, %.4f", point.name, point.x, point.y)))</title></circle>"
     }
     return svg + frame.xAxis(label: xLabel) + "</svg>"
+      + legendHTML(shown.enumerated().map { ($0.element.name, Palette.colour($0.offset), false) })
   }
 }

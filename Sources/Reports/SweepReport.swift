@@ -45,7 +45,7 @@ public struct SweepReport {
     body += "<ul class=\"findings\">" + Findings.points(results).map { HTML.element("li", $0) }.joined() + "</ul>"
 
     let comparison = backboneStrategyTable()
-    body += "<h2>Which backbone and strategy win</h2>" + comparisonChart().html() + comparison.html(caption: "Best run per backbone and strategy")
+    body += "<h2>Which backbone and strategy win</h2>" + comparisonChart().html() + comparison.html(caption: results.crossValidated.isEmpty ? "Best run per backbone and strategy" : "Best configuration per backbone and strategy")
     if let folds = results.dataset?.crossValidation?.folds {
       let configurations = crossValidationTable()
       body += "<h2>Cross-validation: configurations by CV score</h2><p>Each configuration trained \(folds) times, once per fold held out; "
@@ -84,27 +84,31 @@ public struct SweepReport {
     return "\(dataset) · metric: \(results.sweep.metric.rawValue) · \(results.runs.count) runs: \(status)"
   }
 
+  /// What the comparison ranks by: validation, or CV under cross-validation.
+  private var scoreName: String {
+    (results.crossValidated.isEmpty ? "validation " : "CV ") + results.sweep.metric.rawValue
+  }
+
   private func comparisonChart() -> BarChart {
-    let (backbones, strategies, best) = results.bestByBackboneAndStrategy()
-    return BarChart(title: "Best validation \(results.sweep.metric.rawValue) per backbone and strategy", categories: backbones, series: strategies,
-                    values: backbones.map { b in strategies.map { s in best["\(b)/\(s)"]?.validationMetric } },
-                    xLabel: "backbone", yLabel: "best validation \(results.sweep.metric.rawValue)")
+    let (backbones, strategies, best) = SweepContender.bestByBackboneAndStrategy(results)
+    return BarChart(title: "Best \(scoreName) per backbone and strategy", categories: backbones, series: strategies,
+                    values: backbones.map { b in strategies.map { s in best["\(b)/\(s)"]?.contender.score } },
+                    xLabel: "backbone", yLabel: "best \(scoreName)")
   }
 
   private func backboneStrategyTable() -> ReportTable {
-    let (backbones, strategies, best) = results.bestByBackboneAndStrategy()
-    let metric = results.sweep.metric.rawValue
+    let (backbones, strategies, best) = SweepContender.bestByBackboneAndStrategy(results)
+    let metric = results.sweep.metric.rawValue, folded = !results.crossValidated.isEmpty
     var rows: [[ReportTable.Cell]] = []
     for backbone in backbones {
       for strategy in strategies {
-        guard let run = best["\(backbone)/\(strategy)"] else { continue }
-        let count = results.ranked.filter { $0.backbone == backbone && $0.strategy == strategy }.count
-        rows.append([.init(backbone), .init(strategy), .init("run \(run.id)", sortKey: Double(run.id), link: "run-\(run.id).html"),
-                     .number(run.validationMetric), .number(run.testMetric), .integer(count), .number(run.seconds, digits: 1)])
+        guard let (top, count) = best["\(backbone)/\(strategy)"] else { continue }
+        rows.append([.init(backbone), .init(strategy), .init(top.name, sortKey: Double(top.id), link: "run-\(top.id).html"),
+                     .number(top.score), .number(top.testScore), .integer(count), .number(top.seconds, digits: 1)])
       }
     }
-    return ReportTable(name: "backbone-strategy", header: ["backbone", "strategy", "best run", "validation \(metric)", "test \(metric)", "runs", "seconds"],
-                       rows: rows)
+    return ReportTable(name: "backbone-strategy", header: ["backbone", "strategy", folded ? "best configuration" : "best run", scoreName,
+                                                           "test \(metric)", folded ? "configurations" : "runs", "seconds"], rows: rows)
   }
 
   private func leaderboardTable() -> ReportTable {

@@ -48,17 +48,6 @@ public struct SweepResults {
     if let names = dataset?.classNames, names.count == count { return names }
     return (0..<count).map { "class \($0)" }
   }
-
-  /// Backbones and strategies in first-seen order, with the best run of each pair.
-  public func bestByBackboneAndStrategy() -> (backbones: [String], strategies: [String], best: [String: StoredRun]) {
-    var backbones: [String] = [], strategies: [String] = [], best: [String: StoredRun] = [:]
-    for run in runs {
-      if !backbones.contains(run.backbone) { backbones.append(run.backbone) }
-      if !strategies.contains(run.strategy) { strategies.append(run.strategy) }
-    }
-    for run in ranked.reversed() { best["\(run.backbone)/\(run.strategy)"] = run }
-    return (backbones, strategies, best)
-  }
 }
 
 /// The hyperparameters worth a column in leaderboards: the ones sweeps usually vary, read

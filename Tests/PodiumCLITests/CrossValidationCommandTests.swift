@@ -121,5 +121,17 @@ final class CrossValidationCommandTests: XCTestCase {
     }
     let rows = try String(contentsOfFile: submission, encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
     XCTAssertEqual(rows.sorted(), expected.sorted(), "labels of the mean of the five fold models")
+    let reports = folder.appendingPathComponent("reports").path
+    let report = try PodiumRunner().run(["report", "--db", database, "--out", reports])
+    XCTAssertEqual(report.status, 0, report.stderr)
+    let page = try String(contentsOfFile: reports + "/folds/index.html", encoding: .utf8)
+    XCTAssertTrue(page.contains("Best by 5-fold CV: small_cnn · scratch (runs "), "the headline names the best configuration")
+    XCTAssertTrue(page.contains("<h2>Cross-validation: configurations by CV score</h2>"))
+    XCTAssertTrue(page.contains("CV accuracy against public test accuracy"), "the CV-vs-public scatter")
+    XCTAssertTrue(page.contains("best configuration"), "backbone × strategy compares configurations")
+    let table = try String(contentsOfFile: reports + "/folds/cross-validation.csv", encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(table.count, 1 + 2, "one row per configuration")
+    XCTAssertTrue(table[1].hasPrefix("1,runs "), String(table[1]))
   }
+
 }

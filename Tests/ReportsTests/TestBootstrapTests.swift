@@ -51,7 +51,7 @@ final class TestBootstrapTests: XCTestCase {
     let fixture = try StoredSweepFixture()
     defer { fixture.remove() }
     let results = try SweepResults.load(from: fixture.store, sweep: fixture.sweep)
-    let sentences = Findings.comparisons(results)
+    let sentences = Findings.comparisons(SweepContender.all(results), metric: results.sweep.metric)
     XCTAssertEqual(sentences.count, 2, "\(sentences)")
     XCTAssertTrue(sentences.allSatisfy { $0.hasPrefix("Run 2 ") && $0.contains("test images") && $0.contains("95% interval of the difference") },
                   "\(sentences)")
