@@ -7,10 +7,13 @@ public struct LineChart: Sendable {
     public var name: String
     public var colour: Int
     public var dashed: Bool
+    /// Drawn as a thin grey line behind the coloured ones and left out of the legend (the
+    /// many runs that are not among the best few).
+    public var muted: Bool
     public var points: [(x: Double, y: Double)]
 
-    public init(name: String, colour: Int, dashed: Bool = false, points: [(x: Double, y: Double)]) {
-      (self.name, self.colour, self.dashed, self.points) = (name, colour, dashed, points)
+    public init(name: String, colour: Int, dashed: Bool = false, muted: Bool = false, points: [(x: Double, y: Double)]) {
+      (self.name, self.colour, self.dashed, self.muted, self.points) = (name, colour, dashed, muted, points)
     }
   }
 
@@ -23,7 +26,8 @@ public struct LineChart: Sendable {
     (self.title, self.series, self.xLabel, self.yLabel) = (title, series, xLabel, yLabel)
   }
 
-  /// The chart as inline SVG followed by its legend (nothing for no points).
+  /// The chart as inline SVG followed by its legend (nothing for no points): muted series
+  /// first, as thin grey lines counted in one legend entry, then the coloured ones.
   public func html() -> String {
     let points = series.flatMap(\.points).filter { $0.y.isFinite }
     guard !points.isEmpty else { return "<p class=\"note\">No epochs recorded.</p>" }
@@ -35,15 +39,19 @@ public struct LineChart: Sendable {
     for tick in xTicks where tick == tick.rounded() {
       svg += "<text x=\"\(f(frame.x(tick, xRange)))\" y=\"\(f(frame.height - frame.bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(Int(tick))</text>"
     }
-    for line in series where !line.points.isEmpty {
+    for line in series.filter(\.muted) + series.filter({ !$0.muted }) where !line.points.isEmpty {
       let path = line.points.filter { $0.y.isFinite }.map { "\(f(frame.x($0.x, xRange))),\(f(frame.y($0.y, yRange)))" }.joined(separator: " ")
-      svg += "<polyline points=\"\(path)\" fill=\"none\" stroke=\"\(Palette.colour(line.colour))\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")>"
+      let stroke = line.muted ? "stroke=\"\(Palette.muted)\" stroke-width=\"1\" stroke-opacity=\"0.6\""
+        : "stroke=\"\(Palette.colour(line.colour))\" stroke-width=\"2\""
+      svg += "<polyline points=\"\(path)\" fill=\"none\" \(stroke)\(line.dashed ? " stroke-dasharray=\"5 4\"" : "")>"
         + "<title>\(HTML.escape(line.name))</title></polyline>"
       if line.points.count == 1, let point = line.points.first {
         svg += "<circle cx=\"\(f(frame.x(point.x, xRange)))\" cy=\"\(f(frame.y(point.y, yRange)))\" r=\"3\" fill=\"\(Palette.colour(line.colour))\"/>"
       }
     }
     svg += frame.xAxis(label: xLabel) + "</svg>"
-    return svg + legendHTML(series.map { ($0.name, Palette.colour($0.colour), $0.dashed) })
+    let muted = series.filter(\.muted).count
+    let others = muted == 0 ? [] : [("\(muted) more (grey)", Palette.muted, false)]
+    return svg + legendHTML(series.filter { !$0.muted }.map { ($0.name, Palette.colour($0.colour), $0.dashed) } + others)
   }
 }

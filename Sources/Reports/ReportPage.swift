@@ -38,6 +38,9 @@ enum ReportPage {
     th{background:#f0f2f5;cursor:pointer;user-select:none;white-space:nowrap}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
     td.num{text-align:right}tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef4fb}
     .scroll{overflow-x:auto}.scroll td{white-space:nowrap}
+    .effects{display:flex;flex-wrap:wrap;gap:8px}.effects figure{margin:0;flex:1 1 400px;max-width:520px}
+    details.configuration{margin:2px 0}details summary{cursor:pointer}ol.runs{columns:4 160px;margin:4px 0 8px}
+    details.every-run{margin:12px 0}
     svg.chart{width:100%;max-width:640px;height:auto}svg.heatmap{width:100%;height:auto}
     svg .grid{stroke:#e3e6ea}svg .axis{stroke:#5b6775}svg text{font-family:inherit}
     svg .tick{font-size:11px;fill:#3c4652}svg .label{font-size:12px;fill:#1d2733;font-weight:600}

@@ -64,6 +64,9 @@ enum Palette {
   static let colours = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
 
   static func colour(_ index: Int) -> String { colours[index % colours.count] }
+
+  /// The grey of series that stay in the background.
+  static let muted = "#b8bec6"
 }
 
 /// A legend row of coloured swatches, as HTML below a chart.

@@ -14,9 +14,12 @@ public struct SweepReport {
   public let store: ResultsStore
   /// Podium's version, printed in the footer.
   public var version = "unknown"
+  /// The runs grouped by configuration (seeds together).
+  let configurations: ConfigurationSections
 
   public init(results: SweepResults, store: ResultsStore) {
     (self.results, self.store) = (results, store)
+    configurations = ConfigurationSections(results: results)
   }
 
   /// Writes the report into `folder` (created if needed), each file atomically.
@@ -45,7 +48,7 @@ public struct SweepReport {
     body += "<ul class=\"findings\">" + Findings.points(results).map { HTML.element("li", $0) }.joined() + "</ul>"
 
     let comparison = backboneStrategyTable()
-    body += "<h2>Which backbone and strategy win</h2>" + comparisonChart().html() + comparison.html(caption: results.crossValidated.isEmpty ? "Best run per backbone and strategy" : "Best configuration per backbone and strategy")
+    body += "<h2>Which backbone and strategy win</h2>" + comparisonChart().html() + comparison.html(caption: results.crossValidated.isEmpty && !configurations.applies ? "Best run per backbone and strategy" : "Best configuration per backbone and strategy")
     if let folds = results.dataset?.crossValidation?.folds {
       let configurations = crossValidationTable()
       body += "<h2>Cross-validation: configurations by CV score</h2><p>Each configuration trained \(folds) times, once per fold held out; "
@@ -56,9 +59,30 @@ public struct SweepReport {
       tables.append(configurations)
     }
     let leaderboard = leaderboardTable(), unfinished = unfinishedTable()
-    body += "<h2>Leaderboard</h2><p>Finished runs, best first by validation \(HTML.escape(sweep.metric.rawValue)). Click a column to sort.</p>"
-    body += "<div class=\"scroll\">\(leaderboard.html())</div>"
+    if configurations.applies {
+      let table = configurations.table()
+      body += "<h2>Leaderboard of configurations</h2><p>Runs that differ only in their seed are one configuration, ranked by the mean "
+        + "of their scores, shown with the standard deviation over seeds and their number. Open a configuration to see its runs.</p>"
+      body += table.html() + configurations.details()
+      body += "<details class=\"every-run\"><summary>Every finished run (\(results.ranked.count)), best first</summary>\(leaderboard.html())</details>"
+      tables.append(table)
+    } else {
+      body += "<h2>Leaderboard</h2><p>Finished runs, best first by validation \(HTML.escape(sweep.metric.rawValue)). Click a column to sort.</p>"
+      body += "<div class=\"scroll\">\(leaderboard.html())</div>"
+    }
     if !unfinished.rows.isEmpty { body += unfinished.html(caption: "Runs that did not finish") }
+    let effects = HyperparameterEffects(results: results)
+    if !effects.keys.isEmpty, effects.points.count >= 3 {
+      let importance = effects.importance()
+      body += "<h2>What each hyperparameter does</h2><p>Each hyperparameter that varies, against the sweep's metric: a point per run, "
+        + "the mean per value joined by a line. The table gives each one's share of the metric's variance — the main effects of a "
+        + "functional ANOVA (Hutter, Hoos and Leyton-Brown, ICML 2014) computed on the runs themselves: the variance of the mean per value "
+        + "over the total (numeric keys with more than ten values in five bins), then what the keys do together and what the seeds alone move.</p>"
+      body += "<div class=\"effects\">" + effects.keys.map { "<figure>\(effects.chart($0))</figure>" }.joined() + "</div>"
+      body += importance.html(caption: "Share of the metric's variance")
+      body += "<h3>Every configuration across the varying hyperparameters</h3>" + effects.parallelCoordinates(configurations.configurations)
+      tables.append(importance)
+    }
     let curves = allCurves()
     body += "<h2>Learning curves</h2>" + curves.html
     tables += [comparison, leaderboard, unfinished, curves.table]
@@ -84,21 +108,22 @@ public struct SweepReport {
     return "\(dataset) · metric: \(results.sweep.metric.rawValue) · \(results.runs.count) runs: \(status)"
   }
 
-  /// What the comparison ranks by: validation, or CV under cross-validation.
+  /// What the comparison ranks by: validation, or CV under cross-validation; the mean over
+  /// seeds when they repeat.
   private var scoreName: String {
-    (results.crossValidated.isEmpty ? "validation " : "CV ") + results.sweep.metric.rawValue
+    (configurations.applies ? "mean " : "") + (results.crossValidated.isEmpty ? "validation " : "CV ") + results.sweep.metric.rawValue
   }
 
   private func comparisonChart() -> BarChart {
-    let (backbones, strategies, best) = SweepContender.bestByBackboneAndStrategy(results)
+    let (backbones, strategies, best) = SweepContender.bestByBackboneAndStrategy(results, configurations.contenders)
     return BarChart(title: "Best \(scoreName) per backbone and strategy", categories: backbones, series: strategies,
                     values: backbones.map { b in strategies.map { s in best["\(b)/\(s)"]?.contender.score } },
                     xLabel: "backbone", yLabel: "best \(scoreName)")
   }
 
   private func backboneStrategyTable() -> ReportTable {
-    let (backbones, strategies, best) = SweepContender.bestByBackboneAndStrategy(results)
-    let metric = results.sweep.metric.rawValue, folded = !results.crossValidated.isEmpty
+    let (backbones, strategies, best) = SweepContender.bestByBackboneAndStrategy(results, configurations.contenders)
+    let metric = results.sweep.metric.rawValue, folded = !results.crossValidated.isEmpty || configurations.applies
     var rows: [[ReportTable.Cell]] = []
     for backbone in backbones {
       for strategy in strategies {
@@ -108,7 +133,8 @@ public struct SweepReport {
       }
     }
     return ReportTable(name: "backbone-strategy", header: ["backbone", "strategy", folded ? "best configuration" : "best run", scoreName,
-                                                           "test \(metric)", folded ? "configurations" : "runs", "seconds"], rows: rows)
+                                                           (configurations.applies ? "mean test " : "test ") + metric,
+                                                           folded ? "configurations" : "runs", "seconds"], rows: rows)
   }
 
   private func leaderboardTable() -> ReportTable {
@@ -165,14 +191,21 @@ public struct SweepReport {
     return ReportTable(name: "unfinished", header: ["run", "status", "backbone", "strategy", "error"], rows: rows)
   }
 
-  /// Every finished run's validation metric and loss per epoch, one colour per run.
+  /// How many curves keep a colour; the rest are thin grey lines.
+  static let colouredCurves = 8
+
+  /// The validation metric and loss per epoch: one line per run, or per configuration (the
+  /// mean over its runs, folds and seeds) when the sweep repeats settings; the best
+  /// ``colouredCurves`` in colour, the rest grey.
   private func allCurves() -> (html: String, table: ReportTable) {
     let runs = results.ranked
     let metric = results.sweep.metric.rawValue
+    let lines: [(name: String, runs: [Int64])] = configurations.applies
+      ? configurations.configurations.map { ($0.label, $0.members.flatMap(\.runIDs)) }
+      : runs.map { ("run \($0.id) \($0.backbone) · \($0.strategy)", [$0.id]) }
     func series(_ value: @escaping (EpochRecord) -> Double) -> [LineChart.Series] {
-      runs.enumerated().map { index, run in
-        LineChart.Series(name: "run \(run.id) \(run.backbone) · \(run.strategy)", colour: index,
-                         points: (results.epochs[run.id] ?? []).map { (Double($0.epoch + 1), value($0)) })
+      lines.enumerated().map { index, line in
+        LineChart.Series(name: line.name, colour: index, muted: index >= Self.colouredCurves, points: meanCurve(line.runs, value))
       }
     }
     let score = LineChart(title: "Validation \(metric) per epoch", series: series(\.validationMetric), xLabel: "epoch", yLabel: "validation \(metric)")
@@ -186,8 +219,22 @@ public struct SweepReport {
     }
     let table = ReportTable(name: "curves", header: ["run", "backbone", "strategy", "epoch", "train_loss", "train_accuracy", "validation_loss",
                                                      "validation_\(metric)"], rows: rows)
-    let note = "<p>Each run's own page shows its training curves beside these (train dashed, validation solid).</p>"
+    let grouped = configurations.applies ? "Each line is a configuration's mean over its runs. " : ""
+    let note = "<p>\(grouped)The best \(Self.colouredCurves) in colour, the rest in grey. Each run's own page shows its training curves "
+      + "beside these (train dashed, validation solid).</p>"
     return (note + "<div class=\"pair\"><figure>\(score.html())</figure><figure>\(loss.html())</figure></div>", table)
+  }
+
+  /// Epoch by epoch, the mean of `value` over the runs that reached that epoch.
+  private func meanCurve(_ runs: [Int64], _ value: (EpochRecord) -> Double) -> [(x: Double, y: Double)] {
+    var sums: [Int: (total: Double, count: Int)] = [:]
+    for run in runs {
+      for epoch in results.epochs[run] ?? [] where value(epoch).isFinite {
+        sums[epoch.epoch, default: (0, 0)].total += value(epoch)
+        sums[epoch.epoch, default: (0, 0)].count += 1
+      }
+    }
+    return sums.keys.sorted().map { (Double($0 + 1), sums[$0]!.total / Double(sums[$0]!.count)) }
   }
 
   private func datasetTable() -> ReportTable {

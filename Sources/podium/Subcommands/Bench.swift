@@ -3,6 +3,7 @@ import Backbones
 import Datasets
 import Engine
 import Foundation
+import Reports
 import ResultsStore
 import Training
 
@@ -22,6 +23,9 @@ extension Podium {
         the classifier trainable).
         --mode merge writes a synthetic cluster sweep (--runs shards of --epochs epochs, a
         200-image validation split of 10 classes each) and times `sweep merge` on it.
+        --mode report writes a synthetic sweep of --runs runs (six learning rates over
+        seeds, 64 validation and 100 test images of 8 classes) into --folder and times
+        `podium report` on it, printing the report's size.
         """)
 
     @Flag(help: "Benchmark the GEMM and convolution kernels.")
@@ -30,14 +34,14 @@ extension Podium {
     @Option(help: "Benchmark a whole backbone: \(BackboneName.allCases.map(\.rawValue).joined(separator: ", ")).")
     var backbone: BackboneName?
 
-    @Option(help: "infer, train or finetune (with --backbone); data: decoding and augmenting 500×375 JPEGs into batches; merge: folding a cluster sweep's shards.")
+    @Option(help: "infer, train or finetune (with --backbone); data: decoding and augmenting 500×375 JPEGs into batches; merge: folding a cluster sweep's shards; report: writing a large sweep's report.")
     var mode: BenchMode = .infer
 
-    @Option(help: "With --mode merge: runs (shards) and epochs per run.")
+    @Option(help: "With --mode merge or report: runs (shards).")
     var runs = 1000
     @Option(help: "With --mode merge: epochs per run.")
     var epochs = 50
-    @Option(help: "With --mode merge: the folder to write the shards and the store in (replaced).")
+    @Option(help: "With --mode merge or report: the folder to write the store (and shards or report) in (replaced).")
     var folder = "bench-merge"
 
     @Option(help: "Batch size of the convolution benchmarks.")
@@ -56,7 +60,7 @@ extension Podium {
     var json = false
 
     func validate() throws {
-      let wholeNetwork = backbone != nil || mode == .data || mode == .merge
+      let wholeNetwork = backbone != nil || [.data, .merge, .report].contains(mode)
       guard kernels != wholeNetwork else {
         throw ValidationError(kernels ? "pass --kernels or --backbone, not both" : "nothing to benchmark: pass --kernels, --backbone NAME or --mode data")
       }
@@ -73,6 +77,13 @@ extension Podium {
           format: "merge of %d shards (%d epochs, %d validation predictions each): %.1f MB of shards written in %.1f s; merged in %.2f s into a %.1f MB store; merging again took %.2f s",
           result.runs, result.epochs, result.validationImages, result.shardsMegabytes, result.writeShardsSeconds, result.mergeSeconds,
           result.storeMegabytes, result.secondMergeSeconds))
+        return
+      }
+      if mode == .report {
+        let result = try ReportBenchmark(runs: runs, folder: URL(fileURLWithPath: folder)).run()
+        print(json ? try jsonLine(result) : String(
+          format: "report of a %d-run sweep: generated in %.1f s, written in %.2f s; index.html %.2f MB, whole report %.2f MB: %@",
+          result.runs, result.generateSeconds, result.reportSeconds, result.indexMegabytes, result.folderMegabytes, result.index))
         return
       }
       if mode == .data {
@@ -119,5 +130,5 @@ extension Podium.Bench {
 
 /// What `--mode` times.
 enum BenchMode: String, CaseIterable, ExpressibleByArgument {
-  case infer, train, finetune, data, merge
+  case infer, train, finetune, data, merge, report
 }
