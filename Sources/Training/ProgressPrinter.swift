@@ -30,7 +30,8 @@ public final class ProgressPrinter {
       note(String(format: "\repoch %d [%@] %d/%d  loss %.4f  lr %.2e  %.0f img/s  eta %.0fs ", epoch + 1, bar, batch, total,
                   smoothed, learningRate, rate, eta), newline: false)
     case .epochEnded(let summary):
-      if interactive { note("\r" + String(repeating: " ", count: 78) + "\r", newline: false) }
+      // Erase the whole progress line (however wide it was), not a fixed width of it.
+      if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
       print(prefix + String(format: "%5d  %10.4f  %10.4f  %10.4f  %.1fs", summary.epoch + 1, summary.trainLoss, summary.validationLoss,
                    summary.validation.value(metric), summary.seconds))
       epochStart = Date()
