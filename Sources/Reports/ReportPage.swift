@@ -5,11 +5,14 @@ import Engine
 /// loading anything from anywhere — images come as `data:` URIs — and running any script but
 /// that one (allowed by its hash).
 enum ReportPage {
-  static func html(title: String, body: String) -> String {
+  /// The page; with `refresh`, it reloads itself every so many seconds (a report rewritten
+  /// while its sweep runs), a browser feature that fetches nothing but the page itself.
+  static func html(title: String, body: String, refresh: Int? = nil) -> String {
     """
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8">
-    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '\(scriptHash)'">
+    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src '\(scriptHash)'">\(
+      refresh.map { "\n<meta http-equiv=\"refresh\" content=\"\($0)\">" } ?? "")
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>\(HTML.escape(title))</title>
     <style>\(css)</style></head>

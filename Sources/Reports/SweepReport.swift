@@ -14,6 +14,9 @@ public struct SweepReport {
   public let store: ResultsStore
   /// Podium's version, printed in the footer.
   public var version = "unknown"
+  /// Seconds after which the index page reloads itself (`podium report --watch` while the
+  /// sweep runs); nil for a page that stays as it is.
+  public var refresh: Int?
   /// The runs grouped by configuration (seeds together).
   let configurations: ConfigurationSections
 
@@ -29,7 +32,8 @@ public struct SweepReport {
   public func write(to folder: URL) throws -> URL {
     var tables: [ReportTable] = []
     let index = try indexBody(tables: &tables)
-    try AtomicFile.write(ReportPage.html(title: "Podium report: \(results.sweep.name)", body: index), to: folder.appendingPathComponent("index.html"))
+    try AtomicFile.write(ReportPage.html(title: "Podium report: \(results.sweep.name)", body: index, refresh: refresh),
+                         to: folder.appendingPathComponent("index.html"))
     for run in results.ranked {
       try AtomicFile.write(ReportPage.html(title: "Run \(run.id) of \(results.sweep.name)", body: try runBody(run, tables: &tables)),
                            to: folder.appendingPathComponent("run-\(run.id).html"))
@@ -298,10 +302,10 @@ public struct SweepReport {
 extension SweepReport {
   /// Writes the report of `sweep` (nil: the most recent) to `<folder>/<sweep name>/` and
   /// returns its index page.
-  public static func write(store: ResultsStore, sweep: Int64?, folder: URL, version: String) throws -> URL {
+  public static func write(store: ResultsStore, sweep: Int64?, folder: URL, version: String, refresh: Int? = nil) throws -> URL {
     let results = try SweepResults.load(from: store, sweep: try sweep ?? store.latestSweepID())
     var report = SweepReport(results: results, store: store)
-    report.version = version
+    (report.version, report.refresh) = (version, refresh)
     return try report.write(to: folder.appendingPathComponent(FileNames.safe(results.sweep.name)))
   }
 }
