@@ -2,7 +2,9 @@ import Foundation
 
 /// A confusion matrix drawn as a heat map: rows are true classes, columns predicted ones,
 /// each cell shaded by the share of its row (the recall of the diagonal) and labelled with
-/// its count; class names on both axes and a colour legend.
+/// its count; class names on both axes and a colour legend. Empty cells are the grid's
+/// background, so the drawing grows with the non-zero cells, not with classes squared (a
+/// 257-class matrix is mostly empty).
 public struct ConfusionHeatMap: Sendable {
   public var title: String
   /// `matrix[true][predicted]` counts.
@@ -26,18 +28,21 @@ public struct ConfusionHeatMap: Sendable {
     var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" class=\"heatmap\" style=\"max-width:\(Int(width))px\">"
     svg += "<title>\(HTML.escape(title))</title>"
     let gridLeft = margin, gridTop = top
+    svg += "<rect x=\"\(f(gridLeft))\" y=\"\(f(gridTop))\" width=\"\(f(cell * Double(n)))\" height=\"\(f(cell * Double(n)))\" fill=\"\(Self.shade(0))\"/>"
+    var cells = "", counts = ""
     for (actual, row) in matrix.enumerated() {
       let total = max(row.reduce(0, +), 1)
-      for (predicted, count) in row.enumerated() {
+      for (predicted, count) in row.enumerated() where count > 0 {
         let share = Double(count) / Double(total)
         let x = gridLeft + cell * Double(predicted), y = gridTop + cell * Double(actual)
         let tip = "true \(name(actual)) → predicted \(name(predicted)): \(count) (\(String(format: "%.0f", share * 100))% of the row)"
-        svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"\(Self.shade(share))\" stroke=\"#fff\" stroke-width=\"0.5\"><title>\(HTML.escape(tip))</title></rect>"
-        if showCounts && count > 0 {
-          svg += "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + cell / 2 + 4))\" text-anchor=\"middle\" class=\"cell\" fill=\"\(share > 0.55 ? "#fff" : "#222")\">\(count)</text>"
+        cells += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"\(Self.shade(share))\"><title>\(HTML.escape(tip))</title></rect>"
+        if showCounts {
+          counts += "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + cell / 2 + 4))\" class=\"cell\"\(share > 0.55 ? " fill=\"#fff\"" : "")>\(count)</text>"
         }
       }
     }
+    svg += "<g stroke=\"#fff\" stroke-width=\"0.5\">\(cells)</g><g text-anchor=\"middle\">\(counts)</g>"
     for index in stride(from: 0, to: n, by: labelEvery) {
       let centre = cell * (Double(index) + 0.5)
       svg += "<text x=\"\(f(gridLeft - 6))\" y=\"\(f(gridTop + centre + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(label(index)))</text>"
