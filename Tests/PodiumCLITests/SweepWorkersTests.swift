@@ -122,8 +122,8 @@ final class SweepWorkersTests: XCTestCase {
     let epochsWhenStopped = try store.epochRecords(run: 1).count
     sleep(4)
     let status = try PodiumRunner().run(["sweep", "status", "--db", database])
-    XCTAssertTrue(status.stdout.contains(
-      "  run 1: attempt 1 on \(ProcessInfo.processInfo.hostName), process \(stopped.processIdentifier), last heard from "), status.stdout)
+    XCTAssertTrue(status.stdout.contains("  run 1 (epoch \(epochsWhenStopped + 1) of 6): attempt 1 on \(ProcessInfo.processInfo.hostName), "
+      + "process \(stopped.processIdentifier), last heard from "), status.stdout)
     let other = try PodiumRunner().run(worker + lease)
     XCTAssertEqual(other.status, 0, other.stderr)
     XCTAssertTrue(other.stderr.contains("run 1 (attempt 2)"), other.stderr)
