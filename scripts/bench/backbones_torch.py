@@ -25,14 +25,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reference"))
 from make_backbone_fixtures import EfficientNetLite, SmallCNN  # noqa: E402
 
 
+# (width, depth, input side, dropout) of each EfficientNet-Lite variant.
+LITE = {"efficientnet_lite0": (1.0, 1.0, 224, 0.2), "efficientnet_lite1": (1.0, 1.1, 240, 0.2),
+        "efficientnet_lite2": (1.1, 1.2, 260, 0.3)}
+
+
 def build(name):
     """The network, its input size, and the modules of its last stage + classifier."""
     if name == "small_cnn":
         model = SmallCNN(150, 1000)
         return model, 150, [model.classifier]
-    if name == "efficientnet_lite0":
-        model = EfficientNetLite()
-        return model, 224, [model._blocks[15], model._conv_head, model._bn1, model._fc]
+    if name in LITE:
+        width, depth, size, dropout = LITE[name]
+        model = EfficientNetLite(width=width, depth=depth, dropout=dropout)
+        return model, size, [model._blocks[-1], model._conv_head, model._bn1, model._fc]
     model = getattr(torchvision.models, name)()
     if name.startswith("resnet"):
         return model, 224, [model.layer4, model.fc]

