@@ -56,6 +56,8 @@ public enum ArtifactKind: String, CaseIterable, Sendable {
   case checkpoint
   /// The pretrained weights the run started from.
   case weights
+  /// The learning-rate finder's pass (`lr: find`), as JSON.
+  case learningRateFinder = "lr_finder"
 }
 
 /// The dataset a sweep runs on and exactly how it was split, as stored with the sweep so

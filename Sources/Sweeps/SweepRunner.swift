@@ -176,6 +176,7 @@ public final class SweepRunner {
       + (result.unlabelled.map { records($0, subset: .unlabelled) } ?? [])
     completion.artifacts[.checkpoint] = result.checkpoint?.path
     completion.artifacts[.weights] = result.pretrainedWeights?.path
+    completion.artifacts[.learningRateFinder] = result.learningRateFinder?.path
     return completion
   }
 

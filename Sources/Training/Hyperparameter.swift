@@ -31,7 +31,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
     case .strategy: return D.choice(\.strategy, "scratch (random start), features (frozen trunk, new head) or finetune (head, then top stages)")
     case .epochs: return D.integer(\.training.epochs, minimum: 1, "epochs (of the fine-tuning phase for finetune)")
     case .batchSize: return D.integer(\.training.batchSize, minimum: 1, "images per step")
-    case .lr: return D.number(\.training.learningRate, .positive, "learning rate (of the head phase for finetune)")
+    case .lr: return D.learningRate
     case .optimizer: return D.choice(\.training.optimizer, "the optimizer (of the head phase for finetune)")
     case .momentum: return D.number(\.training.momentum, .nonNegative, "SGD's momentum")
     case .nesterov: return D.flag(\.training.nesterov, "Nesterov momentum for SGD")
@@ -173,6 +173,23 @@ extension HyperparameterDefinition {
       guard case .text(let name) = value, !name.isEmpty else { throw HyperparameterProblem(text: "must be a stage name, got \(value)") }
       spec[keyPath: path] = name
     }, read: { $0[keyPath: path].map(ParameterValue.text) })
+  }
+
+  /// The learning rate, or `find`: the learning-rate finder's suggestion, found when the run
+  /// starts (``RunSpec/lrFind``).
+  static var learningRate: Self {
+    Self(domain: "a number > 0, or find", help: "learning rate (of the head phase for finetune); find: the learning-rate finder's suggestion",
+         assign: { value, spec in
+           if case .text("find") = value {
+             spec.lrFind = true
+             return
+           }
+           guard case .number(let number) = value, number.isFinite, number > 0 else {
+             throw HyperparameterProblem(text: "must be a number > 0 or find, got \(value)")
+           }
+           (spec.training.learningRate, spec.lrFind) = (Float(number), nil)
+         },
+         read: { $0.lrFind == true ? .text("find") : .number(shortest($0.training.learningRate)) })
   }
 
   /// The run's seed: weights, data order, augmentation and dropout all derive from it.

@@ -37,6 +37,9 @@ public final class ProgressPrinter {
       epochStart = Date()
     case let .imageSkipped(path, reason):
       note("skipped \(path): \(reason)")
+    case let .learningRateFound(found, chosen):
+      note(String(format: "learning-rate finder: steepest descent at %.2e, minimum/10 %.2e; training at %.2e", found.steepest ?? .nan,
+                  found.minimumTenth ?? .nan, chosen))
     case .otherRunsCheckpointsRemoved(let folder):
       note("removed another run's checkpoints from \(folder): they did not match this run's settings and images")
     case let .stoppedEarly(epoch, bestEpoch):

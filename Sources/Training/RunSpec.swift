@@ -42,6 +42,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
   public var augmentCopies: Int?
   /// How the new classifier starts; nil takes the strategy's default (``headInitialization``).
   public var headInit: LinearInitialization?
+  /// `lr: find`: the learning rate is the steepest-descent suggestion of the range test
+  /// (``LearningRateFinder``) run when the run starts; nil: `training.learningRate`.
+  public var lrFind: Bool?
   /// Under cross-validation, the fold this run holds out (validates and predicts out of
   /// fold on); nil for a run on the sweep's one split. Not a hyperparameter: a sweep's `cv:`
   /// plans one run per fold of every configuration, and the fold is part of each run's

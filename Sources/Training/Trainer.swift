@@ -123,7 +123,7 @@ public final class Trainer {
 
   /// Forward, the loss fused with its gradient, backward, optimizer step. Returns the loss
   /// and the number of correct predictions.
-  private func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
+  func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
     model.trainingNetwork.zeroGradients()
     let logits = try GradientRecording.withoutInputGradients { try model.trainingNetwork(batch.images) }
     var dLogits = Tensor(shape: logits.shape)

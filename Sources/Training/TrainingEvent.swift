@@ -12,6 +12,8 @@ public enum TrainingEvent {
   /// The run's folder held another run's checkpoints (a sweep re-planned into a new
   /// database over an old work folder); they were removed before training began.
   case otherRunsCheckpointsRemoved(folder: String)
+  /// `lr: find`: the range test's pass and the rate the run trains at.
+  case learningRateFound(LearningRateFinder.Result, chosen: Float)
   /// An image could not be read; it was left out of its batch.
   case imageSkipped(path: String, reason: String)
   case stoppedEarly(epoch: Int, bestEpoch: Int)

@@ -39,4 +39,6 @@ public struct RunResult: Sendable {
   public var checkpoint: URL?
   /// The pretrained weights the run started from (nil for `scratch`).
   public var pretrainedWeights: URL?
+  /// The learning-rate finder's pass (`lr: find`), as JSON in the run's folder.
+  public var learningRateFinder: URL?
 }

@@ -9,6 +9,16 @@ extension TrainingRun {
   /// The backbone is built (and its weights loaded) only when some features are missing
   /// from the cache, so heads on a cached split cost no trunk at all.
   func runOnFeatures() throws -> RunResult {
+    let (head, train, features) = try featureTraining()
+    let trainer = makeTrainer(head, spec.training, phase: .train)
+    let outcome = try trainer.fit(train: train, validation: try features(samples(split.validation)))
+    let best = try reloadBest(head, phase: .train)
+    return try results(outcome, trainer: trainer, checkpoint: best, source: features)
+  }
+
+  /// A new head for the frozen trunk's features, the training images' features (with their
+  /// augmented copies), and the features of any other images, all from the feature cache.
+  func featureTraining() throws -> (head: HeadModel, train: FeatureBatches, features: ([Dataset.Sample]) throws -> FeatureBatches) {
     let digest = try weightsDigest()
     var built: Backbone?
     func backbone() throws -> Backbone {
@@ -28,9 +38,6 @@ extension TrainingRun {
     let train = try features(samples(split.train), copies: copies)
     let head = HeadModel(featureWidth: train.features.shape[1], classes: dataset.classNames.count, hidden: spec.hidden,
                          dropout: spec.dropout, initialization: spec.headInitialization, seed: spec.training.seed &+ 1)
-    let trainer = makeTrainer(head, spec.training, phase: .train)
-    let outcome = try trainer.fit(train: train, validation: try features(samples(split.validation)))
-    let best = try reloadBest(head, phase: .train)
-    return try results(outcome, trainer: trainer, checkpoint: best, source: { try features($0) })
+    return (head, train, { try features($0) })
   }
 }

@@ -50,6 +50,20 @@ public struct TrainingRun {
     if let folder, try RunFolderIdentity(spec: spec, dataset: dataset, split: split).claim(folder, replacingOther: replacesOtherRunsCheckpoints) {
       for observer in observers { observer(.otherRunsCheckpointsRemoved(folder: folder.path)) }
     }
+    guard spec.lrFind == true else { return try runStrategy() }
+    let (found, file) = try learningRateFinderPass()
+    guard let rate = found.suggestion else {
+      throw TrainingError("the learning-rate finder found no rate to suggest: the loss never fell between \(LearningRateFinder().start) and \(LearningRateFinder().end)")
+    }
+    for observer in observers { observer(.learningRateFound(found, chosen: rate)) }
+    var resolved = self
+    resolved.spec.training.learningRate = rate
+    var result = try resolved.runStrategy()
+    result.learningRateFinder = file
+    return result
+  }
+
+  private func runStrategy() throws -> RunResult {
     switch spec.strategy {
     case .scratch: return try runFromScratch()
     case .features: return try runOnFeatures()

@@ -1,7 +1,21 @@
 import ArgumentParser
+import Datasets
 import Foundation
 
 // Helpers every subcommand shares: adapter options, JSON lines, notes on standard error.
+
+/// The dataset `--dataset ADAPTER:PATH` names, read with its `--option` flags (and groups
+/// from `groupColumn`, for grouped folds).
+///
+/// - Throws: `ValidationError` for an unknown adapter; the adapter's errors.
+func loadDataset(_ text: String, options: [String], groupColumn: String? = nil) throws -> (DatasetAdapter, Dataset) {
+  guard let colon = text.firstIndex(of: ":") else { throw ValidationError("--dataset must be ADAPTER:PATH, got \(text)") }
+  guard let adapter = DatasetAdapter(rawValue: String(text[..<colon])) else {
+    throw ValidationError("unknown adapter \(text[..<colon]); see `podium datasets list`")
+  }
+  let root = URL(fileURLWithPath: String(text[text.index(after: colon)...]))
+  return (adapter, try adapter.load(root: root, options: try adapterOptions(options), groupColumn: groupColumn))
+}
 
 /// `--option key=value` flags as a dictionary.
 ///

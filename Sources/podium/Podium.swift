@@ -7,7 +7,7 @@ struct Podium: ParsableCommand {
     commandName: "podium",
     abstract: "Sweeps of backbone × strategy × hyperparameters for image classification, on the CPU.",
     version: PodiumVersion.current,
-    subcommands: [Demo.self, Sweep.self, Train.self, Report.self, Submit.self, EnsembleCommand.self, Score.self, LeaderboardCommand.self, DatasetsCommand.self, Classify.self, Weights.self, Bench.self])
+    subcommands: [Demo.self, Sweep.self, Train.self, LearningRateFind.self, Report.self, Submit.self, EnsembleCommand.self, Score.self, LeaderboardCommand.self, DatasetsCommand.self, Classify.self, Weights.self, Bench.self])
 }
 
 /// Podium's version, printed by `podium --version` and stored with every run.

@@ -47,6 +47,25 @@ final class TrainCommandTests: XCTestCase {
     XCTAssertEqual(bad.stderr.split(separator: "\n").first, "Error: --folds must be between 2 and 100, got 1")
   }
 
+  /// `podium lr-find` on a frozen trunk's features: the pass, both suggestions and a plot.
+  func testLrFind_printsSuggestions_andWritesAPlot() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-lrfind-cli-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try DemoDataset(imagesPerClass: 6, testImagesPerClass: 0, size: 48).write(to: folder)
+    let plot = folder.appendingPathComponent("lr.svg")
+    let result = try PodiumRunner().run([
+      "lr-find", "--dataset", "natural-images:\(folder.path)", "--backbone", "efficientnet_lite0", "--strategy", "features",
+      "--image-size", "48", "--batch-size", "8", "--steps", "60", "--plot", plot.path,
+    ])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertTrue(result.stdout.hasPrefix("60 steps from 1.0e-07") || result.stdout.contains("stopped on divergence"), result.stdout)
+    XCTAssertTrue(result.stdout.contains("suggested learning rate: "), result.stdout)
+    XCTAssertTrue(result.stdout.contains("(steepest descent); minimum / 10: "), result.stdout)
+    let svg = try String(contentsOf: plot, encoding: .utf8)
+    XCTAssertTrue(svg.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+    XCTAssertTrue(svg.contains("<title>smoothed loss</title>"))
+  }
+
   /// `podium train --help` lists exactly the table's keys as hyperparameter flags, so a key
   /// cannot exist in a sweep spec and not on the command line, or the other way round.
   func testHelp_listsExactlyTheHyperparameterTable() throws {
@@ -64,7 +83,7 @@ final class TrainCommandTests: XCTestCase {
   /// the flag named.
   func testBadHyperparameterFlags_areRefusedNamingTheFlag() throws {
     let cases = [
-      (["--lr", "0"], "Error: --lr must be a number > 0, got 0"),
+      (["--lr", "0"], "Error: --lr must be a number > 0 or find, got 0"),
       (["--finetune-optimizer", "lbfgs"], "Error: --finetune-optimizer must be one of sgd, adam, adamw, got lbfgs"),
       (["--augment", "fancy"], "Error: --augment must be one of keras, light, none, standard, strong, got fancy"),
       (["--batch-size", "2.5"], "Error: --batch-size must be an integer ≥ 1, got 2.5"),

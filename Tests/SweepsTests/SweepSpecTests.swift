@@ -103,7 +103,7 @@ final class SweepSpecTests: XCTestCase {
     let cases: [(String, String)] = [
       ("name: x\ndataset: {adapter: natural-images, root: d}\ngird: {lr: [1]}\n", "sweep.yaml line 3: unknown key gird in the spec"),
       ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lrate: [0.1]\n", "sweep.yaml line 4: unknown hyperparameter lrate"),
-      ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lr: [0.1, -1]\n", "sweep.yaml line 4: lr must be a number > 0, got -1"),
+      ("name: x\ndataset: {adapter: natural-images, root: d}\ngrid:\n  lr: [0.1, -1]\n", "sweep.yaml line 4: lr must be a number > 0 or find, got -1"),
       ("name: x\ndataset: {adapter: natural-images, root: d}\nfixed: {augment: fancy}\n", "sweep.yaml line 3: augment must be one of keras, light, none, standard, strong, got fancy"),
       ("name: x\ndataset: {adapter: nat, root: d}\n", "sweep.yaml line 2: dataset adapter must be one of"),
       ("name: x\ndataset: {adapter: csv, root: d, clutter: false}\n", "sweep.yaml line 2: dataset key clutter is not an option of csv"),
@@ -173,6 +173,18 @@ final class SweepSpecTests: XCTestCase {
         XCTAssertTrue("\($0)".hasPrefix(expected), "\($0) — expected \(expected)")
       }
     }
+  }
+
+  /// `lr: find` is a value of `lr` like any other: it plans its own runs, is stored with
+  /// them, and reads back from the YAML form.
+  func testLrFind_isAValueOfLr() throws {
+    let yaml = "name: x\ndataset: {adapter: natural-images, root: d}\ngrid: {lr: [find, 0.001]}\n"
+    let spec = try SweepSpec.parse(yaml, file: "s.yaml")
+    let runs = try spec.expand().runs
+    XCTAssertEqual(runs.map(\.lrFind), [true, nil])
+    XCTAssertEqual(runs.map { Hyperparameter.lr.value(in: $0)?.description }, ["find", "0.001"])
+    XCTAssertTrue(try runs[0].canonicalJSON().contains("\"lrFind\":true"))
+    XCTAssertEqual(try SweepSpec.parse(try spec.yaml(), file: "again.yaml").expand().runs, runs)
   }
 
   func testBudget_capsTheRuns() throws {

@@ -38,12 +38,7 @@ extension Podium {
     }
 
     func run() throws {
-      let colon = dataset.firstIndex(of: ":")!
-      guard let adapter = DatasetAdapter(rawValue: String(dataset[..<colon])) else {
-        throw ValidationError("unknown adapter \(dataset[..<colon]); see `podium datasets list`")
-      }
-      let loaded = try adapter.load(root: URL(fileURLWithPath: String(dataset[dataset.index(after: colon)...])), options: try adapterOptions(options),
-                                    groupColumn: groupColumn)
+      let (adapter, loaded) = try loadDataset(dataset, options: options, groupColumn: groupColumn)
       let spec = try hyperparameters.runSpec(metric: metric)
       let crossValidation = folds.map { CrossValidation(folds: $0, seed: cvSeed, groupColumn: groupColumn) }
       let split = try Split(loaded, spec: try SplitChoice(parsing: split).resolve(in: loaded), seed: spec.training.seed,
