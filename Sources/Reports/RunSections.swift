@@ -136,6 +136,10 @@ struct RunSections {
         [.init(key.rawValue), .init(key.value(in: spec)?.description ?? "(default)")]
       }
       rows.append(["metric", .init(spec.training.metric.rawValue)])
+      if let fold = spec.fold {
+        let folds = results.dataset?.crossValidation?.folds
+        rows.append(["cross-validation fold", .init("\(fold + 1)\(folds.map { " of \($0)" } ?? "") (validated on the fold it held out)")])
+      }
     }
     rows += [["podium version", .init(run.version ?? "")], ["machine", .init(run.machine ?? "")],
              ["started", .init(run.startedAt.map(Self.timestamp) ?? "")], ["finished", .init(run.finishedAt.map(Self.timestamp) ?? "")],
