@@ -251,7 +251,7 @@ public final class ResultsStore {
     public var bestRun: Int64?
     public var bestMetric: Double?
     /// Estimated seconds to finish the queued and running runs: their count times the mean
-    /// duration of the finished ones (nil before any run finished).
+    /// duration of the finished ones (nil before any run finished, and once none is left).
     public var etaSeconds: Double?
   }
 
@@ -273,7 +273,7 @@ public final class ResultsStore {
           """, arguments: [id])
         let remaining = RunStatus.allCases.filter(\.isOpen).map { counts[$0.rawValue] ?? 0 }.reduce(0, +)
         return SweepSummary(id: id, name: sweep["name"], metric: metric, counts: counts, bestRun: best?["id"], bestMetric: best?["val_metric"],
-                            etaSeconds: meanSeconds.map { $0 * Double(remaining) })
+                            etaSeconds: remaining == 0 ? nil : meanSeconds.map { $0 * Double(remaining) })
       }
     }
   }

@@ -45,6 +45,7 @@ final class LiveViewTests: XCTestCase {
     let block = status.stdout.split(separator: "\n")
     XCTAssertEqual(block.count, 2, "one block, since nothing is left to run: \(status.stdout)")
     XCTAssertTrue(block[0].hasPrefix("-- ") && block[0].hasSuffix(" --"), "a plain header when piped: \(block[0])")
-    XCTAssertTrue(block[1].hasPrefix("watched: 4 done, 0 pruned, 0 failed, 0 running, 0 queued"), String(block[1]))
+    XCTAssertTrue(block[1].hasPrefix("watched: 4 done, 0 pruned, 0 failed, 0 running, 0 queued; best run "), String(block[1]))
+    XCTAssertFalse(block[1].contains(" left"), "no time left to estimate: \(block[1])")
   }
 }
