@@ -98,7 +98,7 @@ extension Trainer {
       for batch in train.epoch(epoch, shuffle: true) where !batch.samples.isEmpty {
         any = true
         let rate = finder.rate(at: result.rates.count)
-        let (loss, _) = try trainStep(batch, optimizer: optimizer, learningRate: rate)
+        let (loss, _) = try trainStep(batch, optimizer: optimizer, learningRate: rate, step: result.rates.count)
         guard finder.record(loss, rate: rate, into: &result, average: &average), result.rates.count < finder.steps else { break pass }
       }
       guard any else { throw TrainingError("the learning-rate finder found no readable training images") }

@@ -90,6 +90,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
   /// Why this combination cannot run, as a phrase (`no pretrained weights`), or nil when it can.
   public var cannotRunBecause: String? {
     if !strategy.applies(to: backbone) { return "no pretrained weights" }
+    if strategy == .features, (training.cutmixAlpha ?? 0) > 0 {
+      return "cutmix pastes image regions, and features trains on feature vectors (mixup applies to them)"
+    }
     if backbone == .smallCNN, let imageSize, imageSize < SmallCNN.minimumInputSize {
       return "small_cnn needs image_size of at least \(SmallCNN.minimumInputSize), got \(imageSize)"
     }

@@ -106,7 +106,7 @@ public final class Trainer {
       guard !batch.samples.isEmpty else { continue }
       let batchStart = Date()
       let step = epoch * train.batchCount + index
-      let (loss, hits) = try trainStep(batch, optimizer: optimizer, learningRate: schedule.learningRate(at: step))
+      let (loss, hits) = try trainStep(batch, optimizer: optimizer, learningRate: schedule.learningRate(at: step), step: step)
       guard loss.isFinite else { throw TrainingError("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); lower the learning rate") }
       meter.add(loss, count: batch.samples.count)
       (correct, seen) = (correct + hits, seen + batch.samples.count)
@@ -121,25 +121,48 @@ public final class Trainer {
                         learningRate: optimizer.learningRate)
   }
 
-  /// Forward, the loss fused with its gradient, backward, optimizer step. Returns the loss
-  /// and the number of correct predictions.
-  func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float) throws -> (Float, Int) {
+  /// Forward, the loss fused with its gradient, backward, optimizer step — on the batch
+  /// mixed as the configuration's ``BatchMixing`` draws for optimizer step `step` (seeded by
+  /// the run's seed and the step, so a resumed run mixes as an uninterrupted one). Returns
+  /// the loss and the number of correct predictions (against the larger share's labels).
+  func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float, step: Int) throws -> (Float, Int) {
     model.trainingNetwork.zeroGradients()
-    let logits = try GradientRecording.withoutInputGradients { try model.trainingNetwork(batch.images) }
+    var rng = SeededGenerator(seed: configuration.seed).derived("mix \(step)")
+    let draw = configuration.mixing.draw(shape: batch.images.shape, rng: &rng)
+    let images = draw.map { BatchMixing.apply($0, to: batch.images) } ?? batch.images
+    let logits = try GradientRecording.withoutInputGradients { try model.trainingNetwork(images) }
     var dLogits = Tensor(shape: logits.shape)
     let classes = logits.shape[1]
     let loss = try logits.withUnsafeBufferPointer { x in
-      try dLogits.withUnsafeMutableBufferPointer { d in try self.loss(x.baseAddress!, labels: batch.labels, classes: classes, d.baseAddress!) }
+      try dLogits.withUnsafeMutableBufferPointer { d in try self.mixedLoss(x.baseAddress!, labels: batch.labels, draw: draw, classes: classes, d.baseAddress!) }
     }
     _ = model.trainingNetwork.backward(dLogits, needsInputGradient: false)
     optimizer.learningRate = learningRate
     optimizer.step()
     let values = logits.scalars
-    let hits = batch.labels.enumerated().filter { row, label in
+    let scored = (draw?.lambda ?? 1) >= 0.5 ? batch.labels : batch.labels.reversed()
+    let hits = scored.enumerated().filter { row, label in
       let scores = values[(row * classes)..<((row + 1) * classes)]
       return scores.indices.max { scores[$0] < scores[$1] }! - row * classes == label
     }.count
     return (loss, hits)
+  }
+
+  /// The loss on mixed targets, `λ · loss(labels) + (1 − λ) · loss(labels reversed)`, and its
+  /// gradient; the plain loss without a draw.
+  func mixedLoss(_ logits: UnsafePointer<Float>, labels: [Int], draw: BatchMixing.Draw?, classes: Int, _ dLogits: UnsafeMutablePointer<Float>) throws
+    -> Float
+  {
+    guard let draw else { return try loss(logits, labels: labels, classes: classes, dLogits) }
+    let count = labels.count * classes
+    var partner = [Float](repeating: 0, count: count)
+    let own = try loss(logits, labels: labels, classes: classes, dLogits)
+    let other = try partner.withUnsafeMutableBufferPointer { try loss(logits, labels: labels.reversed(), classes: classes, $0.baseAddress!) }
+    let (a, b) = (draw.lambda, 1 - draw.lambda)
+    partner.withUnsafeBufferPointer { p in
+      for i in 0..<count { dLogits[i] = a * dLogits[i] + b * p[i] }
+    }
+    return a * own + b * other
   }
 
   /// The objective's loss and its gradient: softmax cross-entropy (with label smoothing and

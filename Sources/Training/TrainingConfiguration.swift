@@ -32,12 +32,24 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
   /// The metric that picks the best epoch and drives early stopping.
   public var metric = MetricName.accuracy
   public var seed: UInt64 = 0
+  /// mixup's α (nil or 0: off): each mixed batch is blended with itself reversed by a λ drawn
+  /// from Beta(α, α) (``BatchMixing``).
+  public var mixupAlpha: Float?
+  /// CutMix's α (nil or 0: off): a box of the reversed batch is pasted in, its area 1 − λ.
+  public var cutmixAlpha: Float?
+  /// The share of batches mixed when mixup or CutMix is on (nil: all of them).
+  public var mixProbability: Float?
 
   public init() {}
 
+  /// The batch mixing these settings ask for.
+  public var mixing: BatchMixing {
+    BatchMixing(mixupAlpha: mixupAlpha ?? 0, cutmixAlpha: cutmixAlpha ?? 0, probability: mixProbability ?? 1)
+  }
+
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmupEpochs, labelSmoothing
-    case classWeight, objective, patience, metric, seed
+    case classWeight, objective, patience, metric, seed, mixupAlpha, cutmixAlpha, mixProbability
   }
 
   /// Decodes, taking the defaults for keys a run stored by an older Podium lacks.
@@ -62,6 +74,9 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     configuration.patience = try container.decodeIfPresent(Int.self, forKey: .patience)
     try decode(.metric, &configuration.metric)
     try decode(.seed, &configuration.seed)
+    configuration.mixupAlpha = try container.decodeIfPresent(Float.self, forKey: .mixupAlpha)
+    configuration.cutmixAlpha = try container.decodeIfPresent(Float.self, forKey: .cutmixAlpha)
+    configuration.mixProbability = try container.decodeIfPresent(Float.self, forKey: .mixProbability)
     self = configuration
   }
 
@@ -85,6 +100,9 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     try container.encodeIfPresent(patience, forKey: .patience)
     try container.encode(metric, forKey: .metric)
     try container.encode(seed, forKey: .seed)
+    try container.encodeIfPresent(mixupAlpha, forKey: .mixupAlpha)
+    try container.encodeIfPresent(cutmixAlpha, forKey: .cutmixAlpha)
+    try container.encodeIfPresent(mixProbability, forKey: .mixProbability)
   }
 
   /// The weight of each class for `labels` (the training split's), nil when unweighted.

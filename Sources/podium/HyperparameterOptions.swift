@@ -19,6 +19,9 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(name: .customLong("warmup-epochs"), help: .key(.warmupEpochs)) var warmupEpochs: String?
   @Option(name: .customLong("label-smoothing"), help: .key(.labelSmoothing)) var labelSmoothing: String?
   @Option(name: .customLong("class-weight"), help: .key(.classWeight)) var classWeight: String?
+  @Option(help: .key(.mixup)) var mixup: String?
+  @Option(help: .key(.cutmix)) var cutmix: String?
+  @Option(name: .customLong("mix-prob"), help: .key(.mixProb)) var mixProb: String?
   @Option(help: .key(.patience)) var patience: String?
   @Option(help: .key(.seed)) var seed: String?
   @Option(help: .key(.augment)) var augment: String?
@@ -43,6 +46,7 @@ struct HyperparameterOptions: ParsableArguments {
     [(.backbone, backbone), (.strategy, strategy), (.epochs, epochs), (.batchSize, batchSize), (.lr, lr),
      (.optimizer, optimizer), (.momentum, momentum), (.nesterov, nesterov), (.weightDecay, weightDecay),
      (.schedule, schedule), (.warmupEpochs, warmupEpochs), (.labelSmoothing, labelSmoothing), (.classWeight, classWeight),
+     (.mixup, mixup), (.cutmix, cutmix), (.mixProb, mixProb),
      (.patience, patience), (.seed, seed), (.augment, augment), (.imageSize, imageSize), (.head, head),
      (.objective, objective), (.hidden, hidden), (.dropout, dropout), (.headInit, headInit), (.featureStage, featureStage),
      (.augmentCopies, augmentCopies), (.headEpochs, headEpochs), (.unfreeze, unfreeze), (.lrDecay, lrDecay),
