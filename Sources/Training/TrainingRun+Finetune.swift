@@ -3,14 +3,16 @@ import Backbones
 extension TrainingRun {
   /// The `finetune` strategy: the new classifier on the frozen trunk for `head_epochs`,
   /// then the top `unfreeze` stages with it, with the fine-tuning phase's optimizer at its
-  /// rate (``RunSpec/finetuneTraining``). Without augmentation both phases train on cached
-  /// outputs of the frozen part, which is the same training at a fraction of the cost.
+  /// rate (``RunSpec/finetuneTraining``). Without augmentation or mixing both phases train
+  /// on cached outputs of the frozen part, which is the same training at a fraction of the
+  /// cost; mixup and CutMix mix the images themselves, so they train through the network.
   func runFinetune() throws -> RunResult {
     let backbone = try makeBackbone()
     backbone.freezeTrunk()
     var headPhase = spec.training
     headPhase.epochs = spec.headEpochs
-    if spec.headEpochs > 0 && spec.augmentation == "none" {
+    let cached = spec.augmentation == "none" && !spec.training.mixing.isActive
+    if spec.headEpochs > 0 && cached {
       _ = try fitOnCache(ClassifierHead(backbone), headPhase, stage: nil, backbone: backbone, phase: .head, final: false)
     } else if spec.headEpochs > 0 {
       _ = try fitOnImages(backbone, headPhase, phase: .head, final: false)
@@ -19,7 +21,7 @@ extension TrainingRun {
     if let decay = spec.lrDecay { backbone.setDiscriminativeRates(decay: decay) }
     let frozenStages = backbone.stages.count - spec.unfreeze
     let outcome: TrainingOutcome
-    if spec.augmentation == "none" && frozenStages >= 1 {
+    if cached && frozenStages >= 1 {
       let stage = backbone.stages[frozenStages - 1].name
       outcome = try fitOnCache(TopModel(try BackboneTop(backbone, after: stage)), spec.finetuneTraining, stage: stage,
                                backbone: backbone, phase: .finetune)

@@ -203,6 +203,27 @@ final class TrainingRunTests: XCTestCase {
     XCTAssertEqual(validated, 16, "every pool image predicted out of fold once")
   }
 
+  /// Fine-tuning with mixup mixes the images, so it trains through the network rather than
+  /// on cached activations of its frozen stages (which would mix activations instead).
+  func testFinetuneWithMixup_trainsOnImages_notOnCachedActivations() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-mixft-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try DemoDataset(imagesPerClass: 2, testImagesPerClass: 0, size: 48).write(to: folder)
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder)
+    var spec = RunSpec(backbone: .efficientNetLite0, strategy: .finetune)
+    (spec.training.epochs, spec.training.batchSize, spec.imageSize, spec.augmentation, spec.headEpochs) = (1, 8, 48, "none", 1)
+    let split = try Split(dataset, spec: .perClass(train: 1, validation: 1, test: 0), seed: 0)
+    func extracted(mixup: Float?) throws -> Int {
+      spec.training.mixupAlpha = mixup
+      var run = TrainingRun(spec: spec, dataset: dataset, split: split)
+      run.featureCache = FeatureCache(folder: folder.appendingPathComponent("features-\(mixup ?? 0)"))
+      _ = try run.run()
+      return run.featureCache.extractedImages
+    }
+    XCTAssertGreaterThan(try extracted(mixup: nil), 0, "without mixing both phases train on cached activations")
+    XCTAssertEqual(try extracted(mixup: 0.4), 0, "with mixup no activation is cached")
+  }
+
   /// The part of a checkpoint's `state.json` this test reads.
   private struct TrainingOutcomeProbe: Decodable {
     struct Epoch: Decodable { var epoch: Int }
