@@ -9,9 +9,26 @@ extension FloatImage {
     return Tensor(shape: [1, size, size, 3], values: normalized.values)
   }
 
-  /// The backbone's evaluation crop and resize, `inputSize × inputSize`, not normalised.
+  /// The backbone's evaluation crop and resize, `inputSize × inputSize`, not normalised, in
+  /// the preprocessing's view (another square, mirrored).
   public func evaluationCrop(for preprocessing: Preprocessing) -> FloatImage {
+    let crop = regionCrop(for: preprocessing)
+    return preprocessing.view.flipped ? crop.flippedHorizontally() : crop
+  }
+
+  private func regionCrop(for preprocessing: Preprocessing) -> FloatImage {
     let size = preprocessing.inputSize
+    if preprocessing.view.region != .standard {
+      let resized = resized(shorterSide: size * 8 / 7)
+      let (right, bottom) = (resized.width - size, resized.height - size)
+      switch preprocessing.view.region {
+      case .topLeft: return resized.cropped(x: 0, y: 0, width: size, height: size)
+      case .topRight: return resized.cropped(x: right, y: 0, width: size, height: size)
+      case .bottomLeft: return resized.cropped(x: 0, y: bottom, width: size, height: size)
+      case .bottomRight: return resized.cropped(x: right, y: bottom, width: size, height: size)
+      case .center, .standard: return resized.centerCropped(width: size, height: size)
+      }
+    }
     switch preprocessing.crop {
     case .resizeThenCenterCrop(let resize):
       return resized(shorterSide: resize).centerCropped(width: size, height: size)

@@ -13,9 +13,27 @@ public struct Preprocessing: Equatable, Sendable {
     case centralFractionThenResize(fraction: Double)
   }
 
+  /// Which view of an image the evaluation takes (test-time augmentation): the crop above,
+  /// or one of torchvision's `FiveCrop` squares; mirrored left to right or not.
+  public struct View: Equatable, Sendable, CustomStringConvertible {
+    public enum Region: String, CaseIterable, Sendable { case standard, center, topLeft, topRight, bottomLeft, bottomRight }
+    /// `standard`: the backbone's own evaluation crop; the others: a square of the input
+    /// side from the image resized so its shorter side is `inputSize · 8/7`.
+    public var region: Region
+    public var flipped: Bool
+
+    public init(region: Region = .standard, flipped: Bool = false) {
+      (self.region, self.flipped) = (region, flipped)
+    }
+
+    public var description: String { "\(region.rawValue)\(flipped ? "-flipped" : "")" }
+  }
+
   /// Side of the square network input, in pixels.
   public var inputSize: Int
   public var crop: Crop
+  /// The evaluation view (the standard crop unless test-time augmentation asks for another).
+  public var view = View()
   /// Per-channel mean of 0–255 pixels (RGB).
   public var mean: [Float]
   /// Per-channel standard deviation of 0–255 pixels (RGB).

@@ -154,7 +154,17 @@ public struct SweepReport {
        .number(run.seconds, digits: 1), .init(run.status.rawValue), .integer(results.epochs[run.id]?.count ?? 0)]
         + KeyHyperparameters.values(run.spec).map { ReportTable.Cell($0, sortKey: Double($0)) }
     }
-    return ReportTable(name: "leaderboard", header: header, rows: rows)
+    guard results.ranked.contains(where: { $0.plainValidationMetric != nil }) else {
+      return ReportTable(name: "leaderboard", header: header, rows: rows)
+    }
+    // What test-time augmentation bought each run that used it: on test, else validation.
+    let gains = results.ranked.map { run -> ReportTable.Cell in
+      let gain = run.plainTestMetric.flatMap { plain in run.testMetric.map { $0 - plain } }
+        ?? run.plainValidationMetric.flatMap { plain in run.validationMetric.map { $0 - plain } }
+      return gain.map { ReportTable.Cell(String(format: "%+.4f", $0), sortKey: $0) } ?? ""
+    }
+    return ReportTable(name: "leaderboard", header: header + ["TTA gain (test, else validation)"],
+                       rows: zip(rows, gains).map { $0 + [$1] })
   }
 
   /// Under cross-validation: each configuration's CV score, fold spread, and its fold-mean

@@ -118,10 +118,11 @@ extension ResultsStore {
     let shardEpochs = shard.rows(of: "epochs", run: run["id"])
     let moreEpochs = theirs == mine && mine <= 2 && shardEpochs.count > main["epochs"] as Int
     guard theirs > mine || moreEpochs else { return false }
-    let columns = ["status", "val_metric", "test_metric", "metrics", "error", "started_at", "finished_at", "podium_version", "machine",
+    // A shard written by an older Podium lacks the newer columns: those merge as NULL.
+    let columns = ["status", "val_metric", "test_metric", "val_metric_plain", "test_metric_plain", "metrics", "error", "started_at", "finished_at", "podium_version", "machine",
                    "lease_owner", "lease_expires_at"]
     try db.execute(sql: "UPDATE runs SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?",
-                   arguments: StatementArguments(columns.map { run[$0] as DatabaseValue } + [id.databaseValue]))
+                   arguments: StatementArguments(columns.map { run.hasColumn($0) ? run[$0] as DatabaseValue : .null } + [id.databaseValue]))
     for table in ["epochs", "predictions", "confusion", "artifacts"] {
       try db.execute(sql: "DELETE FROM \(table) WHERE run_id = ?", arguments: [id])
       for row in shard.rows(of: table, run: run["id"]) { try insert(row, into: table, run: id, db) }

@@ -116,6 +116,12 @@ extension ResultsStore {
         t.primaryKey(["sweep_id", "path"])
       }
     }
+    migrator.registerMigration("Metrics without test-time augmentation") { db in
+      try db.alter(table: "runs") { t in
+        t.add(column: "val_metric_plain", .double)
+        t.add(column: "test_metric_plain", .double)
+      }
+    }
     return migrator
   }
 }

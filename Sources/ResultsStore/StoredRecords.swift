@@ -24,6 +24,9 @@ public struct StoredRun: Sendable {
   /// The sweep metric on validation at the best epoch, and on the labelled test split.
   public var validationMetric: Double?
   public var testMetric: Double?
+  /// With test-time augmentation, the two metrics without it.
+  public var plainValidationMetric: Double?
+  public var plainTestMetric: Double?
   /// The final metrics (test when there was a test split, else validation).
   public var metrics: ClassificationMetrics?
   public var error: String?

@@ -168,9 +168,13 @@ public struct PredictionRecord: Equatable, Sendable {
 public struct RunCompletion: Sendable {
   /// `done`, `pruned` or `failed`.
   public var outcome: RunStatus
-  /// The sweep metric on validation at the best epoch, and on the labelled test split.
+  /// The sweep metric on validation at the best epoch, and on the labelled test split (with
+  /// test-time augmentation when the run uses it).
   public var validationMetric: Double?
   public var testMetric: Double?
+  /// With test-time augmentation, the same two without it (what TTA bought is the difference).
+  public var plainValidationMetric: Double?
+  public var plainTestMetric: Double?
   /// Every final metric (test when there is a test split, else validation).
   public var metrics: ClassificationMetrics?
   /// Confusion matrices (`[true][predicted]`) by subset.

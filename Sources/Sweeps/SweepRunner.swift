@@ -167,8 +167,12 @@ public final class SweepRunner {
 
   /// What a finished run stores: metrics, confusion matrices, every prediction, its files.
   static func completion(_ result: RunResult, metric: MetricName) throws -> RunCompletion {
-    var completion = RunCompletion(outcome: result.outcome.pruned ? .pruned : .done, validationMetric: result.outcome.bestMetric,
+    let tta = result.withoutTTA != nil
+    var completion = RunCompletion(outcome: result.outcome.pruned ? .pruned : .done,
+                                   validationMetric: tta ? result.validation.metrics.value(metric) : result.outcome.bestMetric,
                                    testMetric: result.test?.metrics.value(metric), metrics: (result.test ?? result.validation).metrics)
+    completion.plainValidationMetric = result.withoutTTA?.validation.value(metric)
+    completion.plainTestMetric = result.withoutTTA?.test?.value(metric)
     completion.confusion[.validation] = result.validation.metrics.confusion
     completion.confusion[.test] = result.test?.metrics.confusion
     completion.predictions = records(result.validation.predictions, subset: .validation)

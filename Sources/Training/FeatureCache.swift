@@ -53,7 +53,8 @@ public final class FeatureCache {
       return (try cached.tensor(named: "features"), labels, kept.compactMap { byPath[$0] })
     }
     let backbone = try makeBackbone()
-    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, stage: stage, copies: copies, batchSize: batchSize)
+    let (features, labels, kept) = try extract(samples, in: dataset, backbone: backbone, stage: stage, preprocessing: preprocessing, copies: copies,
+                                               batchSize: batchSize)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let paths = String(decoding: try JSONEncoder().encode(kept.map(\.path)), as: UTF8.self)
     try Checkpoint.writeSafetensors(
@@ -63,13 +64,14 @@ public final class FeatureCache {
   }
 
   private func extract(
-    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, stage: String?, copies: AugmentedCopies?, batchSize: Int
+    _ samples: [Dataset.Sample], in dataset: Dataset, backbone: Backbone, stage: String?, preprocessing: Preprocessing, copies: AugmentedCopies?,
+    batchSize: Int
   ) throws -> (Tensor, [Int], [Dataset.Sample]) {
     backbone.setTraining(false)
-    let plain = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing, cache: nil)
+    let plain = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: preprocessing, cache: nil)
     var passes = [(loader: plain, epoch: 0)]
     if let copies, copies.count > 0 {
-      let augmented = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: backbone.preprocessing,
+      let augmented = BatchLoader(dataset: dataset, samples: samples, batchSize: batchSize, preprocessing: preprocessing,
                                   augmentation: copies.augmentation, seed: copies.seed, cache: nil)
       passes += (1...copies.count).map { (augmented, $0) }
     }

@@ -42,6 +42,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
   public var augmentCopies: Int?
   /// How the new classifier starts; nil takes the strategy's default (``headInitialization``).
   public var headInit: LinearInitialization?
+  /// Test-time augmentation of validation (at the best epoch), test and unlabelled
+  /// predictions; nil: none.
+  public var tta: TestTimeAugmentation?
   /// `lr: find`: the learning rate is the steepest-descent suggestion of the range test
   /// (``LearningRateFinder``) run when the run starts; nil: `training.learningRate`.
   public var lrFind: Bool?

@@ -23,6 +23,16 @@ public struct Predictions: Sendable {
 public struct Evaluation: Sendable {
   public var metrics: ClassificationMetrics
   public var predictions: Predictions
+
+  public init(metrics: ClassificationMetrics, predictions: Predictions) {
+    (self.metrics, self.predictions) = (metrics, predictions)
+  }
+
+  /// The predictions scored against their images' labels.
+  public init(predictions: Predictions) {
+    self.init(metrics: ClassificationMetrics(probabilities: predictions.probabilities, labels: predictions.samples.map { $0.label ?? 0 },
+                                             classes: predictions.classes), predictions: predictions)
+  }
 }
 
 /// The results of a finished run: the best epoch's model scored on validation and test,
@@ -41,4 +51,7 @@ public struct RunResult: Sendable {
   public var pretrainedWeights: URL?
   /// The learning-rate finder's pass (`lr: find`), as JSON in the run's folder.
   public var learningRateFinder: URL?
+  /// With test-time augmentation, the metrics of the plain view (validation, test), which
+  /// ``validation`` and ``test`` improve on or not.
+  public var withoutTTA: (validation: ClassificationMetrics, test: ClassificationMetrics?)?
 }

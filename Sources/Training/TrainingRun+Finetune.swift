@@ -30,7 +30,7 @@ extension TrainingRun {
     }
     let best = try reloadBest(backbone, phase: .finetune)
     let trainer = Trainer(model: backbone, configuration: spec.training)
-    return try results(outcome, trainer: trainer, checkpoint: best) { loader($0, for: backbone, augment: false) }
+    return try results(outcome, trainer: trainer, checkpoint: best) { loader($0, for: backbone, augment: false, view: $1) }
   }
 
   /// Trains `model` on the cached outputs of `backbone`'s frozen part — its pooled features

@@ -92,14 +92,29 @@ public struct TrainingRun {
     return best
   }
 
-  /// Scores the (reloaded best) model on validation and test and predicts the unlabelled images.
+  /// Scores the (reloaded best) model on validation and test and predicts the unlabelled
+  /// images — with test-time augmentation, each the mean of the views' probabilities, the
+  /// plain scores kept beside. `source` gives the batches of some images in one view.
   func results(_ outcome: TrainingOutcome, trainer: Trainer, checkpoint: URL?,
-               source: ([Dataset.Sample]) throws -> any BatchSource) throws -> RunResult {
-    let validation = try trainer.score(source(samples(split.validation)))
-    let test = split.test.isEmpty ? nil : try trainer.score(source(samples(split.test)))
-    let unlabelled = dataset.unlabelled.isEmpty ? nil : try trainer.predict(source(dataset.unlabelled))
-    return RunResult(outcome: outcome, validation: validation, test: test, unlabelled: unlabelled, checkpoint: checkpoint,
-                     pretrainedWeights: spec.strategy == .scratch ? nil : weights.locate(spec.backbone))
+               source: ([Dataset.Sample], Preprocessing) throws -> any BatchSource) throws -> RunResult {
+    let views = (spec.tta ?? .none).views(of: preprocessing)
+    func predictions(_ samples: [Dataset.Sample]) throws -> (plain: Predictions, views: Predictions) {
+      let plain = try trainer.predict(source(samples, preprocessing))
+      guard views != [preprocessing] else { return (plain, plain) }
+      let each = try views.map { view in view == preprocessing ? plain : try trainer.predict(source(samples, view)) }
+      return (plain, try TestTimeAugmentation.mean(each))
+    }
+    func evaluation(_ indices: [Int]) throws -> (plain: Evaluation, views: Evaluation) {
+      let (plain, averaged) = try predictions(samples(indices))
+      return (Evaluation(predictions: plain), Evaluation(predictions: averaged))
+    }
+    let validation = try evaluation(split.validation)
+    let test = split.test.isEmpty ? nil : try evaluation(split.test)
+    let unlabelled = dataset.unlabelled.isEmpty ? nil : try predictions(dataset.unlabelled).views
+    var result = RunResult(outcome: outcome, validation: validation.views, test: test?.views, unlabelled: unlabelled, checkpoint: checkpoint,
+                           pretrainedWeights: spec.strategy == .scratch ? nil : weights.locate(spec.backbone))
+    if views != [preprocessing] { result.withoutTTA = (validation.plain.metrics, test?.plain.metrics) }
+    return result
   }
 
   /// The dataset's samples at `indices`.
@@ -117,11 +132,11 @@ public struct TrainingRun {
   /// cache entry of the whole pool, since an image's features do not depend on its fold:
   /// k folds cost one extraction, not k.
   func cachedFeatures(_ samples: [Dataset.Sample], stage: String?, digest: String, copies: AugmentedCopies? = nil,
-                      makeBackbone: () throws -> Backbone) throws -> FeatureBatches {
+                      view: Preprocessing? = nil, makeBackbone: () throws -> Backbone) throws -> FeatureBatches {
     let wanted = Set(samples.map(\.path))
     let pool = split.crossValidationPool.map(self.samples).flatMap { pool in wanted.isSubset(of: pool.map(\.path)) ? pool : nil }
     var (values, labels, kept) = try featureCache.features(
-      of: pool ?? samples, in: dataset, backbone: spec.backbone, stage: stage, preprocessing: preprocessing, weightsDigest: digest,
+      of: pool ?? samples, in: dataset, backbone: spec.backbone, stage: stage, preprocessing: view ?? preprocessing, weightsDigest: digest,
       copies: copies, batchSize: spec.training.batchSize, makeBackbone: makeBackbone)
     if pool != nil {
       let rows = kept.indices.filter { wanted.contains(kept[$0].path) }
@@ -173,8 +188,8 @@ public struct TrainingRun {
            validation: loader(samples(split.validation), for: backbone, augment: false))
   }
 
-  func loader(_ samples: [Dataset.Sample], for backbone: Backbone, augment: Bool) -> BatchLoader {
-    BatchLoader(dataset: dataset, samples: samples, batchSize: spec.training.batchSize, preprocessing: backbone.preprocessing,
+  func loader(_ samples: [Dataset.Sample], for backbone: Backbone, augment: Bool, view: Preprocessing? = nil) -> BatchLoader {
+    BatchLoader(dataset: dataset, samples: samples, batchSize: spec.training.batchSize, preprocessing: view ?? backbone.preprocessing,
                 augmentation: augment ? Augmentation.presets[spec.augmentation]! : .none, seed: spec.training.seed, cache: cache)
   }
 }

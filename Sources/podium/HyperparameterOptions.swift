@@ -22,6 +22,7 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(help: .key(.mixup)) var mixup: String?
   @Option(help: .key(.cutmix)) var cutmix: String?
   @Option(name: .customLong("mix-prob"), help: .key(.mixProb)) var mixProb: String?
+  @Option(help: .key(.tta)) var tta: String?
   @Option(help: .key(.patience)) var patience: String?
   @Option(help: .key(.seed)) var seed: String?
   @Option(help: .key(.augment)) var augment: String?
@@ -46,7 +47,7 @@ struct HyperparameterOptions: ParsableArguments {
     [(.backbone, backbone), (.strategy, strategy), (.epochs, epochs), (.batchSize, batchSize), (.lr, lr),
      (.optimizer, optimizer), (.momentum, momentum), (.nesterov, nesterov), (.weightDecay, weightDecay),
      (.schedule, schedule), (.warmupEpochs, warmupEpochs), (.labelSmoothing, labelSmoothing), (.classWeight, classWeight),
-     (.mixup, mixup), (.cutmix, cutmix), (.mixProb, mixProb),
+     (.mixup, mixup), (.cutmix, cutmix), (.mixProb, mixProb), (.tta, tta),
      (.patience, patience), (.seed, seed), (.augment, augment), (.imageSize, imageSize), (.head, head),
      (.objective, objective), (.hidden, hidden), (.dropout, dropout), (.headInit, headInit), (.featureStage, featureStage),
      (.augmentCopies, augmentCopies), (.headEpochs, headEpochs), (.unfreeze, unfreeze), (.lrDecay, lrDecay),

@@ -119,6 +119,21 @@ final class ResultsStoreTests: XCTestCase {
     XCTAssertNil(dataset.crossValidation)
   }
 
+  /// A run with test-time augmentation keeps its metrics without it beside the ones with it.
+  func testMetricsWithoutTTA_areStoredBesideTheRunsMetrics() throws {
+    let store = try ResultsStore(path: path)
+    let sweep = try store.planSweep(name: "tta", spec: "", metric: .accuracy, dataset: dataset, runs: plan)
+    let ids = try store.runs(sweep: sweep).map(\.id)
+    var completion = RunCompletion(outcome: .done, validationMetric: 0.8, testMetric: 0.75)
+    (completion.plainValidationMetric, completion.plainTestMetric) = (0.78, 0.7)
+    try store.finishRun(ids[0], completion)
+    try store.finishRun(ids[1], RunCompletion(outcome: .done, validationMetric: 0.6))
+    let runs = try store.runs(sweep: sweep)
+    XCTAssertEqual(runs.map(\.plainValidationMetric), [0.78, nil])
+    XCTAssertEqual(runs.map(\.plainTestMetric), [0.7, nil])
+    XCTAssertEqual(runs[0].testMetric, 0.75)
+  }
+
   /// The sweep keeps its dataset's classes and exactly which image went where.
   func testTheSplit_isStoredWithTheSweep() throws {
     let store = try ResultsStore(path: path)

@@ -1,0 +1,41 @@
+import Imaging
+
+/// Test-time augmentation: each evaluated image is predicted in several views and the
+/// probabilities averaged — `flip` (the image and its mirror) or `flip5crop` (torchvision's
+/// `TenCrop`: the four corner squares and the centre of the image resized to 8/7 of the
+/// input side, each also mirrored; fastai's `tta` and Keras practice).
+public enum TestTimeAugmentation: String, CaseIterable, Codable, Sendable {
+  case none, flip, flip5crop
+
+  /// The mean of the views' probabilities, image by image.
+  ///
+  /// - Throws: ``TrainingError`` when the views predicted different images (an image that
+  ///   decodes in one view decodes in all, so this is a bug, not bad data).
+  public static func mean(_ views: [Predictions]) throws -> Predictions {
+    guard let first = views.first else { throw TrainingError("no views to average") }
+    guard views.allSatisfy({ $0.samples == first.samples }) else { throw TrainingError("the test-time views predicted different images") }
+    var sum = [Float](repeating: 0, count: first.probabilities.count)
+    let scale = 1 / Float(views.count)
+    for view in views {
+      view.probabilities.withUnsafeBufferPointer { p in
+        for i in 0..<sum.count { sum[i] += scale * p[i] }
+      }
+    }
+    return Predictions(samples: first.samples, probabilities: sum, classes: first.classes)
+  }
+
+  /// The preprocessings of the views, from the run's own.
+  public func views(of preprocessing: Preprocessing) -> [Preprocessing] {
+    let view = { (region: Preprocessing.View.Region, flipped: Bool) -> Preprocessing in
+      var copy = preprocessing
+      copy.view = Preprocessing.View(region: region, flipped: flipped)
+      return copy
+    }
+    switch self {
+    case .none: return [preprocessing]
+    case .flip: return [preprocessing, view(.standard, true)]
+    case .flip5crop:
+      return [Preprocessing.View.Region.center, .topLeft, .topRight, .bottomLeft, .bottomRight].flatMap { [view($0, false), view($0, true)] }
+    }
+  }
+}
