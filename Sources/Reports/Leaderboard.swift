@@ -49,8 +49,7 @@ public struct Leaderboard {
       for model in try SweepModel.ranked(sweep: id, in: store, metric: metric) {
         let test = try model.predictions(.test, in: store)
         let (publicTest, privateTest) = PublicPrivateSplit.scores(test, metric: metric, fraction: publicFraction, seed: seed)
-        let runs = model.isCrossValidated ? String(model.name.dropFirst("runs ".count)) : String(model.id)
-        entries.append(Entry(run: model.runs[0], runs: runs, sweep: sweep.name, validation: model.score, folds: model.foldSpread,
+        entries.append(Entry(run: model.runs[0], runs: model.runIDs, sweep: sweep.name, validation: model.score, folds: model.foldSpread,
                              publicTest: publicTest, privateTest: privateTest,
                              testInterval: TestBootstrap.interval(test, metric: metric).map(Findings.range), seconds: model.seconds))
       }

@@ -27,10 +27,13 @@ public struct SweepModel: Sendable {
   /// Every hyperparameter (the fold left out).
   public var spec: RunSpec? { runs[0].spec?.configuration }
 
-  /// `run 3`, or `runs 3–7 (5 folds)`.
-  public var name: String {
-    isCrossValidated ? "runs \(runs.map(\.id).min()!)–\(runs.map(\.id).max()!) (\(runs.count) folds)" : "run \(id)"
+  /// `3`, or `3–7 (5 folds)`: the model's runs, as a leaderboard's run column shows them.
+  public var runIDs: String {
+    isCrossValidated ? "\(runs.map(\.id).min()!)–\(runs.map(\.id).max()!) (\(runs.count) folds)" : String(id)
   }
+
+  /// `run 3`, or `runs 3–7 (5 folds)`.
+  public var name: String { (isCrossValidated ? "runs " : "run ") + runIDs }
 
   /// Wall-clock seconds of its runs together (nil while any run lacks a time).
   public var seconds: Double? {

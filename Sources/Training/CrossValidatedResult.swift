@@ -25,15 +25,10 @@ public struct CrossValidatedResult: Sendable {
     outOfFold = Predictions(samples: folds.flatMap(\.validation.predictions.samples),
                             probabilities: folds.flatMap(\.validation.predictions.probabilities), classes: classes)
     metrics = ClassificationMetrics(probabilities: outOfFold.probabilities, labels: outOfFold.samples.map { $0.label ?? 0 }, classes: classes)
-    guard let firstTest = first.test else { return }
+    guard first.test != nil else { return }
     let tests = folds.compactMap(\.test)
-    guard tests.count == folds.count, tests.allSatisfy({ $0.predictions.samples == firstTest.predictions.samples }) else {
-      throw TrainingError("the fold runs predicted different test images")
-    }
-    var mean = [Float](repeating: 0, count: firstTest.predictions.probabilities.count)
-    for fold in tests { for (index, p) in fold.predictions.probabilities.enumerated() { mean[index] += p / Float(tests.count) } }
-    test = Evaluation(metrics: ClassificationMetrics(probabilities: mean, labels: firstTest.predictions.samples.map { $0.label ?? 0 }, classes: classes),
-                      predictions: Predictions(samples: firstTest.predictions.samples, probabilities: mean, classes: classes))
+    guard tests.count == folds.count else { throw TrainingError("the fold runs predicted different test images") }
+    test = Evaluation(predictions: try Predictions.mean(tests.map(\.predictions), of: "fold runs' test predictions"))
   }
 
   /// `metric` of each fold's run on the fold it held out.

@@ -7,23 +7,6 @@ import Imaging
 public enum TestTimeAugmentation: String, CaseIterable, Codable, Sendable {
   case none, flip, flip5crop
 
-  /// The mean of the views' probabilities, image by image.
-  ///
-  /// - Throws: ``TrainingError`` when the views predicted different images (an image that
-  ///   decodes in one view decodes in all, so this is a bug, not bad data).
-  public static func mean(_ views: [Predictions]) throws -> Predictions {
-    guard let first = views.first else { throw TrainingError("no views to average") }
-    guard views.allSatisfy({ $0.samples == first.samples }) else { throw TrainingError("the test-time views predicted different images") }
-    var sum = [Float](repeating: 0, count: first.probabilities.count)
-    let scale = 1 / Float(views.count)
-    for view in views {
-      view.probabilities.withUnsafeBufferPointer { p in
-        for i in 0..<sum.count { sum[i] += scale * p[i] }
-      }
-    }
-    return Predictions(samples: first.samples, probabilities: sum, classes: first.classes)
-  }
-
   /// The preprocessings of the views, from the run's own.
   public func views(of preprocessing: Preprocessing) -> [Preprocessing] {
     let view = { (region: Preprocessing.View.Region, flipped: Bool) -> Preprocessing in

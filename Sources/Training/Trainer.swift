@@ -127,8 +127,9 @@ public final class Trainer {
   /// the loss and the number of correct predictions (against the larger share's labels).
   func trainStep(_ batch: Batch, optimizer: any Optimizer, learningRate: Float, step: Int) throws -> (Float, Int) {
     model.trainingNetwork.zeroGradients()
-    var rng = SeededGenerator(seed: configuration.seed).derived("mix \(step)")
-    let draw = configuration.mixing.draw(shape: batch.images.shape, rng: &rng)
+    let mixing = configuration.mixing
+    var rng = mixing.isActive ? SeededGenerator(seed: configuration.seed).derived("mix \(step)") : SeededGenerator(seed: 0)
+    let draw = mixing.draw(shape: batch.images.shape, rng: &rng)
     let images = draw.map { BatchMixing.apply($0, to: batch.images) } ?? batch.images
     let logits = try GradientRecording.withoutInputGradients { try model.trainingNetwork(images) }
     var dLogits = Tensor(shape: logits.shape)

@@ -19,6 +19,24 @@ public struct Predictions: Sendable {
   public var classes: Int
 }
 
+extension Predictions {
+  /// The image-by-image mean of several models' (or views') probabilities for the same images.
+  ///
+  /// - Throws: ``TrainingError`` naming `what` when they predicted different images.
+  public static func mean(_ all: [Predictions], of what: String) throws -> Predictions {
+    guard let first = all.first else { throw TrainingError("no \(what) to average") }
+    guard all.allSatisfy({ $0.samples == first.samples }) else { throw TrainingError("the \(what) predicted different images") }
+    var sum = [Float](repeating: 0, count: first.probabilities.count)
+    let scale = 1 / Float(all.count)
+    for predictions in all {
+      predictions.probabilities.withUnsafeBufferPointer { p in
+        for i in 0..<sum.count { sum[i] += scale * p[i] }
+      }
+    }
+    return Predictions(samples: first.samples, probabilities: sum, classes: first.classes)
+  }
+}
+
 /// A model's predictions on labelled images and the metrics they score.
 public struct Evaluation: Sendable {
   public var metrics: ClassificationMetrics

@@ -102,7 +102,7 @@ public struct TrainingRun {
       let plain = try trainer.predict(source(samples, preprocessing))
       guard views != [preprocessing] else { return (plain, plain) }
       let each = try views.map { view in view == preprocessing ? plain : try trainer.predict(source(samples, view)) }
-      return (plain, try TestTimeAugmentation.mean(each))
+      return (plain, try Predictions.mean(each, of: "test-time views"))
     }
     func evaluation(_ indices: [Int]) throws -> (plain: Evaluation, views: Evaluation) {
       let (plain, averaged) = try predictions(samples(indices))
