@@ -17,7 +17,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
   case backbone, strategy
   case epochs, batchSize = "batch_size", lr, optimizer, momentum, nesterov, weightDecay = "weight_decay"
   case schedule, warmupEpochs = "warmup_epochs", labelSmoothing = "label_smoothing", classWeight = "class_weight"
-  case mixup, cutmix, mixProb = "mix_prob", tta
+  case mixup, cutmix, mixProb = "mix_prob", tta, ema, swaEpochs = "swa_epochs"
   case patience, seed, augment, imageSize = "image_size"
   case head, objective, hidden, dropout, headInit = "head_init", featureStage = "feature_stage", augmentCopies = "augment_copies"
   case headEpochs = "head_epochs", unfreeze, lrDecay = "lr_decay", finetuneOptimizer = "finetune_optimizer"
@@ -45,6 +45,8 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
     case .cutmix: return D.number(\.training.cutmixAlpha, .nonNegative, "CutMix's alpha: paste a box of the reversed batch, area 1 − λ (0: off)")
     case .tta: return D.choice(\.tta, "test-time augmentation: none, flip (image and mirror) or flip5crop (ten crops), probabilities averaged")
     case .mixProb: return D.number(\.training.mixProbability, .unitInterval, "the share of batches mixed when mixup or cutmix is on (default 1)")
+    case .ema: return D.number(\.training.emaDecay, .fraction, "decay of an exponential moving average of the weights, evaluated and kept beside them (e.g. 0.999; 0: off)")
+    case .swaEpochs: return D.integer(\.training.swaEpochs, minimum: 0, "stochastic weight averaging over this many last epochs, batch-norm statistics recomputed (0: off)")
     case .patience: return D.integer(\.training.patience, minimum: 1, "stop after this many epochs without improvement (default: never)")
     case .seed: return D.seed
     case .augment: return D.augment

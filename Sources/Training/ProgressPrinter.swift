@@ -32,8 +32,9 @@ public final class ProgressPrinter {
     case .epochEnded(let summary):
       // Erase the whole progress line (however wide it was), not a fixed width of it.
       if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+      let raw = summary.withoutAveraging.map { String(format: "  (trained weights %.4f)", $0.value(metric)) } ?? ""
       print(prefix + String(format: "%5d  %10.4f  %10.4f  %10.4f  %.1fs", summary.epoch + 1, summary.trainLoss, summary.validationLoss,
-                   summary.validation.value(metric), summary.seconds))
+                   summary.validation.value(metric), summary.seconds) + raw)
       epochStart = Date()
     case let .imageSkipped(path, reason):
       note("skipped \(path): \(reason)")

@@ -96,6 +96,9 @@ public struct RunSpec: Codable, Equatable, Sendable {
     if strategy == .features, (training.cutmixAlpha ?? 0) > 0 {
       return "cutmix pastes image regions, and features trains on feature vectors (mixup applies to them)"
     }
+    if (training.emaDecay ?? 0) > 0, (training.swaEpochs ?? 0) > 0 {
+      return "ema and swa_epochs both average the weights: choose one"
+    }
     if backbone == .smallCNN, let imageSize, imageSize < SmallCNN.minimumInputSize {
       return "small_cnn needs image_size of at least \(SmallCNN.minimumInputSize), got \(imageSize)"
     }

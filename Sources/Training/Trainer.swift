@@ -37,15 +37,17 @@ public final class Trainer {
   public func fit(train: any BatchSource, validation: any BatchSource) throws -> TrainingOutcome {
     var state = try resumeState() ?? TrainingState()
     let optimizer = configuration.makeOptimizer(model.trainingNetwork.trainableParameters)
-    if !state.history.isEmpty { try restoreOptimizer(optimizer) }
+    let average = configuration.weightAveraging.map { WeightAverage($0, of: model.trainingNetwork) }
+    if !state.history.isEmpty { try restore(optimizer, average) }
     let schedule = configuration.learningRateSchedule(stepsPerEpoch: train.batchCount)
     emit(.fitStarted(epochs: configuration.epochs, batchesPerEpoch: train.batchCount, resumedAt: state.history.count))
     for summary in state.history { emit(.epochRestored(summary)) }
     var stoppedEarly = false, pruned = false
     for epoch in state.history.count..<configuration.epochs {
-      let summary = try runEpoch(epoch, train: train, validation: validation, optimizer: optimizer, schedule: schedule)
+      var summary = try runEpoch(epoch, train: train, validation: validation, optimizer: optimizer, schedule: schedule, average: average)
+      let averaged = try evaluateAverage(average, after: epoch, train: train, validation: validation, summary: &summary)
       state.record(summary, metric: configuration.metric)
-      try saveCheckpoint(state, improved: state.bestEpoch == epoch, optimizer: optimizer)
+      try saveCheckpoint(state, improved: state.bestEpoch == epoch, optimizer: optimizer, average: average, delivered: averaged)
       emit(.epochEnded(summary))
       if shouldStop?(summary) == true {
         (stoppedEarly, pruned) = (true, true)
@@ -94,7 +96,8 @@ public final class Trainer {
   // MARK: - One epoch
 
   private func runEpoch(
-    _ epoch: Int, train: any BatchSource, validation: any BatchSource, optimizer: any Optimizer, schedule: any LearningRateSchedule
+    _ epoch: Int, train: any BatchSource, validation: any BatchSource, optimizer: any Optimizer, schedule: any LearningRateSchedule,
+    average: WeightAverage?
   ) throws -> EpochSummary {
     let start = Date()
     model.setTraining(true)
@@ -108,6 +111,7 @@ public final class Trainer {
       let step = epoch * train.batchCount + index
       let (loss, hits) = try trainStep(batch, optimizer: optimizer, learningRate: schedule.learningRate(at: step), step: step)
       guard loss.isFinite else { throw TrainingError("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); lower the learning rate") }
+      if average?.kind.updatesEveryStep == true { average!.update(from: model.trainingNetwork) }
       meter.add(loss, count: batch.samples.count)
       (correct, seen) = (correct + hits, seen + batch.samples.count)
       emit(.batchEnded(epoch: epoch, batch: index + 1, of: train.batchCount, loss: loss, smoothedLoss: meter.smoothed,
@@ -119,6 +123,34 @@ public final class Trainer {
     return EpochSummary(epoch: epoch, trainLoss: meter.mean, trainAccuracy: Double(correct) / Double(seen),
                         validationLoss: metrics.logLoss, validation: metrics, seconds: Date().timeIntervalSince(start),
                         learningRate: optimizer.learningRate)
+  }
+
+  /// Scores the weight average the epoch ends with, when the run averages weights: the
+  /// exponential average after every epoch; the stochastic one after each epoch of its
+  /// window, once this epoch's weights are folded in and the batch norms' statistics are
+  /// recomputed on the training images. The summary then carries the average's metrics and
+  /// the trained weights' own beside them. Returns the values the averaged model was scored
+  /// with (the epoch's best weights if it improves), nil when the epoch delivers the trained
+  /// weights themselves.
+  private func evaluateAverage(_ average: WeightAverage?, after epoch: Int, train: any BatchSource, validation: any BatchSource,
+                               summary: inout EpochSummary) throws -> [(name: String, tensor: Tensor)]? {
+    guard let average else { return nil }
+    if case .stochastic(let window) = average.kind {
+      guard epoch >= configuration.epochs - window else { return nil }
+      average.update(from: model.trainingNetwork)
+    }
+    let network = model.trainingNetwork
+    let (metrics, values) = try average.swappedIn(network) { () throws -> ClassificationMetrics in
+      if case .stochastic = average.kind {
+        model.setTraining(true)
+        let batches = train.epoch(epoch, shuffle: true).lazy.filter { !$0.samples.isEmpty }.map(\.images)
+        try network.recomputeBatchNormStatistics(over: batches)
+      }
+      return try evaluate(validation)
+    }
+    summary.withoutAveraging = summary.validation
+    (summary.validation, summary.validationLoss) = (metrics, metrics.logLoss)
+    return values
   }
 
   /// Forward, the loss fused with its gradient, backward, optimizer step — on the batch
@@ -200,20 +232,25 @@ public final class Trainer {
     return state
   }
 
-  /// Loads the optimizer's buffers saved with the last epoch.
-  private func restoreOptimizer(_ optimizer: any Optimizer) throws {
-    guard let file = checkpointFolder.flatMap(EpochCheckpoint.latest(in:))?.appendingPathComponent("optimizer.safetensors"),
-      FileManager.default.fileExists(atPath: file.path)
-    else { return }
-    let checkpoint = try Checkpoint(contentsOf: file)
-    let tensors = Dictionary(uniqueKeysWithValues: try checkpoint.readAll().map { ($0.name, $0.tensor) })
-    try optimizer.restore(tensors: tensors, steps: Int(checkpoint.metadata["steps"] ?? "0") ?? 0)
+  /// Loads the optimizer's buffers and the weight average saved with the last epoch.
+  private func restore(_ optimizer: any Optimizer, _ average: WeightAverage?) throws {
+    guard let epoch = checkpointFolder.flatMap(EpochCheckpoint.latest(in:)) else { return }
+    let file = epoch.appendingPathComponent("optimizer.safetensors")
+    if FileManager.default.fileExists(atPath: file.path) {
+      let checkpoint = try Checkpoint(contentsOf: file)
+      let tensors = Dictionary(uniqueKeysWithValues: try checkpoint.readAll().map { ($0.name, $0.tensor) })
+      try optimizer.restore(tensors: tensors, steps: Int(checkpoint.metadata["steps"] ?? "0") ?? 0)
+    }
+    let averaged = epoch.appendingPathComponent("average.safetensors")
+    if let average, FileManager.default.fileExists(atPath: averaged.path) { try average.restore(from: averaged) }
   }
 
   /// Writes the epoch's checkpoint as one unit (``EpochCheckpoint``): the weights, the
-  /// optimizer's state, the best weights (these weights when the epoch improved, else the
-  /// previous epoch's best carried over) and the state.
-  private func saveCheckpoint(_ state: TrainingState, improved: Bool, optimizer: any Optimizer) throws {
+  /// optimizer's state, the weight average, the best weights (the epoch's delivered model —
+  /// `delivered`, else the trained weights — when it improved, else the previous epoch's
+  /// best carried over) and the state.
+  private func saveCheckpoint(_ state: TrainingState, improved: Bool, optimizer: any Optimizer, average: WeightAverage?,
+                              delivered: [(name: String, tensor: Tensor)]?) throws {
     guard let folder = checkpointFolder else { return }
     let previous = EpochCheckpoint.latest(in: folder)
     try EpochCheckpoint.write(epoch: state.history.count - 1, in: folder) { epoch in
@@ -222,9 +259,15 @@ public final class Trainer {
       try checkpointWillWrite?("optimizer.safetensors")
       let (tensors, steps) = optimizer.checkpointState()
       try Checkpoint.writeSafetensors(tensors, metadata: ["steps": String(steps)], to: epoch.appendingPathComponent("optimizer.safetensors"))
+      if let average {
+        try checkpointWillWrite?("average.safetensors")
+        try average.save(to: epoch.appendingPathComponent("average.safetensors"))
+      }
       try checkpointWillWrite?("best.safetensors")
       let best = epoch.appendingPathComponent("best.safetensors")
-      if improved || previous == nil {
+      if let delivered, improved || previous == nil {
+        try Checkpoint.writeInPodiumLayout(delivered, to: best)
+      } else if improved || previous == nil {
         try model.trainingNetwork.save(to: best)
       } else {
         try EpochCheckpoint.carry(previous!.appendingPathComponent("best.safetensors"), to: best)

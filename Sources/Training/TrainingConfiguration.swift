@@ -39,6 +39,11 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
   public var cutmixAlpha: Float?
   /// The share of batches mixed when mixup or CutMix is on (nil: all of them).
   public var mixProbability: Float?
+  /// The decay of an exponential moving average of the weights (nil or 0: off), evaluated
+  /// and kept beside the trained weights (``WeightAverage``).
+  public var emaDecay: Float?
+  /// Stochastic weight averaging over this many last epochs (nil or 0: off).
+  public var swaEpochs: Int?
 
   public init() {}
 
@@ -47,9 +52,16 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     BatchMixing(mixupAlpha: mixupAlpha ?? 0, cutmixAlpha: cutmixAlpha ?? 0, probability: mixProbability ?? 1)
   }
 
+  /// The weight averaging these settings ask for, nil when off.
+  var weightAveraging: WeightAverage.Kind? {
+    if let decay = emaDecay, decay > 0 { return .exponential(decay: decay) }
+    if let epochs = swaEpochs, epochs > 0 { return .stochastic(epochs: min(epochs, self.epochs)) }
+    return nil
+  }
+
   private enum CodingKeys: String, CodingKey {
     case epochs, batchSize, learningRate, optimizer, momentum, nesterov, weightDecay, schedule, warmupEpochs, labelSmoothing
-    case classWeight, objective, patience, metric, seed, mixupAlpha, cutmixAlpha, mixProbability
+    case classWeight, objective, patience, metric, seed, mixupAlpha, cutmixAlpha, mixProbability, emaDecay, swaEpochs
   }
 
   /// Decodes, taking the defaults for keys a run stored by an older Podium lacks.
@@ -77,6 +89,8 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     configuration.mixupAlpha = try container.decodeIfPresent(Float.self, forKey: .mixupAlpha)
     configuration.cutmixAlpha = try container.decodeIfPresent(Float.self, forKey: .cutmixAlpha)
     configuration.mixProbability = try container.decodeIfPresent(Float.self, forKey: .mixProbability)
+    configuration.emaDecay = try container.decodeIfPresent(Float.self, forKey: .emaDecay)
+    configuration.swaEpochs = try container.decodeIfPresent(Int.self, forKey: .swaEpochs)
     self = configuration
   }
 
@@ -103,6 +117,8 @@ public struct TrainingConfiguration: Equatable, Codable, Sendable {
     try container.encodeIfPresent(mixupAlpha, forKey: .mixupAlpha)
     try container.encodeIfPresent(cutmixAlpha, forKey: .cutmixAlpha)
     try container.encodeIfPresent(mixProbability, forKey: .mixProbability)
+    try container.encodeIfPresent(emaDecay, forKey: .emaDecay)
+    try container.encodeIfPresent(swaEpochs, forKey: .swaEpochs)
   }
 
   /// The weight of each class for `labels` (the training split's), nil when unweighted.

@@ -28,7 +28,11 @@ public struct EpochSummary: Codable, Equatable, Sendable {
   public var trainLoss: Double
   public var trainAccuracy: Double
   public var validationLoss: Double
+  /// The metrics of the model the epoch delivers: the averaged weights when the run
+  /// averages them (``TrainingConfiguration/emaDecay``, ``TrainingConfiguration/swaEpochs``).
   public var validation: ClassificationMetrics
   public var seconds: Double
   public var learningRate: Float
+  /// When ``validation`` scores averaged weights: the trained weights' own metrics.
+  public var withoutAveraging: ClassificationMetrics? = nil
 }

@@ -11,6 +11,7 @@ extension TrainingRun {
     backbone.freezeTrunk()
     var headPhase = spec.training
     headPhase.epochs = spec.headEpochs
+    (headPhase.emaDecay, headPhase.swaEpochs) = (nil, nil)  // the weights are averaged in the phase the run delivers
     let cached = spec.augmentation == "none" && !spec.training.mixing.isActive
     if spec.headEpochs > 0 && cached {
       _ = try fitOnCache(ClassifierHead(backbone), headPhase, stage: nil, backbone: backbone, phase: .head, final: false)

@@ -23,6 +23,8 @@ struct HyperparameterOptions: ParsableArguments {
   @Option(help: .key(.cutmix)) var cutmix: String?
   @Option(name: .customLong("mix-prob"), help: .key(.mixProb)) var mixProb: String?
   @Option(help: .key(.tta)) var tta: String?
+  @Option(help: .key(.ema)) var ema: String?
+  @Option(name: .customLong("swa-epochs"), help: .key(.swaEpochs)) var swaEpochs: String?
   @Option(help: .key(.patience)) var patience: String?
   @Option(help: .key(.seed)) var seed: String?
   @Option(help: .key(.augment)) var augment: String?
@@ -47,7 +49,7 @@ struct HyperparameterOptions: ParsableArguments {
     [(.backbone, backbone), (.strategy, strategy), (.epochs, epochs), (.batchSize, batchSize), (.lr, lr),
      (.optimizer, optimizer), (.momentum, momentum), (.nesterov, nesterov), (.weightDecay, weightDecay),
      (.schedule, schedule), (.warmupEpochs, warmupEpochs), (.labelSmoothing, labelSmoothing), (.classWeight, classWeight),
-     (.mixup, mixup), (.cutmix, cutmix), (.mixProb, mixProb), (.tta, tta),
+     (.mixup, mixup), (.cutmix, cutmix), (.mixProb, mixProb), (.tta, tta), (.ema, ema), (.swaEpochs, swaEpochs),
      (.patience, patience), (.seed, seed), (.augment, augment), (.imageSize, imageSize), (.head, head),
      (.objective, objective), (.hidden, hidden), (.dropout, dropout), (.headInit, headInit), (.featureStage, featureStage),
      (.augmentCopies, augmentCopies), (.headEpochs, headEpochs), (.unfreeze, unfreeze), (.lrDecay, lrDecay),

@@ -64,7 +64,7 @@ final class StoredParamsTests: XCTestCase {
     .objective: .text("ovr"), .hidden: .number(32), .dropout: .number(0.25), .headInit: .text("uniform"),
     .featureStage: .text("layer3"), .augmentCopies: .number(3), .headEpochs: .number(2), .unfreeze: .number(2),
     .lrDecay: .number(0.5), .finetuneOptimizer: .text("adam"), .finetuneMomentum: .number(0.7), .finetuneNesterov: .text("true"),
-    .finetuneRateScale: .number(0.2), .mixup: .number(0.4), .cutmix: .number(1), .mixProb: .number(0.5), .tta: .text("flip"),
+    .finetuneRateScale: .number(0.2), .mixup: .number(0.4), .cutmix: .number(1), .mixProb: .number(0.5), .tta: .text("flip"), .ema: .number(0.999), .swaEpochs: .number(3),
   ]
 
   /// Every key of the table belongs to a run's identity: set away from its default, it

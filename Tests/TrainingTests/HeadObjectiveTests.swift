@@ -9,17 +9,7 @@ import XCTest
 /// separable classes, and one-vs-rest scores come out as probabilities.
 final class HeadObjectiveTests: XCTestCase {
   /// Three classes, each a Gaussian blob around its own corner of a 6-D feature space.
-  private func batches(count: Int, seed: UInt64) -> FeatureBatches {
-    var rng = SeededGenerator(seed: seed)
-    var values: [Float] = [], labels: [Int] = [], samples: [Dataset.Sample] = []
-    for index in 0..<count {
-      let label = index % 3
-      values += (0..<6).map { dimension in (dimension / 2 == label ? 2 : 0) + rng.nextNormal() * 0.5 }
-      labels.append(label)
-      samples.append(Dataset.Sample(path: "\(index).png", label: label))
-    }
-    return FeatureBatches(features: Tensor(shape: [count, 6], values: values), labels: labels, samples: samples, batchSize: 16, seed: seed)
-  }
+  private func batches(count: Int, seed: UInt64) -> FeatureBatches { .separable(count: count, seed: seed) }
 
   func testOneVsRest_learnsAndPredictsProbabilities() throws {
     for objective in TrainingConfiguration.Objective.allCases {

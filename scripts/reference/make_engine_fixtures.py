@@ -91,6 +91,27 @@ def batchnorm_case():
     }
 
 
+def update_bn_case():
+    """torch.optim.swa_utils.update_bn on BN → ReLU → BN over three batches of different
+    sizes, starting from running statistics that are not the defaults."""
+    from torch.optim.swa_utils import update_bn
+    model = torch.nn.Sequential(torch.nn.BatchNorm2d(3), torch.nn.ReLU(), torch.nn.BatchNorm2d(3)).double()
+    with torch.no_grad():
+        for bn in (model[0], model[2]):
+            bn.weight.copy_(rand(3))
+            bn.bias.copy_(rand(3))
+            bn.running_mean.copy_(rand(3))
+            bn.running_var.copy_(rand(3).abs() + 0.5)
+    batches = [rand(n, 3, 3, 2, scale=1.5).add(0.3) for n in (2, 3, 1)]
+    before = {f"{i}.{k}": t(v) for i in (0, 2) for k, v in model[i].state_dict().items() if k != "num_batches_tracked"}
+    update_bn(batches, model)
+    return {
+        "batches": [t(nhwc(b)) for b in batches], "before": before,
+        "runningMean0": t(model[0].running_mean), "runningVar0": t(model[0].running_var),
+        "runningMean2": t(model[2].running_mean), "runningVar2": t(model[2].running_var),
+    }
+
+
 def linear_case():
     x = rand(3, 5).requires_grad_()
     weight = rand(4, 5).requires_grad_()
@@ -196,6 +217,7 @@ def main():
         "loss": loss_cases(),
         "optimizers": optimizer_cases(),
         "schedules": schedule_cases(),
+        "update_bn": update_bn_case(),
     }
     for name, content in fixtures.items():
         with open(os.path.join(OUT, name + ".json"), "w") as f:

@@ -9,7 +9,9 @@
 public final class BatchNorm: Layer {
   public let channels: Int
   public let epsilon: Float
-  public let momentum: Float
+  /// The weight of a new batch in the running estimates; ``Layer/recomputeBatchNormStatistics(over:)``
+  /// varies it to take a plain mean over batches.
+  public var momentum: Float
   public let weight: Parameter, bias: Parameter
   public let runningMean: Parameter, runningVariance: Parameter
   public var isTraining = true

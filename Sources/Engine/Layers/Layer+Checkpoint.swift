@@ -46,10 +46,17 @@ extension Layer {
   /// Writes every parameter and buffer to a `.safetensors` file in Podium's layout,
   /// tagged so ``load(_:skip:)`` reads it back without conversion. Atomic.
   public func save(to url: URL, metadata: [String: String] = [:]) throws {
-    let tensors = namedParameters().map { (name: $0.name, tensor: $0.parameter.value) }
+    try Checkpoint.writeInPodiumLayout(namedParameters().map { (name: $0.name, tensor: $0.parameter.value) }, metadata: metadata, to: url)
+  }
+}
+
+extension Checkpoint {
+  /// Writes tensors in Podium's layouts (a network's values, or an average of them) as a
+  /// `.safetensors` file tagged so ``Layer/load(_:skip:)`` reads it back without conversion. Atomic.
+  public static func writeInPodiumLayout(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
     var tags = metadata
     tags[CheckpointLayoutTag.key] = CheckpointLayoutTag.podium
-    try Checkpoint.writeSafetensors(tensors, metadata: tags, to: url)
+    try writeSafetensors(tensors, metadata: tags, to: url)
   }
 }
 
