@@ -154,17 +154,22 @@ public struct SweepReport {
        .number(run.seconds, digits: 1), .init(run.status.rawValue), .integer(results.epochs[run.id]?.count ?? 0)]
         + KeyHyperparameters.values(run.spec).map { ReportTable.Cell($0, sortKey: Double($0)) }
     }
-    guard results.ranked.contains(where: { $0.plainValidationMetric != nil }) else {
-      return ReportTable(name: "leaderboard", header: header, rows: rows)
+    // What test-time augmentation (on test, else validation) and weight averaging (on
+    // validation: the averaged model's plain view against the trained weights' best epoch)
+    // bought each run that used them; a column only when some run did.
+    let gains: [(name: String, gain: (StoredRun) -> Double?)] = [
+      ("TTA gain (test, else validation)", { run in
+        run.plainTestMetric.flatMap { plain in run.testMetric.map { $0 - plain } }
+          ?? run.plainValidationMetric.flatMap { plain in run.validationMetric.map { $0 - plain } }
+      }),
+      ("averaging gain (validation)", { run in
+        run.unaveragedValidationMetric.flatMap { trained in (run.plainValidationMetric ?? run.validationMetric).map { $0 - trained } }
+      }),
+    ].filter { column in results.ranked.contains { column.gain($0) != nil } }
+    let cells = results.ranked.map { run in
+      gains.map { column in column.gain(run).map { ReportTable.Cell(String(format: "%+.4f", $0), sortKey: $0) } ?? "" }
     }
-    // What test-time augmentation bought each run that used it: on test, else validation.
-    let gains = results.ranked.map { run -> ReportTable.Cell in
-      let gain = run.plainTestMetric.flatMap { plain in run.testMetric.map { $0 - plain } }
-        ?? run.plainValidationMetric.flatMap { plain in run.validationMetric.map { $0 - plain } }
-      return gain.map { ReportTable.Cell(String(format: "%+.4f", $0), sortKey: $0) } ?? ""
-    }
-    return ReportTable(name: "leaderboard", header: header + ["TTA gain (test, else validation)"],
-                       rows: zip(rows, gains).map { $0 + [$1] })
+    return ReportTable(name: "leaderboard", header: header + gains.map(\.name), rows: zip(rows, cells).map { $0 + $1 })
   }
 
   /// Under cross-validation: each configuration's CV score, fold spread, and its fold-mean

@@ -119,7 +119,7 @@ extension ResultsStore {
     let moreEpochs = theirs == mine && mine <= 2 && shardEpochs.count > main["epochs"] as Int
     guard theirs > mine || moreEpochs else { return false }
     // A shard written by an older Podium lacks the newer columns: those merge as NULL.
-    let columns = ["status", "val_metric", "test_metric", "val_metric_plain", "test_metric_plain", "metrics", "error", "started_at", "finished_at", "podium_version", "machine",
+    let columns = ["status", "val_metric", "test_metric", "val_metric_plain", "test_metric_plain", "val_metric_unaveraged", "metrics", "error", "started_at", "finished_at", "podium_version", "machine",
                    "lease_owner", "lease_expires_at"]
     try db.execute(sql: "UPDATE runs SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?",
                    arguments: StatementArguments(columns.map { run.hasColumn($0) ? run[$0] as DatabaseValue : .null } + [id.databaseValue]))

@@ -156,7 +156,7 @@ extension ResultsStore {
       id: row["id"], sweepID: row["sweep_id"], status: RunStatus(rawValue: row["status"]) ?? .queued, backbone: row["backbone"],
       strategy: row["strategy"], spec: try? JSONDecoder().decode(RunSpec.self, from: Data(params.utf8)),
       validationMetric: row["val_metric"], testMetric: row["test_metric"], plainValidationMetric: row["val_metric_plain"],
-      plainTestMetric: row["test_metric_plain"],
+      plainTestMetric: row["test_metric_plain"], unaveragedValidationMetric: row["val_metric_unaveraged"],
       metrics: metrics.flatMap { try? JSONDecoder().decode(ClassificationMetrics.self, from: Data($0.utf8)) },
       error: row["error"], startedAt: row["started_at"], finishedAt: row["finished_at"], version: row["podium_version"],
       machine: row["machine"])

@@ -122,6 +122,9 @@ extension ResultsStore {
         t.add(column: "test_metric_plain", .double)
       }
     }
+    migrator.registerMigration("Metrics without weight averaging") { db in
+      try db.alter(table: "runs") { t in t.add(column: "val_metric_unaveraged", .double) }
+    }
     return migrator
   }
 }

@@ -10,7 +10,8 @@ import Training
 /// Tables (names fixed so other tools can query them): `datasets`, `splits`, `sweeps`,
 /// `runs` (status queued / running / done / failed / pruned, hyperparameters as canonical
 /// JSON in `params`, the sweep metric on the best epoch in `val_metric` and `test_metric`
-/// (and without test-time augmentation in `val_metric_plain`, `test_metric_plain`),
+/// (and without test-time augmentation in `val_metric_plain`, `test_metric_plain`; the
+/// trained weights' own best validation metric of a run that averages weights in `val_metric_unaveraged`),
 /// every final metric as JSON in `metrics`), `epochs`, `predictions`, `confusion` and
 /// `artifacts`; `attempts` (every claim of a run by a worker) and `shard_folders` (where a
 /// scheduler's tasks keep their stores). Every write is one transaction, so a killed process leaves either the whole
@@ -185,11 +186,11 @@ public final class ResultsStore {
     let completion = prepared.completion
     try db.execute(
       sql: """
-        UPDATE runs SET status = ?, val_metric = ?, test_metric = ?, val_metric_plain = ?, test_metric_plain = ?, metrics = ?, error = ?,
-          finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
+        UPDATE runs SET status = ?, val_metric = ?, test_metric = ?, val_metric_plain = ?, test_metric_plain = ?, val_metric_unaveraged = ?,
+          metrics = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?
         """,
       arguments: [completion.outcome.rawValue, completion.validationMetric, completion.testMetric, completion.plainValidationMetric,
-                  completion.plainTestMetric, prepared.metrics, completion.error, Date(), id])
+                  completion.plainTestMetric, completion.unaveragedValidationMetric, prepared.metrics, completion.error, Date(), id])
     for (subset, matrix) in prepared.confusion {
       try db.execute(sql: "INSERT OR REPLACE INTO confusion (run_id, subset, matrix) VALUES (?, ?, ?)", arguments: [id, subset, matrix])
     }

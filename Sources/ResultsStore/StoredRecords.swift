@@ -27,6 +27,8 @@ public struct StoredRun: Sendable {
   /// With test-time augmentation, the two metrics without it.
   public var plainValidationMetric: Double?
   public var plainTestMetric: Double?
+  /// With weight averaging, the trained weights' own best validation metric.
+  public var unaveragedValidationMetric: Double?
   /// The final metrics (test when there was a test split, else validation).
   public var metrics: ClassificationMetrics?
   public var error: String?

@@ -175,6 +175,9 @@ public struct RunCompletion: Sendable {
   /// With test-time augmentation, the same two without it (what TTA bought is the difference).
   public var plainValidationMetric: Double?
   public var plainTestMetric: Double?
+  /// With weight averaging, the validation metric of the trained weights' own best epoch
+  /// (what averaging bought is the difference from the plain validation metric).
+  public var unaveragedValidationMetric: Double?
   /// Every final metric (test when there is a test split, else validation).
   public var metrics: ClassificationMetrics?
   /// Confusion matrices (`[true][predicted]`) by subset.

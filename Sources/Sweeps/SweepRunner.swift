@@ -173,6 +173,7 @@ public final class SweepRunner {
                                    testMetric: result.test?.metrics.value(metric), metrics: (result.test ?? result.validation).metrics)
     completion.plainValidationMetric = result.withoutTTA?.validation.value(metric)
     completion.plainTestMetric = result.withoutTTA?.test?.value(metric)
+    completion.unaveragedValidationMetric = result.outcome.bestWithoutAveraging(metric)
     completion.confusion[.validation] = result.validation.metrics.confusion
     completion.confusion[.test] = result.test?.metrics.confusion
     completion.predictions = records(result.validation.predictions, subset: .validation)

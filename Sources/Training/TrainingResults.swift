@@ -9,6 +9,15 @@ public struct TrainingOutcome: Codable, Equatable, Sendable {
   public var stoppedEarly: Bool
   /// True when ``Trainer/shouldStop`` ended the run.
   public var pruned = false
+
+  /// With weight averaging, the best validation `metric` the trained weights themselves
+  /// reached (as the same run without averaging would have chosen its epoch); nil without.
+  public func bestWithoutAveraging(_ metric: MetricName) -> Double? {
+    guard history.contains(where: { $0.withoutAveraging != nil }) else { return nil }
+    return history.map { ($0.withoutAveraging ?? $0.validation).value(metric) }.reduce(nil) { best, value in
+      best.map { metric.isBetter(value, than: $0) ? value : $0 } ?? value
+    }
+  }
 }
 
 /// Predicted probabilities for a set of images.

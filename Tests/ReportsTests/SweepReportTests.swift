@@ -2,6 +2,8 @@ import Datasets
 import Engine
 import Foundation
 import Reports
+import ResultsStore
+import Sweeps
 import XCTest
 
 final class SweepReportTests: XCTestCase {
@@ -29,6 +31,20 @@ final class SweepReportTests: XCTestCase {
       XCTAssertFalse(text.contains("<b>sweep"), page)
       XCTAssertEqual(text.components(separatedBy: "<script>").count, 2, "\(page): only the sorting script")
     }
+  }
+
+  /// A run that averaged its weights gets a column saying what averaging bought on
+  /// validation; a report whose runs used neither averaging nor TTA has neither column.
+  func testGainColumns_appearForTheTricksSomeRunUsed() throws {
+    XCTAssertFalse(try writeReport().html.contains("averaging gain"))
+    let run = try fixture.store.runs(sweep: fixture.sweep)[1]
+    var completion = RunCompletion(outcome: .done, validationMetric: 0.9, testMetric: 0.85)
+    completion.unaveragedValidationMetric = 0.85
+    try fixture.store.finishRun(run.id, completion)
+    let html = try writeReport().html
+    XCTAssertTrue(html.contains("averaging gain (validation)"))
+    XCTAssertTrue(html.contains("+0.0500"), "0.9 with the average against 0.85 for the trained weights")
+    XCTAssertFalse(html.contains("TTA gain"))
   }
 
   /// Nothing is loaded from anywhere: no URL but data: URIs and the run pages beside it.

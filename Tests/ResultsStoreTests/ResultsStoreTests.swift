@@ -119,17 +119,19 @@ final class ResultsStoreTests: XCTestCase {
     XCTAssertNil(dataset.crossValidation)
   }
 
-  /// A run with test-time augmentation keeps its metrics without it beside the ones with it.
+  /// A run with test-time augmentation keeps its metrics without it beside the ones with it
+  /// (and one with weight averaging, its trained weights' score).
   func testMetricsWithoutTTA_areStoredBesideTheRunsMetrics() throws {
     let store = try ResultsStore(path: path)
     let sweep = try store.planSweep(name: "tta", spec: "", metric: .accuracy, dataset: dataset, runs: plan)
     let ids = try store.runs(sweep: sweep).map(\.id)
     var completion = RunCompletion(outcome: .done, validationMetric: 0.8, testMetric: 0.75)
-    (completion.plainValidationMetric, completion.plainTestMetric) = (0.78, 0.7)
+    (completion.plainValidationMetric, completion.plainTestMetric, completion.unaveragedValidationMetric) = (0.78, 0.7, 0.74)
     try store.finishRun(ids[0], completion)
     try store.finishRun(ids[1], RunCompletion(outcome: .done, validationMetric: 0.6))
     let runs = try store.runs(sweep: sweep)
     XCTAssertEqual(runs.map(\.plainValidationMetric), [0.78, nil])
+    XCTAssertEqual(runs.map(\.unaveragedValidationMetric), [0.74, nil], "weight averaging's trained-weights score")
     XCTAssertEqual(runs.map(\.plainTestMetric), [0.7, nil])
     XCTAssertEqual(runs[0].testMetric, 0.75)
   }

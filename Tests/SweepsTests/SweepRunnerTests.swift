@@ -75,6 +75,20 @@ final class SweepRunnerTests: XCTestCase {
     XCTAssertEqual(sink.epochs[1], [0], "stopped after its first epoch")
   }
 
+  /// A sweep over `swa_epochs: [0, 2]`: the averaging run stores its trained weights' own
+  /// best validation score beside its score, the plain run none.
+  func testWeightAveraging_storesTheTrainedWeightsScoreBeside() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-swa-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var (spec, text) = try spec(folder.appendingPathComponent("data"), extra: "")
+    spec.grids = [[(.backbone, [.text("small_cnn")]), (.swaEpochs, [.number(0), .number(2)])]]
+    let sink = MemorySink(finished: [])
+    XCTAssertEqual(try SweepRunner(spec: spec, specText: text, sink: sink, workFolder: folder.appendingPathComponent("runs")).run().done, 2)
+    XCTAssertNil(sink.completions[1]?.unaveragedValidationMetric)
+    let averaged = try XCTUnwrap(sink.completions[2]?.unaveragedValidationMetric)
+    XCTAssertTrue((0...1).contains(averaged))
+  }
+
   /// A run that cannot train is marked failed with its reason; the sweep goes on.
   func testAFailingRun_isMarkedFailedAndTheSweepGoesOn() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("podium-fail-\(UUID().uuidString)")
