@@ -16,7 +16,8 @@ public struct TrainingRun {
   public var dataset: Dataset
   public var split: Split
   public var weights: WeightLocator
-  /// Where checkpoints go (resumable when the run is interrupted); nil keeps none.
+  /// Where checkpoints go (resumable when the run is interrupted); nil keeps none (the run
+  /// checkpoints into a temporary folder that it removes when it ends).
   public var folder: URL?
   public var observers: [(TrainingEvent) -> Void] = []
   /// Asked after every epoch of the final phase whether to stop (a sweep's pruning rule).
@@ -40,6 +41,19 @@ public struct TrainingRun {
   /// - Throws: ``TrainingError`` for a combination that cannot run, `MissingWeightsError`, and
   ///   the errors of loading, training and checkpoints.
   public func run() throws -> RunResult {
+    guard folder == nil else { return try runInFolder() }
+    // Without a folder the run still checkpoints, into a temporary one removed afterwards, so
+    // that what it scores is its best epoch (and, averaging weights, the average), not its last.
+    let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("podium-run-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: temporary) }
+    var inTemporary = self
+    inTemporary.folder = temporary
+    var result = try inTemporary.runInFolder()
+    result.checkpoint = nil
+    return result
+  }
+
+  private func runInFolder() throws -> RunResult {
     guard spec.strategy.applies(to: spec.backbone) else {
       throw TrainingError("\(spec.backbone.rawValue) has no pretrained weights: only the scratch strategy applies")
     }

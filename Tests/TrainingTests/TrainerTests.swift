@@ -103,6 +103,19 @@ final class TrainerTests: XCTestCase {
     }
   }
 
+  /// Without a checkpoint folder (`podium train` without `--out`) a run still scores its best
+  /// epoch's weights on validation and test, not its last epoch's.
+  func testARunWithoutAFolder_scoresItsBestEpoch_notItsLast() throws {
+    let dataset = try DatasetAdapter.naturalImages.load(root: folder.appendingPathComponent("data"))
+    let split = try Split(dataset, spec: .perClass(train: 4, validation: 2, test: 0), seed: 1)
+    var spec = RunSpec(backbone: .smallCNN, strategy: .scratch)
+    (spec.training.epochs, spec.training.learningRate, spec.training.schedule, spec.imageSize) = (6, 0.01, .constant, 32)
+    let result = try TrainingRun(spec: spec, dataset: dataset, split: split).run()
+    XCTAssertNotEqual(result.outcome.bestEpoch, result.outcome.history.count - 1, "this run's last epoch is not its best")
+    XCTAssertEqual(result.validation.metrics, result.outcome.history[result.outcome.bestEpoch].validation)
+    XCTAssertNil(result.checkpoint, "the temporary checkpoints are gone")
+  }
+
   func testEarlyStopping_stopsAfterPatienceEpochsWithoutImprovement() throws {
     var configuration = TrainingConfiguration()
     (configuration.epochs, configuration.learningRate, configuration.patience) = (6, 0, 2)
