@@ -64,13 +64,8 @@ public func batchNormBackward(
   let sums = mean.withUnsafeBufferPointer { m in
     invStd.withUnsafeBufferPointer { s in
       reduceOverRows(rows, width: 2 * c) { range, partial in
-        for r in range {
-          let input = x + r * c, gradient = dY + r * c
-          for ch in 0..<c {
-            partial[ch] += gradient[ch]
-            partial[c + ch] += gradient[ch] * (input[ch] - m[ch]) * s[ch]
-          }
-        }
+        let (m, s) = (m.baseAddress!, s.baseAddress!)
+        for r in range { addGradientSums(x + r * c, dY + r * c, mean: m, invStd: s, channels: c, into: partial) }
       }
     }
   }
@@ -103,5 +98,22 @@ public func batchNormBackward(
         }
       }
     }
+  }
+}
+
+/// One row's terms of batch norm's backward sums, eight channels per vector: `Σ dY` into
+/// `sums[0..<c]` and `Σ dY·x̂` into `sums[c..<2c]` (written out with vectors because the
+/// compiler leaves this loop scalar: it cannot rule out that `sums` overlaps the inputs).
+@inline(__always)
+private func addGradientSums(_ input: UnsafePointer<Float>, _ gradient: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+                             invStd: UnsafePointer<Float>, channels c: Int, into sums: UnsafeMutablePointer<Float>) {
+  var ch = 0
+  while ch < c {
+    let width = min(8, c - ch)
+    let g = SIMD8<Float>.load(gradient + ch, width)
+    let product = g * (SIMD8<Float>.load(input + ch, width) - SIMD8<Float>.load(mean + ch, width)) * SIMD8<Float>.load(invStd + ch, width)
+    (SIMD8<Float>.load(sums + ch, width) + g).store(sums + ch, width)
+    (SIMD8<Float>.load(sums + c + ch, width) + product).store(sums + c + ch, width)
+    ch += 8
   }
 }
