@@ -28,10 +28,11 @@ public func batchNormStatistics(
   return (mean, squares.map { Float($0 / Double(max(rows, 1))) })
 }
 
-/// `y = (x − mean) · invStd · gamma + beta`, applied as one multiply-add per value.
+/// `y = (x − mean) · invStd · gamma + beta`, applied as one multiply-add per value, and
+/// clamped as `clamp` in the same pass when given (the activation after the batch norm).
 public func batchNormApply(
   _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, channels c: Int,
-  mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>
+  mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, clamp: ClampActivation? = nil
 ) {
   var scale = [Float](repeating: 0, count: c), shift = [Float](repeating: 0, count: c)
   for ch in 0..<c {
@@ -42,6 +43,14 @@ public func batchNormApply(
     shift.withUnsafeBufferPointer { shiftBuffer in
       let s = scaleBuffer.baseAddress!, t = shiftBuffer.baseAddress!
       Parallel.forEachRange(rows) { range in
+        if let clamp {
+          let ceiling = clamp.ceiling
+          for r in range {
+            let input = x + r * c, output = y + r * c
+            for ch in 0..<c { output[ch] = min(max(input[ch] * s[ch] + t[ch], 0), ceiling) }
+          }
+          return
+        }
         for r in range {
           let input = x + r * c, output = y + r * c
           for ch in 0..<c { output[ch] = input[ch] * s[ch] + t[ch] }

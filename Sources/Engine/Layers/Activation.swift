@@ -10,9 +10,13 @@ public final class Activation: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     var output = Tensor(uninitializedShape: input.shape)
     clampActivationForward(input.pointer, output.mutablePointer(), count: input.count, kind)
-    self.output = GradientRecording.isEnabled ? output : nil
+    record(output: output)
     return output
   }
+
+  /// Keeps `output` for backward (when recording), as if this layer had computed it: the
+  /// batch norm before it applied the activation in its own pass (``NormalizationActivationPair``).
+  func record(output: Tensor) { self.output = GradientRecording.isEnabled ? output : nil }
 
   /// Drops what the last recorded forward kept, when a folded chain runs in its place.
   func discardRecording() { output = nil }

@@ -31,6 +31,12 @@ public final class BatchNorm: Layer {
   public var parameters: [Parameter] { [weight, bias, runningMean, runningVariance] }
 
   public func forward(_ input: Tensor) throws -> Tensor {
+    try forward(input, clamp: nil)
+  }
+
+  /// The forward pass with the activation `clamp` applied in the same pass over the output
+  /// (``NormalizationActivationPair``).
+  func forward(_ input: Tensor, clamp: ClampActivation?) throws -> Tensor {
     guard input.rank >= 2, input.shape.last == channels else {
       throw ShapeError(context: "BatchNorm input", expected: "[N, ..., \(channels)]", actual: input.shape)
     }
@@ -44,7 +50,7 @@ public final class BatchNorm: Layer {
     cache = GradientRecording.isEnabled ? (input, mean, invStd, isTraining) : nil
     var output = Tensor(uninitializedShape: input.shape)
     batchNormApply(input.pointer, output.mutablePointer(), rows: rows, channels: channels,
-                   mean: mean, invStd: invStd, gamma: weight.value.pointer, beta: bias.value.pointer)
+                   mean: mean, invStd: invStd, gamma: weight.value.pointer, beta: bias.value.pointer, clamp: clamp)
     return output
   }
 

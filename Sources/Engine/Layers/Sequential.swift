@@ -40,7 +40,8 @@ public final class Sequential: Layer {
 
   /// Runs the children in order. Where nothing is recorded, a convolution with the batch
   /// norm and activation after it runs as one ``ConvolutionChain``, and an inverted
-  /// bottleneck of such chains band by band (``InvertedBottleneckChain``).
+  /// bottleneck of such chains band by band (``InvertedBottleneckChain``); elsewhere a batch
+  /// norm and the activation after it run forward as one pass (``NormalizationActivationPair``).
   public func forward(_ input: Tensor) throws -> Tensor {
     var x = input
     let firstRecorded = GradientRecording.skipsFrozenPrefix ? (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count) : 0
@@ -56,12 +57,14 @@ public final class Sequential: Layer {
           index += fused.length
           continue
         }
-        x = recorded ? try layer.forward(x) : try GradientRecording.withoutGradients { try layer.forward(x) }
+        let pair = NormalizationActivationPair(children, at: index)
+        let run = pair.map { pair in { try pair.forward($0) } } ?? layer.forward
+        x = recorded ? try run(x) : try GradientRecording.withoutGradients { try run(x) }
+        index += pair == nil ? 1 : 2
       } catch var error as ShapeError {
         error.context = "\(name): \(error.context)"
         throw error
       }
-      index += 1
     }
     return x
   }

@@ -1,0 +1,50 @@
+import Engine
+import EngineTestSupport
+import XCTest
+
+/// A batch norm and the activation after it run forward as one pass in training; the
+/// values are exactly those of the two layers run one after the other.
+final class NormalizationActivationPairTests: XCTestCase {
+  private func network() -> [any Layer] {
+    var rng = SeededGenerator(seed: 11)
+    let first = BatchNorm(channels: 12), second = BatchNorm(channels: 5)
+    try! first.weight.assign(.randomUniform(shape: [12], bound: 2, rng: &rng))
+    try! second.bias.assign(.randomUniform(shape: [5], bound: 1, rng: &rng))
+    return [Conv2D(inChannels: 3, outChannels: 12, kernel: 3, padding: .symmetric(1), rng: &rng), first, Activation(.relu6),
+            Conv2D(inChannels: 12, outChannels: 5, kernel: 1, padding: .symmetric(0), rng: &rng), second, Activation(.relu)]
+  }
+
+  func testFusedPassesEqualTheLayersRunOneByOne() throws {
+    var rng = SeededGenerator(seed: 5)
+    let input = Tensor.randomUniform(shape: [2, 6, 5, 3], bound: 3, rng: &rng)
+    let dY = Tensor.randomUniform(shape: [2, 6, 5, 5], bound: 1, rng: &rng)
+
+    let fused = Sequential(network())
+    let output = try fused(input)
+    let dX = try XCTUnwrap(fused.backward(dY, needsInputGradient: true))
+
+    let layers = network()
+    var x = input
+    for layer in layers { x = try layer.forward(x) }
+    var gradient = dY
+    for layer in layers.reversed() { gradient = try XCTUnwrap(layer.backward(gradient, needsInputGradient: true)) }
+
+    XCTAssertEqual(output, x, "forward")
+    XCTAssertEqual(dX, gradient, "input gradient")
+    let separate = Sequential(layers)
+    for ((name, a), (_, b)) in zip(fused.namedParameters(), separate.namedParameters()) {
+      XCTAssertEqual(a.value, b.value, "\(name) (running statistics included)")
+      if a.kind == .weight { XCTAssertEqual(a.gradient, b.gradient, "\(name) gradient") }
+    }
+    XCTAssertGreaterThan(output.scalars.filter { $0 == 0 }.count, 0, "some values clamped at 0")
+    XCTAssertGreaterThan(output.scalars.filter { $0 > 0 }.count, 0)
+  }
+
+  /// The pair's gradients against finite differences, ReLU6 reaching its ceiling.
+  func testGradientsMatchFiniteDifferences() throws {
+    var rng = SeededGenerator(seed: 8)
+    let norm = BatchNorm(channels: 4)
+    try norm.weight.assign(Tensor(shape: [4], values: [4, 3, 0.5, 1]))
+    try checkGradients(of: Sequential([norm, Activation(.relu6)]), input: Tensor.randomUniform(shape: [2, 3, 3, 4], bound: 2, rng: &rng))
+  }
+}
