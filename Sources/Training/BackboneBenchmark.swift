@@ -81,7 +81,7 @@ public struct BackboneBenchmark {
     let loader = BatchLoader(dataset: dataset, samples: dataset.samples, batchSize: batch, preprocessing: model.preprocessing,
                              augmentation: mode == .infer ? .none : .light, seed: 1, cache: nil)
     let optimizer = prepare(model)
-    var batches = loader.epoch(0, shuffle: true).makeIterator()
+    let batches = loader.epoch(0, shuffle: true).makeIterator()
     var waited = 0.0, times: [Double] = []
     for step in 0...steps {
       let start = DispatchTime.now().uptimeNanoseconds
