@@ -45,7 +45,7 @@ public enum Hyperparameter: String, CaseIterable, Sendable {
     case .cutmix: return D.number(\.training.cutmixAlpha, .nonNegative, "CutMix's alpha: paste a box of the reversed batch, area 1 − λ (0: off)")
     case .tta: return D.choice(\.tta, "test-time augmentation: none, flip (image and mirror) or flip5crop (ten crops), probabilities averaged")
     case .mixProb: return D.number(\.training.mixProbability, .unitInterval, "the share of batches mixed when mixup or cutmix is on (default 1)")
-    case .ema: return D.number(\.training.emaDecay, .fraction, "decay of an exponential moving average of the weights, evaluated and kept beside them (e.g. 0.999; 0: off)")
+    case .ema: return D.number(\.training.emaDecay, .fraction, "decay of an exponential moving average of the weights, evaluated and kept beside them; its horizon 1/(1 − decay) steps should be well under the run's (0: off)")
     case .swaEpochs: return D.integer(\.training.swaEpochs, minimum: 0, "stochastic weight averaging over this many last epochs, batch-norm statistics recomputed (0: off)")
     case .patience: return D.integer(\.training.patience, minimum: 1, "stop after this many epochs without improvement (default: never)")
     case .seed: return D.seed
