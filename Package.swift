@@ -67,7 +67,9 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Backbones", "Imaging", "Engine", "EngineTestSupport", "DatasetTestSupport"]),
     .testTarget(name: "SweepsTests", dependencies: ["Sweeps", "Training", "Datasets", "Yams"], exclude: ["Fixtures"]),
-    .testTarget(name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"]),
+    .testTarget(
+      name: "ReportsTests", dependencies: ["Reports", "Backbones", "ResultsStore", "Sweeps", "Training", "Datasets", "Imaging", "Engine"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "ResultsStoreTests",
       dependencies: ["ResultsStore", "Sweeps", "Training", "Datasets", .product(name: "GRDB", package: "GRDB.swift")]),
