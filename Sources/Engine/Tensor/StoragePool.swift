@@ -1,11 +1,14 @@
 import Foundation
 
-/// Recycles large memory blocks by exact size, so a training or inference step reuses the
-/// previous step's activation buffers instead of asking the allocator again.
+/// Recycles large memory blocks, so a training or inference step reuses the previous step's
+/// activation buffers instead of asking the allocator again.
 ///
 /// Without it, every layer's output is a fresh multi-megabyte `malloc`, which glibc serves
 /// with `mmap` and returns with `munmap`: each step then page-faults and zeroes all of its
-/// activations again (measured: over half of MobileNetV2's inference time). Blocks below
+/// activations again (measured: over half of MobileNetV2's inference time). A request takes
+/// an idle block of its exact size, else the smallest idle block up to twice as large (so the trained top
+/// of a fine-tuned network lives in blocks its frozen stages left idle, rather than in new
+/// memory beside them), else a new one; a block goes back under its own size. Blocks below
 /// 64 KiB go straight to the allocator. The pool keeps at most `PODIUM_POOL_MB` megabytes
 /// (default 4096) of idle blocks; beyond that, blocks are freed.
 final class StoragePool: @unchecked Sendable {
@@ -15,22 +18,35 @@ final class StoragePool: @unchecked Sendable {
 
   private var idle: [Int: [UnsafeMutableRawPointer]] = [:]
   private var idleBytes = 0
+  /// The size of each block handed out for a smaller request.
+  private var largerBlocks: [UnsafeMutableRawPointer: Int] = [:]
   private let limit: Int
   private let lock = NSLock()
 
-  private init() {
+  private convenience init() {
     let megabytes = ProcessInfo.processInfo.environment["PODIUM_POOL_MB"].flatMap { Int($0) } ?? 4096
-    limit = max(0, megabytes) << 20
+    self.init(idleLimit: max(0, megabytes) << 20)
   }
+
+  /// A pool that keeps at most `idleLimit` bytes of idle blocks (tests make their own).
+  init(idleLimit: Int) { limit = idleLimit }
 
   /// A block of `byteCount` bytes, 64-byte aligned, uninitialised.
   func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
     if byteCount >= Self.minimumBytes {
       lock.lock()
-      let block = idle[byteCount]?.popLast()
-      if block != nil { idleBytes -= byteCount }
-      lock.unlock()
-      if let block { return block }
+      defer { lock.unlock() }
+      if let block = idle[byteCount]?.popLast() {
+        idleBytes -= byteCount
+        return block
+      }
+      // At most twice the request: a much larger block is likelier to be needed at its own size soon.
+      if let size = idle.keys.filter({ $0 > byteCount && $0 <= 2 * byteCount && idle[$0]?.isEmpty == false }).min(),
+        let block = idle[size]?.popLast() {
+        idleBytes -= size
+        largerBlocks[block] = size
+        return block
+      }
     }
     return UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
   }
@@ -39,10 +55,11 @@ final class StoragePool: @unchecked Sendable {
   func release(_ block: UnsafeMutableRawPointer, byteCount: Int) {
     if byteCount >= Self.minimumBytes {
       lock.lock()
-      let keep = idleBytes + byteCount <= limit
+      let size = largerBlocks.removeValue(forKey: block) ?? byteCount
+      let keep = idleBytes + size <= limit
       if keep {
-        idle[byteCount, default: []].append(block)
-        idleBytes += byteCount
+        idle[size, default: []].append(block)
+        idleBytes += size
       }
       lock.unlock()
       if keep { return }
