@@ -111,7 +111,7 @@ public final class Trainer {
       let step = epoch * train.batchCount + index
       let (loss, hits) = try trainStep(batch, optimizer: optimizer, learningRate: schedule.learningRate(at: step), step: step)
       guard loss.isFinite else { throw TrainingError("loss became \(loss) at epoch \(epoch + 1), batch \(index + 1); lower the learning rate") }
-      if average?.kind.updatesEveryStep == true { average!.update(from: model.trainingNetwork) }
+      if let average, average.kind.updatesEveryStep { average.update(from: model.trainingNetwork) }
       meter.add(loss, count: batch.samples.count)
       (correct, seen) = (correct + hits, seen + batch.samples.count)
       emit(.batchEnded(epoch: epoch, batch: index + 1, of: train.batchCount, loss: loss, smoothedLoss: meter.smoothed,
@@ -265,10 +265,8 @@ public final class Trainer {
       }
       try checkpointWillWrite?("best.safetensors")
       let best = epoch.appendingPathComponent("best.safetensors")
-      if let delivered, improved || previous == nil {
-        try Checkpoint.writeInPodiumLayout(delivered, to: best)
-      } else if improved || previous == nil {
-        try model.trainingNetwork.save(to: best)
+      if improved || previous == nil {
+        try Checkpoint.writeInPodiumLayout(delivered ?? model.trainingNetwork.namedValues, to: best)
       } else {
         try EpochCheckpoint.carry(previous!.appendingPathComponent("best.safetensors"), to: best)
       }

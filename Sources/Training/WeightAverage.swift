@@ -27,31 +27,28 @@ final class WeightAverage {
   }
 
   let kind: Kind
-  private let names: [String]
-  private(set) var tensors: [Tensor]
+  private(set) var values: [(name: String, tensor: Tensor)]
   /// Updates folded in so far.
   private(set) var count = 0
 
   /// An average that starts as the network's current values.
   init(_ kind: Kind, of network: any Layer) {
-    self.kind = kind
-    let named = network.namedParameters()
-    (names, tensors) = (named.map(\.name), named.map(\.parameter.value))
+    (self.kind, values) = (kind, network.namedValues)
   }
 
   /// Folds the network's current values into the average.
   func update(from network: any Layer) {
     let parameters = network.namedParameters().map(\.parameter)
-    precondition(parameters.count == tensors.count, "the network changed shape under its weight average")
+    precondition(parameters.count == values.count, "the network changed shape under its weight average")
     count += 1
     let step: Float
     switch kind {
     case .exponential(let decay): step = 1 - decay
     case .stochastic: step = 1 / Float(count)
     }
-    for index in tensors.indices {
+    for index in values.indices {
       parameters[index].value.withUnsafeBufferPointer { current in
-        tensors[index].withUnsafeMutableBufferPointer { average in
+        values[index].tensor.withUnsafeMutableBufferPointer { average in
           for i in 0..<average.count { average[i] += step * (current[i] - average[i]) }
         }
       }
@@ -64,10 +61,10 @@ final class WeightAverage {
   func swappedIn<T>(_ network: any Layer, _ body: () throws -> T) rethrows -> (result: T, values: [(name: String, tensor: Tensor)]) {
     let parameters = network.namedParameters().map(\.parameter)
     let own = parameters.map(\.value)
-    for (parameter, average) in zip(parameters, tensors) { parameter.value = average }
+    for (parameter, average) in zip(parameters, values) { parameter.value = average.tensor }
     defer { for (parameter, value) in zip(parameters, own) { parameter.value = value } }
     let result = try body()
-    return (result, zip(names, parameters).map { (name: $0, tensor: $1.value) })
+    return (result, network.namedValues)
   }
 
   // MARK: - Checkpoint
@@ -75,7 +72,7 @@ final class WeightAverage {
   /// Writes the average and its count as a safetensors file in Podium's layout (it loads
   /// into the network as any of its checkpoints does).
   func save(to url: URL) throws {
-    try Checkpoint.writeInPodiumLayout(zip(names, tensors).map { (name: $0, tensor: $1) }, metadata: ["count": String(count)], to: url)
+    try Checkpoint.writeInPodiumLayout(values, metadata: ["count": String(count)], to: url)
   }
 
   /// Restores what ``save(to:)`` wrote.
@@ -84,11 +81,11 @@ final class WeightAverage {
   func restore(from url: URL) throws {
     let checkpoint = try Checkpoint(contentsOf: url)
     let saved = Dictionary(uniqueKeysWithValues: try checkpoint.readAll().map { ($0.name, $0.tensor) })
-    tensors = try zip(names, tensors).map { name, current in
+    values = try values.map { name, current in
       guard let tensor = saved[name], tensor.shape == current.shape else {
         throw TrainingError("\(url.path): the weight average has no tensor \(name) of shape \(current.shape)")
       }
-      return tensor
+      return (name, tensor)
     }
     guard let stored = checkpoint.metadata["count"].flatMap(Int.init) else { throw TrainingError("\(url.path): the weight average has no count") }
     count = stored

@@ -2,7 +2,8 @@ extension Layer {
   /// The batch norms of the tree that are in training mode: the ones whose running
   /// statistics a forward pass updates.
   public var trainingBatchNorms: [BatchNorm] {
-    var found = isTraining ? [self as? BatchNorm].compactMap { $0 } : []
+    var found: [BatchNorm] = []
+    if isTraining, let norm = self as? BatchNorm { found.append(norm) }
     for (_, child) in children { found += child.trainingBatchNorms }
     return found
   }

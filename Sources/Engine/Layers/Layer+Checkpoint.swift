@@ -46,7 +46,12 @@ extension Layer {
   /// Writes every parameter and buffer to a `.safetensors` file in Podium's layout,
   /// tagged so ``load(_:skip:)`` reads it back without conversion. Atomic.
   public func save(to url: URL, metadata: [String: String] = [:]) throws {
-    try Checkpoint.writeInPodiumLayout(namedParameters().map { (name: $0.name, tensor: $0.parameter.value) }, metadata: metadata, to: url)
+    try Checkpoint.writeInPodiumLayout(namedValues, metadata: metadata, to: url)
+  }
+
+  /// Every parameter's and buffer's current value by its dotted name, as ``save(to:metadata:)`` writes them.
+  public var namedValues: [(name: String, tensor: Tensor)] {
+    namedParameters().map { (name: $0.name, tensor: $0.parameter.value) }
   }
 }
 

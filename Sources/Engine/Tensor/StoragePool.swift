@@ -41,7 +41,7 @@ final class StoragePool: @unchecked Sendable {
         return block
       }
       // At most twice the request: a much larger block is likelier to be needed at its own size soon.
-      if let size = idle.keys.filter({ $0 > byteCount && $0 <= 2 * byteCount && idle[$0]?.isEmpty == false }).min(),
+      if let size = idle.lazy.filter({ $0.key > byteCount && $0.key <= 2 * byteCount && !$0.value.isEmpty }).map(\.key).min(),
         let block = idle[size]?.popLast() {
         idleBytes -= size
         largerBlocks[block] = size
