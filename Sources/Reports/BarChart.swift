@@ -36,8 +36,8 @@ public struct BarChart: Sendable {
           + "<title>\(HTML.escape("\(category) · \(name): \(String(format: "%.4f", value))"))</title></rect>"
         svg += "<text x=\"\(f(x + barWidth / 2))\" y=\"\(f(top - 4))\" text-anchor=\"middle\" class=\"value\">\(String(format: "%.3f", value))</text>"
       }
-      svg += "<text x=\"\(f(groupLeft + groupWidth * 0.4))\" y=\"\(f(frame.height - frame.bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(HTML.escape(category))</text>"
     }
+    svg += frame.xTicks(categories.enumerated().map { (frame.left + groupWidth * (Double($0.offset) + 0.5), $0.element) })
     svg += frame.xAxis(label: xLabel) + "</svg>"
     return svg + legendHTML(series.enumerated().map { ($1, Palette.colour($0), false) })
   }

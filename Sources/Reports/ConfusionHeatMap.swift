@@ -27,28 +27,33 @@ public struct ConfusionHeatMap: Sendable {
     let width = margin + cell * Double(n) + 24 + legendWidth, height = top + margin + cell * Double(n) + 30
     var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" class=\"heatmap\" style=\"max-width:\(Int(width))px\">"
     svg += "<title>\(HTML.escape(title))</title>"
-    let gridLeft = margin, gridTop = top
-    svg += "<rect x=\"\(f(gridLeft))\" y=\"\(f(gridTop))\" width=\"\(f(cell * Double(n)))\" height=\"\(f(cell * Double(n)))\" fill=\"\(Self.shade(0))\"/>"
-    var cells = "", counts = ""
+    let gridLeft = margin, gridTop = top, side = f(cell * Double(n))
+    // The grid is drawn in its own coordinates (a cell's corner is a multiple of its size).
+    svg += "<g transform=\"translate(\(f(gridLeft)) \(f(gridTop)))\"><rect width=\"\(side)\" height=\"\(side)\" fill=\"\(Self.shade(0))\"/>"
+    var cells = "", darkCounts = "", lightCounts = ""
     for (actual, row) in matrix.enumerated() {
       let total = max(row.reduce(0, +), 1)
       for (predicted, count) in row.enumerated() where count > 0 {
         let share = Double(count) / Double(total)
-        let x = gridLeft + cell * Double(predicted), y = gridTop + cell * Double(actual)
-        let tip = "true \(name(actual)) → predicted \(name(predicted)): \(count) (\(String(format: "%.0f", share * 100))% of the row)"
+        let x = cell * Double(predicted), y = cell * Double(actual)
+        let tip = "true \(name(actual)) → predicted \(name(predicted)): \(count) (\(String(format: "%.0f", share * 100))%)"
         cells += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(cell))\" height=\"\(f(cell))\" fill=\"\(Self.shade(share))\"><title>\(HTML.escape(tip))</title></rect>"
         if showCounts {
-          counts += "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + cell / 2 + 4))\" class=\"cell\"\(share > 0.55 ? " fill=\"#fff\"" : "")>\(count)</text>"
+          let text = "<text x=\"\(f(x + cell / 2))\" y=\"\(f(y + cell / 2 + 4))\">\(count)</text>"
+          if share > 0.55 { lightCounts += text } else { darkCounts += text }
         }
       }
     }
-    svg += "<g stroke=\"#fff\" stroke-width=\"0.5\">\(cells)</g><g text-anchor=\"middle\">\(counts)</g>"
+    svg += "<g stroke=\"#fff\" stroke-width=\"0.5\">\(cells)</g><g text-anchor=\"middle\" class=\"cell\">\(darkCounts)"
+      + "<g fill=\"#fff\">\(lightCounts)</g></g></g>"
+    var rowLabels = "", columnLabels = ""
     for index in stride(from: 0, to: n, by: labelEvery) {
       let centre = cell * (Double(index) + 0.5)
-      svg += "<text x=\"\(f(gridLeft - 6))\" y=\"\(f(gridTop + centre + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(label(index)))</text>"
+      rowLabels += "<text x=\"\(f(gridLeft - 6))\" y=\"\(f(gridTop + centre + 4))\">\(HTML.escape(label(index)))</text>"
       let x = gridLeft + centre, y = gridTop + cell * Double(n) + 6
-      svg += "<text transform=\"translate(\(f(x + 4)) \(f(y))) rotate(-60)\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(label(index)))</text>"
+      columnLabels += "<text transform=\"translate(\(f(x + 4)) \(f(y))) rotate(-60)\">\(HTML.escape(label(index)))</text>"
     }
+    svg += "<g class=\"tick\" text-anchor=\"end\">\(rowLabels)\(columnLabels)</g>"
     svg += "<text x=\"\(f(gridLeft + cell * Double(n) / 2))\" y=\"16\" text-anchor=\"middle\" class=\"label\">predicted class</text>"
     svg += "<text transform=\"translate(12 \(f(gridTop + cell * Double(n) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"label\">true class</text>"
     svg += legend(x: gridLeft + cell * Double(n) + 24, y: gridTop, height: min(200, cell * Double(n)))
@@ -65,18 +70,17 @@ public struct ConfusionHeatMap: Sendable {
     return full.count <= Self.labelLength ? full : String(full.prefix(Self.labelLength - 1)) + "…"
   }
 
-  /// The colour scale: a vertical gradient from 0% to 100% of the true class.
+  /// The colour scale: a vertical gradient from 100% of the true class (top) to 0%. The
+  /// shade is linear in RGB, so two stops draw it exactly. (One heat map per page: its id is
+  /// fixed.)
   private func legend(x: Double, y: Double, height: Double) -> String {
-    let steps = 20
-    var svg = "<text x=\"\(f(x))\" y=\"\(f(y - 6))\" class=\"tick\">share of row</text>"
-    for step in 0..<steps {
-      let share = 1 - Double(step) / Double(steps - 1)
-      svg += "<rect x=\"\(f(x))\" y=\"\(f(y + height * Double(step) / Double(steps)))\" width=\"16\" height=\"\(f(height / Double(steps) + 0.5))\" fill=\"\(Self.shade(share))\"/>"
-    }
-    for (share, label) in [(1.0, "100%"), (0.5, "50%"), (0.0, "0%")] {
-      svg += "<text x=\"\(f(x + 22))\" y=\"\(f(y + height * (1 - share) + 4))\" class=\"tick\">\(label)</text>"
-    }
-    return svg
+    "<defs><linearGradient id=\"share-of-row\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\"><stop offset=\"0\" stop-color=\"\(Self.shade(1))\"/>"
+      + "<stop offset=\"1\" stop-color=\"\(Self.shade(0))\"/></linearGradient></defs>"
+      + "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"16\" height=\"\(f(height))\" fill=\"url(#share-of-row)\"/>"
+      + "<g class=\"tick\"><text x=\"\(f(x))\" y=\"\(f(y - 6))\">share of row</text>"
+      + [(1.0, "100%"), (0.5, "50%"), (0.0, "0%")].map { share, label in
+        "<text x=\"\(f(x + 22))\" y=\"\(f(y + height * (1 - share) + 4))\">\(label)</text>"
+      }.joined() + "</g>"
   }
 
   /// White (0) to dark blue (1).

@@ -119,10 +119,8 @@ struct HyperparameterEffects {
     let xRange = (xs.min()! - 0.1 * max(xs.max()! - xs.min()!, 1))...(xs.max()! + 0.1 * max(xs.max()! - xs.min()!, 1))
     let title = "\(scoreName) against \(key.rawValue)"
     var svg = frame.open(title: title) + frame.yAxis(range, ticks: ticks, label: scoreName, format: { String(format: "%g", $0) })
-    for (text, x) in zip(ordered, xs) where ordered.count <= 12 || text == ordered.first || text == ordered.last {
-      svg += "<text x=\"\(f(frame.x(x, xRange)))\" y=\"\(f(frame.height - frame.bottom + 16))\" text-anchor=\"middle\" class=\"tick\">"
-        + "\(HTML.escape(text))</text>"
-    }
+    svg += frame.xTicks(zip(ordered, xs).filter { ordered.count <= 12 || $0.0 == ordered.first || $0.0 == ordered.last }
+      .map { (frame.x($0.1, xRange), $0.0) })
     for point in points {
       svg += "<circle cx=\"\(f(frame.x(position(value(key, point.spec)), xRange)))\" cy=\"\(f(frame.y(point.score, range)))\" r=\"2.5\" "
         + "fill=\"\(Palette.colour(0))\" fill-opacity=\"0.45\"/>"

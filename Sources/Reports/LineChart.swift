@@ -36,9 +36,7 @@ public struct LineChart: Sendable {
     let xs = points.map(\.x)
     let (xRange, xTicks) = niceTicks(xs.min()!, max(xs.max()!, xs.min()! + 1), count: min(8, Int(xs.max()! - xs.min()!) + 1))
     var svg = frame.open(title: title) + frame.yAxis(yRange, ticks: yTicks, label: yLabel, format: { String(format: "%g", $0) })
-    for tick in xTicks where tick == tick.rounded() {
-      svg += "<text x=\"\(f(frame.x(tick, xRange)))\" y=\"\(f(frame.height - frame.bottom + 16))\" text-anchor=\"middle\" class=\"tick\">\(Int(tick))</text>"
-    }
+    svg += frame.xTicks(xTicks.filter { $0 == $0.rounded() }.map { (frame.x($0, xRange), String(Int($0))) })
     for line in series.filter(\.muted) + series.filter({ !$0.muted }) where !line.points.isEmpty {
       let path = line.points.filter { $0.y.isFinite }.map { "\(f(frame.x($0.x, xRange))),\(f(frame.y($0.y, yRange)))" }.joined(separator: " ")
       let stroke = line.muted ? "stroke=\"\(Palette.muted)\" stroke-width=\"1\" stroke-opacity=\"0.6\""

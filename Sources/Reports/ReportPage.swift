@@ -39,7 +39,7 @@ enum ReportPage {
     caption{text-align:left;font-weight:600;padding:4px 0}
     th,td{padding:4px 9px;border-bottom:1px solid #e6e9ed;text-align:left;vertical-align:top}td a{white-space:nowrap}
     th{background:#f0f2f5;cursor:pointer;user-select:none;white-space:nowrap}th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
-    td.num{text-align:right}tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef4fb}
+    td[data-sort]{text-align:right}tbody tr:nth-child(even){background:#fafbfc}tbody tr:hover{background:#eef4fb}
     .scroll{overflow-x:auto}.scroll td{white-space:nowrap}
     .effects{display:flex;flex-wrap:wrap;gap:8px}.effects figure{margin:0;flex:1 1 400px;max-width:520px}
     details.configuration{margin:2px 0}details summary{cursor:pointer}ol.runs{columns:4 160px;margin:4px 0 8px}

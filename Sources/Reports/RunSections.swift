@@ -149,14 +149,20 @@ struct RunSections {
   }
 
   /// Every attempt at the run: which machine and process (or scheduler task) ran it, when,
-  /// and how it ended.
-  func attempts() throws -> ReportTable {
-    let rows = try store.attempts(run: run.id).map { attempt -> [ReportTable.Cell] in
+  /// and how it ended. A run done at its first attempt says so in a line; retries get a table.
+  func attempts() throws -> (html: String, table: ReportTable) {
+    let attempts = try store.attempts(run: run.id)
+    let rows = attempts.map { attempt -> [ReportTable.Cell] in
       [.integer(attempt.attempt), .init(attempt.worker), .init(Self.timestamp(attempt.startedAt)), .init(Self.timestamp(attempt.heartbeatAt)),
        .init(attempt.endedAt.map(Self.timestamp) ?? ""), .init(attempt.outcome.rawValue), .init(attempt.error ?? "")]
     }
-    return ReportTable(name: "\(prefix)attempts", header: ["attempt", "worker", "started", "last heard from", "ended", "outcome", "error"],
-                       rows: rows)
+    let table = ReportTable(name: "\(prefix)attempts", header: ["attempt", "worker", "started", "last heard from", "ended", "outcome", "error"],
+                            rows: rows)
+    guard attempts.count == 1, let only = attempts.first else { return (table.html(), table) }
+    let ended = only.endedAt.map { ", ended \(Self.timestamp($0))" } ?? ", last heard from \(Self.timestamp(only.heartbeatAt))"
+    let line = "One attempt, by \(only.worker): started \(Self.timestamp(only.startedAt))\(ended), \(only.outcome.rawValue)"
+      + (only.error.map { ": \($0)" } ?? "") + "."
+    return ("<p>\(HTML.escape(line))</p>", table)
   }
 
   static func timestamp(_ date: Date) -> String {

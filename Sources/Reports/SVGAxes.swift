@@ -15,22 +15,30 @@ struct SVGFrame {
       + "<title>\(HTML.escape(title))</title>"
   }
 
-  /// The y axis with grid lines at `ticks` over `range`, and its label.
+  /// The y axis with grid lines at `ticks` over `range`, and its label. Lines and labels
+  /// sharing a style sit in one group that carries it, which keeps large reports small.
   func yAxis(_ range: ClosedRange<Double>, ticks: [Double], label: String, format: (Double) -> String) -> String {
-    var svg = ""
+    var lines = "", labels = ""
     for tick in ticks {
       let y = self.y(tick, range)
-      svg += "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(f(y))\" y2=\"\(f(y))\" class=\"grid\"/>"
-      svg += "<text x=\"\(left - 6)\" y=\"\(f(y + 4))\" text-anchor=\"end\" class=\"tick\">\(HTML.escape(format(tick)))</text>"
+      lines += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y))\" y2=\"\(f(y))\"/>"
+      labels += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\">\(HTML.escape(format(tick)))</text>"
     }
-    svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
-    svg += "<text transform=\"translate(14 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"label\">\(HTML.escape(label))</text>"
-    return svg
+    return "<g class=\"grid\">\(lines)</g><g class=\"tick\" text-anchor=\"end\">\(labels)</g>"
+      + "<line x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(height - bottom))\" class=\"axis\"/>"
+      + "<text transform=\"translate(14 \(f(top + plotHeight / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"label\">\(HTML.escape(label))</text>"
+  }
+
+  /// Labels under the x axis, each centred on its position.
+  func xTicks(_ ticks: [(x: Double, text: String)]) -> String {
+    let y = f(height - bottom + 16)
+    return "<g class=\"tick\" text-anchor=\"middle\">"
+      + ticks.map { "<text x=\"\(f($0.x))\" y=\"\(y)\">\(HTML.escape($0.text))</text>" }.joined() + "</g>"
   }
 
   /// The x axis line and its label.
   func xAxis(label: String) -> String {
-    "<line x1=\"\(left)\" x2=\"\(width - right)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" class=\"axis\"/>"
+    "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(height - bottom))\" y2=\"\(f(height - bottom))\" class=\"axis\"/>"
       + "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\" class=\"label\">\(HTML.escape(label))</text>"
   }
 
@@ -56,8 +64,11 @@ func niceTicks(_ low: Double, _ high: Double, count: Int = 5) -> (range: ClosedR
   return (start...end, ticks)
 }
 
-/// A fixed number format for SVG coordinates.
-func f(_ value: Double) -> String { String(format: "%.1f", value) }
+/// SVG coordinates to a tenth, without a trailing ".0" (`64`, `93.4`).
+func f(_ value: Double) -> String {
+  let text = String(format: "%.1f", value)
+  return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
+}
 
 /// Colours that stay distinguishable (Tableau 10), reused in order.
 enum Palette {

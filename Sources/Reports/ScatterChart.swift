@@ -32,10 +32,7 @@ public struct ScatterChart: Sendable {
     let (range, ticks) = niceTicks(values.min()!, values.max()!)
     let frame = SVGFrame()
     var svg = frame.open(title: title) + frame.yAxis(range, ticks: ticks, label: yLabel, format: { String(format: "%g", $0) })
-    for tick in ticks {
-      svg += "<text x=\"\(f(frame.x(tick, range)))\" y=\"\(f(frame.height - frame.bottom + 16))\" text-anchor=\"middle\" class=\"tick\">"
-        + "\(HTML.escape(String(format: "%g", tick)))</text>"
-    }
+    svg += frame.xTicks(ticks.map { (frame.x($0, range), String(format: "%g", $0)) })
     let (low, high) = (range.lowerBound, range.upperBound)
     svg += "<line x1=\"\(f(frame.x(low, range)))\" y1=\"\(f(frame.y(low, range)))\" x2=\"\(f(frame.x(high, range)))\" "
       + "y2=\"\(f(frame.y(high, range)))\" stroke=\"#888\" stroke-dasharray=\"4 4\"><title>equal scores</title></line>"

@@ -308,8 +308,8 @@ public struct SweepReport {
     body += "<h2>Most confident mistakes</h2>" + mistakes.html + "<h2>First-layer filters</h2>" + (try sections.filters())
     let attempts = try sections.attempts()
     body += "<h2>Hyperparameters and environment</h2>" + settings.html()
-    body += "<h2>Attempts</h2>" + attempts.html()
-    tables += [settings, attempts, curves.table] + confusion.tables + [mistakes.table]
+    body += "<h2>Attempts</h2>" + attempts.html
+    tables += [settings, attempts.table, curves.table] + confusion.tables + [mistakes.table]
     return body + footer()
   }
 }

@@ -44,6 +44,10 @@ struct StoredSweepFixture {
     let sweep = try store.planSweep(name: "hostile <b>sweep</b>", spec: "name: hostile", metric: .accuracy, dataset: dataset, runs: plan)
     self.sweep = sweep
     let worker = WorkerIdentity(host: "<machine>", processID: 1, processStart: 1, version: "test")
+    // Run 1's first worker vanished: its lease ran out and the run was taken again.
+    let vanished = WorkerIdentity(host: "lost-host", processID: 2, processStart: 1, version: "test")
+    _ = try XCTUnwrap(try store.claimRun(sweep: sweep, worker: vanished, policy: LeasePolicy(lease: 0.05, heartbeat: 0.01, maxAttempts: 3)))
+    usleep(100_000)
     for index in plan.indices {
       let claim = try XCTUnwrap(try store.claimRun(sweep: sweep, worker: worker, policy: .standard))
       if index == 3 { try store.completeRun(claim, .failed("loss became NaN at <epoch 1>")); continue }

@@ -114,14 +114,20 @@ final class SweepReportTests: XCTestCase {
     XCTAssertEqual(perClass.rows.map { $0.fields[0] }, StoredSweepFixture.classNames, "class names survive quoting")
   }
 
-  /// A run page says which worker ran the run, and how each attempt ended.
+  /// A run page says which worker ran the run and how it ended: in a line after one attempt,
+  /// in a table of every attempt when its worker was lost and another took it.
   func testARunPage_listsItsAttempts() throws {
     let (_, folder) = try writeReport()
     let attempts = try CSVTable(contentsOf: folder.appendingPathComponent("run-2-attempts.csv"))
     XCTAssertEqual(attempts.header, ["attempt", "worker", "started", "last heard from", "ended", "outcome", "error"])
     XCTAssertEqual(attempts.rows.map { [$0.fields[0], $0.fields[1], $0.fields[5]] }, [["1", "<machine>, process 1", "done"]])
     let page = try String(contentsOf: folder.appendingPathComponent("run-2.html"), encoding: .utf8)
-    XCTAssertTrue(page.contains("&lt;machine&gt;, process 1"), "the worker's name is escaped")
+    XCTAssertTrue(page.contains("One attempt, by &lt;machine&gt;, process 1: started "), "one attempt is a line; the worker's name is escaped")
+    XCTAssertFalse(page.contains("data-csv=\"run-2-attempts.csv\""))
+    let retried = try String(contentsOf: folder.appendingPathComponent("run-1.html"), encoding: .utf8)
+    XCTAssertTrue(retried.contains("data-csv=\"run-1-attempts.csv\""), "a run taken twice lists its attempts in a table")
+    let rows = try CSVTable(contentsOf: folder.appendingPathComponent("run-1-attempts.csv")).rows
+    XCTAssertEqual(rows.map { [$0.fields[1], $0.fields[5]] }, [["lost-host, process 2", "lost"], ["<machine>, process 1", "done"]])
   }
 
   /// The most confident mistakes come first, and only wrong predictions are listed.
