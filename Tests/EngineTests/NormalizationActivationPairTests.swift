@@ -2,28 +2,44 @@ import Engine
 import EngineTestSupport
 import XCTest
 
-/// A batch norm and the activation after it run forward as one pass in training; the
-/// values are exactly those of the two layers run one after the other.
+/// A batch norm and the activation after it run as one in training, forward and backward;
+/// the values are exactly those of the two layers run one after the other.
 final class NormalizationActivationPairTests: XCTestCase {
-  private func network() -> [any Layer] {
+  /// Conv → BN → ReLU6 → 1×1 conv → BN → ReLU; with `frozenFirstNorm`, the first batch
+  /// norm normalises with running statistics it does not update (a frozen trunk's).
+  private func network(frozenFirstNorm: Bool = false) -> [any Layer] {
     var rng = SeededGenerator(seed: 11)
     let first = BatchNorm(channels: 12), second = BatchNorm(channels: 5)
     try! first.weight.assign(.randomUniform(shape: [12], bound: 2, rng: &rng))
     try! second.bias.assign(.randomUniform(shape: [5], bound: 1, rng: &rng))
+    if frozenFirstNorm {
+      first.isTraining = false
+      try! first.runningMean.assign(.randomUniform(shape: [12], bound: 0.5, rng: &rng))
+    }
     return [Conv2D(inChannels: 3, outChannels: 12, kernel: 3, padding: .symmetric(1), rng: &rng), first, Activation(.relu6),
             Conv2D(inChannels: 12, outChannels: 5, kernel: 1, padding: .symmetric(0), rng: &rng), second, Activation(.relu)]
   }
 
   func testFusedPassesEqualTheLayersRunOneByOne() throws {
+    try checkFusedPassesEqualTheLayersRunOneByOne(frozenFirstNorm: false)
+  }
+
+  /// Backward, the fused pair recomputes its mask from the statistics the forward used:
+  /// running ones for a batch norm in evaluation mode.
+  func testWithAnEvaluationModeBatchNorm_theFusedPassesStillEqualTheLayers() throws {
+    try checkFusedPassesEqualTheLayersRunOneByOne(frozenFirstNorm: true)
+  }
+
+  private func checkFusedPassesEqualTheLayersRunOneByOne(frozenFirstNorm: Bool) throws {
     var rng = SeededGenerator(seed: 5)
     let input = Tensor.randomUniform(shape: [2, 6, 5, 3], bound: 3, rng: &rng)
     let dY = Tensor.randomUniform(shape: [2, 6, 5, 5], bound: 1, rng: &rng)
 
-    let fused = Sequential(network())
+    let fused = Sequential(network(frozenFirstNorm: frozenFirstNorm))
     let output = try fused(input)
     let dX = try XCTUnwrap(fused.backward(dY, needsInputGradient: true))
 
-    let layers = network()
+    let layers = network(frozenFirstNorm: frozenFirstNorm)
     var x = input
     for layer in layers { x = try layer.forward(x) }
     var gradient = dY

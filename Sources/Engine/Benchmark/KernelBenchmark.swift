@@ -49,6 +49,9 @@ public struct KernelBenchmark {
     for spec in ConvBenchmarkSpec.standard(batch: batch) {
       results += try convolutionBenchmarks(spec)
     }
+    for (side, channels) in [(112, 32), (56, 144)] {
+      results += try normalizationActivationBenchmarks(rows: batch * side * side, channels: channels, name: "bn_relu6_bwd_\(channels)_\(side)")
+    }
     return results
   }
 
@@ -108,6 +111,40 @@ public struct KernelBenchmark {
       measure(spec.name + "_fwd", flops: flops, forward),
       measure(spec.name + "_bwd", flops: 2 * flops, backward),
     ]
+  }
+
+  // MARK: - Batch norm and activation
+
+  /// The backward of a training batch norm followed by ReLU6 over `[rows, channels]`: the
+  /// activation's pass then the batch norm's two (`_separate`), and the batch norm's passes
+  /// masking the gradient themselves (`_fused`, ``NormalizationActivationPair``), which must
+  /// give the same values. FLOP/s counts one operation per value and pass as a throughput
+  /// figure; the milliseconds are what to compare.
+  private func normalizationActivationBenchmarks(rows: Int, channels c: Int, name: String) throws -> [Result] {
+    var rng = SeededGenerator(seed: 9)
+    let x = Tensor.randomUniform(shape: [rows, c], bound: 2, rng: &rng), dY = Tensor.randomUniform(shape: [rows, c], bound: 1, rng: &rng)
+    let gamma = Tensor.randomUniform(shape: [c], bound: 2, rng: &rng), beta = Tensor.randomUniform(shape: [c], bound: 1, rng: &rng)
+    let (mean, variance) = batchNormStatistics(x.pointer, rows: rows, channels: c)
+    let invStd = variance.map { 1 / ($0 + 1e-5).squareRoot() }
+    var y = Tensor(shape: [rows, c]), masked = Tensor(shape: [rows, c]), separate = Tensor(shape: [rows, c]), fused = Tensor(shape: [rows, c])
+    var dGamma = Tensor(shape: [c]), dBeta = Tensor(shape: [c])
+    batchNormApply(x.pointer, y.mutablePointer(), rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma.pointer, beta: beta.pointer,
+                   clamp: .relu6)
+    let runSeparate = {
+      clampActivationBackward(y: y.pointer, dY: dY.pointer, dX: masked.mutablePointer(), count: rows * c, .relu6)
+      batchNormBackward(x: x.pointer, dY: masked.pointer, rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma.pointer,
+                        batchStatistics: true, dX: separate.mutablePointer(), dGamma: dGamma.mutablePointer(), dBeta: dBeta.mutablePointer())
+    }
+    let runFused = {
+      batchNormBackward(x: x.pointer, dY: dY.pointer, rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma.pointer,
+                        batchStatistics: true, dX: fused.mutablePointer(), dGamma: dGamma.mutablePointer(), dBeta: dBeta.mutablePointer(),
+                        clamp: (.relu6, beta.pointer))
+    }
+    runSeparate()
+    runFused()
+    try checkSamples(name + "_fused dX", actual: fused, count: 64, seed: 5) { Double(separate.pointer[$0]) }
+    let operations = Double(rows * c) * 3
+    return [measure(name + "_separate", flops: operations, runSeparate), measure(name + "_fused", flops: operations, runFused)]
   }
 
   // MARK: - Measuring and checking

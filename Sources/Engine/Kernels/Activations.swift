@@ -49,6 +49,11 @@ public func clampActivationBackward(
 ) {
   let ceiling = kind.ceiling
   forEachElementBlock(count) { range in
-    for i in range { dX[i] = y[i] > 0 && y[i] < ceiling ? dY[i] : 0 }
+    for i in range {
+      // dY is loaded before the test: read only where the test passes, the vectorised loop
+      // reads it with masked loads (vmaskmovps), which are slow on AMD cores.
+      let gradient = dY[i]
+      dX[i] = y[i] > 0 && y[i] < ceiling ? gradient : 0
+    }
   }
 }

@@ -28,17 +28,24 @@ public func batchNormStatistics(
   return (mean, squares.map { Float($0 / Double(max(rows, 1))) })
 }
 
+/// The per-channel `scale = gamma · invStd` and `shift = beta − mean · scale` that
+/// ``batchNormApply`` normalises with (and a fused backward recomputes its clamp mask with).
+func batchNormAffine(mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>) -> (scale: [Float], shift: [Float]) {
+  var scale = [Float](repeating: 0, count: mean.count), shift = [Float](repeating: 0, count: mean.count)
+  for ch in mean.indices {
+    scale[ch] = gamma[ch] * invStd[ch]
+    shift[ch] = beta[ch] - mean[ch] * scale[ch]
+  }
+  return (scale, shift)
+}
+
 /// `y = (x − mean) · invStd · gamma + beta`, applied as one multiply-add per value, and
 /// clamped as `clamp` in the same pass when given (the activation after the batch norm).
 public func batchNormApply(
   _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, channels c: Int,
   mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, clamp: ClampActivation? = nil
 ) {
-  var scale = [Float](repeating: 0, count: c), shift = [Float](repeating: 0, count: c)
-  for ch in 0..<c {
-    scale[ch] = gamma[ch] * invStd[ch]
-    shift[ch] = beta[ch] - mean[ch] * scale[ch]
-  }
+  let (scale, shift) = batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: beta)
   scale.withUnsafeBufferPointer { scaleBuffer in
     shift.withUnsafeBufferPointer { shiftBuffer in
       let s = scaleBuffer.baseAddress!, t = shiftBuffer.baseAddress!
@@ -64,17 +71,27 @@ public func batchNormApply(
 /// mean and variance, so `dX` includes their dependence on `x`:
 /// `dX = gamma · invStd / M · (M · dY − Σ dY − x̂ · Σ dY·x̂)`; otherwise
 /// `dX = dY · gamma · invStd`. `dGamma += Σ dY·x̂`, `dBeta += Σ dY`.
+///
+/// With `clamp` (the ReLU/ReLU6 that followed, and the `beta` the forward used), `dY` is the
+/// gradient at the clamp's output: each row of it is masked where the recomputed normalised
+/// value was clamped — the same products ``batchNormApply`` compared, so the same mask —
+/// while the row is in cache, and the activation's own pass over memory is never made.
 public func batchNormBackward(
   x: UnsafePointer<Float>, dY: UnsafePointer<Float>, rows: Int, channels c: Int,
   mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, batchStatistics: Bool,
   dX: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>?,
-  dBeta: UnsafeMutablePointer<Float>?
+  dBeta: UnsafeMutablePointer<Float>?, clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)? = nil
 ) {
-  let sums = mean.withUnsafeBufferPointer { m in
-    invStd.withUnsafeBufferPointer { s in
-      reduceOverRows(rows, width: 2 * c) { range, partial in
-        let (m, s) = (m.baseAddress!, s.baseAddress!)
-        for r in range { addGradientSums(x + r * c, dY + r * c, mean: m, invStd: s, channels: c, into: partial) }
+  // The clamp's scale and shift, when there is one, follow the other per-channel arrays.
+  let affine = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { [$0.scale, $0.shift] } ?? []
+  let sums = ([mean, invStd] + affine).withUnsafePointers { p in
+    let mask = clamp.map { ClampMask(scale: p[2], shift: p[3], ceiling: $0.activation.ceiling) }
+    return reduceOverRows(rows, width: 2 * c) { range, partial in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { scratch in
+        for r in range {
+          let gradient = mask.map { $0.apply(dY + r * c, input: x + r * c, into: scratch.baseAddress!, channels: c) } ?? dY + r * c
+          addGradientSums(x + r * c, gradient, mean: p[0], invStd: p[1], channels: c, into: partial)
+        }
       }
     }
   }
@@ -95,18 +112,59 @@ public func batchNormBackward(
     b[ch] = -k * meanDYXhat * invStd[ch]
     bias[ch] = -k * meanDY + k * meanDYXhat * invStd[ch] * mean[ch]
   }
-  a.withUnsafeBufferPointer { ab in
-    b.withUnsafeBufferPointer { bb in
-      bias.withUnsafeBufferPointer { cb in
-        let pa = ab.baseAddress!, pb = bb.baseAddress!, pc = cb.baseAddress!
-        Parallel.forEachRange(rows) { range in
-          for r in range {
-            let input = x + r * c, gradient = dY + r * c, output = dX + r * c
-            for ch in 0..<c { output[ch] = pa[ch] * gradient[ch] + pb[ch] * input[ch] + pc[ch] }
-          }
+  ([a, b, bias] + affine).withUnsafePointers { p in
+    let mask = clamp.map { ClampMask(scale: p[3], shift: p[4], ceiling: $0.activation.ceiling) }
+    Parallel.forEachRange(rows) { range in
+      for r in range {
+        let input = x + r * c, output = dX + r * c
+        // The masked gradient is written where dX goes, then combined in place.
+        let gradient = mask.map { $0.apply(dY + r * c, input: input, into: output, channels: c) } ?? dY + r * c
+        var ch = 0
+        while ch < c {
+          let width = min(8, c - ch)
+          let terms = SIMD8<Float>.load(p[0] + ch, width) * SIMD8<Float>.load(gradient + ch, width)
+            + SIMD8<Float>.load(p[1] + ch, width) * SIMD8<Float>.load(input + ch, width)
+          (terms + SIMD8<Float>.load(p[2] + ch, width)).store(output + ch, width)
+          ch += 8
         }
       }
     }
+  }
+}
+
+/// The gradient mask of a clamp after a batch norm, recomputed from the batch norm's input:
+/// a value passes where `x · scale + shift` (computed as the forward computed it) lay
+/// strictly inside `(0, ceiling)`.
+struct ClampMask {
+  let scale: UnsafePointer<Float>, shift: UnsafePointer<Float>
+  let ceiling: Float
+
+  /// Writes one row of `gradient`, zero where the clamp held its value, to `target`, and
+  /// returns `target`. (A plain loop: the compiler vectorises its compare and select, which
+  /// Swift's `SIMDMask` operations are not lowered to.)
+  @inline(__always)
+  func apply(_ gradient: UnsafePointer<Float>, input: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, channels c: Int)
+    -> UnsafePointer<Float>
+  {
+    for ch in 0..<c {
+      // Loaded before the test: read only where the test passes, it becomes a masked load,
+      // which is slow on AMD cores.
+      let value = gradient[ch], normalised = input[ch] * scale[ch] + shift[ch]
+      target[ch] = normalised > 0 && normalised < ceiling ? value : 0
+    }
+    return UnsafePointer(target)
+  }
+}
+
+extension Array where Element == [Float] {
+  /// Calls `body` with the base pointer of each array, in order (valid only inside `body`;
+  /// every array must be non-empty).
+  func withUnsafePointers<R>(_ body: ([UnsafePointer<Float>]) -> R) -> R {
+    func nest(_ index: Int, _ pointers: [UnsafePointer<Float>]) -> R {
+      guard index < count else { return body(pointers) }
+      return self[index].withUnsafeBufferPointer { buffer in nest(index + 1, pointers + [buffer.baseAddress!]) }
+    }
+    return nest(0, [])
   }
 }
 

@@ -67,6 +67,13 @@ public final class BatchNorm: Layer {
   }
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    backward(dY, needsInputGradient: needsInputGradient, clamp: nil)
+  }
+
+  /// The backward pass of this batch norm and the activation `clamp` after it, from the
+  /// gradient at the activation's output, in the batch norm's own passes
+  /// (``NormalizationActivationPair``).
+  func backward(_ dY: Tensor, needsInputGradient: Bool, clamp: ClampActivation?) -> Tensor? {
     guard let cache else { preconditionFailure("BatchNorm.backward called before forward") }
     precondition(dY.shape == cache.input.shape, "BatchNorm.backward: dY \(dY.shape) does not match input \(cache.input.shape)")
     var dX = needsInputGradient ? Tensor(uninitializedShape: dY.shape) : nil
@@ -75,7 +82,7 @@ public final class BatchNorm: Layer {
       mean: cache.mean, invStd: cache.invStd, gamma: weight.value.pointer,
       batchStatistics: cache.batchStatistics, dX: dX?.mutablePointer(),
       dGamma: weight.needsGradient ? weight.gradient.mutablePointer() : nil,
-      dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil)
+      dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil, clamp: clamp.map { ($0, bias.value.pointer) })
     return dX
   }
 

@@ -1,12 +1,13 @@
-/// A batch norm and the ReLU or ReLU6 right after it, run forward as one pass where the
-/// network records gradients (training), where ``ConvolutionChain`` cannot fold them: the
+/// A batch norm and the ReLU or ReLU6 right after it, run as one where the network records
+/// gradients (training), where ``ConvolutionChain`` cannot fold them. Forward, the
 /// normalisation and the clamp are applied in the same pass over memory, so the batch norm's
 /// own output is never written (one activation-sized buffer less at the peak of a training
-/// step). Both layers keep exactly what they would have kept alone and the values are the
-/// same, so their backward passes run as they are.
+/// step). Backward, the batch norm's two passes mask the incoming gradient row by row,
+/// recomputing each value's normalised input, so the activation's pass (read its output and
+/// the gradient, write the masked gradient) is never made. Values are bit for bit those of
+/// the two layers run one after the other.
 ///
-/// (A fused backward — the activation's mask applied inside the batch norm's two passes —
-/// was tried and measured slower here: perf showed its loops full of shuffles and spills.)
+/// (An earlier fused backward was slower: its `SIMDMask` selects compiled to per-lane loops.)
 struct NormalizationActivationPair {
   let normalization: BatchNorm
   let activation: Activation
@@ -23,5 +24,10 @@ struct NormalizationActivationPair {
     let output = try normalization.forward(input, clamp: activation.kind)
     activation.record(output: output)
     return output
+  }
+
+  /// Both layers' backward from the gradient at the activation's output.
+  func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+    normalization.backward(dY, needsInputGradient: needsInputGradient, clamp: activation.kind)
   }
 }

@@ -86,10 +86,16 @@ public final class Sequential: Layer {
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     let firstNeeded = needsInputGradient ? 0 : (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count)
     var gradient = dY
-    for index in stride(from: children.count - 1, through: firstNeeded, by: -1) {
-      let passOn = needsInputGradient || index > firstNeeded
-      guard let next = children[index].layer.backward(gradient, needsInputGradient: passOn) else { return nil }
+    var index = children.count - 1
+    while index >= firstNeeded {
+      // A batch norm and its activation, run forward as a pair, go back as one.
+      let pair = index - 1 >= firstNeeded ? NormalizationActivationPair(children, at: index - 1) : nil
+      let first = pair == nil ? index : index - 1
+      let passOn = needsInputGradient || first > firstNeeded
+      let next = pair.map { $0.backward(gradient, needsInputGradient: passOn) } ?? children[index].layer.backward(gradient, needsInputGradient: passOn)
+      guard let next else { return nil }
       gradient = next
+      index = first - 1
     }
     return needsInputGradient ? gradient : nil
   }
