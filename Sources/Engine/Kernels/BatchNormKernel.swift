@@ -114,18 +114,14 @@ public func batchNormBackward(
   }
   ([a, b, bias] + affine).withUnsafePointers { p in
     let mask = clamp.map { ClampMask(scale: p[3], shift: p[4], ceiling: $0.activation.ceiling) }
+    // Plain loops, which the compiler vectorises (with a check that dX overlaps no input).
     Parallel.forEachRange(rows) { range in
       for r in range {
-        let input = x + r * c, output = dX + r * c
-        // The masked gradient is written where dX goes, then combined in place.
-        let gradient = mask.map { $0.apply(dY + r * c, input: input, into: output, channels: c) } ?? dY + r * c
-        var ch = 0
-        while ch < c {
-          let width = min(8, c - ch)
-          let terms = SIMD8<Float>.load(p[0] + ch, width) * SIMD8<Float>.load(gradient + ch, width)
-            + SIMD8<Float>.load(p[1] + ch, width) * SIMD8<Float>.load(input + ch, width)
-          (terms + SIMD8<Float>.load(p[2] + ch, width)).store(output + ch, width)
-          ch += 8
+        let input = x + r * c, gradient = dY + r * c, output = dX + r * c
+        if let mask {
+          for ch in 0..<c { output[ch] = p[0][ch] * mask.pass(gradient[ch], input: input[ch], channel: ch) + p[1][ch] * input[ch] + p[2][ch] }
+        } else {
+          for ch in 0..<c { output[ch] = p[0][ch] * gradient[ch] + p[1][ch] * input[ch] + p[2][ch] }
         }
       }
     }
@@ -134,24 +130,27 @@ public func batchNormBackward(
 
 /// The gradient mask of a clamp after a batch norm, recomputed from the batch norm's input:
 /// a value passes where `x · scale + shift` (computed as the forward computed it) lay
-/// strictly inside `(0, ceiling)`.
+/// strictly inside `(0, ceiling)`. Written as plain loops, which the compiler vectorises to
+/// compares and ANDs; Swift's `SIMDMask` selects compile to per-lane loops.
 struct ClampMask {
   let scale: UnsafePointer<Float>, shift: UnsafePointer<Float>
   let ceiling: Float
 
-  /// Writes one row of `gradient`, zero where the clamp held its value, to `target`, and
-  /// returns `target`. (A plain loop: the compiler vectorises its compare and select, which
-  /// Swift's `SIMDMask` operations are not lowered to.)
+  /// `gradient`, or 0 where the clamp held the value whose batch-norm input was `input`.
+  /// The gradient is an argument, loaded before the test: read only where the test passes,
+  /// a vectorised loop reads it with masked loads, which are slow on AMD cores.
+  @inline(__always)
+  func pass(_ gradient: Float, input: Float, channel ch: Int) -> Float {
+    let normalised = input * scale[ch] + shift[ch]
+    return normalised > 0 && normalised < ceiling ? gradient : 0
+  }
+
+  /// Writes one row of `gradient`, masked, to `target` and returns `target`.
   @inline(__always)
   func apply(_ gradient: UnsafePointer<Float>, input: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, channels c: Int)
     -> UnsafePointer<Float>
   {
-    for ch in 0..<c {
-      // Loaded before the test: read only where the test passes, it becomes a masked load,
-      // which is slow on AMD cores.
-      let value = gradient[ch], normalised = input[ch] * scale[ch] + shift[ch]
-      target[ch] = normalised > 0 && normalised < ceiling ? value : 0
-    }
+    for ch in 0..<c { target[ch] = pass(gradient[ch], input: input[ch], channel: ch) }
     return UnsafePointer(target)
   }
 }
