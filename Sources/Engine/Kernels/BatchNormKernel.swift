@@ -85,12 +85,13 @@ public func batchNormBackward(
   // The clamp's scale and shift, when there is one, follow the other per-channel arrays.
   let affine = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { [$0.scale, $0.shift] } ?? []
   let sums = ([mean, invStd] + affine).withUnsafePointers { p in
+    let (mean, invStd) = (p[0], p[1])
     let mask = clamp.map { ClampMask(scale: p[2], shift: p[3], ceiling: $0.activation.ceiling) }
     return reduceOverRows(rows, width: 2 * c) { range, partial in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { scratch in
         for r in range {
           let gradient = mask.map { $0.apply(dY + r * c, input: x + r * c, into: scratch.baseAddress!, channels: c) } ?? dY + r * c
-          addGradientSums(x + r * c, gradient, mean: p[0], invStd: p[1], channels: c, into: partial)
+          addGradientSums(x + r * c, gradient, mean: mean, invStd: invStd, channels: c, into: partial)
         }
       }
     }
@@ -113,15 +114,16 @@ public func batchNormBackward(
     bias[ch] = -k * meanDY + k * meanDYXhat * invStd[ch] * mean[ch]
   }
   ([a, b, bias] + affine).withUnsafePointers { p in
+    let (a, b, bias) = (p[0], p[1], p[2])
     let mask = clamp.map { ClampMask(scale: p[3], shift: p[4], ceiling: $0.activation.ceiling) }
     // Plain loops, which the compiler vectorises (with a check that dX overlaps no input).
     Parallel.forEachRange(rows) { range in
       for r in range {
         let input = x + r * c, gradient = dY + r * c, output = dX + r * c
         if let mask {
-          for ch in 0..<c { output[ch] = p[0][ch] * mask.pass(gradient[ch], input: input[ch], channel: ch) + p[1][ch] * input[ch] + p[2][ch] }
+          for ch in 0..<c { output[ch] = a[ch] * mask.pass(gradient[ch], input: input[ch], channel: ch) + b[ch] * input[ch] + bias[ch] }
         } else {
-          for ch in 0..<c { output[ch] = p[0][ch] * gradient[ch] + p[1][ch] * input[ch] + p[2][ch] }
+          for ch in 0..<c { output[ch] = a[ch] * gradient[ch] + b[ch] * input[ch] + bias[ch] }
         }
       }
     }
