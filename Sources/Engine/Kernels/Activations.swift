@@ -10,6 +10,15 @@ public enum ClampActivation: Sendable, Equatable {
 
   /// The upper clamp (`+∞` for ReLU).
   public var ceiling: Float { self == .relu ? .infinity : 6 }
+
+  /// `gradient` where `value` (the activation's output, or the value it clamped) lies
+  /// strictly inside `(0, ceiling)`, else 0: at the kinks the gradient is taken as 0, as
+  /// PyTorch does. The gradient comes in already loaded: loaded only where the test passes,
+  /// a vectorised loop reads it with masked loads (`vmaskmovps`), which are slow on AMD cores.
+  @inline(__always)
+  static func gradient(_ gradient: Float, passedAt value: Float, ceiling: Float) -> Float {
+    value > 0 && value < ceiling ? gradient : 0
+  }
 }
 
 /// Blocks of this many values are the unit of parallel work for element-wise kernels.
@@ -49,11 +58,6 @@ public func clampActivationBackward(
 ) {
   let ceiling = kind.ceiling
   forEachElementBlock(count) { range in
-    for i in range {
-      // dY is loaded before the test: read only where the test passes, the vectorised loop
-      // reads it with masked loads (vmaskmovps), which are slow on AMD cores.
-      let gradient = dY[i]
-      dX[i] = y[i] > 0 && y[i] < ceiling ? gradient : 0
-    }
+    for i in range { dX[i] = ClampActivation.gradient(dY[i], passedAt: y[i], ceiling: ceiling) }
   }
 }

@@ -139,12 +139,9 @@ struct ClampMask {
   let ceiling: Float
 
   /// `gradient`, or 0 where the clamp held the value whose batch-norm input was `input`.
-  /// The gradient is an argument, loaded before the test: read only where the test passes,
-  /// a vectorised loop reads it with masked loads, which are slow on AMD cores.
   @inline(__always)
   func pass(_ gradient: Float, input: Float, channel ch: Int) -> Float {
-    let normalised = input * scale[ch] + shift[ch]
-    return normalised > 0 && normalised < ceiling ? gradient : 0
+    ClampActivation.gradient(gradient, passedAt: input * scale[ch] + shift[ch], ceiling: ceiling)
   }
 
   /// Writes one row of `gradient`, masked, to `target` and returns `target`.
