@@ -137,12 +137,12 @@ public final class Residual: Layer {
   /// `activation(body(x) + shortcut(x))`; when nothing is recorded, the sum and a ReLU
   /// after it are one pass.
   public func forward(_ input: Tensor) throws -> Tensor {
-    let main = try body.forward(input)
+    // The body's output is held by `sum` alone, so the sum is written in place, not into a copy.
+    var sum = try body.forward(input)
     let skip = try shortcut?.forward(input) ?? input
-    guard main.shape == skip.shape else {
-      throw ShapeError(context: "Residual sum (body vs shortcut)", expected: main.shape, actual: skip.shape)
+    guard sum.shape == skip.shape else {
+      throw ShapeError(context: "Residual sum (body vs shortcut)", expected: sum.shape, actual: skip.shape)
     }
-    var sum = main
     if !GradientRecording.isEnabled, let activation = activation as? Activation {
       activation.discardRecording()
       addClampInPlace(sum.mutablePointer(), skip.pointer, count: sum.count, activation.kind)
@@ -154,9 +154,12 @@ public final class Residual: Layer {
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     let dSum = activation.map { $0.backward(dY, needsInputGradient: true)! } ?? dY
-    let dBody = body.backward(dSum, needsInputGradient: needsInputGradient)
-    let dSkip = shortcut.map { $0.backward(dSum, needsInputGradient: needsInputGradient) } ?? dSum
-    guard needsInputGradient, var dX = dBody, let dSkip else { return nil }
+    // `dX` alone holds the body's input gradient, so the sum is written in place, not into a copy.
+    guard var dX = body.backward(dSum, needsInputGradient: needsInputGradient) else {
+      _ = shortcut?.backward(dSum, needsInputGradient: false)
+      return nil
+    }
+    guard let dSkip = shortcut.map({ $0.backward(dSum, needsInputGradient: true) }) ?? dSum else { return nil }
     addInPlace(dX.mutablePointer(), dSkip.pointer, dX.count)
     return dX
   }
