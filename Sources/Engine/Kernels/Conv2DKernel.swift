@@ -58,13 +58,18 @@ public func conv2dForward(
 /// amortises packing the weight.
 func pointwiseChunkRows(outChannels: Int) -> Int { max(128, (1 << 17) / max(outChannels, 1)) }
 
-/// A 1×1 stride-1 convolution: one GEMM over all pixels, or, with an epilogue, one GEMM per
-/// chunk of rows followed by the epilogue on that chunk.
+/// A 1×1 stride-1 convolution: the panel GEMM with the epilogue inside it where
+/// ``MatrixKernels`` chooses it, else one GEMM over all pixels, or, with an epilogue, one GEMM
+/// per chunk of rows followed by the epilogue on that chunk.
 private func pointwiseForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
   let (ic, oc, rows) = (g.inChannels, g.outChannels, g.outputPixels)
+  if MatrixKernels.usesPanels(innerDimension: ic) {
+    panelGEMM(m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, transposeB: false, c: output, ldc: oc, epilogue: epilogue)
+    return
+  }
   guard !epilogue.isIdentity else {
     gemm(transposeA: false, transposeB: false, m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, c: output, ldc: oc)
     return
@@ -164,7 +169,8 @@ private func imageRangeBackward(
   }
 }
 
-/// Backward of a 1×1 stride-1 convolution: two plain GEMMs over all pixels.
+/// Backward of a 1×1 stride-1 convolution: two GEMMs over all pixels (the input gradient's by
+/// the panel GEMM where ``MatrixKernels`` chooses it).
 private func pointwiseBackward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dY: UnsafePointer<Float>,
   dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
@@ -174,7 +180,9 @@ private func pointwiseBackward(
     gemm(transposeA: true, transposeB: false, m: ic, n: oc, k: m,
          a: input, lda: ic, b: dY, ldb: oc, beta: 1, c: dW, ldc: oc)
   }
-  if let dX {
+  if let dX, MatrixKernels.usesPanels(innerDimension: oc) {
+    panelGEMM(m: m, n: ic, k: oc, a: dY, lda: oc, b: weight, ldb: oc, transposeB: true, c: dX, ldc: ic, epilogue: ChannelEpilogue())
+  } else if let dX {
     gemm(transposeA: false, transposeB: true, m: m, n: ic, k: oc,
          a: dY, lda: oc, b: weight, ldb: oc, c: dX, ldc: ic)
   }

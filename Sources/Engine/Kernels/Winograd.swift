@@ -74,8 +74,9 @@ public func winogradConv2dForward(
 ) {
   precondition(g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1, "Winograd F(4,3) needs a 3×3 stride-1 convolution")
   let (ic, oc) = (g.inChannels, g.outChannels)
-  withScratch(count: WinogradF43.points * ic * oc) { transformedWeight in
-    winogradTransformWeight(weight, into: transformedWeight, inChannels: ic, outChannels: oc)
+  let layout = WinogradWeightLayout(inChannels: ic, outChannels: oc, panels: MatrixKernels.usesPanels(innerDimension: ic))
+  withScratch(count: WinogradF43.points * layout.pointStride) { transformedWeight in
+    winogradTransformWeight(weight, into: transformedWeight, layout: layout)
     let block = winogradBlockTiles(g)
     let blocks = (g.winogradTiles + block - 1) / block
     Parallel.forEachRange(blocks) { blockRange in
@@ -85,9 +86,13 @@ public func winogradConv2dForward(
           let tiles = (b * block)..<min((b + 1) * block, g.winogradTiles)
           winogradTransformInput(input, tiles: tiles, into: v, geometry: g)
           for point in 0..<WinogradF43.points {
-            sgemmRowMajor(
-              false, false, tiles.count, oc, ic, 1, v + point * tiles.count * ic, ic,
-              transformedWeight + point * ic * oc, oc, 0, m + point * tiles.count * oc, oc)
+            let (a, u, product) = (v + point * tiles.count * ic, transformedWeight + point * layout.pointStride, m + point * tiles.count * oc)
+            if layout.panels {
+              let packed = PackedPanels(k: ic, n: oc, values: u)
+              panelMultiply(rows: tiles.count, a: a, lda: ic, packed: packed, c: product, ldc: oc, epilogue: ChannelEpilogue())
+            } else {
+              sgemmRowMajor(false, false, tiles.count, oc, ic, 1, a, ic, u, oc, 0, product, oc)
+            }
           }
           winogradTransformOutput(m, tiles: tiles, epilogue: epilogue, into: output, geometry: g)
         }
@@ -202,12 +207,33 @@ private func forEachFilterBlock(
   }
 }
 
+/// Where the transformed filters `U[ξ][ic][oc]` lie: one row-major `[IC, OC]` matrix per
+/// point, or each point's matrix packed into the panel GEMM's 64-column panels.
+struct WinogradWeightLayout {
+  let inChannels: Int, outChannels: Int
+  let panels: Bool
+
+  /// Floats per point.
+  var pointStride: Int {
+    panels ? PackedPanels.count(k: inChannels, n: outChannels) : inChannels * outChannels
+  }
+
+  /// The offset of `U[point][c][o]`; `o` and the 8 channels after it share one panel row.
+  @inline(__always)
+  func offset(point: Int, c: Int, o: Int) -> Int {
+    guard panels else { return point * pointStride + c * outChannels + o }
+    let width = PackedPanels.width
+    let panel = o / width, column = o % width
+    let row = panel * inChannels + c
+    return point * pointStride + row * width + column
+  }
+}
+
 /// `U[ξ][ic][oc] = (G g Gᵀ)[ξ]` for every filter `g = weight[·][·][ic][oc]`, in parallel over
 /// input channels, 8 output channels at a time.
-func winogradTransformWeight(
-  _ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, inChannels ic: Int, outChannels oc: Int
-) {
-  let pointStride = ic * oc
+func winogradTransformWeight(_ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, layout: WinogradWeightLayout) {
+  let (ic, oc) = (layout.inChannels, layout.outChannels)
+  // A last partial panel's padding columns stay unset: the panel GEMM never stores them.
   forEachFilterBlock(inChannels: ic, outChannels: oc, scratchVectors: 24) { c, o, width, scratch in
     let columns = scratch, row = scratch + 18
     let tap = { (kh: Int, kw: Int) in SIMD8<Float>.load(weight + ((kh * 3 + kw) * ic + c) * oc + o, width) }
@@ -216,7 +242,7 @@ func winogradTransformWeight(
     // ...then each row of the result.
     for i in 0..<6 {
       filterTransform(columns[i], columns[6 + i], columns[12 + i], into: row, step: 1)
-      for j in 0..<6 { row[j].store(u + (i * 6 + j) * pointStride + c * oc + o, width) }
+      for j in 0..<6 { row[j].store(u + layout.offset(point: i * 6 + j, c: c, o: o), width) }
     }
   }
 }

@@ -1,0 +1,44 @@
+#ifndef PODIUM_CMATRIXKERNELS_H
+#define PODIUM_CMATRIXKERNELS_H
+// Podium's own matrix kernels for the widest vector units a CPU has, compiled per ISA in one
+// binary (the functions carry their own target attribute) and chosen at run time.
+//
+// The panel GEMM multiplies a row-major matrix by one packed once into 64-column panels, so
+// neither operand is copied per call, and applies a per-column scale, shift and clamp to the
+// accumulators before they are stored: no second pass over the result.
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Columns per packed panel.
+enum { CMatrixKernels_panelWidth = 64 };
+
+#if defined(__x86_64__)
+/// Nonzero when the CPU and the operating system support the AVX-512 kernels (AVX-512F
+/// and the zmm register state).
+int CMatrixKernels_hasAVX512(void);
+#endif
+
+/// Floats that `CMatrixKernels_packPanels` writes for a `k × n` matrix.
+long CMatrixKernels_packedCount(long k, long n);
+
+/// Packs the `k × n` matrix `B` (row-major with row stride `ldb`, or, when `transposed` is
+/// nonzero, stored as its `n × k` transpose) into `ceil(n / 64)` panels of `k` rows of 64
+/// columns, the last zero-padded. `packed` must be 64-byte aligned.
+void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k, long n, float *packed);
+
+#if defined(__x86_64__)
+/// `C[rows × n] = epilogue(A[rows × k] · B)` with AVX-512, `B` packed by
+/// `CMatrixKernels_packPanels`; row strides `lda` and `ldc`. The epilogue of column `j` is
+/// `y · scale[j] + shift[j]` (either pointer may be NULL for 1 and 0), then, when `clamp` is
+/// nonzero, limited to `[lower, upper]`; NaN stays NaN.
+void CMatrixKernels_panelGEMM_AVX512(
+    long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
+    const float *scale, const float *shift, int clamp, float lower, float upper);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+import CMatrixKernels
+import Foundation
+
+/// The matrix-multiply kernels the engine chooses between at run time, by what the CPU has.
+///
+/// OpenBLAS serves every CPU. On CPUs with AVX-512, Podium's own panel GEMM
+/// (`CMatrixKernels`, compiled for AVX-512 inside a binary built for AVX2) takes the products
+/// whose inner dimension is at least ``minimumInnerDimension``: the 1×1 convolutions and
+/// Winograd's per-point products. It packs the right-hand matrix once per layer instead of
+/// once per call, never copies the left-hand one, and applies the channel epilogue (folded
+/// batch norm, ReLU) while the results are in registers. Measured single-threaded against
+/// OpenBLAS's `cooperlake` kernel on ResNet-50's 1×1 shapes: 1.0–1.5× (`scripts/bench`).
+public enum MatrixKernels {
+  /// A family of kernels.
+  public enum Variant: String, CaseIterable, Sendable {
+    /// OpenBLAS's `cblas_sgemm` and Podium's AVX2 loops: every x86-64 CPU since Haswell.
+    case openBLAS = "openblas"
+    /// Podium's AVX-512 panel GEMM for the products it suits, OpenBLAS for the rest.
+    case avx512
+  }
+
+  /// The variants this CPU runs, narrowest first.
+  public static let supported: [Variant] = {
+    #if arch(x86_64)
+    return CMatrixKernels_hasAVX512() != 0 ? [.openBLAS, .avx512] : [.openBLAS]
+    #else
+    return [.openBLAS]
+    #endif
+  }()
+
+  /// The variant in use: the widest ``supported`` one, or the one `PODIUM_MATRIX_KERNELS`
+  /// names when the CPU has it. Tests set it to run every variant against one reference.
+  nonisolated(unsafe) public static var active: Variant = {
+    if let name = ProcessInfo.processInfo.environment["PODIUM_MATRIX_KERNELS"],
+      let chosen = Variant(rawValue: name.lowercased()), supported.contains(chosen) {
+      return chosen
+    }
+    return supported.last!
+  }()
+
+  /// The smallest inner dimension the panel GEMM takes: below it OpenBLAS was faster
+  /// (MobileNetV2's 16-, 24- and 32-channel 1×1 convolutions).
+  static let minimumInnerDimension = 64
+
+  /// True when the panel GEMM computes a product with inner dimension `k`.
+  static func usesPanels(innerDimension k: Int) -> Bool {
+    active == .avx512 && k >= minimumInnerDimension
+  }
+}
+
+/// `B` (`[k, n]`, or stored as its `[n, k]` transpose) packed into 64-column panels in a
+/// pooled buffer, for ``panelMultiply(rows:a:lda:packed:c:ldc:epilogue:)``.
+struct PackedPanels {
+  let k: Int, n: Int
+  let values: UnsafeMutablePointer<Float>
+
+  /// Columns per panel.
+  static let width = Int(CMatrixKernels_panelWidth)
+
+  /// Panels that another kernel wrote in this layout (Winograd's transformed filters).
+  init(k: Int, n: Int, values: UnsafeMutablePointer<Float>) { (self.k, self.n, self.values) = (k, n, values) }
+
+  /// Floats the packing of a `[k, n]` matrix needs.
+  static func count(k: Int, n: Int) -> Int { CMatrixKernels_packedCount(k, n) }
+
+  /// Packs `b` into `values`, which holds ``count(k:n:)`` floats, 64-byte aligned.
+  init(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, k: Int, n: Int, into values: UnsafeMutablePointer<Float>) {
+    (self.k, self.n, self.values) = (k, n, values)
+    CMatrixKernels_packPanels(b, ldb, transposed ? 1 : 0, k, n, values)
+  }
+}
+
+/// `C[rows, n] = epilogue(A[rows, k] · B)` on the calling thread, `B` packed.
+/// - Precondition: ``MatrixKernels/active`` is `.avx512`.
+func panelMultiply(
+  rows: Int, a: UnsafePointer<Float>, lda: Int, packed b: PackedPanels, c: UnsafeMutablePointer<Float>, ldc: Int,
+  epilogue: ChannelEpilogue
+) {
+  #if arch(x86_64)
+  let upper = epilogue.clamp?.ceiling ?? .infinity
+  CMatrixKernels_panelGEMM_AVX512(
+    rows, b.n, b.k, a, lda, b.values, c, ldc, epilogue.scale, epilogue.shift, epilogue.clamp == nil ? 0 : 1, 0, upper)
+  #else
+  preconditionFailure("the panel GEMM needs AVX-512")
+  #endif
+}
+
+/// `C[m, n] = epilogue(A[m, k] · op(B))`, rows split among the workers, `op(B)` packed once.
+/// `op(B)` is `B` (`[k, n]`, row stride `ldb`) or, with `transposeB`, the transpose of `B`
+/// stored as `[n, k]`.
+func panelGEMM(
+  m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+  c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: ChannelEpilogue
+) {
+  withScratch(count: PackedPanels.count(k: k, n: n)) { buffer in
+    let packed = PackedPanels(b, ldb: ldb, transposed: transposeB, k: k, n: n, into: buffer)
+    Parallel.forEachRange(m) { rows in
+      panelMultiply(
+        rows: rows.count, a: a + rows.lowerBound * lda, lda: lda, packed: packed, c: c + rows.lowerBound * ldc, ldc: ldc,
+        epilogue: epilogue)
+    }
+  }
+}

@@ -1,0 +1,101 @@
+@testable import Engine
+import EngineTestSupport
+import XCTest
+
+/// Every matrix-kernel variant the CPU runs (OpenBLAS everywhere, the AVX-512 panel GEMM
+/// where the CPU has it) against the same direct sums, on the shapes the panel GEMM takes:
+/// inner dimensions of 64 and more, column counts that leave a partial 64-column panel and
+/// row counts that leave a partial 6-row tile.
+final class MatrixKernelsTests: XCTestCase {
+  func testWidestVariant_isActiveByDefault() {
+    XCTAssertEqual(MatrixKernels.supported.first, .openBLAS)
+    XCTAssertEqual(MatrixKernels.active, MatrixKernels.supported.last, "PODIUM_MATRIX_KERNELS unset in tests")
+  }
+
+  /// A 1×1 convolution with a folded batch norm and ReLU6 (the epilogue inside the panel
+  /// GEMM) against the direct sums with the epilogue applied after.
+  func testPointwiseConvolution_withEpilogue_matchesDirectSums() throws {
+    try withEveryMatrixKernel { _ in
+      try withEvery("channels", in: [(64, 64), (70, 100), (130, 24)]) { (ic, oc) in
+        let g = ConvGeometry(input: (2, 5, 5, ic), outChannels: oc, kernel: (1, 1), stride: 1, padding: .symmetric(0))
+        var rng = SeededGenerator(seed: 21)
+        let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+        let weight = Tensor.randomUniform(shape: [1, 1, ic, oc], bound: 0.3, rng: &rng)
+        let scale = Tensor.randomUniform(shape: [oc], bound: 2, rng: &rng), shift = Tensor.randomUniform(shape: [oc], bound: 1, rng: &rng)
+        var output = Tensor(shape: g.outputShape)
+        conv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g,
+                      epilogue: ChannelEpilogue(scale: scale.pointer, shift: shift.pointer, clamp: .relu6))
+        let expected = (0..<output.count).map { index -> Float in
+          let o = index % oc
+          let sum = directConvolutionOutput(index: index, input: input, weight: weight, geometry: g, depthwise: false)
+          return Float(min(max(sum * Double(scale.pointer[o]) + Double(shift.pointer[o]), 0), 6))
+        }
+        assertClose(output.scalars, expected, scaled: Tolerance.summation, "y")
+      }
+    }
+  }
+
+  /// A 1×1 convolution's input gradient (the panel GEMM on the transposed weight) and
+  /// weight gradient.
+  func testPointwiseGradients_matchDirectSums() throws {
+    try withEveryMatrixKernel { _ in
+      try withEvery("channels", in: [(24, 64), (100, 70)]) { (ic, oc) in
+        try assertGradientsMatchDirectSums(ConvGeometry(input: (2, 4, 5, ic), outChannels: oc, kernel: (1, 1), stride: 1, padding: .symmetric(0)))
+      }
+    }
+  }
+
+  /// Winograd's 36 products per block, with the transformed filters written straight into
+  /// panels (a partial last panel, zero-padded, when the output channels are not a
+  /// multiple of 64), forward and input gradient (itself a Winograd forward).
+  func testWinogradConvolution_matchesDirectSums() throws {
+    try withEveryMatrixKernel { _ in
+      try withEvery("channels", in: [(64, 72), (80, 64)]) { (ic, oc) in
+        let g = ConvGeometry(input: (2, 9, 7, ic), outChannels: oc, kernel: (3, 3), stride: 1, padding: .symmetric(1))
+        XCTAssertTrue(g.suitsWinograd)
+        var rng = SeededGenerator(seed: 22)
+        let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+        let weight = Tensor.randomUniform(shape: [3, 3, ic, oc], bound: 0.3, rng: &rng)
+        var output = Tensor(shape: g.outputShape)
+        conv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g, epilogue: ChannelEpilogue())
+        let expected = (0..<output.count).map {
+          Float(directConvolutionOutput(index: $0, input: input, weight: weight, geometry: g, depthwise: false))
+        }
+        assertClose(output.scalars, expected, scaled: Tolerance.winograd, "y")
+        try assertGradientsMatchDirectSums(g)
+      }
+    }
+  }
+
+  /// A NaN from a diverged run survives the epilogue's ReLU in every variant, so the
+  /// trainer's non-finite-loss check still sees it.
+  func testEpilogueClamp_keepsNaN() throws {
+    try withEveryMatrixKernel { _ in
+      let g = ConvGeometry(input: (1, 2, 3, 64), outChannels: 8, kernel: (1, 1), stride: 1, padding: .symmetric(0))
+      var rng = SeededGenerator(seed: 23)
+      var input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+      input.mutablePointer()[64 + 5] = .nan  // pixel 1
+      let weight = Tensor.randomUniform(shape: [1, 1, 64, 8], bound: 0.3, rng: &rng)
+      var output = Tensor(shape: g.outputShape)
+      conv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g,
+                    epilogue: ChannelEpilogue(clamp: .relu))
+      let (first, second) = (output.scalars[0..<8], output.scalars[8..<16])
+      XCTAssertTrue(second.allSatisfy(\.isNaN), "\(second)")
+      XCTAssertTrue(first.allSatisfy { !$0.isNaN && $0 >= 0 }, "\(first)")
+    }
+  }
+
+  private func assertGradientsMatchDirectSums(_ g: ConvGeometry, file: StaticString = #filePath, line: UInt = #line) throws {
+    var rng = SeededGenerator(seed: 24)
+    let weightShape = [g.kernelHeight, g.kernelWidth, g.inChannels, g.outChannels]
+    let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+    let weight = Tensor.randomUniform(shape: weightShape, bound: 0.3, rng: &rng)
+    let dY = Tensor.randomUniform(shape: g.outputShape, bound: 1, rng: &rng)
+    var dX = Tensor(shape: g.inputShape), dW = Tensor(shape: weightShape)
+    conv2dBackward(input: input.pointer, weight: weight.pointer, dY: dY.pointer, dX: dX.mutablePointer(), dW: dW.mutablePointer(), dBias: nil, geometry: g)
+    let expectedDX = (0..<dX.count).map { Float(directConvolutionInputGradient(index: $0, dY: dY, weight: weight, geometry: g, depthwise: false)) }
+    let expectedDW = (0..<dW.count).map { Float(directConvolutionWeightGradient(index: $0, input: input, dY: dY, geometry: g, depthwise: false)) }
+    assertClose(dX.scalars, expectedDX, scaled: Tolerance.winograd, "dX", file: file, line: line)
+    assertClose(dW.scalars, expectedDW, scaled: Tolerance.winograd, "dW", file: file, line: line)
+  }
+}
