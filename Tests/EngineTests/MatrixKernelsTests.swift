@@ -45,6 +45,30 @@ final class MatrixKernelsTests: XCTestCase {
     }
   }
 
+  /// A strided convolution through im2col: the forward's product (inner dimension
+  /// KH·KW·IC) with its epilogue, and the input gradient's product on the transposed weight
+  /// (inner dimension OC), both packed once for every chunk.
+  func testStridedConvolution_matchesDirectSums() throws {
+    try withEveryMatrixKernel { _ in
+      try withEvery("channels", in: [(8, 64), (16, 70)]) { (ic, oc) in
+        let g = ConvGeometry(input: (2, 9, 8, ic), outChannels: oc, kernel: (3, 3), stride: 2, padding: .symmetric(1))
+        var rng = SeededGenerator(seed: 25)
+        let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+        let weight = Tensor.randomUniform(shape: [3, 3, ic, oc], bound: 0.3, rng: &rng)
+        let shift = Tensor.randomUniform(shape: [oc], bound: 1, rng: &rng)
+        var output = Tensor(shape: g.outputShape)
+        conv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g,
+                      epilogue: ChannelEpilogue(shift: shift.pointer, clamp: .relu))
+        let expected = (0..<output.count).map { index in
+          Float(max(directConvolutionOutput(index: index, input: input, weight: weight, geometry: g, depthwise: false)
+            + Double(shift.pointer[index % oc]), 0))
+        }
+        assertClose(output.scalars, expected, scaled: Tolerance.summation, "y")
+        try assertGradientsMatchDirectSums(g)
+      }
+    }
+  }
+
   /// Winograd's 36 products per block, with the transformed filters written straight into
   /// panels (a partial last panel, zero-padded, when the output channels are not a
   /// multiple of 64), forward and input gradient (itself a Winograd forward).

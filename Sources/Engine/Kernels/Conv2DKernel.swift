@@ -36,18 +36,35 @@ public func conv2dForward(
     winogradConv2dForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue)
   } else if g.isPointwise {
     pointwiseForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue)
+  } else if MatrixKernels.usesPanels(innerDimension: g.patchSize) {
+    withScratch(count: PackedPanels.count(k: g.patchSize, n: oc)) { buffer in
+      let packed = PackedPanels(weight, ldb: oc, transposed: false, k: g.patchSize, n: oc, into: buffer)
+      im2colForward(input: input, output: output, geometry: g) { columns, rows, target in
+        panelMultiply(rows: rows, a: columns, lda: g.patchSize, packed: packed, c: target, ldc: oc, epilogue: epilogue)
+      }
+    }
   } else {
-    let chunk = convolutionChunkPixels(g)
-    let chunks = (g.outputPixels + chunk - 1) / chunk
-    Parallel.forEachRange(chunks) { chunkRange in
-      withScratch(count: chunk * g.patchSize) { columns in
-        for c in chunkRange {
-          let pixels = (c * chunk)..<min((c + 1) * chunk, g.outputPixels)
-          g.im2col(input, pixels: pixels, into: columns)
-          let target = output + pixels.lowerBound * oc
-          sgemmRowMajor(false, false, pixels.count, oc, g.patchSize, 1, columns, g.patchSize, weight, oc, 0, target, oc)
-          epilogue.apply(target, rows: pixels.count, channels: oc)
-        }
+    im2colForward(input: input, output: output, geometry: g) { columns, rows, target in
+      sgemmRowMajor(false, false, rows, oc, g.patchSize, 1, columns, g.patchSize, weight, oc, 0, target, oc)
+      epilogue.apply(target, rows: rows, channels: oc)
+    }
+  }
+}
+
+/// Fills each worker's im2col buffer one chunk of output pixels at a time and calls
+/// `multiply(columns, rows, target)` to write that chunk's `rows` output pixels at `target`.
+private func im2colForward(
+  input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
+  multiply: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
+) {
+  let chunk = convolutionChunkPixels(g)
+  let chunks = (g.outputPixels + chunk - 1) / chunk
+  Parallel.forEachRange(chunks) { chunkRange in
+    withScratch(count: chunk * g.patchSize) { columns in
+      for c in chunkRange {
+        let pixels = (c * chunk)..<min((c + 1) * chunk, g.outputPixels)
+        g.im2col(input, pixels: pixels, into: columns)
+        multiply(columns, pixels.count, output + pixels.lowerBound * g.outChannels)
       }
     }
   }
@@ -114,15 +131,37 @@ public func conv2dBackward(
   guard dX != nil || dW != nil else { return }
   let weightCount = g.patchSize * oc
   let workers = min(Parallel.threadCount, g.batch)
-  withScratch(count: dW == nil ? 1 : workers * weightCount) { partials in
-    if dW != nil { partials.initialize(repeating: 0, count: workers * weightCount) }
-    let used = Parallel.forEachWorker(g.batch) { worker, images in
-      imageRangeBackward(
-        images, input: input, weight: weight, dY: dY, dX: dX,
-        dW: dW == nil ? nil : partials + worker * weightCount, geometry: g)
+  withInputGradientProduct(weight: weight, geometry: g) { inputGradientProduct in
+    withScratch(count: dW == nil ? 1 : workers * weightCount) { partials in
+      if dW != nil { partials.initialize(repeating: 0, count: workers * weightCount) }
+      let used = Parallel.forEachWorker(g.batch) { worker, images in
+        imageRangeBackward(
+          images, input: input, inputGradientProduct: inputGradientProduct, dY: dY, dX: dX,
+          dW: dW == nil ? nil : partials + worker * weightCount, geometry: g)
+      }
+      if let dW {
+        for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
+      }
     }
-    if let dW {
-      for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
+  }
+}
+
+/// `columns[rows, KH·KW·IC] = dY[rows, OC] · Wᵀ`, the im2col backward's input-gradient product
+/// for one chunk of output pixels.
+private typealias InputGradientProduct = (_ dY: UnsafePointer<Float>, _ rows: Int, _ columns: UnsafeMutablePointer<Float>) -> Void
+
+/// Calls `body` with the input-gradient product: the panel GEMM on the transposed weight,
+/// packed once for every chunk, where ``MatrixKernels`` chooses it, else OpenBLAS.
+private func withInputGradientProduct(weight: UnsafePointer<Float>, geometry g: ConvGeometry, _ body: (InputGradientProduct) -> Void) {
+  let (k, oc) = (g.patchSize, g.outChannels)
+  guard MatrixKernels.usesPanels(innerDimension: oc) else {
+    body { dY, rows, columns in sgemmRowMajor(false, true, rows, k, oc, 1, dY, oc, weight, oc, 0, columns, k) }
+    return
+  }
+  withScratch(count: PackedPanels.count(k: oc, n: k)) { buffer in
+    let packed = PackedPanels(weight, ldb: oc, transposed: true, k: oc, n: k, into: buffer)
+    body { dY, rows, columns in
+      panelMultiply(rows: rows, a: dY, lda: oc, packed: packed, c: columns, ldc: k, epilogue: ChannelEpilogue())
     }
   }
 }
@@ -130,20 +169,21 @@ public func conv2dBackward(
 /// Backward over whole images, one im2col chunk at a time: `dW += colsᵀ · dY` and
 /// `dX = col2im(dY · Wᵀ)`.
 private func imageRangeBackward(
-  _ images: Range<Int>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+  _ images: Range<Int>, input: UnsafePointer<Float>, inputGradientProduct: InputGradientProduct,
   dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?,
   geometry g: ConvGeometry
 ) {
-  let oc = g.outChannels, k = g.patchSize
   let chunk = convolutionChunkPixels(g)
-  withScratch(count: chunk * k) { columns in
-    imageRangeBackward(images, columns: columns, chunk: chunk, input: input, weight: weight, dY: dY, dX: dX, dW: dW, geometry: g)
+  withScratch(count: chunk * g.patchSize) { columns in
+    imageRangeBackward(
+      images, columns: columns, chunk: chunk, input: input, inputGradientProduct: inputGradientProduct, dY: dY, dX: dX, dW: dW,
+      geometry: g)
   }
 }
 
 private func imageRangeBackward(
   _ images: Range<Int>, columns: UnsafeMutablePointer<Float>, chunk: Int, input: UnsafePointer<Float>,
-  weight: UnsafePointer<Float>, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+  inputGradientProduct: InputGradientProduct, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
   dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
 ) {
   let oc = g.outChannels, k = g.patchSize
@@ -162,7 +202,7 @@ private func imageRangeBackward(
       sgemmRowMajor(true, false, k, oc, pixels.count, 1, columns, k, dYChunk, oc, 1, dW, oc)
     }
     if let dX {
-      sgemmRowMajor(false, true, pixels.count, k, oc, 1, dYChunk, oc, weight, oc, 0, columns, k)
+      inputGradientProduct(dYChunk, pixels.count, columns)
       g.col2imAdd(columns, pixels: pixels, into: dX)
     }
     start = pixels.upperBound

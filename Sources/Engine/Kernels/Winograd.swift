@@ -212,10 +212,12 @@ private func forEachFilterBlock(
 struct WinogradWeightLayout {
   let inChannels: Int, outChannels: Int
   let panels: Bool
-
   /// Floats per point.
-  var pointStride: Int {
-    panels ? PackedPanels.count(k: inChannels, n: outChannels) : inChannels * outChannels
+  let pointStride: Int
+
+  init(inChannels: Int, outChannels: Int, panels: Bool) {
+    (self.inChannels, self.outChannels, self.panels) = (inChannels, outChannels, panels)
+    pointStride = panels ? PackedPanels.count(k: inChannels, n: outChannels) : inChannels * outChannels
   }
 
   /// The offset of `U[point][c][o]`; `o` and the 8 channels after it share one panel row.
