@@ -134,8 +134,8 @@ public final class Residual: Layer {
     return result
   }
 
-  /// `activation(body(x) + shortcut(x))`; when nothing is recorded, the sum and a ReLU
-  /// after it are one pass.
+  /// `activation(body(x) + shortcut(x))`; the sum and a ReLU after it are one pass, whose
+  /// output the ReLU records as its own.
   public func forward(_ input: Tensor) throws -> Tensor {
     // The body's output is held by `sum` alone, so the sum is written in place, not into a copy.
     var sum = try body.forward(input)
@@ -143,9 +143,9 @@ public final class Residual: Layer {
     guard sum.shape == skip.shape else {
       throw ShapeError(context: "Residual sum (body vs shortcut)", expected: sum.shape, actual: skip.shape)
     }
-    if !GradientRecording.isEnabled, let activation = activation as? Activation {
-      activation.discardRecording()
+    if let activation = activation as? Activation {
       addClampInPlace(sum.mutablePointer(), skip.pointer, count: sum.count, activation.kind)
+      activation.record(output: sum)
       return sum
     }
     addInPlace(sum.mutablePointer(), skip.pointer, sum.count)
