@@ -7,9 +7,15 @@ import XCTest
 /// inner dimensions of 64 and more, column counts that leave a partial 64-column panel and
 /// row counts that leave a partial 6-row tile.
 final class MatrixKernelsTests: XCTestCase {
-  func testWidestVariant_isActiveByDefault() {
+  /// The widest variant unless `PODIUM_MATRIX_KERNELS` names another the CPU has.
+  func testVariantChoice_widestUnlessTheEnvironmentNamesAnother() {
+    let widest = MatrixKernels.supported.last!
     XCTAssertEqual(MatrixKernels.supported.first, .openBLAS)
-    XCTAssertEqual(MatrixKernels.active, MatrixKernels.supported.last, "PODIUM_MATRIX_KERNELS unset in tests")
+    XCTAssertEqual(MatrixKernels.supported.contains(.avx512), OpenBLASKernelChoice.cpuFlags().contains("avx512f"))
+    XCTAssertEqual(MatrixKernels.chosen(environment: [:]), widest)
+    XCTAssertEqual(MatrixKernels.chosen(environment: ["PODIUM_MATRIX_KERNELS": "OpenBLAS"]), .openBLAS)
+    XCTAssertEqual(MatrixKernels.chosen(environment: ["PODIUM_MATRIX_KERNELS": "sse9"]), widest)
+    XCTAssertEqual(MatrixKernels.chosen(environment: ["PODIUM_MATRIX_KERNELS": "avx512"]), widest)
   }
 
   /// A 1×1 convolution with a folded batch norm and ReLU6 (the epilogue inside the panel

@@ -56,9 +56,12 @@ final class PodiumCLITests: XCTestCase {
       throw XCTSkip("this CPU has no AVX2: OpenBLAS's own choice stands")
     }
     let result = try cli.run(["bench", "--kernels", "--json", "--batch", "1", "--repeats", "1"],
-                             unsetting: ["OPENBLAS_CORETYPE", "PODIUM_NO_REEXEC"])
-    let line = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("OpenBLAS kernel: ") })
+                             unsetting: ["OPENBLAS_CORETYPE", "PODIUM_NO_REEXEC", "PODIUM_MATRIX_KERNELS"])
+    let lines = result.stderr.split(separator: "\n")
+    let line = try XCTUnwrap(lines.first { $0.hasPrefix("OpenBLAS kernel: ") })
     let kernel = String(line.dropFirst("OpenBLAS kernel: ".count))
     XCTAssertFalse(OpenBLASKernelChoice.preAVX2Kernels.contains(kernel), "ran OpenBLAS's \(kernel) kernels")
+    // Podium's own matrix kernels: the widest variant this CPU has.
+    XCTAssertTrue(lines.contains("Matrix kernels: \(MatrixKernels.supported.last!.rawValue)"), "\(lines)")
   }
 }

@@ -31,8 +31,9 @@ if [ ${#pairs[@]} -eq 0 ]; then
 fi
 podium=.build/release/podium
 [ -x "$podium" ] || { echo "build first: swift build -c release" >&2; exit 1; }
-kernel=$("$podium" bench --kernels --batch 1 --repeats 1 2>&1 >/dev/null | sed -n 's/^OpenBLAS kernel: //p')
-echo "batch $batch, median of $repeats steps, $rounds rounds per pair, OpenBLAS kernel $kernel for both, $(nproc) cores"
+choice=$("$podium" bench --kernels --batch 1 --repeats 1 2>&1 >/dev/null)
+kernel=$(sed -n 's/^OpenBLAS kernel: //p' <<<"$choice") matrix=$(sed -n 's/^Matrix kernels: //p' <<<"$choice")
+echo "batch $batch, median of $repeats steps, $rounds rounds per pair, OpenBLAS kernel $kernel for both, Podium's matrix kernels $matrix, $(nproc) cores"
 echo "| model | mode | Podium img/s | PyTorch img/s | ratio | ratio min–max | bar | Podium peak RSS MB | PyTorch peak RSS MB |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 for pair in "${pairs[@]}"; do

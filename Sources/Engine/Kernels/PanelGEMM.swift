@@ -30,13 +30,17 @@ public enum MatrixKernels {
 
   /// The variant in use: the widest ``supported`` one, or the one `PODIUM_MATRIX_KERNELS`
   /// names when the CPU has it. Tests set it to run every variant against one reference.
-  nonisolated(unsafe) public static var active: Variant = {
-    if let name = ProcessInfo.processInfo.environment["PODIUM_MATRIX_KERNELS"],
-      let chosen = Variant(rawValue: name.lowercased()), supported.contains(chosen) {
-      return chosen
+  nonisolated(unsafe) public static var active = chosen(environment: ProcessInfo.processInfo.environment)
+
+  /// The variant `PODIUM_MATRIX_KERNELS` in `environment` names, when this CPU supports it;
+  /// else the widest supported one.
+  static func chosen(environment: [String: String]) -> Variant {
+    if let name = environment["PODIUM_MATRIX_KERNELS"], let named = Variant(rawValue: name.lowercased()),
+      supported.contains(named) {
+      return named
     }
     return supported.last!
-  }()
+  }
 
   /// The smallest inner dimension the panel GEMM takes: below it OpenBLAS was faster
   /// (MobileNetV2's 16-, 24- and 32-channel 1×1 convolutions).

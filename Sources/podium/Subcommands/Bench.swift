@@ -101,6 +101,7 @@ extension Podium {
         printToStandardError("warning: debug build; numbers are 10-100x slower than `swift build -c release`")
       #endif
       printToStandardError("OpenBLAS kernel: \(OpenBLASKernelChoice.loadedKernel)")
+      printToStandardError("Matrix kernels: \(MatrixKernels.active.rawValue)")
       let benchmark = KernelBenchmark(batch: batch, repeats: repeats)
       if !json {
         print("kernel benchmarks: batch \(batch), \(Parallel.threadCount) threads, median of \(repeats)")
