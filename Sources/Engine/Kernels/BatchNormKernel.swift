@@ -5,27 +5,85 @@
 /// the running estimates. Reference: Ioffe & Szegedy (2015);
 /// https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm2d.html
 
-/// Per-channel mean and biased variance of a `[rows, C]` matrix (two passes, for accuracy).
+/// Per-channel mean and biased variance of a `[rows, C]` matrix, reading memory once: each
+/// block of ``reductionBlockRows`` rows is summed, then its squared deviations from its own
+/// mean are summed while the block is still in cache, and the blocks' (count, mean, sum of
+/// squared deviations) are merged in Double with Chan, Golub and LeVeque's pairwise update —
+/// as accurate as two passes over the whole matrix, which the update replaced.
 public func batchNormStatistics(
   _ x: UnsafePointer<Float>, rows: Int, channels c: Int
 ) -> (mean: [Float], variance: [Float]) {
-  let sums = reduceOverRows(rows, width: c) { range, partial in
-    for r in range { addInPlace(partial, x + r * c, c) }
-  }
-  let mean = sums.map { Float($0 / Double(max(rows, 1))) }
-  let squares = mean.withUnsafeBufferPointer { meanBuffer in
-    let m = meanBuffer.baseAddress!
-    return reduceOverRows(rows, width: c) { range, partial in
-      for r in range {
-        let row = x + r * c
-        for ch in 0..<c {
-          let d = row[ch] - m[ch]
-          partial[ch] += d * d
+  let workers = min(Parallel.threadCount, max(rows, 1))
+  var merged = Array(repeating: ChannelMoments(channels: c), count: workers)
+  let used = merged.withUnsafeMutableBufferPointer { moments in
+    Parallel.forEachWorker(rows) { worker, range in
+      withScratch(count: 2 * c) { scratch in
+        let (blockMean, deviations) = (scratch, scratch + c)
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: reductionBlockRows) {
+          let block = start..<min(start + reductionBlockRows, range.upperBound)
+          blockMean.update(repeating: 0, count: c)
+          for r in block { addInPlace(blockMean, x + r * c, c) }
+          let count = Float(block.count)
+          for ch in 0..<c { blockMean[ch] /= count }
+          deviations.update(repeating: 0, count: c)
+          for r in block { addSquaredDeviations(deviations, x + r * c, from: blockMean, c) }
+          moments[worker].merge(count: block.count, mean: blockMean, squaredDeviations: deviations)
         }
       }
     }
   }
-  return (mean, squares.map { Float($0 / Double(max(rows, 1))) })
+  var total = ChannelMoments(channels: c)
+  for worker in 0..<used { total.merge(merged[worker]) }
+  let rowCount = Double(max(rows, 1))
+  return (total.mean.map { Float($0) }, total.squaredDeviations.map { Float($0 / rowCount) })
+}
+
+/// The count, per-channel mean and per-channel sum of squared deviations from the mean of a
+/// set of rows, in Double; two sets merge into the moments of their union.
+struct ChannelMoments {
+  var count = 0
+  var mean: [Double], squaredDeviations: [Double]
+
+  init(channels: Int) {
+    mean = Array(repeating: 0, count: channels)
+    squaredDeviations = Array(repeating: 0, count: channels)
+  }
+
+  /// Adds a set of `count` rows with the given per-channel mean and squared deviations.
+  mutating func merge<T: BinaryFloatingPoint>(count other: Int, mean otherMean: UnsafePointer<T>, squaredDeviations otherDeviations: UnsafePointer<T>) {
+    guard other > 0 else { return }
+    let (a, b) = (Double(count), Double(other))
+    let total = a + b
+    for ch in mean.indices {
+      let delta = Double(otherMean[ch]) - mean[ch]
+      mean[ch] += delta * b / total
+      squaredDeviations[ch] += Double(otherDeviations[ch]) + delta * delta * a * b / total
+    }
+    count += other
+  }
+
+  /// Adds another set's moments.
+  mutating func merge(_ other: ChannelMoments) {
+    other.mean.withUnsafeBufferPointer { m in
+      other.squaredDeviations.withUnsafeBufferPointer { d in merge(count: other.count, mean: m.baseAddress!, squaredDeviations: d.baseAddress!) }
+    }
+  }
+}
+
+/// `y[i] += (x[i] − m[i])²` for `i < count`, eight lanes at a time.
+@inline(__always)
+func addSquaredDeviations(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, from m: UnsafePointer<Float>, _ count: Int) {
+  var i = 0
+  while i + 8 <= count {
+    let d = SIMD8<Float>.load(x + i, 8) - SIMD8<Float>.load(m + i, 8)
+    (SIMD8<Float>.load(y + i, 8) + d * d).store(y + i, 8)
+    i += 8
+  }
+  while i < count {
+    let d = x[i] - m[i]
+    y[i] += d * d
+    i += 1
+  }
 }
 
 /// The per-channel `scale = gamma · invStd` and `shift = beta − mean · scale` that
