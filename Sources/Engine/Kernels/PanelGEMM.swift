@@ -5,11 +5,12 @@ import Foundation
 ///
 /// OpenBLAS serves every CPU. On CPUs with AVX-512, Podium's own panel GEMM
 /// (`CMatrixKernels`, compiled for AVX-512 inside a binary built for AVX2) takes the products
-/// whose inner dimension is at least ``minimumInnerDimension``: the 1×1 convolutions and
-/// Winograd's per-point products. It packs the right-hand matrix once per layer instead of
-/// once per call, never copies the left-hand one, and applies the channel epilogue (folded
-/// batch norm, ReLU) while the results are in registers. Measured single-threaded against
-/// OpenBLAS's `cooperlake` kernel on ResNet-50's 1×1 shapes: 1.0–1.5× (`scripts/bench`).
+/// whose inner dimension is at least ``minimumInnerDimension``: 1×1 and im2col convolutions
+/// (forward and input gradient) and Winograd's per-point products. It packs the right-hand
+/// matrix once per layer instead of once per call, never copies the left-hand one, and
+/// applies the channel epilogue (folded batch norm, ReLU) while the results are in
+/// registers. `podium bench --kernels` with `PODIUM_MATRIX_KERNELS=openblas` and without
+/// compares the two on the same shapes.
 public enum MatrixKernels {
   /// A family of kernels.
   public enum Variant: String, CaseIterable, Sendable {

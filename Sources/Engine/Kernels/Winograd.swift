@@ -220,6 +220,18 @@ struct WinogradWeightLayout {
     pointStride = panels ? PackedPanels.count(k: inChannels, n: outChannels) : inChannels * outChannels
   }
 
+  /// Zeroes a last partial panel's padding columns: the panel GEMM multiplies them but never
+  /// stores their sums, and zeros keep NaNs and denormals out of its registers.
+  func zeroPadding(_ u: UnsafeMutablePointer<Float>) {
+    let width = PackedPanels.width, used = outChannels % width
+    guard panels, used != 0 else { return }
+    for point in 0..<WinogradF43.points {
+      for c in 0..<inChannels {
+        (u + offset(point: point, c: c, o: outChannels - used) + used).update(repeating: 0, count: width - used)
+      }
+    }
+  }
+
   /// The offset of `U[point][c][o]`; `o` and the 8 channels after it share one panel row.
   @inline(__always)
   func offset(point: Int, c: Int, o: Int) -> Int {
@@ -235,7 +247,7 @@ struct WinogradWeightLayout {
 /// input channels, 8 output channels at a time.
 func winogradTransformWeight(_ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, layout: WinogradWeightLayout) {
   let (ic, oc) = (layout.inChannels, layout.outChannels)
-  // A last partial panel's padding columns stay unset: the panel GEMM never stores them.
+  layout.zeroPadding(u)
   forEachFilterBlock(inChannels: ic, outChannels: oc, scratchVectors: 24) { c, o, width, scratch in
     let columns = scratch, row = scratch + 18
     let tap = { (kh: Int, kw: Int) in SIMD8<Float>.load(weight + ((kh * 3 + kw) * ic + c) * oc + o, width) }
