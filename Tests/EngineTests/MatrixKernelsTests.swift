@@ -20,9 +20,9 @@ final class MatrixKernelsTests: XCTestCase {
 
   /// A 1×1 convolution with a folded batch norm and ReLU6 (the epilogue inside the panel
   /// GEMM) against the direct sums with the epilogue applied after.
-  func testPointwiseConvolution_withEpilogue_matchesDirectSums() throws {
-    try withEveryMatrixKernel { _ in
-      try withEvery("channels", in: [(64, 64), (70, 100), (130, 24)]) { (ic, oc) in
+  func testPointwiseConvolution_withEpilogue_matchesDirectSums() {
+    withEveryMatrixKernel { _ in
+      withEvery("channels", in: [(64, 64), (70, 100), (130, 24)]) { (ic, oc) in
         let g = ConvGeometry(input: (2, 5, 5, ic), outChannels: oc, kernel: (1, 1), stride: 1, padding: .symmetric(0))
         var rng = SeededGenerator(seed: 21)
         let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
@@ -43,10 +43,11 @@ final class MatrixKernelsTests: XCTestCase {
 
   /// A 1×1 convolution's input gradient (the panel GEMM on the transposed weight) and
   /// weight gradient.
-  func testPointwiseGradients_matchDirectSums() throws {
-    try withEveryMatrixKernel { _ in
-      try withEvery("channels", in: [(24, 64), (100, 70)]) { (ic, oc) in
-        try assertGradientsMatchDirectSums(ConvGeometry(input: (2, 4, 5, ic), outChannels: oc, kernel: (1, 1), stride: 1, padding: .symmetric(0)))
+  func testPointwiseGradients_matchDirectSums() {
+    withEveryMatrixKernel { _ in
+      withEvery("channels", in: [(24, 64), (100, 70)]) { (ic, oc) in
+        assertBackwardMatchesDirectSums(
+          ConvGeometry(input: (2, 4, 5, ic), outChannels: oc, kernel: (1, 1), stride: 1, padding: .symmetric(0)), seed: 24, weightBound: 0.3)
       }
     }
   }
@@ -54,9 +55,9 @@ final class MatrixKernelsTests: XCTestCase {
   /// A strided convolution through im2col: the forward's product (inner dimension
   /// KH·KW·IC) with its epilogue, and the input gradient's product on the transposed weight
   /// (inner dimension OC), both packed once for every chunk.
-  func testStridedConvolution_matchesDirectSums() throws {
-    try withEveryMatrixKernel { _ in
-      try withEvery("channels", in: [(8, 64), (16, 70)]) { (ic, oc) in
+  func testStridedConvolution_matchesDirectSums() {
+    withEveryMatrixKernel { _ in
+      withEvery("channels", in: [(8, 64), (16, 70)]) { (ic, oc) in
         let g = ConvGeometry(input: (2, 9, 8, ic), outChannels: oc, kernel: (3, 3), stride: 2, padding: .symmetric(1))
         var rng = SeededGenerator(seed: 25)
         let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
@@ -70,7 +71,7 @@ final class MatrixKernelsTests: XCTestCase {
             + Double(shift.pointer[index % oc]), 0))
         }
         assertClose(output.scalars, expected, scaled: Tolerance.summation, "y")
-        try assertGradientsMatchDirectSums(g)
+        assertBackwardMatchesDirectSums(g, seed: 24, weightBound: 0.3)
       }
     }
   }
@@ -78,9 +79,9 @@ final class MatrixKernelsTests: XCTestCase {
   /// Winograd's 36 products per block, with the transformed filters written straight into
   /// panels (a partial last panel, zero-padded, when the output channels are not a
   /// multiple of 64), forward and input gradient (itself a Winograd forward).
-  func testWinogradConvolution_matchesDirectSums() throws {
-    try withEveryMatrixKernel { _ in
-      try withEvery("channels", in: [(64, 72), (80, 64)]) { (ic, oc) in
+  func testWinogradConvolution_matchesDirectSums() {
+    withEveryMatrixKernel { _ in
+      withEvery("channels", in: [(64, 72), (80, 64)]) { (ic, oc) in
         let g = ConvGeometry(input: (2, 9, 7, ic), outChannels: oc, kernel: (3, 3), stride: 1, padding: .symmetric(1))
         XCTAssertTrue(g.suitsWinograd)
         var rng = SeededGenerator(seed: 22)
@@ -92,15 +93,15 @@ final class MatrixKernelsTests: XCTestCase {
           Float(directConvolutionOutput(index: $0, input: input, weight: weight, geometry: g, depthwise: false))
         }
         assertClose(output.scalars, expected, scaled: Tolerance.winograd, "y")
-        try assertGradientsMatchDirectSums(g)
+        assertBackwardMatchesDirectSums(g, seed: 24, weightBound: 0.3)
       }
     }
   }
 
   /// A NaN from a diverged run survives the epilogue's ReLU in every variant, so the
   /// trainer's non-finite-loss check still sees it.
-  func testEpilogueClamp_keepsNaN() throws {
-    try withEveryMatrixKernel { _ in
+  func testEpilogueClamp_keepsNaN() {
+    withEveryMatrixKernel { _ in
       let g = ConvGeometry(input: (1, 2, 3, 64), outChannels: 8, kernel: (1, 1), stride: 1, padding: .symmetric(0))
       var rng = SeededGenerator(seed: 23)
       var input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
@@ -113,19 +114,5 @@ final class MatrixKernelsTests: XCTestCase {
       XCTAssertTrue(second.allSatisfy(\.isNaN), "\(second)")
       XCTAssertTrue(first.allSatisfy { !$0.isNaN && $0 >= 0 }, "\(first)")
     }
-  }
-
-  private func assertGradientsMatchDirectSums(_ g: ConvGeometry, file: StaticString = #filePath, line: UInt = #line) throws {
-    var rng = SeededGenerator(seed: 24)
-    let weightShape = [g.kernelHeight, g.kernelWidth, g.inChannels, g.outChannels]
-    let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
-    let weight = Tensor.randomUniform(shape: weightShape, bound: 0.3, rng: &rng)
-    let dY = Tensor.randomUniform(shape: g.outputShape, bound: 1, rng: &rng)
-    var dX = Tensor(shape: g.inputShape), dW = Tensor(shape: weightShape)
-    conv2dBackward(input: input.pointer, weight: weight.pointer, dY: dY.pointer, dX: dX.mutablePointer(), dW: dW.mutablePointer(), dBias: nil, geometry: g)
-    let expectedDX = (0..<dX.count).map { Float(directConvolutionInputGradient(index: $0, dY: dY, weight: weight, geometry: g, depthwise: false)) }
-    let expectedDW = (0..<dW.count).map { Float(directConvolutionWeightGradient(index: $0, input: input, dY: dY, geometry: g, depthwise: false)) }
-    assertClose(dX.scalars, expectedDX, scaled: Tolerance.winograd, "dX", file: file, line: line)
-    assertClose(dW.scalars, expectedDW, scaled: Tolerance.winograd, "dW", file: file, line: line)
   }
 }

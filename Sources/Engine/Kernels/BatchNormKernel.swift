@@ -14,7 +14,7 @@ public func batchNormStatistics(
   _ x: UnsafePointer<Float>, rows: Int, channels c: Int
 ) -> (mean: [Float], variance: [Float]) {
   let workers = min(Parallel.threadCount, max(rows, 1))
-  var merged = Array(repeating: ChannelMoments(channels: c), count: workers)
+  var merged = (0..<workers).map { _ in ChannelMoments(channels: c) }  // each worker's own buffers
   let used = merged.withUnsafeMutableBufferPointer { moments in
     Parallel.forEachWorker(rows) { worker, range in
       withScratch(count: 2 * c) { scratch in

@@ -131,7 +131,7 @@ public func conv2dBackward(
   guard dX != nil || dW != nil else { return }
   let weightCount = g.patchSize * oc
   let workers = min(Parallel.threadCount, g.batch)
-  withInputGradientProduct(weight: weight, geometry: g) { inputGradientProduct in
+  withInputGradientProduct(weight: weight, geometry: g, packing: dX != nil) { inputGradientProduct in
     withScratch(count: dW == nil ? 1 : workers * weightCount) { partials in
       if dW != nil { partials.initialize(repeating: 0, count: workers * weightCount) }
       let used = Parallel.forEachWorker(g.batch) { worker, images in
@@ -151,10 +151,13 @@ public func conv2dBackward(
 private typealias InputGradientProduct = (_ dY: UnsafePointer<Float>, _ rows: Int, _ columns: UnsafeMutablePointer<Float>) -> Void
 
 /// Calls `body` with the input-gradient product: the panel GEMM on the transposed weight,
-/// packed once for every chunk, where ``MatrixKernels`` chooses it, else OpenBLAS.
-private func withInputGradientProduct(weight: UnsafePointer<Float>, geometry g: ConvGeometry, _ body: (InputGradientProduct) -> Void) {
+/// packed once for every chunk, where ``MatrixKernels`` chooses it and `packing` says the
+/// product will run (an input gradient is wanted), else OpenBLAS.
+private func withInputGradientProduct(
+  weight: UnsafePointer<Float>, geometry g: ConvGeometry, packing: Bool, _ body: (InputGradientProduct) -> Void
+) {
   let (k, oc) = (g.patchSize, g.outChannels)
-  guard MatrixKernels.usesPanels(innerDimension: oc) else {
+  guard packing, MatrixKernels.usesPanels(innerDimension: oc) else {
     body { dY, rows, columns in sgemmRowMajor(false, true, rows, k, oc, 1, dY, oc, weight, oc, 0, columns, k) }
     return
   }
