@@ -29,6 +29,7 @@ let package = Package(
     .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CCSV", providers: [.apt(["libcsv-dev"])]),
     .target(name: "CMatrixKernels", cSettings: vectorISAForC),
+    .target(name: "CChannelKernels", cSettings: vectorISAForC),
     .target(
       name: "CImageCodecs",
       cSettings: vectorISAForC,
@@ -36,7 +37,7 @@ let package = Package(
 
     // MARK: - Podium libraries (each imports only those above it; scripts/lint/check_imports.py
     // fails on any module a target imports without declaring it here)
-    .target(name: "Engine", dependencies: ["CBLAS", "CMatrixKernels", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: vectorISA),
+    .target(name: "Engine", dependencies: ["CBLAS", "CMatrixKernels", "CChannelKernels", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: vectorISA),
     .target(name: "Imaging", dependencies: ["Engine", "CImageCodecs"], swiftSettings: vectorISA),
     .target(name: "Datasets", dependencies: ["Engine", "Imaging", "CCSV"]),
     .target(name: "Backbones", dependencies: ["Engine", "Imaging"], swiftSettings: vectorISA),

@@ -40,21 +40,23 @@ final class BatchNormTests: XCTestCase {
   /// Activations far from zero (a mean of 1000, a spread of 0.03) keep their variance: the
   /// blocks' deviations are taken from each block's own mean before the blocks merge, so
   /// nothing subtracts two large squares. Rows span several blocks, both workers and a
-  /// partial last block; the reference is a two-pass sum in Double.
+  /// partial last block; the reference is a two-pass sum in Double. Every kernel variant.
   func testStatistics_farFromZero_matchTwoPassDouble() throws {
-    let (rows, channels) = (3 * 256 * 2 + 77, 3)
-    var rng = SeededGenerator(seed: 31)
-    let values = (0..<rows * channels).map { i -> Float in
-      let noise = Float.random(in: -0.03...0.03, using: &rng)
-      return [1000, -2, 0][i % channels] + noise * Float(1 + i % channels)
-    }
-    let (mean, variance) = values.withUnsafeBufferPointer { batchNormStatistics($0.baseAddress!, rows: rows, channels: channels) }
-    for ch in 0..<channels {
-      let column = stride(from: ch, to: values.count, by: channels).map { Double(values[$0]) }
-      let expectedMean = column.reduce(0, +) / Double(rows)
-      let expectedVariance = column.reduce(0) { $0 + ($1 - expectedMean) * ($1 - expectedMean) } / Double(rows)
-      XCTAssertEqual(Double(mean[ch]), expectedMean, accuracy: 1e-6 * max(1, abs(expectedMean)), "mean \(ch)")
-      XCTAssertEqual(Double(variance[ch]), expectedVariance, accuracy: 1e-3 * expectedVariance, "variance \(ch)")
+    withEveryMatrixKernel { _ in
+      let (rows, channels) = (3 * 256 * 2 + 77, 3)
+      var rng = SeededGenerator(seed: 31)
+      let values = (0..<rows * channels).map { i -> Float in
+        let noise = Float.random(in: -0.03...0.03, using: &rng)
+        return [1000, -2, 0][i % channels] + noise * Float(1 + i % channels)
+      }
+      let (mean, variance) = values.withUnsafeBufferPointer { batchNormStatistics($0.baseAddress!, rows: rows, channels: channels) }
+      for ch in 0..<channels {
+        let column = stride(from: ch, to: values.count, by: channels).map { Double(values[$0]) }
+        let expectedMean = column.reduce(0, +) / Double(rows)
+        let expectedVariance = column.reduce(0) { $0 + ($1 - expectedMean) * ($1 - expectedMean) } / Double(rows)
+        XCTAssertEqual(Double(mean[ch]), expectedMean, accuracy: 1e-6 * max(1, abs(expectedMean)), "mean \(ch)")
+        XCTAssertEqual(Double(variance[ch]), expectedVariance, accuracy: 1e-3 * expectedVariance, "variance \(ch)")
+      }
     }
   }
 

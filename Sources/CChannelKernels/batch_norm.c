@@ -1,0 +1,218 @@
+// Batch normalisation's per-channel kernels (see CChannelKernels.h). Reference: Ioffe and
+// Szegedy, "Batch Normalization" (2015).
+#include "CChannelKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/// `gradient` where `value` lies strictly inside `(0, ceiling)`, else 0 (NaN fails both tests).
+static inline float passed(float gradient, float value, float ceiling) {
+  return value > 0 && value < ceiling ? gradient : 0;
+}
+
+/// `value` limited to `[0, ceiling]`; NaN stays NaN.
+static inline float clamped(float value, float ceiling) {
+  float floor = value < 0 ? 0 : value;
+  return floor > ceiling ? ceiling : floor;
+}
+
+void CChannelKernels_blockMoments(long rows, long c, const float *restrict x, float *restrict mean,
+                                  float *restrict squaredDeviations) {
+  for (long r = 0; r < rows; r++) {
+    const float *restrict row = x + r * c;
+    for (long ch = 0; ch < c; ch++) mean[ch] += row[ch];
+  }
+  for (long ch = 0; ch < c; ch++) mean[ch] /= (float)rows;
+  for (long r = 0; r < rows; r++) {
+    const float *restrict row = x + r * c;
+    for (long ch = 0; ch < c; ch++) {
+      float d = row[ch] - mean[ch];
+      squaredDeviations[ch] = fmaf(d, d, squaredDeviations[ch]);
+    }
+  }
+}
+
+void CChannelKernels_affine(long rows, long c, const float *restrict x, const float *restrict scale,
+                            const float *restrict shift, int clamp, float ceiling, float *restrict y, int streaming) {
+  (void)streaming;
+  for (long r = 0; r < rows; r++) {
+    const float *restrict in = x + r * c;
+    float *restrict out = y + r * c;
+    if (clamp) {
+      for (long ch = 0; ch < c; ch++) out[ch] = clamped(fmaf(in[ch], scale[ch], shift[ch]), ceiling);
+    } else {
+      for (long ch = 0; ch < c; ch++) out[ch] = fmaf(in[ch], scale[ch], shift[ch]);
+    }
+  }
+}
+
+void CChannelKernels_batchNormGradientSums(long rows, long c, const float *restrict x, const float *restrict dY,
+                                           const float *restrict mean, const float *restrict invStd,
+                                           const float *restrict maskScale, const float *restrict maskShift,
+                                           float ceiling, float *restrict sums) {
+  float *restrict sumG = sums, *restrict sumGXhat = sums + c;
+  for (long r = 0; r < rows; r++) {
+    const float *restrict in = x + r * c, *restrict gradient = dY + r * c;
+    if (maskScale) {
+      for (long ch = 0; ch < c; ch++) {
+        float g = passed(gradient[ch], fmaf(in[ch], maskScale[ch], maskShift[ch]), ceiling);
+        sumG[ch] += g;
+        sumGXhat[ch] = fmaf(g * (in[ch] - mean[ch]), invStd[ch], sumGXhat[ch]);
+      }
+    } else {
+      for (long ch = 0; ch < c; ch++) {
+        float g = gradient[ch];
+        sumG[ch] += g;
+        sumGXhat[ch] = fmaf(g * (in[ch] - mean[ch]), invStd[ch], sumGXhat[ch]);
+      }
+    }
+  }
+}
+
+void CChannelKernels_batchNormInputGradient(long rows, long c, const float *restrict x, const float *restrict dY,
+                                            const float *restrict a, const float *restrict b,
+                                            const float *restrict bias, const float *restrict maskScale,
+                                            const float *restrict maskShift, float ceiling, float *restrict dX,
+                                            int streaming) {
+  (void)streaming;
+  for (long r = 0; r < rows; r++) {
+    const float *restrict in = x + r * c, *restrict gradient = dY + r * c;
+    float *restrict out = dX + r * c;
+    if (maskScale) {
+      for (long ch = 0; ch < c; ch++) {
+        float g = passed(gradient[ch], fmaf(in[ch], maskScale[ch], maskShift[ch]), ceiling);
+        out[ch] = fmaf(a[ch], g, fmaf(b[ch], in[ch], bias[ch]));
+      }
+    } else {
+      for (long ch = 0; ch < c; ch++) out[ch] = fmaf(a[ch], gradient[ch], fmaf(b[ch], in[ch], bias[ch]));
+    }
+  }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define PODIUM_AVX512 __attribute__((target("avx512f,fma")))
+
+/// Lanes of the vector that starts at channel `ch` of a row of `c`.
+PODIUM_AVX512 static inline __mmask16 lanes(long ch, long c) {
+  return c - ch >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (c - ch)) - 1);
+}
+
+// Loads and stores under a mask: plain ones for a full mask, because a masked store does not
+// forward to the next masked load of the same address (a stall on the running sums).
+PODIUM_AVX512 static inline __m512 load(const float *source, __mmask16 mask) {
+  return mask == 0xFFFF ? _mm512_loadu_ps(source) : _mm512_maskz_loadu_ps(mask, source);
+}
+
+PODIUM_AVX512 static inline void storeMasked(float *target, __mmask16 mask, __m512 value) {
+  if (mask == 0xFFFF) {
+    _mm512_storeu_ps(target, value);
+  } else {
+    _mm512_mask_storeu_ps(target, mask, value);
+  }
+}
+
+/// Whether every row of `c` floats from `base` starts on a cache line, as non-temporal stores need.
+static inline int streamable(const float *base, long c) {
+  return c % 16 == 0 && ((uintptr_t)base & 63) == 0;
+}
+
+/// Stores `value` to `target` under `mask`, non-temporally when `stream` (then the mask is full).
+PODIUM_AVX512 static inline void store(float *target, __mmask16 mask, __m512 value, int stream) {
+  if (stream) {
+    _mm512_stream_ps(target, value);
+  } else {
+    storeMasked(target, mask, value);
+  }
+}
+
+/// The masked gradient: `g` where `value` lies strictly inside `(0, ceiling)`, else 0.
+PODIUM_AVX512 static inline __m512 passedVector(__m512 g, __m512 value, __m512 ceiling) {
+  __mmask16 inside = _mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_GT_OQ)
+      & _mm512_cmp_ps_mask(value, ceiling, _CMP_LT_OQ);
+  return _mm512_maskz_mov_ps(inside, g);
+}
+
+PODIUM_AVX512 void CChannelKernels_blockMoments_AVX512(long rows, long c, const float *x, float *mean,
+                                                       float *squaredDeviations) {
+  for (long r = 0; r < rows; r++) {
+    for (long ch = 0; ch < c; ch += 16) {
+      __mmask16 m = lanes(ch, c);
+      __m512 sum = _mm512_add_ps(load(mean + ch, m), load(x + r * c + ch, m));
+      storeMasked(mean + ch, m, sum);
+    }
+  }
+  __m512 count = _mm512_set1_ps((float)rows);
+  for (long ch = 0; ch < c; ch += 16) {
+    __mmask16 m = lanes(ch, c);
+    storeMasked(mean + ch, m, _mm512_div_ps(load(mean + ch, m), count));
+  }
+  for (long r = 0; r < rows; r++) {
+    for (long ch = 0; ch < c; ch += 16) {
+      __mmask16 m = lanes(ch, c);
+      __m512 d = _mm512_sub_ps(load(x + r * c + ch, m), load(mean + ch, m));
+      __m512 sum = _mm512_fmadd_ps(d, d, load(squaredDeviations + ch, m));
+      storeMasked(squaredDeviations + ch, m, sum);
+    }
+  }
+}
+
+PODIUM_AVX512 void CChannelKernels_affine_AVX512(long rows, long c, const float *x, const float *scale,
+                                                 const float *shift, int clamp, float ceiling, float *y,
+                                                 int streaming) {
+  int stream = streaming && streamable(y, c);
+  __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(ceiling);
+  for (long r = 0; r < rows; r++) {
+    for (long ch = 0; ch < c; ch += 16) {
+      __mmask16 m = lanes(ch, c);
+      __m512 v = _mm512_fmadd_ps(load(x + r * c + ch, m), load(scale + ch, m),
+                                 load(shift + ch, m));
+      // max(0, v) and min(ceiling, ·) return their second operand when it is NaN.
+      if (clamp) v = _mm512_min_ps(top, _mm512_max_ps(zero, v));
+      store(y + r * c + ch, m, v, stream);
+    }
+  }
+  if (stream) _mm_sfence();
+}
+
+PODIUM_AVX512 void CChannelKernels_batchNormGradientSums_AVX512(
+    long rows, long c, const float *x, const float *dY, const float *mean, const float *invStd,
+    const float *maskScale, const float *maskShift, float ceiling, float *sums) {
+  __m512 top = _mm512_set1_ps(ceiling);
+  for (long r = 0; r < rows; r++) {
+    for (long ch = 0; ch < c; ch += 16) {
+      __mmask16 m = lanes(ch, c);
+      __m512 in = load(x + r * c + ch, m), g = load(dY + r * c + ch, m);
+      if (maskScale) {
+        __m512 value = _mm512_fmadd_ps(in, load(maskScale + ch, m), load(maskShift + ch, m));
+        g = passedVector(g, value, top);
+      }
+      __m512 centred = _mm512_mul_ps(g, _mm512_sub_ps(in, load(mean + ch, m)));
+      storeMasked(sums + ch, m, _mm512_add_ps(load(sums + ch, m), g));
+      __m512 product = _mm512_fmadd_ps(centred, load(invStd + ch, m), load(sums + c + ch, m));
+      storeMasked(sums + c + ch, m, product);
+    }
+  }
+}
+
+PODIUM_AVX512 void CChannelKernels_batchNormInputGradient_AVX512(
+    long rows, long c, const float *x, const float *dY, const float *a, const float *b, const float *bias,
+    const float *maskScale, const float *maskShift, float ceiling, float *dX, int streaming) {
+  int stream = streaming && streamable(dX, c);
+  __m512 top = _mm512_set1_ps(ceiling);
+  for (long r = 0; r < rows; r++) {
+    for (long ch = 0; ch < c; ch += 16) {
+      __mmask16 m = lanes(ch, c);
+      __m512 in = load(x + r * c + ch, m), g = load(dY + r * c + ch, m);
+      if (maskScale) {
+        __m512 value = _mm512_fmadd_ps(in, load(maskScale + ch, m), load(maskShift + ch, m));
+        g = passedVector(g, value, top);
+      }
+      __m512 linear = _mm512_fmadd_ps(load(b + ch, m), in, load(bias + ch, m));
+      store(dX + r * c + ch, m, _mm512_fmadd_ps(load(a + ch, m), g, linear), stream);
+    }
+  }
+  if (stream) _mm_sfence();
+}
+#endif

@@ -1,0 +1,56 @@
+import CChannelKernels
+
+/// The channel-by-channel kernels of `CChannelKernels` — batch normalisation and depthwise
+/// convolution — for the active ``MatrixKernels/Variant``: the AVX-512 ones where it is
+/// `.avx512`, the portable ones (vectorised for the build's ISA) otherwise.
+struct ChannelKernels {
+  typealias Input = UnsafePointer<Float>?
+  typealias Output = UnsafeMutablePointer<Float>?
+  typealias Window = UnsafePointer<CChannelKernels_Window>?
+
+  /// `(rows, c, x, mean, squaredDeviations)`: see `CChannelKernels_blockMoments`.
+  let blockMoments: @convention(c) (Int, Int, Input, Output, Output) -> Void
+  /// `(rows, c, x, scale, shift, clamp, ceiling, y, streaming)`: see `CChannelKernels_affine`.
+  let affine: @convention(c) (Int, Int, Input, Input, Input, Int32, Float, Output, Int32) -> Void
+  /// `(rows, c, x, dY, mean, invStd, maskScale, maskShift, ceiling, sums)`.
+  let gradientSums: @convention(c) (Int, Int, Input, Input, Input, Input, Input, Input, Float, Output) -> Void
+  /// `(rows, c, x, dY, a, b, bias, maskScale, maskShift, ceiling, dX, streaming)`.
+  let inputGradient: @convention(c) (Int, Int, Input, Input, Input, Input, Input, Input, Input, Float, Output, Int32) -> Void
+  /// `(window, image, oh, weight, output)`: see `CChannelKernels_depthwiseRow`.
+  let depthwiseRow: @convention(c) (Window, Input, Int, Input, Output) -> Void
+  /// `(window, image, dYRow, oh, partial)`: see `CChannelKernels_depthwiseWeightGradientRow`.
+  let depthwiseWeightGradientRow: @convention(c) (Window, Input, Input, Int, Output) -> Void
+  /// `(window, dYImage, ih, weight, dXRow)`: see `CChannelKernels_depthwiseInputGradientRow`.
+  let depthwiseInputGradientRow: @convention(c) (Window, Input, Int, Input, Output) -> Void
+
+  static let portable = ChannelKernels(
+    blockMoments: CChannelKernels_blockMoments, affine: CChannelKernels_affine,
+    gradientSums: CChannelKernels_batchNormGradientSums, inputGradient: CChannelKernels_batchNormInputGradient,
+    depthwiseRow: CChannelKernels_depthwiseRow, depthwiseWeightGradientRow: CChannelKernels_depthwiseWeightGradientRow,
+    depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow)
+
+  #if arch(x86_64)
+  static let avx512 = ChannelKernels(
+    blockMoments: CChannelKernels_blockMoments_AVX512, affine: CChannelKernels_affine_AVX512,
+    gradientSums: CChannelKernels_batchNormGradientSums_AVX512,
+    inputGradient: CChannelKernels_batchNormInputGradient_AVX512,
+    depthwiseRow: CChannelKernels_depthwiseRow_AVX512,
+    depthwiseWeightGradientRow: CChannelKernels_depthwiseWeightGradientRow_AVX512,
+    depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow_AVX512)
+  #endif
+
+  /// The kernels of ``MatrixKernels/active``.
+  static var active: ChannelKernels {
+    #if arch(x86_64)
+    if MatrixKernels.active == .avx512 { return avx512 }
+    #endif
+    return portable
+  }
+
+  /// Outputs of more floats than this are written with non-temporal stores: half the L3 cache
+  /// of the machines measured, so smaller ones stay in cache for the layer that reads them next.
+  static let streamingThreshold = 1 << 22
+
+  /// 1 when an output of `count` floats should bypass the caches.
+  static func streams(_ count: Int) -> Int32 { count > streamingThreshold ? 1 : 0 }
+}

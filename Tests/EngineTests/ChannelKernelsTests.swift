@@ -1,0 +1,74 @@
+@testable import Engine
+import EngineTestSupport
+import XCTest
+
+/// The channel-by-channel kernels (depthwise convolution, batch norm) of every variant the
+/// CPU runs against the same references, at channel counts that use each code path: whole
+/// blocks of 64 channels, 16-channel vectors, and a partial vector or scalar tail.
+final class ChannelKernelsTests: XCTestCase {
+  private let geometries = [
+    ConvGeometry(input: (2, 9, 8, 83), outChannels: 83, kernel: (3, 3), stride: 2, padding: .same),
+    ConvGeometry(input: (2, 7, 6, 70), outChannels: 70, kernel: (5, 5), stride: 1, padding: .symmetric(2)),
+    ConvGeometry(input: (1, 6, 5, 24), outChannels: 24, kernel: (3, 3), stride: 1, padding: .explicit(top: 2, bottom: 0, left: 0, right: 1)),
+  ]
+
+  func testDepthwiseForward_matchesDirectSums() {
+    withEveryMatrixKernel { _ in
+      withEvery("geometry", in: geometries.indices) { index in
+        let g = geometries[index]
+        var rng = SeededGenerator(seed: 41)
+        let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+        let weight = Tensor.randomUniform(shape: [g.kernelHeight, g.kernelWidth, g.inChannels], bound: 1, rng: &rng)
+        var output = Tensor(shape: g.outputShape)
+        depthwiseConv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g,
+                               epilogue: ChannelEpilogue())
+        let expected = (0..<output.count).map {
+          Float(directConvolutionOutput(index: $0, input: input, weight: weight, geometry: g, depthwise: true))
+        }
+        assertClose(output.scalars, expected, scaled: Tolerance.summation, "y")
+      }
+    }
+  }
+
+  func testDepthwiseGradients_matchDirectSums() {
+    withEveryMatrixKernel { _ in
+      withEvery("geometry", in: geometries.indices) { index in
+        assertBackwardMatchesDirectSums(geometries[index], depthwise: true, seed: 42)
+      }
+    }
+  }
+
+  /// Batch norm + ReLU6 fused (the clamp inside the batch norm's passes, the backward's mask
+  /// recomputed from its input) equal the two layers run one by one, value for value, and
+  /// the separate batch norm's gradients match finite differences.
+  func testBatchNormWithClamp_fusedEqualsSeparate() throws {
+    try withEveryMatrixKernel { _ in
+      try withEvery("channels", in: [83, 16, 5]) { channels in
+        var rng = SeededGenerator(seed: 43)
+        let input = Tensor.randomUniform(shape: [2, 17, 16, channels], bound: 3, rng: &rng)
+        let dY = Tensor.randomUniform(shape: input.shape, bound: 1, rng: &rng)
+        let layers = { () -> [any Layer] in
+          var rng = SeededGenerator(seed: 44)
+          let norm = BatchNorm(channels: channels)
+          try! norm.weight.assign(.randomUniform(shape: [channels], bound: 8, rng: &rng))
+          try! norm.bias.assign(.randomUniform(shape: [channels], bound: 2, rng: &rng))
+          return [norm, Activation(.relu6)]
+        }
+        let fused = Sequential(layers())
+        let output = try fused(input)
+        let dX = try XCTUnwrap(fused.backward(dY, needsInputGradient: true))
+        let separate = layers()
+        var x = input
+        for layer in separate { x = try layer.forward(x) }
+        var gradient = dY
+        for layer in separate.reversed() { gradient = try XCTUnwrap(layer.backward(gradient, needsInputGradient: true)) }
+        XCTAssertEqual(output, x, "forward")
+        XCTAssertEqual(dX, gradient, "input gradient")
+        XCTAssertGreaterThan(output.scalars.filter { $0 == 6 }.count, 0, "some values at the ceiling")
+        let norm = try XCTUnwrap(separate[0] as? BatchNorm)
+        XCTAssertEqual((fused.children[0].layer as? BatchNorm)?.weight.gradient, norm.weight.gradient, "dγ")
+        try checkGradients(of: BatchNorm(channels: channels), input: Tensor.randomUniform(shape: [2, 3, 2, channels], bound: 2, rng: &rng))
+      }
+    }
+  }
+}
