@@ -6,7 +6,11 @@
 // `_AVX512` ones, with their own target attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
 
+#include <stdint.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 typedef float Vector __attribute__((ext_vector_type(16)));
 
@@ -24,6 +28,27 @@ PODIUM_INLINE Vector loadVector(const float *p) {
 
 PODIUM_INLINE void storeVector(float *p, Vector v) { memcpy(p, &v, sizeof v); }
 
+/// Stores `v` at `p` (64-byte aligned when `stream`), non-temporally when `stream`.
+PODIUM_INLINE void storeOutput(float *p, Vector v, int stream) {
+  if (stream) {
+    __builtin_nontemporal_store(v, (Vector *)p);
+  } else {
+    storeVector(p, v);
+  }
+}
+
+/// Whether a row of `c` floats at `row` may be stored non-temporally: every vector aligned.
+PODIUM_INLINE int streamable(const float *row, long c) { return c % 16 == 0 && ((uintptr_t)row & 63) == 0; }
+
+/// Orders the non-temporal stores before whatever the caller does next.
+PODIUM_INLINE void finishStreaming(void) {
+#if defined(__x86_64__)
+  _mm_sfence();
+#else
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 PODIUM_INLINE Vector fused(Vector a, Vector b, Vector c) { return __builtin_elementwise_fma(a, b, c); }
 
 PODIUM_INLINE long maximum(long a, long b) { return a > b ? a : b; }
@@ -37,47 +62,92 @@ PODIUM_INLINE void validTaps(long start, long kernel, long extent, long *first, 
 
 // MARK: - Forward
 
-/// The sum over the valid taps of one output pixel for channels `[ch, ch + 16·blocks)`;
-/// `x` and `w` point at the first valid tap's input value and weight.
-#define PODIUM_PIXEL_SUM(blocks)                                                          \
-  {                                                                                       \
-    Vector sum[blocks];                                                                   \
-    for (int b = 0; b < blocks; b++) sum[b] = (Vector)0;                                  \
-    for (long i = 0; i < rows; i++) {                                                     \
-      const float *xr = x + i * g->width * c + ch, *wr = w + i * g->kernelWidth * c + ch; \
-      for (long j = 0; j < columns; j++) {                                                \
-        for (int b = 0; b < blocks; b++)                                                  \
-          sum[b] = fused(loadVector(xr + j * c + 16 * b), loadVector(wr + j * c + 16 * b), sum[b]); \
-      }                                                                                   \
-    }                                                                                     \
-    for (int b = 0; b < blocks; b++) storeVector(out + ch + 16 * b, sum[b]);              \
+/// The sums over `rows × columns` taps of `pixels` (1 or 2) neighbouring output pixels,
+/// `pixelStep` floats apart in the input, for channels `[0, 16·blocks)`: `x` and `w` point at
+/// the first pixel's first valid tap's input value and weight (at the block's first channel);
+/// `rowStride` and `weightRowStride` step one tap down. Two pixels share each weight load and
+/// give eight independent multiply-add chains. Called with constant `pixels`, `blocks` and,
+/// for whole windows, constant `rows` and `columns`, which unroll the loops.
+PODIUM_INLINE void windowSums(int pixels, int blocks, long rows, long columns, const float *x, long pixelStep,
+                              long rowStride, const float *w, long weightRowStride, long c, float *out, int stream) {
+  Vector sum[2][4];
+  for (int p = 0; p < pixels; p++) {
+    for (int b = 0; b < blocks; b++) sum[p][b] = (Vector)0;
   }
+  for (long i = 0; i < rows; i++) {
+    for (long j = 0; j < columns; j++) {
+      for (int b = 0; b < blocks; b++) {
+        Vector weightVector = loadVector(w + i * weightRowStride + j * c + 16 * b);
+        for (int p = 0; p < pixels; p++) {
+          sum[p][b] = fused(loadVector(x + p * pixelStep + i * rowStride + j * c + 16 * b), weightVector, sum[p][b]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < pixels; p++) {
+    for (int b = 0; b < blocks; b++) storeOutput(out + p * c + 16 * b, sum[p][b], stream);
+  }
+}
+
+/// `windowSums` with the loops unrolled for whole 3×3 and 5×5 windows.
+PODIUM_INLINE void unrolledWindowSums(int pixels, int blocks, long rows, long columns, const float *x, long pixelStep,
+                                      long rowStride, const float *w, long weightRowStride, long c, float *out,
+                                      int stream) {
+  if (rows == 3 && columns == 3) {
+    windowSums(pixels, blocks, 3, 3, x, pixelStep, rowStride, w, weightRowStride, c, out, stream);
+  } else if (rows == 5 && columns == 5) {
+    windowSums(pixels, blocks, 5, 5, x, pixelStep, rowStride, w, weightRowStride, c, out, stream);
+  } else {
+    windowSums(pixels, blocks, rows, columns, x, pixelStep, rowStride, w, weightRowStride, c, out, stream);
+  }
+}
+
+/// Output pixels `[ow, ow + pixels)` of a row, whose windows have the same valid taps.
+PODIUM_INLINE void forwardPixels(int pixels, long rows, long columns, const float *x, long pixelStep, long rowStride,
+                                 const float *w, long weightRowStride, long c, float *out, int stream) {
+  long ch = 0;
+  for (; ch + 64 <= c; ch += 64) {
+    unrolledWindowSums(pixels, 4, rows, columns, x + ch, pixelStep, rowStride, w + ch, weightRowStride, c, out + ch, stream);
+  }
+  for (; ch + 16 <= c; ch += 16) {
+    unrolledWindowSums(pixels, 1, rows, columns, x + ch, pixelStep, rowStride, w + ch, weightRowStride, c, out + ch, stream);
+  }
+  for (; ch < c; ch++) {
+    for (int p = 0; p < pixels; p++) {
+      float sum = 0;
+      for (long i = 0; i < rows; i++) {
+        for (long j = 0; j < columns; j++) sum += x[p * pixelStep + i * rowStride + j * c + ch] * w[i * weightRowStride + j * c + ch];
+      }
+      out[p * c + ch] = sum;
+    }
+  }
+}
 
 PODIUM_INLINE void forwardRow(const CChannelKernels_Window *g, const float *image, long oh, const float *weight,
-                              float *output) {
-  const long c = g->channels, top = oh * g->stride - g->padTop;
+                              float *output, int streaming) {
+  const int stream = streaming && streamable(output, g->channels);
+  const long c = g->channels, top = oh * g->stride - g->padTop, rowStride = g->width * c;
+  const long weightRowStride = g->kernelWidth * c, pixelStep = g->stride * c;
   long kh0, kh1;
   validTaps(top, g->kernelHeight, g->height, &kh0, &kh1);
   const long rows = kh1 - kh0;
-  for (long ow = 0; ow < g->outWidth; ow++) {
+  for (long ow = 0; ow < g->outWidth;) {
     const long left = ow * g->stride - g->padLeft;
-    long kw0, kw1;
+    long kw0, kw1, nextFirst, nextEnd;
     validTaps(left, g->kernelWidth, g->width, &kw0, &kw1);
-    const long columns = kw1 - kw0;
+    validTaps(left + g->stride, g->kernelWidth, g->width, &nextFirst, &nextEnd);
+    // Two pixels at once where the next one's window has the same valid taps.
+    const int pixels = ow + 1 < g->outWidth && nextFirst == kw0 && nextEnd == kw1 ? 2 : 1;
     const float *x = image + ((top + kh0) * g->width + left + kw0) * c;
     const float *w = weight + (kh0 * g->kernelWidth + kw0) * c;
-    float *out = output + ow * c;
-    long ch = 0;
-    for (; ch + 64 <= c; ch += 64) PODIUM_PIXEL_SUM(4)
-    for (; ch + 16 <= c; ch += 16) PODIUM_PIXEL_SUM(1)
-    for (; ch < c; ch++) {
-      float sum = 0;
-      for (long i = 0; i < rows; i++) {
-        for (long j = 0; j < columns; j++) sum += x[(i * g->width + j) * c + ch] * w[(i * g->kernelWidth + j) * c + ch];
-      }
-      out[ch] = sum;
+    if (pixels == 2) {
+      forwardPixels(2, rows, kw1 - kw0, x, pixelStep, rowStride, w, weightRowStride, c, output + ow * c, stream);
+    } else {
+      forwardPixels(1, rows, kw1 - kw0, x, pixelStep, rowStride, w, weightRowStride, c, output + ow * c, stream);
     }
+    ow += pixels;
   }
+  if (stream) finishStreaming();
 }
 
 // MARK: - Weight gradient
@@ -154,12 +224,13 @@ PODIUM_INLINE int readers(long input, long kernel, long stride, long pad, long o
                          loadVector(weightRow + horizontal[h].tap * c + 16 * b), sum[b]);           \
       }                                                                                             \
     }                                                                                               \
-    for (int b = 0; b < blocks; b++) storeVector(out + ch + 16 * b, sum[b]);                        \
+    for (int b = 0; b < blocks; b++) storeOutput(out + ch + 16 * b, sum[b], stream);                \
   }
 
 PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                    const float *weight, float *dXRow) {
+                                    const float *weight, float *dXRow, int streaming) {
   const long c = g->channels;
+  const int stream = streaming && streamable(dXRow, c);
   Reader vertical[CChannelKernels_maximumKernel], horizontal[CChannelKernels_maximumKernel];
   const int verticalCount = readers(ih, g->kernelHeight, g->stride, g->padTop, g->outHeight, vertical);
   for (long iw = 0; iw < g->width; iw++) {
@@ -179,22 +250,25 @@ PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float
       out[ch] = sum;
     }
   }
+  if (stream) finishStreaming();
 }
 
 // MARK: - Entry points, once per ISA
 
 #define PODIUM_DEPTHWISE_ENTRY_POINTS(suffix, attributes)                                                   \
   attributes void CChannelKernels_depthwiseRow##suffix(const CChannelKernels_Window *g, const float *image, \
-                                                       long oh, const float *weight, float *output) {       \
-    forwardRow(g, image, oh, weight, output);                                                               \
+                                                       long oh, const float *weight, float *output,         \
+                                                       int streaming) {                                     \
+    forwardRow(g, image, oh, weight, output, streaming);                                                    \
   }                                                                                                         \
   attributes void CChannelKernels_depthwiseWeightGradientRow##suffix(                                       \
       const CChannelKernels_Window *g, const float *image, const float *dYRow, long oh, float *partial) {   \
     weightGradientRow(g, image, dYRow, oh, partial);                                                        \
   }                                                                                                         \
   attributes void CChannelKernels_depthwiseInputGradientRow##suffix(                                        \
-      const CChannelKernels_Window *g, const float *dYImage, long ih, const float *weight, float *dXRow) {  \
-    inputGradientRow(g, dYImage, ih, weight, dXRow);                                                        \
+      const CChannelKernels_Window *g, const float *dYImage, long ih, const float *weight, float *dXRow,    \
+      int streaming) {                                                                                      \
+    inputGradientRow(g, dYImage, ih, weight, dXRow, streaming);                                             \
   }
 
 PODIUM_DEPTHWISE_ENTRY_POINTS(, )

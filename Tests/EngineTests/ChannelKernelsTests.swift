@@ -4,16 +4,30 @@ import XCTest
 
 /// The channel-by-channel kernels (depthwise convolution, batch norm) of every variant the
 /// CPU runs against the same references, at channel counts that use each code path: whole
-/// blocks of 64 channels, 16-channel vectors, and a partial vector or scalar tail.
+/// blocks of 64 channels, 16-channel vectors, and a partial vector or scalar tail; with
+/// outputs stored plainly and, where the rows allow it, non-temporally.
 final class ChannelKernelsTests: XCTestCase {
+  /// Runs `body` for every kernel variant, once with outputs stored plainly and once streamed.
+  private func withEveryKernelPath(_ body: () throws -> Void) rethrows {
+    let threshold = ChannelKernels.streamingThreshold
+    defer { ChannelKernels.streamingThreshold = threshold }
+    try withEveryMatrixKernel { _ in
+      try withEvery("streamed", in: [false, true]) { streamed in
+        ChannelKernels.streamingThreshold = streamed ? 0 : .max
+        try body()
+      }
+    }
+  }
+
   private let geometries = [
+    ConvGeometry(input: (2, 5, 6, 32), outChannels: 32, kernel: (3, 3), stride: 1, padding: .symmetric(1)),
     ConvGeometry(input: (2, 9, 8, 83), outChannels: 83, kernel: (3, 3), stride: 2, padding: .same),
     ConvGeometry(input: (2, 7, 6, 70), outChannels: 70, kernel: (5, 5), stride: 1, padding: .symmetric(2)),
     ConvGeometry(input: (1, 6, 5, 24), outChannels: 24, kernel: (3, 3), stride: 1, padding: .explicit(top: 2, bottom: 0, left: 0, right: 1)),
   ]
 
   func testDepthwiseForward_matchesDirectSums() {
-    withEveryMatrixKernel { _ in
+    withEveryKernelPath {
       withEvery("geometry", in: geometries.indices) { index in
         let g = geometries[index]
         var rng = SeededGenerator(seed: 41)
@@ -31,7 +45,7 @@ final class ChannelKernelsTests: XCTestCase {
   }
 
   func testDepthwiseGradients_matchDirectSums() {
-    withEveryMatrixKernel { _ in
+    withEveryKernelPath {
       withEvery("geometry", in: geometries.indices) { index in
         assertBackwardMatchesDirectSums(geometries[index], depthwise: true, seed: 42)
       }
@@ -42,7 +56,7 @@ final class ChannelKernelsTests: XCTestCase {
   /// recomputed from its input) equal the two layers run one by one, value for value, and
   /// the separate batch norm's gradients match finite differences.
   func testBatchNormWithClamp_fusedEqualsSeparate() throws {
-    try withEveryMatrixKernel { _ in
+    try withEveryKernelPath {
       try withEvery("channels", in: [83, 16, 5]) { channels in
         var rng = SeededGenerator(seed: 43)
         let input = Tensor.randomUniform(shape: [2, 17, 16, channels], bound: 3, rng: &rng)

@@ -54,7 +54,7 @@ enum { CChannelKernels_maximumKernel = 16 };
 /// Output row `oh` of one image: `output[ow, c] = Σ image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · weight[kh, kw, c]`
 /// over the taps inside the image. `image` is the image's row 0; `output` the row.
 void CChannelKernels_depthwiseRow(const CChannelKernels_Window *g, const float *image, long oh, const float *weight,
-                                  float *output);
+                                  float *output, int streaming);
 
 /// Adds output row `oh`'s share of the weight gradient to `partial` (`[kh, kw, c]`):
 /// `Σ_ow image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · dYRow[ow, c]`.
@@ -64,7 +64,7 @@ void CChannelKernels_depthwiseWeightGradientRow(const CChannelKernels_Window *g,
 /// Input row `ih` of the input gradient, gathered: `dXRow[iw, c] = Σ dYImage[oh, ow, c] · weight[kh, kw, c]`
 /// over the taps with `oh·s − padTop + kh = ih` and `ow·s − padLeft + kw = iw`.
 void CChannelKernels_depthwiseInputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                               const float *weight, float *dXRow);
+                                               const float *weight, float *dXRow, int streaming);
 
 #if defined(__x86_64__)
 // The AVX-512 kernels (call only where `CMatrixKernels_hasAVX512` is nonzero).
@@ -78,11 +78,11 @@ void CChannelKernels_batchNormInputGradient_AVX512(long rows, long c, const floa
                                                    const float *b, const float *bias, const float *maskScale,
                                                    const float *maskShift, float ceiling, float *dX, int streaming);
 void CChannelKernels_depthwiseRow_AVX512(const CChannelKernels_Window *g, const float *image, long oh,
-                                         const float *weight, float *output);
+                                         const float *weight, float *output, int streaming);
 void CChannelKernels_depthwiseWeightGradientRow_AVX512(const CChannelKernels_Window *g, const float *image,
                                                        const float *dYRow, long oh, float *partial);
 void CChannelKernels_depthwiseInputGradientRow_AVX512(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                                      const float *weight, float *dXRow);
+                                                      const float *weight, float *dXRow, int streaming);
 #endif
 
 #ifdef __cplusplus

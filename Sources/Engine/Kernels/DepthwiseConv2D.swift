@@ -11,29 +11,32 @@ import CChannelKernels
 /// (groups = C).
 
 /// Computes `output = epilogue(depthwise(input, weight))`, in parallel over output rows;
-/// the epilogue runs on each output row while it is in cache.
+/// the epilogue runs on each output row while it is in cache. Without an epilogue, an output
+/// larger than the caches is written past them.
 public func depthwiseConv2dForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
+  let streaming = epilogue.isIdentity && ChannelKernels.streams(g.outputPixels * g.inChannels) != 0
   Parallel.forEachRange(g.batch * g.outHeight) { rows in
     for row in rows {
       let n = row / g.outHeight
       depthwiseForwardRow(
         image: input + n * g.height * g.width * g.inChannels, row: row % g.outHeight, weight: weight,
-        output: output + row * g.outWidth * g.inChannels, geometry: g, epilogue: epilogue)
+        output: output + row * g.outWidth * g.inChannels, geometry: g, epilogue: epilogue, streaming: streaming)
     }
   }
 }
 
 /// Output row `oh` of one image, through the epilogue. `image` is where the image's row 0
-/// is (or would be: only the rows the window reads are accessed); `output` is the row.
+/// is (or would be: only the rows the window reads are accessed); `output` is the row, written
+/// with non-temporal stores when `streaming` (then the epilogue must be the identity).
 func depthwiseForwardRow(
   image: UnsafePointer<Float>, row oh: Int, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue, streaming: Bool = false
 ) {
   var window = g.depthwiseWindow
-  ChannelKernels.active.depthwiseRow(&window, image, oh, weight, output)
+  ChannelKernels.active.depthwiseRow(&window, image, oh, weight, output, streaming ? 1 : 0)
   epilogue.apply(output, rows: g.outWidth, channels: g.inChannels)
 }
 
@@ -76,13 +79,13 @@ private func depthwiseInputGradient(
   weight: UnsafePointer<Float>, dY: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
 ) {
   let kernels = ChannelKernels.active, window = g.depthwiseWindow
-  let c = g.inChannels
+  let c = g.inChannels, streaming = ChannelKernels.streams(g.batch * g.height * g.width * c)
   Parallel.forEachRange(g.batch * g.height) { rows in
     withUnsafePointer(to: window) { window in
       for row in rows {
         let n = row / g.height
         kernels.depthwiseInputGradientRow(
-          window, dY + n * g.outHeight * g.outWidth * c, row % g.height, weight, dX + row * g.width * c)
+          window, dY + n * g.outHeight * g.outWidth * c, row % g.height, weight, dX + row * g.width * c, streaming)
       }
     }
   }
