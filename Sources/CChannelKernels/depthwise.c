@@ -152,17 +152,32 @@ PODIUM_INLINE void forwardRow(const CChannelKernels_Window *g, const float *imag
 
 // MARK: - Weight gradient
 
-/// Adds `Σ_pixels x · dY` to `target` for channels `[ch, ch + 16·blocks)`.
-#define PODIUM_TAP_ROW_SUM(blocks)                                                            \
-  {                                                                                           \
-    Vector sum[blocks];                                                                       \
-    for (int b = 0; b < blocks; b++) sum[b] = loadVector(target + ch + 16 * b);               \
-    for (long p = 0; p < pixels; p++) {                                                       \
-      for (int b = 0; b < blocks; b++)                                                        \
-        sum[b] = fused(loadVector(x + p * step + ch + 16 * b), loadVector(dy + p * c + ch + 16 * b), sum[b]); \
-    }                                                                                         \
-    for (int b = 0; b < blocks; b++) storeVector(target + ch + 16 * b, sum[b]);               \
+/// Adds `Σ_pixels x · dY` to `target` for channels `[0, 16·blocks)`, `x` stepping `step`
+/// floats a pixel. Four multiply-add chains in all: with fewer than four blocks, alternate
+/// pixels go to separate sums, added at the end.
+PODIUM_INLINE void tapRowSums(int blocks, long pixels, const float *x, long step, const float *dy, long c,
+                              float *target) {
+  const int splits = 4 / blocks;
+  Vector sum[4][4];
+  for (int s = 0; s < splits; s++) {
+    for (int b = 0; b < blocks; b++) sum[s][b] = s == 0 ? loadVector(target + 16 * b) : (Vector)0;
   }
+  long p = 0;
+  for (; p + splits <= pixels; p += splits) {
+    for (int s = 0; s < splits; s++) {
+      for (int b = 0; b < blocks; b++) {
+        sum[s][b] = fused(loadVector(x + (p + s) * step + 16 * b), loadVector(dy + (p + s) * c + 16 * b), sum[s][b]);
+      }
+    }
+  }
+  for (; p < pixels; p++) {
+    for (int b = 0; b < blocks; b++) sum[0][b] = fused(loadVector(x + p * step + 16 * b), loadVector(dy + p * c + 16 * b), sum[0][b]);
+  }
+  for (int b = 0; b < blocks; b++) {
+    for (int s = 1; s < splits; s++) sum[0][b] += sum[s][b];
+    storeVector(target + 16 * b, sum[0][b]);
+  }
+}
 
 PODIUM_INLINE void weightGradientRow(const CChannelKernels_Window *g, const float *image, const float *dYRow, long oh,
                                      float *partial) {
@@ -181,8 +196,9 @@ PODIUM_INLINE void weightGradientRow(const CChannelKernels_Window *g, const floa
       const float *x = inputRow + (first * g->stride - g->padLeft + kw) * c, *dy = dYRow + first * c;
       float *target = partial + (kh * g->kernelWidth + kw) * c;
       long ch = 0;
-      for (; ch + 64 <= c; ch += 64) PODIUM_TAP_ROW_SUM(4)
-      for (; ch + 16 <= c; ch += 16) PODIUM_TAP_ROW_SUM(1)
+      for (; ch + 64 <= c; ch += 64) tapRowSums(4, pixels, x + ch, step, dy + ch, c, target + ch);
+      for (; ch + 32 <= c; ch += 32) tapRowSums(2, pixels, x + ch, step, dy + ch, c, target + ch);
+      for (; ch + 16 <= c; ch += 16) tapRowSums(1, pixels, x + ch, step, dy + ch, c, target + ch);
       for (; ch < c; ch++) {
         float sum = target[ch];
         for (long p = 0; p < pixels; p++) sum += x[p * step + ch] * dy[p * c + ch];
@@ -210,44 +226,108 @@ PODIUM_INLINE int readers(long input, long kernel, long stride, long pad, long o
   return count;
 }
 
-/// The gathered gradient of one input pixel for channels `[ch, ch + 16·blocks)`.
-#define PODIUM_GATHER(blocks)                                                                       \
-  {                                                                                                 \
-    Vector sum[blocks];                                                                             \
-    for (int b = 0; b < blocks; b++) sum[b] = (Vector)0;                                            \
-    for (int v = 0; v < verticalCount; v++) {                                                       \
-      const float *gradientRow = dYImage + vertical[v].output * g->outWidth * c + ch;              \
-      const float *weightRow = weight + vertical[v].tap * g->kernelWidth * c + ch;                 \
-      for (int h = 0; h < horizontalCount; h++) {                                                   \
-        for (int b = 0; b < blocks; b++)                                                            \
-          sum[b] = fused(loadVector(gradientRow + horizontal[h].output * c + 16 * b),              \
-                         loadVector(weightRow + horizontal[h].tap * c + 16 * b), sum[b]);           \
-      }                                                                                             \
-    }                                                                                               \
-    for (int b = 0; b < blocks; b++) storeOutput(out + ch + 16 * b, sum[b], stream);                \
-  }
-
-PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                    const float *weight, float *dXRow, int streaming) {
+/// The gathered gradients of `pixels` (1 or 2) input pixels of a row, one stride apart, whose
+/// horizontal readers are the same taps (the second's outputs one further along), for
+/// channels `[0, 16·blocks)`: `dY` and `w` point at the block's first channel of the image's
+/// output gradient and of the weight. Two pixels share each weight load and give twice the
+/// independent multiply-add chains.
+PODIUM_INLINE void gatherSums(int pixels, int blocks, const Reader *vertical, int verticalCount,
+                              const Reader *horizontal, int horizontalCount, const float *dY, const float *w,
+                              const CChannelKernels_Window *g, float *out, int stream) {
   const long c = g->channels;
-  const int stream = streaming && streamable(dXRow, c);
-  Reader vertical[CChannelKernels_maximumKernel], horizontal[CChannelKernels_maximumKernel];
-  const int verticalCount = readers(ih, g->kernelHeight, g->stride, g->padTop, g->outHeight, vertical);
-  for (long iw = 0; iw < g->width; iw++) {
-    const int horizontalCount = readers(iw, g->kernelWidth, g->stride, g->padLeft, g->outWidth, horizontal);
-    float *out = dXRow + iw * c;
-    long ch = 0;
-    for (; ch + 64 <= c; ch += 64) PODIUM_GATHER(4)
-    for (; ch + 16 <= c; ch += 16) PODIUM_GATHER(1)
-    for (; ch < c; ch++) {
+  Vector sum[2][4];
+  for (int p = 0; p < pixels; p++) {
+    for (int b = 0; b < blocks; b++) sum[p][b] = (Vector)0;
+  }
+  for (int v = 0; v < verticalCount; v++) {
+    const float *gradientRow = dY + vertical[v].output * g->outWidth * c;
+    const float *weightRow = w + vertical[v].tap * g->kernelWidth * c;
+    for (int h = 0; h < horizontalCount; h++) {
+      for (int b = 0; b < blocks; b++) {
+        Vector weightVector = loadVector(weightRow + horizontal[h].tap * c + 16 * b);
+        for (int p = 0; p < pixels; p++) {
+          sum[p][b] = fused(loadVector(gradientRow + (horizontal[h].output + p) * c + 16 * b), weightVector, sum[p][b]);
+        }
+      }
+    }
+  }
+  for (int p = 0; p < pixels; p++) {
+    for (int b = 0; b < blocks; b++) storeOutput(out + p * g->stride * c + 16 * b, sum[p][b], stream);
+  }
+}
+
+/// Input pixels `iw` and, when `pixels` is 2, `iw + stride` of a row (see `gatherSums`), 64,
+/// 32 and 16 channels at a time, then one by one.
+PODIUM_INLINE void gatherPixels(int pixels, const Reader *vertical, int verticalCount, const Reader *horizontal,
+                                int horizontalCount, const float *dY, const float *weight,
+                                const CChannelKernels_Window *g, float *out, int stream) {
+  const long c = g->channels;
+  long ch = 0;
+  for (; ch + 64 <= c; ch += 64) {
+    gatherSums(pixels, 4, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
+  }
+  for (; ch + 32 <= c; ch += 32) {
+    gatherSums(pixels, 2, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
+  }
+  for (; ch + 16 <= c; ch += 16) {
+    gatherSums(pixels, 1, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
+  }
+  for (; ch < c; ch++) {
+    for (int p = 0; p < pixels; p++) {
       float sum = 0;
       for (int v = 0; v < verticalCount; v++) {
         for (int h = 0; h < horizontalCount; h++) {
-          sum += dYImage[(vertical[v].output * g->outWidth + horizontal[h].output) * c + ch]
+          sum += dY[(vertical[v].output * g->outWidth + horizontal[h].output + p) * c + ch]
               * weight[(vertical[v].tap * g->kernelWidth + horizontal[h].tap) * c + ch];
         }
       }
-      out[ch] = sum;
+      out[p * g->stride * c + ch] = sum;
+    }
+  }
+}
+
+/// Whether the second input pixel's horizontal readers are the first's taps with outputs one
+/// further along (pixels a stride apart, away from the edges).
+PODIUM_INLINE int sameTapsShifted(const Reader *first, int firstCount, const Reader *second, int secondCount) {
+  if (firstCount != secondCount) return 0;
+  for (int h = 0; h < firstCount; h++) {
+    if (first[h].tap != second[h].tap || first[h].output + 1 != second[h].output) return 0;
+  }
+  return 1;
+}
+
+/// Input pixel `iw` of a row, and `iw + stride` with it when their taps allow (see `gatherSums`).
+PODIUM_INLINE void gatherFrom(long iw, const Reader *vertical, int verticalCount, const float *dYImage,
+                              const float *weight, const CChannelKernels_Window *g, float *dXRow, int stream) {
+  Reader horizontal[CChannelKernels_maximumKernel], partner[CChannelKernels_maximumKernel];
+  const int horizontalCount = readers(iw, g->kernelWidth, g->stride, g->padLeft, g->outWidth, horizontal);
+  const long other = iw + g->stride;
+  int paired = 0;
+  if (other < g->width) {
+    const int partnerCount = readers(other, g->kernelWidth, g->stride, g->padLeft, g->outWidth, partner);
+    paired = sameTapsShifted(horizontal, horizontalCount, partner, partnerCount);
+    if (!paired) {
+      gatherPixels(1, vertical, verticalCount, partner, partnerCount, dYImage, weight, g, dXRow + other * g->channels, stream);
+    }
+  }
+  float *out = dXRow + iw * g->channels;
+  if (paired) {
+    gatherPixels(2, vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, out, stream);
+  } else {
+    gatherPixels(1, vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, out, stream);
+  }
+}
+
+PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
+                                    const float *weight, float *dXRow, int streaming) {
+  const int stream = streaming && streamable(dXRow, g->channels);
+  Reader vertical[CChannelKernels_maximumKernel];
+  const int verticalCount = readers(ih, g->kernelHeight, g->stride, g->padTop, g->outHeight, vertical);
+  // Pixels go in groups of two strides: each of the first stride's pixels with the one a
+  // stride after it.
+  for (long base = 0; base < g->width; base += 2 * g->stride) {
+    for (long iw = base; iw < base + g->stride && iw < g->width; iw++) {
+      gatherFrom(iw, vertical, verticalCount, dYImage, weight, g, dXRow, stream);
     }
   }
   if (stream) finishStreaming();
