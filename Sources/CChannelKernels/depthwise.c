@@ -1,7 +1,8 @@
 // Depthwise convolution's row kernels (see CChannelKernels.h). Every sum over taps (or, for
 // the weight gradient, over a row of pixels) runs in registers, 64 channels at a time in
-// four 16-lane vectors — four independent multiply-add chains — then 16 at a time, then
-// one by one. The body is written once with 16-lane vector types; the portable functions
+// four 16-lane vectors — four independent multiply-add chains — then 32 and 16 at a time
+// (the forward: two pixels at once; the weight gradient: alternate pixels in separate sums,
+// so there are still four chains), then one by one. The body is written once with 16-lane vector types; the portable functions
 // compile it for the build's ISA (two 8-lane registers per vector on AVX2) and the
 // `_AVX512` ones, with their own target attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
@@ -226,109 +227,64 @@ PODIUM_INLINE int readers(long input, long kernel, long stride, long pad, long o
   return count;
 }
 
-/// The gathered gradients of `pixels` (1 or 2) input pixels of a row, one stride apart, whose
-/// horizontal readers are the same taps (the second's outputs one further along), for
-/// channels `[0, 16·blocks)`: `dY` and `w` point at the block's first channel of the image's
-/// output gradient and of the weight. Two pixels share each weight load and give twice the
-/// independent multiply-add chains.
-PODIUM_INLINE void gatherSums(int pixels, int blocks, const Reader *vertical, int verticalCount,
-                              const Reader *horizontal, int horizontalCount, const float *dY, const float *w,
-                              const CChannelKernels_Window *g, float *out, int stream) {
+/// The gathered gradient of one input pixel for channels `[0, 16·blocks)`: `dY` and `w`
+/// point at the block's first channel of the image's output gradient and of the weight.
+/// (Two pixels at a time, sharing weight loads, ran faster on cached activations but up to
+/// 1.7× slower on ones streamed from memory, as in training.)
+PODIUM_INLINE void gatherSums(int blocks, const Reader *vertical, int verticalCount, const Reader *horizontal,
+                              int horizontalCount, const float *dY, const float *w, const CChannelKernels_Window *g,
+                              float *out, int stream) {
   const long c = g->channels;
-  Vector sum[2][4];
-  for (int p = 0; p < pixels; p++) {
-    for (int b = 0; b < blocks; b++) sum[p][b] = (Vector)0;
-  }
+  Vector sum[4];
+  for (int b = 0; b < blocks; b++) sum[b] = (Vector)0;
   for (int v = 0; v < verticalCount; v++) {
     const float *gradientRow = dY + vertical[v].output * g->outWidth * c;
     const float *weightRow = w + vertical[v].tap * g->kernelWidth * c;
     for (int h = 0; h < horizontalCount; h++) {
       for (int b = 0; b < blocks; b++) {
-        Vector weightVector = loadVector(weightRow + horizontal[h].tap * c + 16 * b);
-        for (int p = 0; p < pixels; p++) {
-          sum[p][b] = fused(loadVector(gradientRow + (horizontal[h].output + p) * c + 16 * b), weightVector, sum[p][b]);
-        }
+        sum[b] = fused(loadVector(gradientRow + horizontal[h].output * c + 16 * b),
+                       loadVector(weightRow + horizontal[h].tap * c + 16 * b), sum[b]);
       }
     }
   }
-  for (int p = 0; p < pixels; p++) {
-    for (int b = 0; b < blocks; b++) storeOutput(out + p * g->stride * c + 16 * b, sum[p][b], stream);
-  }
+  for (int b = 0; b < blocks; b++) storeOutput(out + 16 * b, sum[b], stream);
 }
 
-/// Input pixels `iw` and, when `pixels` is 2, `iw + stride` of a row (see `gatherSums`), 64,
-/// 32 and 16 channels at a time, then one by one.
-PODIUM_INLINE void gatherPixels(int pixels, const Reader *vertical, int verticalCount, const Reader *horizontal,
-                                int horizontalCount, const float *dY, const float *weight,
-                                const CChannelKernels_Window *g, float *out, int stream) {
+/// One input pixel of a row (see `gatherSums`), 64, 32 and 16 channels at a time, then one by one.
+PODIUM_INLINE void gatherPixel(const Reader *vertical, int verticalCount, const Reader *horizontal, int horizontalCount,
+                               const float *dY, const float *weight, const CChannelKernels_Window *g, float *out,
+                               int stream) {
   const long c = g->channels;
   long ch = 0;
   for (; ch + 64 <= c; ch += 64) {
-    gatherSums(pixels, 4, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
+    gatherSums(4, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
   }
   for (; ch + 32 <= c; ch += 32) {
-    gatherSums(pixels, 2, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
+    gatherSums(2, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
   }
   for (; ch + 16 <= c; ch += 16) {
-    gatherSums(pixels, 1, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
+    gatherSums(1, vertical, verticalCount, horizontal, horizontalCount, dY + ch, weight + ch, g, out + ch, stream);
   }
   for (; ch < c; ch++) {
-    for (int p = 0; p < pixels; p++) {
-      float sum = 0;
-      for (int v = 0; v < verticalCount; v++) {
-        for (int h = 0; h < horizontalCount; h++) {
-          sum += dY[(vertical[v].output * g->outWidth + horizontal[h].output + p) * c + ch]
-              * weight[(vertical[v].tap * g->kernelWidth + horizontal[h].tap) * c + ch];
-        }
+    float sum = 0;
+    for (int v = 0; v < verticalCount; v++) {
+      for (int h = 0; h < horizontalCount; h++) {
+        sum += dY[(vertical[v].output * g->outWidth + horizontal[h].output) * c + ch]
+            * weight[(vertical[v].tap * g->kernelWidth + horizontal[h].tap) * c + ch];
       }
-      out[p * g->stride * c + ch] = sum;
     }
-  }
-}
-
-/// Whether the second input pixel's horizontal readers are the first's taps with outputs one
-/// further along (pixels a stride apart, away from the edges).
-PODIUM_INLINE int sameTapsShifted(const Reader *first, int firstCount, const Reader *second, int secondCount) {
-  if (firstCount != secondCount) return 0;
-  for (int h = 0; h < firstCount; h++) {
-    if (first[h].tap != second[h].tap || first[h].output + 1 != second[h].output) return 0;
-  }
-  return 1;
-}
-
-/// Input pixel `iw` of a row, and `iw + stride` with it when their taps allow (see `gatherSums`).
-PODIUM_INLINE void gatherFrom(long iw, const Reader *vertical, int verticalCount, const float *dYImage,
-                              const float *weight, const CChannelKernels_Window *g, float *dXRow, int stream) {
-  Reader horizontal[CChannelKernels_maximumKernel], partner[CChannelKernels_maximumKernel];
-  const int horizontalCount = readers(iw, g->kernelWidth, g->stride, g->padLeft, g->outWidth, horizontal);
-  const long other = iw + g->stride;
-  int paired = 0;
-  if (other < g->width) {
-    const int partnerCount = readers(other, g->kernelWidth, g->stride, g->padLeft, g->outWidth, partner);
-    paired = sameTapsShifted(horizontal, horizontalCount, partner, partnerCount);
-    if (!paired) {
-      gatherPixels(1, vertical, verticalCount, partner, partnerCount, dYImage, weight, g, dXRow + other * g->channels, stream);
-    }
-  }
-  float *out = dXRow + iw * g->channels;
-  if (paired) {
-    gatherPixels(2, vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, out, stream);
-  } else {
-    gatherPixels(1, vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, out, stream);
+    out[ch] = sum;
   }
 }
 
 PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
                                     const float *weight, float *dXRow, int streaming) {
   const int stream = streaming && streamable(dXRow, g->channels);
-  Reader vertical[CChannelKernels_maximumKernel];
+  Reader vertical[CChannelKernels_maximumKernel], horizontal[CChannelKernels_maximumKernel];
   const int verticalCount = readers(ih, g->kernelHeight, g->stride, g->padTop, g->outHeight, vertical);
-  // Pixels go in groups of two strides: each of the first stride's pixels with the one a
-  // stride after it.
-  for (long base = 0; base < g->width; base += 2 * g->stride) {
-    for (long iw = base; iw < base + g->stride && iw < g->width; iw++) {
-      gatherFrom(iw, vertical, verticalCount, dYImage, weight, g, dXRow, stream);
-    }
+  for (long iw = 0; iw < g->width; iw++) {
+    const int horizontalCount = readers(iw, g->kernelWidth, g->stride, g->padLeft, g->outWidth, horizontal);
+    gatherPixel(vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, dXRow + iw * g->channels, stream);
   }
   if (stream) finishStreaming();
 }
