@@ -16,17 +16,32 @@ static inline float clamped(float value, float ceiling) {
   return floor > ceiling ? ceiling : floor;
 }
 
+/// Rows per group in the sums: each running sum is loaded and stored once a group, so its
+/// chain through memory (store, then load of the next row's) is a quarter as long — it
+/// bounded 16- to 32-channel layers, one or two vectors a row.
+enum { groupRows = 4 };
+
 void CChannelKernels_blockMoments(long rows, long c, const float *restrict x, float *restrict mean,
                                   float *restrict squaredDeviations) {
-  for (long r = 0; r < rows; r++) {
+  long r = 0;
+  for (; r + groupRows <= rows; r += groupRows) {
     const float *restrict row = x + r * c;
-    for (long ch = 0; ch < c; ch++) mean[ch] += row[ch];
+    for (long ch = 0; ch < c; ch++) mean[ch] += (row[ch] + row[c + ch]) + (row[2 * c + ch] + row[3 * c + ch]);
+  }
+  for (; r < rows; r++) {
+    for (long ch = 0; ch < c; ch++) mean[ch] += x[r * c + ch];
   }
   for (long ch = 0; ch < c; ch++) mean[ch] /= (float)rows;
-  for (long r = 0; r < rows; r++) {
+  for (r = 0; r + groupRows <= rows; r += groupRows) {
     const float *restrict row = x + r * c;
     for (long ch = 0; ch < c; ch++) {
-      float d = row[ch] - mean[ch];
+      float d0 = row[ch] - mean[ch], d1 = row[c + ch] - mean[ch], d2 = row[2 * c + ch] - mean[ch], d3 = row[3 * c + ch] - mean[ch];
+      squaredDeviations[ch] += fmaf(d0, d0, d1 * d1) + fmaf(d2, d2, d3 * d3);
+    }
+  }
+  for (; r < rows; r++) {
+    for (long ch = 0; ch < c; ch++) {
+      float d = x[r * c + ch] - mean[ch];
       squaredDeviations[ch] = fmaf(d, d, squaredDeviations[ch]);
     }
   }
@@ -46,26 +61,43 @@ void CChannelKernels_affine(long rows, long c, const float *restrict x, const fl
   }
 }
 
+/// The gradient sums with the mask (`masked`, a constant where inlined) or without.
+static inline __attribute__((always_inline)) void gradientSums(
+    int masked, long rows, long c, const float *restrict x, const float *restrict dY, const float *restrict mean,
+    const float *restrict invStd, const float *restrict maskScale, const float *restrict maskShift, float ceiling,
+    float *restrict sumG, float *restrict sumGXhat) {
+  long r = 0;
+  for (; r + groupRows <= rows; r += groupRows) {
+    for (long ch = 0; ch < c; ch++) {
+      float g = 0, centred = 0;
+      for (long q = 0; q < groupRows; q++) {
+        long index = (r + q) * c + ch;
+        float gradient = masked ? passed(dY[index], fmaf(x[index], maskScale[ch], maskShift[ch]), ceiling) : dY[index];
+        g += gradient;
+        centred = fmaf(gradient, x[index] - mean[ch], centred);
+      }
+      sumG[ch] += g;
+      sumGXhat[ch] = fmaf(centred, invStd[ch], sumGXhat[ch]);
+    }
+  }
+  for (; r < rows; r++) {
+    for (long ch = 0; ch < c; ch++) {
+      long index = r * c + ch;
+      float gradient = masked ? passed(dY[index], fmaf(x[index], maskScale[ch], maskShift[ch]), ceiling) : dY[index];
+      sumG[ch] += gradient;
+      sumGXhat[ch] = fmaf(gradient * (x[index] - mean[ch]), invStd[ch], sumGXhat[ch]);
+    }
+  }
+}
+
 void CChannelKernels_batchNormGradientSums(long rows, long c, const float *restrict x, const float *restrict dY,
                                            const float *restrict mean, const float *restrict invStd,
                                            const float *restrict maskScale, const float *restrict maskShift,
                                            float ceiling, float *restrict sums) {
-  float *restrict sumG = sums, *restrict sumGXhat = sums + c;
-  for (long r = 0; r < rows; r++) {
-    const float *restrict in = x + r * c, *restrict gradient = dY + r * c;
-    if (maskScale) {
-      for (long ch = 0; ch < c; ch++) {
-        float g = passed(gradient[ch], fmaf(in[ch], maskScale[ch], maskShift[ch]), ceiling);
-        sumG[ch] += g;
-        sumGXhat[ch] = fmaf(g * (in[ch] - mean[ch]), invStd[ch], sumGXhat[ch]);
-      }
-    } else {
-      for (long ch = 0; ch < c; ch++) {
-        float g = gradient[ch];
-        sumG[ch] += g;
-        sumGXhat[ch] = fmaf(g * (in[ch] - mean[ch]), invStd[ch], sumGXhat[ch]);
-      }
-    }
+  if (maskScale) {
+    gradientSums(1, rows, c, x, dY, mean, invStd, maskScale, maskShift, ceiling, sums, sums + c);
+  } else {
+    gradientSums(0, rows, c, x, dY, mean, invStd, maskScale, maskShift, ceiling, sums, sums + c);
   }
 }
 
@@ -134,28 +166,43 @@ PODIUM_AVX512 static inline __m512 passedVector(__m512 g, __m512 value, __m512 c
   return _mm512_maskz_mov_ps(inside, g);
 }
 
+/// Adds rows `[r, r + count)` of `x` to `mean`, each vector of sums loaded and stored once.
+PODIUM_AVX512 static inline __attribute__((always_inline)) void addRows(long count, long r, long c, const float *x,
+                                                                        float *mean) {
+  for (long ch = 0; ch < c; ch += 16) {
+    __mmask16 m = lanes(ch, c);
+    __m512 sum = load(mean + ch, m);
+    for (long q = 0; q < count; q++) sum = _mm512_add_ps(sum, load(x + (r + q) * c + ch, m));
+    storeMasked(mean + ch, m, sum);
+  }
+}
+
+/// Adds the squared deviations of rows `[r, r + count)` of `x` from `mean` to `deviations`.
+PODIUM_AVX512 static inline __attribute__((always_inline)) void addSquaredDeviationRows(
+    long count, long r, long c, const float *x, const float *mean, float *deviations) {
+  for (long ch = 0; ch < c; ch += 16) {
+    __mmask16 m = lanes(ch, c);
+    __m512 centre = load(mean + ch, m), sum = load(deviations + ch, m);
+    for (long q = 0; q < count; q++) {
+      __m512 d = _mm512_sub_ps(load(x + (r + q) * c + ch, m), centre);
+      sum = _mm512_fmadd_ps(d, d, sum);
+    }
+    storeMasked(deviations + ch, m, sum);
+  }
+}
+
 PODIUM_AVX512 void CChannelKernels_blockMoments_AVX512(long rows, long c, const float *x, float *mean,
                                                        float *squaredDeviations) {
-  for (long r = 0; r < rows; r++) {
-    for (long ch = 0; ch < c; ch += 16) {
-      __mmask16 m = lanes(ch, c);
-      __m512 sum = _mm512_add_ps(load(mean + ch, m), load(x + r * c + ch, m));
-      storeMasked(mean + ch, m, sum);
-    }
-  }
+  long r = 0;
+  for (; r + groupRows <= rows; r += groupRows) addRows(groupRows, r, c, x, mean);
+  for (; r < rows; r++) addRows(1, r, c, x, mean);
   __m512 count = _mm512_set1_ps((float)rows);
   for (long ch = 0; ch < c; ch += 16) {
     __mmask16 m = lanes(ch, c);
     storeMasked(mean + ch, m, _mm512_div_ps(load(mean + ch, m), count));
   }
-  for (long r = 0; r < rows; r++) {
-    for (long ch = 0; ch < c; ch += 16) {
-      __mmask16 m = lanes(ch, c);
-      __m512 d = _mm512_sub_ps(load(x + r * c + ch, m), load(mean + ch, m));
-      __m512 sum = _mm512_fmadd_ps(d, d, load(squaredDeviations + ch, m));
-      storeMasked(squaredDeviations + ch, m, sum);
-    }
-  }
+  for (r = 0; r + groupRows <= rows; r += groupRows) addSquaredDeviationRows(groupRows, r, c, x, mean, squaredDeviations);
+  for (; r < rows; r++) addSquaredDeviationRows(1, r, c, x, mean, squaredDeviations);
 }
 
 PODIUM_AVX512 void CChannelKernels_affine_AVX512(long rows, long c, const float *x, const float *scale,
@@ -176,24 +223,37 @@ PODIUM_AVX512 void CChannelKernels_affine_AVX512(long rows, long c, const float 
   if (stream) _mm_sfence();
 }
 
-PODIUM_AVX512 void CChannelKernels_batchNormGradientSums_AVX512(
-    long rows, long c, const float *x, const float *dY, const float *mean, const float *invStd,
-    const float *maskScale, const float *maskShift, float ceiling, float *sums) {
-  __m512 top = _mm512_set1_ps(ceiling);
-  for (long r = 0; r < rows; r++) {
-    for (long ch = 0; ch < c; ch += 16) {
-      __mmask16 m = lanes(ch, c);
-      __m512 in = load(x + r * c + ch, m), g = load(dY + r * c + ch, m);
+/// Adds rows `[r, r + count)`'s terms to the gradient sums, each vector of sums loaded and
+/// stored once.
+PODIUM_AVX512 static inline __attribute__((always_inline)) void addGradientRows(
+    long count, long r, long c, const float *x, const float *dY, const float *mean, const float *invStd,
+    const float *maskScale, const float *maskShift, __m512 top, float *sums) {
+  for (long ch = 0; ch < c; ch += 16) {
+    __mmask16 m = lanes(ch, c);
+    __m512 centre = load(mean + ch, m), sumG = load(sums + ch, m), sumCentred = _mm512_setzero_ps();
+    for (long q = 0; q < count; q++) {
+      __m512 in = load(x + (r + q) * c + ch, m), g = load(dY + (r + q) * c + ch, m);
       if (maskScale) {
         __m512 value = _mm512_fmadd_ps(in, load(maskScale + ch, m), load(maskShift + ch, m));
         g = passedVector(g, value, top);
       }
-      __m512 centred = _mm512_mul_ps(g, _mm512_sub_ps(in, load(mean + ch, m)));
-      storeMasked(sums + ch, m, _mm512_add_ps(load(sums + ch, m), g));
-      __m512 product = _mm512_fmadd_ps(centred, load(invStd + ch, m), load(sums + c + ch, m));
-      storeMasked(sums + c + ch, m, product);
+      sumG = _mm512_add_ps(sumG, g);
+      sumCentred = _mm512_fmadd_ps(g, _mm512_sub_ps(in, centre), sumCentred);
     }
+    storeMasked(sums + ch, m, sumG);
+    storeMasked(sums + c + ch, m, _mm512_fmadd_ps(sumCentred, load(invStd + ch, m), load(sums + c + ch, m)));
   }
+}
+
+PODIUM_AVX512 void CChannelKernels_batchNormGradientSums_AVX512(
+    long rows, long c, const float *x, const float *dY, const float *mean, const float *invStd,
+    const float *maskScale, const float *maskShift, float ceiling, float *sums) {
+  __m512 top = _mm512_set1_ps(ceiling);
+  long r = 0;
+  for (; r + groupRows <= rows; r += groupRows) {
+    addGradientRows(groupRows, r, c, x, dY, mean, invStd, maskScale, maskShift, top, sums);
+  }
+  for (; r < rows; r++) addGradientRows(1, r, c, x, dY, mean, invStd, maskScale, maskShift, top, sums);
 }
 
 PODIUM_AVX512 void CChannelKernels_batchNormInputGradient_AVX512(
