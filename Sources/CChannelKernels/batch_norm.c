@@ -20,6 +20,7 @@ static inline float clamped(float value, float ceiling) {
 /// chain through memory (store, then load of the next row's) is a quarter as long — it
 /// bounded 16- to 32-channel layers, one or two vectors a row.
 enum { groupRows = 4 };
+_Static_assert(groupRows == 4, "the portable moments below add four rows by hand");
 
 void CChannelKernels_blockMoments(long rows, long c, const float *restrict x, float *restrict mean,
                                   float *restrict squaredDeviations) {

@@ -1,10 +1,12 @@
 // Depthwise convolution's row kernels (see CChannelKernels.h). Every sum over taps (or, for
 // the weight gradient, over a row of pixels) runs in registers, 64 channels at a time in
-// four 16-lane vectors — four independent multiply-add chains — then 32 and 16 at a time
-// (the forward: two pixels at once; the weight gradient: alternate pixels in separate sums,
-// so there are still four chains), then one by one. The body is written once with 16-lane vector types; the portable functions
-// compile it for the build's ISA (two 8-lane registers per vector on AVX2) and the
-// `_AVX512` ones, with their own target attribute, to one zmm register per vector.
+// four 16-lane vectors, then in smaller blocks, then channel by channel. The forward takes
+// two neighbouring output pixels at once where their windows have the same valid taps, so
+// each weight load serves both; the weight gradient sums alternate pixels separately for
+// 16- and 32-channel blocks, so there are always four multiply-add chains. The body is
+// written once with 16-lane vector types; the portable functions compile it for the build's
+// ISA (two 8-lane registers per vector on AVX2), the `_AVX512` ones, with their own target
+// attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
 
 #include <stdint.h>

@@ -34,24 +34,7 @@ final class NormalizationActivationPairTests: XCTestCase {
     var rng = SeededGenerator(seed: 5)
     let input = Tensor.randomUniform(shape: [2, 6, 5, 3], bound: 3, rng: &rng)
     let dY = Tensor.randomUniform(shape: [2, 6, 5, 5], bound: 1, rng: &rng)
-
-    let fused = Sequential(network(frozenFirstNorm: frozenFirstNorm))
-    let output = try fused(input)
-    let dX = try XCTUnwrap(fused.backward(dY, needsInputGradient: true))
-
-    let layers = network(frozenFirstNorm: frozenFirstNorm)
-    var x = input
-    for layer in layers { x = try layer.forward(x) }
-    var gradient = dY
-    for layer in layers.reversed() { gradient = try XCTUnwrap(layer.backward(gradient, needsInputGradient: true)) }
-
-    XCTAssertEqual(output, x, "forward")
-    XCTAssertEqual(dX, gradient, "input gradient")
-    let separate = Sequential(layers)
-    for ((name, a), (_, b)) in zip(fused.namedParameters(), separate.namedParameters()) {
-      XCTAssertEqual(a.value, b.value, "\(name) (running statistics included)")
-      if a.kind == .weight { XCTAssertEqual(a.gradient, b.gradient, "\(name) gradient") }
-    }
+    let output = try assertFusedPassesEqualTheLayers({ network(frozenFirstNorm: frozenFirstNorm) }, input: input, dY: dY)
     XCTAssertGreaterThan(output.scalars.filter { $0 == 0 }.count, 0, "some values clamped at 0")
     XCTAssertGreaterThan(output.scalars.filter { $0 > 0 }.count, 0)
   }
@@ -63,4 +46,31 @@ final class NormalizationActivationPairTests: XCTestCase {
     try norm.weight.assign(Tensor(shape: [4], values: [4, 3, 0.5, 1]))
     try checkGradients(of: Sequential([norm, Activation(.relu6)]), input: Tensor.randomUniform(shape: [2, 3, 3, 4], bound: 2, rng: &rng))
   }
+}
+
+/// Runs the layers `makeLayers` builds as one `Sequential` (whose batch norm + activation pairs
+/// run fused) and, built again, one by one, forward on `input` and backward from `dY`, and
+/// asserts that outputs, input gradients, parameters (running statistics included) and
+/// weight gradients are equal value for value. Returns the output.
+@discardableResult
+func assertFusedPassesEqualTheLayers(
+  _ makeLayers: () -> [any Layer], input: Tensor, dY: Tensor, file: StaticString = #filePath, line: UInt = #line
+) throws -> Tensor {
+  let fused = Sequential(makeLayers())
+  let output = try fused(input)
+  let dX = try XCTUnwrap(fused.backward(dY, needsInputGradient: true), file: file, line: line)
+
+  let layers = makeLayers()
+  var x = input
+  for layer in layers { x = try layer.forward(x) }
+  var gradient = dY
+  for layer in layers.reversed() { gradient = try XCTUnwrap(layer.backward(gradient, needsInputGradient: true), file: file, line: line) }
+
+  XCTAssertEqual(output, x, "forward", file: file, line: line)
+  XCTAssertEqual(dX, gradient, "input gradient", file: file, line: line)
+  for ((name, a), (_, b)) in zip(fused.namedParameters(), Sequential(layers).namedParameters()) {
+    XCTAssertEqual(a.value, b.value, "\(name) (running statistics included)", file: file, line: line)
+    if a.kind == .weight { XCTAssertEqual(a.gradient, b.gradient, "\(name) gradient", file: file, line: line) }
+  }
+  return output
 }

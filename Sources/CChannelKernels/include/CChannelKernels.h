@@ -5,13 +5,16 @@
 // affine apply (with the ReLU/ReLU6 after it) and its backward, and depthwise convolution
 // (one filter per channel) forward and backward, a row at a time.
 //
-// Each kernel comes twice: a portable one, plain loops the compiler vectorises for the
-// build's ISA (AVX2 on x86-64), and one written with AVX-512 intrinsics (`_AVX512`),
-// compiled with its own target attribute and called only where the CPU has AVX-512F. Both
-// compute the same expressions in the same order per value; sums may round differently.
+// Each kernel comes twice: a portable one, compiled for the build's ISA (AVX2 on x86-64),
+// and an `_AVX512` one, compiled with its own target attribute and called only where the
+// CPU has AVX-512F (`CMatrixKernels_hasAVX512`). The batch-norm kernels are plain loops the
+// compiler vectorises and, for AVX-512, intrinsics; the depthwise kernels are one body
+// written with 16-lane vector types, compiled twice. Both compute the same fused
+// multiply-adds per value (so the clamp masks agree with the forward that clamped); sums may
+// round differently.
 //
 // Clamps keep NaN (a NaN input gives a NaN output); a gradient "passes" a clamp where the
-// recomputed value `x · maskScale + shift` lies strictly inside `(0, ceiling)`.
+// recomputed value `x · maskScale + maskShift` lies strictly inside `(0, ceiling)`.
 //
 // `streaming` asks for non-temporal stores where the output is 64-byte aligned row by row
 // (an output larger than the caches is written without first being read into them).
@@ -19,27 +22,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/// Adds each column's sum of the `rows × c` block `x` to `mean`, divides by `rows`, then
-/// adds each column's squared deviations from that mean to `squaredDeviations`. Both
-/// outputs must be zero on entry.
-void CChannelKernels_blockMoments(long rows, long c, const float *x, float *mean, float *squaredDeviations);
-
-/// `y = x · scale + shift` per column, then limited to `[0, ceiling]` when `clamp` is nonzero.
-void CChannelKernels_affine(long rows, long c, const float *x, const float *scale, const float *shift, int clamp,
-                            float ceiling, float *y, int streaming);
-
-/// Adds `Σ g` to `sums[0..<c]` and `Σ g · (x − mean) · invStd` to `sums[c..<2c]`, where `g`
-/// is `dY`, or, when `maskScale` is not NULL, `dY` masked to 0 where
-/// `x · maskScale + maskShift` lies outside `(0, ceiling)`.
-void CChannelKernels_batchNormGradientSums(long rows, long c, const float *x, const float *dY, const float *mean,
-                                           const float *invStd, const float *maskScale, const float *maskShift,
-                                           float ceiling, float *sums);
-
-/// `dX = a · g + b · x + bias` per column, with `g` as in `batchNormGradientSums`.
-void CChannelKernels_batchNormInputGradient(long rows, long c, const float *x, const float *dY, const float *a,
-                                            const float *b, const float *bias, const float *maskScale,
-                                            const float *maskShift, float ceiling, float *dX, int streaming);
 
 /// The geometry of a depthwise convolution window over NHWC images (`channels` in and out).
 typedef struct {
@@ -51,38 +33,52 @@ typedef struct {
 /// The largest kernel side the depthwise kernels take.
 enum { CChannelKernels_maximumKernel = 16 };
 
-/// Output row `oh` of one image: `output[ow, c] = Σ image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · weight[kh, kw, c]`
-/// over the taps inside the image. `image` is the image's row 0; `output` the row.
-void CChannelKernels_depthwiseRow(const CChannelKernels_Window *g, const float *image, long oh, const float *weight,
-                                  float *output, int streaming);
+// Declares one variant's kernels, each name ending in `suffix`:
+//
+// - `blockMoments`: adds each column's sum of the `rows × c` block `x` to `mean`, divides by
+//   `rows`, then adds each column's squared deviations from that mean to
+//   `squaredDeviations`. Both outputs must be zero on entry.
+// - `affine`: `y = x · scale + shift` per column, then limited to `[0, ceiling]` when `clamp`
+//   is nonzero.
+// - `batchNormGradientSums`: adds `Σ g` to `sums[0..<c]` and `Σ g · (x − mean) · invStd` to
+//   `sums[c..<2c]`, where `g` is `dY`, or, when `maskScale` is not NULL, `dY` masked to 0
+//   where `x · maskScale + maskShift` lies outside `(0, ceiling)`.
+// - `batchNormInputGradient`: `dX = a · g + b · x + bias` per column, `g` as above.
+// - `depthwiseRow`: output row `oh` of one image,
+//   `output[ow, c] = Σ image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · weight[kh, kw, c]`
+//   over the taps inside the image; `image` is the image's row 0, `output` the row.
+// - `depthwiseWeightGradientRow`: adds output row `oh`'s share of the weight gradient to
+//   `partial` (`[kh, kw, c]`): `Σ_ow image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · dYRow[ow, c]`.
+// - `depthwiseInputGradientRow`: input row `ih` of the input gradient, gathered:
+//   `dXRow[iw, c] = Σ dYImage[oh, ow, c] · weight[kh, kw, c]` over the taps with
+//   `oh·s − padTop + kh = ih` and `ow·s − padLeft + kw = iw`.
+#define CCHANNELKERNELS_DECLARE(suffix)                                                                          \
+  void CChannelKernels_blockMoments##suffix(long rows, long c, const float *x, float *mean,                       \
+                                            float *squaredDeviations);                                           \
+  void CChannelKernels_affine##suffix(long rows, long c, const float *x, const float *scale, const float *shift, \
+                                      int clamp, float ceiling, float *y, int streaming);                        \
+  void CChannelKernels_batchNormGradientSums##suffix(long rows, long c, const float *x, const float *dY,         \
+                                                     const float *mean, const float *invStd,                     \
+                                                     const float *maskScale, const float *maskShift,             \
+                                                     float ceiling, float *sums);                                \
+  void CChannelKernels_batchNormInputGradient##suffix(long rows, long c, const float *x, const float *dY,       \
+                                                      const float *a, const float *b, const float *bias,         \
+                                                      const float *maskScale, const float *maskShift,            \
+                                                      float ceiling, float *dX, int streaming);                  \
+  void CChannelKernels_depthwiseRow##suffix(const CChannelKernels_Window *g, const float *image, long oh,         \
+                                            const float *weight, float *output, int streaming);                  \
+  void CChannelKernels_depthwiseWeightGradientRow##suffix(const CChannelKernels_Window *g, const float *image,   \
+                                                          const float *dYRow, long oh, float *partial);          \
+  void CChannelKernels_depthwiseInputGradientRow##suffix(const CChannelKernels_Window *g, const float *dYImage,  \
+                                                         long ih, const float *weight, float *dXRow,             \
+                                                         int streaming);
 
-/// Adds output row `oh`'s share of the weight gradient to `partial` (`[kh, kw, c]`):
-/// `Σ_ow image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · dYRow[ow, c]`.
-void CChannelKernels_depthwiseWeightGradientRow(const CChannelKernels_Window *g, const float *image,
-                                                const float *dYRow, long oh, float *partial);
-
-/// Input row `ih` of the input gradient, gathered: `dXRow[iw, c] = Σ dYImage[oh, ow, c] · weight[kh, kw, c]`
-/// over the taps with `oh·s − padTop + kh = ih` and `ow·s − padLeft + kw = iw`.
-void CChannelKernels_depthwiseInputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                               const float *weight, float *dXRow, int streaming);
+// The portable kernels.
+CCHANNELKERNELS_DECLARE()
 
 #if defined(__x86_64__)
 // The AVX-512 kernels (call only where `CMatrixKernels_hasAVX512` is nonzero).
-void CChannelKernels_blockMoments_AVX512(long rows, long c, const float *x, float *mean, float *squaredDeviations);
-void CChannelKernels_affine_AVX512(long rows, long c, const float *x, const float *scale, const float *shift, int clamp,
-                                   float ceiling, float *y, int streaming);
-void CChannelKernels_batchNormGradientSums_AVX512(long rows, long c, const float *x, const float *dY, const float *mean,
-                                                  const float *invStd, const float *maskScale, const float *maskShift,
-                                                  float ceiling, float *sums);
-void CChannelKernels_batchNormInputGradient_AVX512(long rows, long c, const float *x, const float *dY, const float *a,
-                                                   const float *b, const float *bias, const float *maskScale,
-                                                   const float *maskShift, float ceiling, float *dX, int streaming);
-void CChannelKernels_depthwiseRow_AVX512(const CChannelKernels_Window *g, const float *image, long oh,
-                                         const float *weight, float *output, int streaming);
-void CChannelKernels_depthwiseWeightGradientRow_AVX512(const CChannelKernels_Window *g, const float *image,
-                                                       const float *dYRow, long oh, float *partial);
-void CChannelKernels_depthwiseInputGradientRow_AVX512(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                                      const float *weight, float *dXRow, int streaming);
+CCHANNELKERNELS_DECLARE(_AVX512)
 #endif
 
 #ifdef __cplusplus

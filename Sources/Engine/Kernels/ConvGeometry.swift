@@ -92,13 +92,4 @@ extension ConvGeometry {
     let start = o * stride - pad
     return max(0, -start)..<min(kernel, extent - start)
   }
-
-  /// The output columns whose window puts horizontal tap `k` inside the input:
-  /// `0 ≤ ow · stride − padLeft + k < width`.
-  func outputRange(tap k: Int) -> Range<Int> {
-    let first = max(0, (padLeft - k + stride - 1) / stride)
-    let last = (width - 1 + padLeft - k)
-    let end = last < 0 ? 0 : min(outWidth, last / stride + 1)
-    return first..<max(first, end)
-  }
 }

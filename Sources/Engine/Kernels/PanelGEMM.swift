@@ -10,13 +10,15 @@ import Foundation
 /// matrix once per layer instead of once per call, never copies the left-hand one, and
 /// applies the channel epilogue (folded batch norm, ReLU) while the results are in
 /// registers. `podium bench --kernels` with `PODIUM_MATRIX_KERNELS=openblas` and without
-/// compares the two on the same shapes.
+/// compares the two on the same shapes. The channel-by-channel kernels (batch norm,
+/// depthwise convolution: ``ChannelKernels``) follow the same choice.
 public enum MatrixKernels {
   /// A family of kernels.
   public enum Variant: String, CaseIterable, Sendable {
-    /// OpenBLAS's `cblas_sgemm` and Podium's AVX2 loops: every x86-64 CPU since Haswell.
+    /// OpenBLAS's `cblas_sgemm` and Podium's portable kernels (AVX2): every x86-64 CPU since Haswell.
     case openBLAS = "openblas"
-    /// Podium's AVX-512 panel GEMM for the products it suits, OpenBLAS for the rest.
+    /// Podium's AVX-512 panel GEMM for the products it suits, OpenBLAS for the rest, and
+    /// Podium's AVX-512 channel kernels.
     case avx512
   }
 
