@@ -1,9 +1,9 @@
 // Batch normalisation's per-channel kernels (see CChannelKernels.h). Reference: Ioffe and
 // Szegedy, "Batch Normalization" (2015).
 #include "CChannelKernels.h"
+#include "streaming.h"
 
 #include <math.h>
-#include <stdint.h>
 
 /// `gradient` where `value` lies strictly inside `(0, ceiling)`, else 0 (NaN fails both tests).
 static inline float passed(float gradient, float value, float ceiling) {
@@ -153,11 +153,6 @@ PODIUM_AVX512 static inline void storeMasked(float *target, __mmask16 mask, __m5
   }
 }
 
-/// Whether every row of `c` floats from `base` starts on a cache line, as non-temporal stores need.
-static inline int streamable(const float *base, long c) {
-  return c % 16 == 0 && ((uintptr_t)base & 63) == 0;
-}
-
 /// Stores `value` to `target` under `mask`, non-temporally when `stream` (then the mask is full).
 PODIUM_AVX512 static inline void store(float *target, __mmask16 mask, __m512 value, int stream) {
   if (stream) {
@@ -229,7 +224,7 @@ PODIUM_AVX512 void CChannelKernels_affine_AVX512(long rows, long c, const float 
       store(y + r * c + ch, m, v, stream);
     }
   }
-  if (stream) _mm_sfence();
+  if (stream) finishStreaming();
 }
 
 /// Adds rows `[r, r + count)`'s terms to the gradient sums, each vector of sums loaded and
@@ -283,6 +278,6 @@ PODIUM_AVX512 void CChannelKernels_batchNormInputGradient_AVX512(
       store(dX + r * c + ch, m, _mm512_fmadd_ps(load(a + ch, m), g, linear), stream);
     }
   }
-  if (stream) _mm_sfence();
+  if (stream) finishStreaming();
 }
 #endif

@@ -8,12 +8,9 @@
 // ISA (two 8-lane registers per vector on AVX2), the `_AVX512` ones, with their own target
 // attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
+#include "streaming.h"
 
-#include <stdint.h>
 #include <string.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 typedef float Vector __attribute__((ext_vector_type(16)));
 
@@ -38,18 +35,6 @@ PODIUM_INLINE void storeOutput(float *p, Vector v, int stream) {
   } else {
     storeVector(p, v);
   }
-}
-
-/// Whether a row of `c` floats at `row` may be stored non-temporally: every vector aligned.
-PODIUM_INLINE int streamable(const float *row, long c) { return c % 16 == 0 && ((uintptr_t)row & 63) == 0; }
-
-/// Orders the non-temporal stores before whatever the caller does next.
-PODIUM_INLINE void finishStreaming(void) {
-#if defined(__x86_64__)
-  _mm_sfence();
-#else
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
-#endif
 }
 
 PODIUM_INLINE Vector fused(Vector a, Vector b, Vector c) { return __builtin_elementwise_fma(a, b, c); }

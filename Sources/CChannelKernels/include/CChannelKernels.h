@@ -17,7 +17,8 @@
 // recomputed value `x · maskScale + maskShift` lies strictly inside `(0, ceiling)`.
 //
 // `streaming` asks for non-temporal stores where the output is 64-byte aligned row by row
-// (an output larger than the caches is written without first being read into them).
+// (an output larger than the caches is written without first being read into them). The
+// portable batch-norm kernels, plain loops left to the vectoriser, store plainly.
 
 #ifdef __cplusplus
 extern "C" {

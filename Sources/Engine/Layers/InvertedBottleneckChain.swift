@@ -76,7 +76,7 @@ struct InvertedBottleneckChain {
     let target = output.mutablePointer()
     let expandedRows = min(h, (bandRows - 1) * g.stride + g.kernelHeight)
     let (expansionFold, depthwiseFold, projectionFold) = (expansion?.folded, depthwise.folded, projection.folded)
-    try expansionFold.withOptionalEpilogue { expansionEpilogue in
+    expansionFold.withOptionalEpilogue { expansionEpilogue in
       depthwiseFold.withEpilogue { depthwiseEpilogue in
         projectionFold.withEpilogue { projectionEpilogue in
           Parallel.forEachRange(n * bands) { items in
