@@ -1,6 +1,7 @@
-// The panel GEMM (see CMatrixKernels.h). Reference: Goto and van de Geijn, "Anatomy of
-// High-Performance Matrix Multiplication" (2008): a register tile of 6 rows × 64 columns,
-// 24 zmm accumulators, fed by broadcasts of A and one packed row of B per step of k.
+// The panel GEMM and the transposed product (see CMatrixKernels.h). Reference: Goto and van
+// de Geijn, "Anatomy of High-Performance Matrix Multiplication" (2008): register tiles of about
+// 24 zmm accumulators (6 rows × 64 columns, 8 × 48, 12 × 32, 12 × 16: the narrowest that
+// covers the columns), fed by broadcasts of A and one row of B per step of k.
 #include "CMatrixKernels.h"
 
 #include <string.h>
@@ -8,7 +9,14 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-enum { tileRows = 6, blockRows = 96 };
+enum {
+  maxTileRows = 12, maxTileVectors = 4,
+  // Rows of A per block of the panel GEMM: a multiple of every tile's rows.
+  blockRows = 96,
+  // The floats (512 KiB) of A and B the transposed product keeps in L2 per step of k, and
+  // the fewest steps it takes at once.
+  l2Floats = 1 << 17, minimumSteps = 64
+};
 
 int CMatrixKernels_hasAVX512(void) {
   __builtin_cpu_init();
@@ -38,55 +46,157 @@ void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k,
 }
 
 #if defined(__x86_64__)
-/// Accumulates one tile of up to 6 rows over all of k, then stores `columns` (≤ 64) of it
-/// through the epilogue. Rows past `rows` repeat row 0 and are not stored.
-__attribute__((target("avx512f,fma")))
-static void tile(long rows, long k, const float *a, long lda, const float *panel, float *c, long ldc, long columns,
-                 const float *scale, const float *shift, int clamp, float lower, float upper) {
-  __m512 acc[tileRows][4];
-  for (int i = 0; i < tileRows; i++) {
-    for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
-  }
-  // Rows past `rows` read row 0 again; they are computed but not stored.
-  const float *a0 = a, *a1 = rows > 1 ? a + lda : a, *a2 = rows > 2 ? a + 2 * lda : a;
-  const float *a3 = rows > 3 ? a + 3 * lda : a, *a4 = rows > 4 ? a + 4 * lda : a, *a5 = rows > 5 ? a + 5 * lda : a;
-  for (long p = 0; p < k; p++) {
-    const float *w = panel + p * CMatrixKernels_panelWidth;
-    __m512 w0 = _mm512_load_ps(w), w1 = _mm512_load_ps(w + 16), w2 = _mm512_load_ps(w + 32), w3 = _mm512_load_ps(w + 48);
-#define PODIUM_TILE_ROW(i, source)                      \
-    {                                                   \
-      __m512 x = _mm512_set1_ps(source[p]);             \
-      acc[i][0] = _mm512_fmadd_ps(x, w0, acc[i][0]);    \
-      acc[i][1] = _mm512_fmadd_ps(x, w1, acc[i][1]);    \
-      acc[i][2] = _mm512_fmadd_ps(x, w2, acc[i][2]);    \
-      acc[i][3] = _mm512_fmadd_ps(x, w3, acc[i][3]);    \
+/// What a tile does with its accumulators: the panel GEMM's epilogue, stored over C, or
+/// (`accumulate`) an addition into C.
+typedef struct {
+  const float *scale, *shift;
+  int clamp, accumulate;
+  float lower, upper;
+} Epilogue;
+
+/// Rows of A and B that a tile of the transposed product brings toward L2 while it computes,
+/// `perStep` cache lines per step of k: the rows the next step of k takes, row after row a
+/// page apart, which the hardware prefetcher does not follow.
+typedef struct {
+  const float *a, *b;
+  long lda, ldb, m, n, rows, line, perStep;
+} Fetch;
+
+/// The cache lines of a row of `count` floats at `row`: one per 16 floats and the last float's
+/// (the row need not start on a line).
+static inline long linesOf(long count) { return (count + 15) / 16 + 1; }
+
+static inline const float *lineAddress(const float *row, long count, long line) {
+  return line < (count + 15) / 16 ? row + 16 * line : row + count - 1;
+}
+
+/// Issues the next `perStep` prefetches of `f`.
+__attribute__((always_inline)) static inline void fetchSome(Fetch *f) {
+  long linesA = linesOf(f->m), lines = linesA + linesOf(f->n);
+  for (long issued = 0; issued < f->perStep && f->rows > 0; issued++) {
+    const float *line = f->line < linesA ? lineAddress(f->a, f->m, f->line) : lineAddress(f->b, f->n, f->line - linesA);
+    _mm_prefetch((const char *)line, _MM_HINT_T1);
+    if (++f->line == lines) {
+      f->line = 0, f->a += f->lda, f->b += f->ldb, f->rows--;
     }
-    PODIUM_TILE_ROW(0, a0) PODIUM_TILE_ROW(1, a1) PODIUM_TILE_ROW(2, a2)
-    PODIUM_TILE_ROW(3, a3) PODIUM_TILE_ROW(4, a4) PODIUM_TILE_ROW(5, a5)
-#undef PODIUM_TILE_ROW
   }
-  // Every index into the accumulators is a constant, so they stay in registers.
-  __m512 low = _mm512_set1_ps(lower), high = _mm512_set1_ps(upper);
+}
+
+/// Asks for `rows` rows of A and B to be brought into L2, all at once.
+static void fetchRows(const float *a, long lda, long m, const float *b, long ldb, long n, long rows) {
+  Fetch all = {a, b, lda, ldb, m, n, rows, 0, (linesOf(m) + linesOf(n)) * rows};
+  fetchSome(&all);
+}
+
+/// One tile of `R` rows × `V` vectors of 16 columns: the sum over `k` steps of
+/// `A(i, p) · B(p, j)`, with `A(i, p)` at `a[i·ai + p·ap]` and row `p` of `B` at `b + p·bp`
+/// (`maskedB`: the last vector of each row loaded under `last`, else read whole: packed
+/// panels are zero-padded), then stored through the epilogue for rows `skip..<R` and the
+/// columns `last` keeps of the last vector; `fetch` (or NULL) brings rows in meanwhile. `R` and
+/// `V` are constants in every caller, so the loops unroll and the accumulators stay in
+/// registers.
+__attribute__((always_inline, target("avx512f,fma")))
+static inline void tile(const int R, const int V, long k, const float *a, long ai, long ap, const float *b, long bp,
+                        int maskedB, __mmask16 last, long skip, float *c, long ldc, const float *scale,
+                        const float *shift, Epilogue e, Fetch *fetch) {
+  __m512 acc[maxTileRows][maxTileVectors];
 #pragma clang loop unroll(full)
-  for (int j = 0; j < 4; j++) {
-    long left = columns - 16 * j;
-    if (left <= 0) break;
-    __mmask16 mask = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+  for (int i = 0; i < R; i++) {
+#pragma clang loop unroll(full)
+    for (int j = 0; j < V; j++) acc[i][j] = _mm512_setzero_ps();
+  }
+  for (long p = 0; p < k; p++) {
+    const float *row = b + p * bp, *column = a + p * ap;
+    if (fetch) fetchSome(fetch);
+    __m512 w[maxTileVectors];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < V; j++) {
+      w[j] = maskedB && j == V - 1 ? _mm512_maskz_loadu_ps(last, row + 16 * j) : _mm512_loadu_ps(row + 16 * j);
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+      __m512 x = _mm512_set1_ps(column[i * ai]);
+#pragma clang loop unroll(full)
+      for (int j = 0; j < V; j++) acc[i][j] = _mm512_fmadd_ps(x, w[j], acc[i][j]);
+    }
+  }
+  __m512 low = _mm512_set1_ps(e.lower), high = _mm512_set1_ps(e.upper);
+#pragma clang loop unroll(full)
+  for (int j = 0; j < V; j++) {
+    __mmask16 mask = j == V - 1 ? last : (__mmask16)0xFFFF;
     __m512 s = scale ? _mm512_maskz_loadu_ps(mask, scale + 16 * j) : _mm512_set1_ps(1);
     __m512 t = shift ? _mm512_maskz_loadu_ps(mask, shift + 16 * j) : _mm512_setzero_ps();
-    // max(lower, y) and min(upper, y) return y when y is NaN.
-#define PODIUM_TILE_STORE(i)                                        \
-    if (i < rows) {                                                 \
-      __m512 y = acc[i][j];                                         \
-      if (scale) y = _mm512_mul_ps(y, s);                           \
-      if (shift) y = _mm512_add_ps(y, t);                           \
-      if (clamp) y = _mm512_min_ps(high, _mm512_max_ps(low, y));    \
-      _mm512_mask_storeu_ps(c + i * ldc + 16 * j, mask, y);         \
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+      if (i < skip) continue;
+      float *target = c + i * ldc + 16 * j;
+      __m512 y = acc[i][j];
+      if (e.accumulate) {
+        y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, target));
+      } else {
+        if (scale) y = _mm512_mul_ps(y, s);
+        if (shift) y = _mm512_add_ps(y, t);
+        // max(lower, y) and min(upper, y) return y when y is NaN.
+        if (e.clamp) y = _mm512_min_ps(high, _mm512_max_ps(low, y));
+      }
+      _mm512_mask_storeu_ps(target, mask, y);
     }
-    PODIUM_TILE_STORE(0) PODIUM_TILE_STORE(1) PODIUM_TILE_STORE(2)
-    PODIUM_TILE_STORE(3) PODIUM_TILE_STORE(4) PODIUM_TILE_STORE(5)
-#undef PODIUM_TILE_STORE
   }
+}
+
+/// The tile shapes: as many rows as keep about 24 accumulators for 1–4 vectors, fewer where
+/// they cover a short matrix with less waste, and single rows for matrices shorter than a tile.
+#define PODIUM_TILES(X) \
+  X(12, 1) X(8, 1) X(12, 2) X(8, 2) X(8, 3) X(4, 3) X(6, 4) X(4, 4) X(1, 1) X(1, 2) X(1, 3) X(1, 4)
+
+/// A tile whose `A` is read along rows (`ap` = 1: the panel GEMM's left-hand matrix) and one
+/// whose `A` is read down columns (`ai` = 1: the transposed product's), per shape.
+#define PODIUM_TILE_FUNCTIONS(R, V)                                                                        \
+  __attribute__((target("avx512f,fma"))) static void rowTile##R##x##V(                                   \
+      long k, const float *a, long lda, const float *b, long skip, __mmask16 last, float *c, long ldc,     \
+      const float *scale, const float *shift, Epilogue e) {                                                \
+    tile(R, V, k, a, lda, 1, b, CMatrixKernels_panelWidth, 0, last, skip, c, ldc, scale, shift, e, NULL);  \
+  }                                                                                                        \
+  __attribute__((target("avx512f,fma"))) static void columnTile##R##x##V(                                \
+      long k, const float *a, long lda, const float *b, long ldb, long skip, __mmask16 last, float *c,     \
+      long ldc, Epilogue e, Fetch *fetch) {                                                                \
+    tile(R, V, k, a, 1, lda, b, ldb, 1, last, skip, c, ldc, NULL, NULL, e, fetch);                         \
+  }
+PODIUM_TILES(PODIUM_TILE_FUNCTIONS)
+#undef PODIUM_TILE_FUNCTIONS
+
+typedef void (*RowTile)(long, const float *, long, const float *, long, __mmask16, float *, long, const float *,
+                        const float *, Epilogue);
+typedef void (*ColumnTile)(long, const float *, long, const float *, long, long, __mmask16, float *, long, Epilogue,
+                           Fetch *);
+
+/// The tiles for up to 64 columns and `m` rows: `tall…` for tiles of `rows` rows, `single…`
+/// for one row (matrices shorter than a tile); `last` keeps the columns of the last vector.
+typedef struct {
+  int rows;
+  RowTile tallRow, singleRow;
+  ColumnTile tallColumn, singleColumn;
+  __mmask16 last;
+} TileShape;
+
+/// The shape with the most rows or, when it would compute more than a tenth more rows than
+/// `m` (`fitting`: short matrices), the shorter one for these columns. Fewer rows per tile load
+/// more of B per product, so the taller wins unless the waste is large.
+static TileShape tileShape(long columns, long m, int fitting) {
+  int vectors = (int)((columns + 15) / 16);
+  long inLast = columns - 16 * (vectors - 1);
+  __mmask16 last = inLast >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << inLast) - 1);
+#define PODIUM_SHAPE(R, V) (TileShape){R, rowTile##R##x##V, rowTile1x##V, columnTile##R##x##V, columnTile1x##V, last}
+#define PODIUM_CHOOSE(R, r, V) \
+  (fitting && m >= (r) && 10 * ((m + (R) - 1) / (R)) * (R) > 11 * m ? PODIUM_SHAPE(r, V) : PODIUM_SHAPE(R, V))
+  switch (vectors) {
+  case 1: return PODIUM_CHOOSE(12, 8, 1);
+  case 2: return PODIUM_CHOOSE(12, 8, 2);
+  case 3: return PODIUM_CHOOSE(8, 4, 3);
+  default: return PODIUM_CHOOSE(6, 4, 4);
+  }
+#undef PODIUM_CHOOSE
+#undef PODIUM_SHAPE
 }
 
 __attribute__((target("avx512f,fma")))
@@ -94,15 +204,63 @@ void CMatrixKernels_panelGEMM_AVX512(
     long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
     const float *scale, const float *shift, int clamp, float lower, float upper) {
   const long width = CMatrixKernels_panelWidth;
+  Epilogue e = {scale, shift, clamp, 0, lower, upper};
   // A block of rows stays in L2 while every panel passes over it.
-  for (long first = 0; first < rows; first += blockRows) {
-    long last = first + blockRows < rows ? first + blockRows : rows;
+  for (long block = 0; block < rows; block += blockRows) {
+    long blockEnd = block + blockRows < rows ? block + blockRows : rows;
     for (long column = 0; column < n; column += width) {
-      long columns = n - column < width ? n - column : width;
-      for (long r = first; r < last; r += tileRows) {
-        long count = last - r < tileRows ? last - r : tileRows;
-        tile(count, k, a + r * lda, lda, packed + column * k, c + r * ldc + column, ldc, columns,
-             scale ? scale + column : NULL, shift ? shift + column : NULL, clamp, lower, upper);
+      TileShape shape = tileShape(n - column < width ? n - column : width, rows, 0);
+      const float *panel = packed + column * k;
+      const float *s = scale ? scale + column : NULL, *t = shift ? shift + column : NULL;
+      int tall = rows >= shape.rows;
+      long height = tall ? shape.rows : 1;
+      RowTile multiply = tall ? shape.tallRow : shape.singleRow;
+      for (long first = block; first < blockEnd; first += height) {
+        // The last tile ends at the last row; the rows it shares with the tile before are
+        // computed twice and stored once.
+        long at = first + height > blockEnd ? blockEnd - height : first;
+        multiply(k, a + at * lda, lda, panel, first - at, shape.last, c + at * ldc + column, ldc, s, t, e);
+      }
+    }
+  }
+}
+
+/// Tiles of the transposed product per step of k: the count over every panel.
+static long tilesPerStep(long m, long n) {
+  long tiles = 0;
+  for (long column = 0; column < n; column += CMatrixKernels_panelWidth) {
+    TileShape shape = tileShape(n - column < CMatrixKernels_panelWidth ? n - column : CMatrixKernels_panelWidth, m, 1);
+    long height = m >= shape.rows ? shape.rows : 1;
+    tiles += (m + height - 1) / height;
+  }
+  return tiles;
+}
+
+__attribute__((target("avx512f,fma")))
+void CMatrixKernels_addTransposedProduct_AVX512(
+    long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc) {
+  const long width = CMatrixKernels_panelWidth;
+  Epilogue e = {NULL, NULL, 0, 1, 0, 0};
+  // Steps of k whose rows of A and B stay in L2 while the tiles pass over them; each tile
+  // adds its sums into C once per step, and brings in its share of the next step's rows.
+  long steps = l2Floats / (m + n), tiles = tilesPerStep(m, n);
+  if (steps < minimumSteps) steps = minimumSteps;
+  fetchRows(a, lda, m, b, ldb, n, k < steps ? k : steps);
+  for (long p = 0; p < k; p += steps) {
+    long count = k - p < steps ? k - p : steps, next = p + count;
+    long nextCount = k - next < steps ? k - next : steps, tile = 0;
+    for (long column = 0; column < n; column += width) {
+      TileShape shape = tileShape(n - column < width ? n - column : width, m, 1);
+      int tall = m >= shape.rows;
+      long height = tall ? shape.rows : 1;
+      ColumnTile multiply = tall ? shape.tallColumn : shape.singleColumn;
+      for (long first = 0; first < m; first += height, tile++) {
+        long from = next + nextCount * tile / tiles, to = next + nextCount * (tile + 1) / tiles;
+        long lines = (linesOf(m) + linesOf(n)) * (to - from);
+        Fetch fetch = {a + from * lda, b + from * ldb, lda, ldb, m, n, to - from, 0, (lines + count - 1) / count};
+        long at = first + height > m ? m - height : first;
+        multiply(count, a + p * lda + at, lda, b + p * ldb + column, ldb, first - at, shape.last, c + at * ldc + column,
+                 ldc, e, &fetch);
       }
     }
   }

@@ -3,10 +3,59 @@ import EngineTestSupport
 import XCTest
 
 /// Every matrix-kernel variant the CPU runs (OpenBLAS everywhere, the AVX-512 panel GEMM
-/// where the CPU has it) against the same direct sums, on the shapes the panel GEMM takes:
-/// inner dimensions of 64 and more, column counts that leave a partial 64-column panel and
-/// row counts that leave a partial 6-row tile.
+/// and transposed product where the CPU has them) against the same direct sums, on the
+/// shapes they take: inner dimensions of 64 and more, column counts that leave a partial
+/// 64-column panel or take a narrower tile, and row counts that leave a partial tile or are
+/// shorter than one.
 final class MatrixKernelsTests: XCTestCase {
+  /// The panel GEMM on its own, for every tile width (16, 32, 48 and 64 columns, and a
+  /// partial panel after full ones) and row counts below, at and past a tile's rows and a
+  /// block's, against the Double triple loop; the epilogue's scale and shift included.
+  func testPanelGEMM_everyTileShape_matchesReference() {
+    withEveryMatrixKernel { variant in
+      guard variant == .avx512 else { return }
+      withEvery("columns", in: [16, 24, 40, 64, 100]) { n in
+        withEvery("rows", in: [1, 7, 13, 101]) { m in
+          let k = 70
+          var rng = SeededGenerator(seed: 26)
+          let a = Tensor.randomUniform(shape: [m, k], bound: 1, rng: &rng), b = Tensor.randomUniform(shape: [k, n], bound: 1, rng: &rng)
+          let scale = Tensor.randomUniform(shape: [n], bound: 2, rng: &rng), shift = Tensor.randomUniform(shape: [n], bound: 1, rng: &rng)
+          var product = Tensor(shape: [m, n])
+          panelGEMM(m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n, transposeB: false, c: product.mutablePointer(),
+                    ldc: n, epilogue: ChannelEpilogue(scale: scale.pointer, shift: shift.pointer))
+          var expected = Tensor(shape: [m, n])
+          gemmReference(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a.pointer, lda: k, b: b.pointer, ldb: n,
+                        c: expected.mutablePointer(), ldc: n)
+          let folded = expected.scalars.enumerated().map { $1 * scale.pointer[$0 % n] + shift.pointer[$0 % n] }
+          assertClose(product.scalars, folded, scaled: Tolerance.summation, "C")
+        }
+      }
+    }
+  }
+
+  /// `C += Aᵀ·B` (weight gradients) in every variant, added onto C's values: every tile
+  /// width, rows (C's) below and past a tile's, and more rows of A and B than one step of
+  /// the kernel's L2 blocking takes, split among workers.
+  func testTransposedProduct_everyTileShape_matchesReference() {
+    withEveryMatrixKernel { _ in
+      withEvery("columns", in: [16, 24, 40, 100]) { n in
+        withEvery("rows", in: [3, 13, 29]) { m in
+          withEvery("inner", in: [5, 2500]) { k in
+            var rng = SeededGenerator(seed: 27)
+            let a = Tensor.randomUniform(shape: [k, m], bound: 1, rng: &rng), b = Tensor.randomUniform(shape: [k, n], bound: 1, rng: &rng)
+            let initial = Tensor.randomUniform(shape: [m, n], bound: 1, rng: &rng)
+            var sums = initial
+            addTransposedProductInParallel(m: m, n: n, k: k, a: a.pointer, lda: m, b: b.pointer, ldb: n, c: sums.mutablePointer(), ldc: n)
+            var expected = Tensor(shape: [m, n])
+            gemmReference(transposeA: true, transposeB: false, m: m, n: n, k: k, a: a.pointer, lda: m, b: b.pointer, ldb: n,
+                          c: expected.mutablePointer(), ldc: n)
+            assertClose(sums.scalars, zip(expected.scalars, initial.scalars).map(+), scaled: Tolerance.summation, "C")
+          }
+        }
+      }
+    }
+  }
+
   /// The widest variant unless `PODIUM_MATRIX_KERNELS` names another the CPU has.
   func testVariantChoice_widestUnlessTheEnvironmentNamesAnother() {
     let widest = MatrixKernels.supported.last!

@@ -5,7 +5,8 @@
 //
 // The panel GEMM multiplies a row-major matrix by one packed once into 64-column panels, so
 // neither operand is copied per call, and applies a per-column scale, shift and clamp to the
-// accumulators before they are stored: no second pass over the result.
+// accumulators before they are stored: no second pass over the result. The transposed
+// product (weight gradients) reads both of its operands where they lie.
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,12 @@ void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k,
 void CMatrixKernels_panelGEMM_AVX512(
     long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
     const float *scale, const float *shift, int clamp, float lower, float upper);
+
+/// `C[m × n] += Aᵀ · B` with AVX-512 for `A[k × m]` and `B[k × n]`, row-major with row
+/// strides `lda`, `ldb` and `ldc`: a weight gradient, `k` pixels of the input and of the output
+/// gradient, read in place without packing.
+void CMatrixKernels_addTransposedProduct_AVX512(
+    long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc);
 #endif
 
 #ifdef __cplusplus

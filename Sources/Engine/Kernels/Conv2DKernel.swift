@@ -202,7 +202,7 @@ private func imageRangeBackward(
     let dYChunk = dY + pixels.lowerBound * oc
     if let dW {
       g.im2col(input, pixels: pixels, into: columns)
-      sgemmRowMajor(true, false, k, oc, pixels.count, 1, columns, k, dYChunk, oc, 1, dW, oc)
+      addTransposedProduct(m: k, n: oc, k: pixels.count, a: columns, lda: k, b: dYChunk, ldb: oc, c: dW, ldc: oc)
     }
     if let dX {
       inputGradientProduct(dYChunk, pixels.count, columns)
@@ -212,16 +212,15 @@ private func imageRangeBackward(
   }
 }
 
-/// Backward of a 1×1 stride-1 convolution: two GEMMs over all pixels (the input gradient's by
-/// the panel GEMM where ``MatrixKernels`` chooses it).
+/// Backward of a 1×1 stride-1 convolution: two products over all pixels (by Podium's kernels
+/// where ``MatrixKernels`` chooses them).
 private func pointwiseBackward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dY: UnsafePointer<Float>,
   dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
 ) {
   let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
   if let dW {
-    gemm(transposeA: true, transposeB: false, m: ic, n: oc, k: m,
-         a: input, lda: ic, b: dY, ldb: oc, beta: 1, c: dW, ldc: oc)
+    addTransposedProductInParallel(m: ic, n: oc, k: m, a: input, lda: ic, b: dY, ldb: oc, c: dW, ldc: oc)
   }
   if let dX, MatrixKernels.usesPanels(innerDimension: oc) {
     panelGEMM(m: m, n: ic, k: oc, a: dY, lda: oc, b: weight, ldb: oc, transposeB: true, c: dX, ldc: ic, epilogue: ChannelEpilogue())

@@ -53,6 +53,16 @@ public enum MatrixKernels {
   static func usesPanels(innerDimension k: Int) -> Bool {
     active == .avx512 && k >= minimumInnerDimension
   }
+
+  /// The largest `C` (`m·n` floats) the transposed product takes: past it (ResNet-50's and
+  /// MobileNetV2's widest 7×7 and 14×14 weight gradients) C no longer stays in L2 beside the
+  /// rows of A and B it sums, and OpenBLAS was faster (`scripts/bench/panel_gemm_vs_openblas.c`).
+  static let largestTransposedProduct = 1 << 17
+
+  /// True when Podium's transposed product computes `C[m, n] += Aᵀ·B`.
+  static func usesTransposedProduct(m: Int, n: Int) -> Bool {
+    active == .avx512 && m * n <= largestTransposedProduct
+  }
 }
 
 /// `B` (`[k, n]`, or stored as its `[n, k]` transpose) packed into 64-column panels in a
@@ -105,6 +115,51 @@ func panelGEMM(
       panelMultiply(
         rows: rows.count, a: a + rows.lowerBound * lda, lda: lda, packed: packed, c: c + rows.lowerBound * ldc, ldc: ldc,
         epilogue: epilogue)
+    }
+  }
+}
+
+/// `C[m, n] += Aᵀ · B` on the calling thread, for `A` `[k, m]` and `B` `[k, n]` (a weight
+/// gradient: `k` pixels of the input and of the output gradient): Podium's AVX-512 kernel,
+/// which reads both in place, where ``MatrixKernels/usesTransposedProduct(m:n:)``, else OpenBLAS.
+func addTransposedProduct(
+  m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  #if arch(x86_64)
+  if MatrixKernels.usesTransposedProduct(m: m, n: n) {
+    CMatrixKernels_addTransposedProduct_AVX512(m, n, k, a, lda, b, ldb, c, ldc)
+    return
+  }
+  #endif
+  sgemmRowMajor(true, false, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)
+}
+
+/// `C[m, n] += Aᵀ · B` over all workers: with Podium's kernel each takes a share of the `k`
+/// rows and adds into its own partial sums, so every row of `A` and `B` is read once;
+/// OpenBLAS splits `C` instead, as ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:parallel:)`` does.
+func addTransposedProductInParallel(
+  m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+  c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  guard MatrixKernels.usesTransposedProduct(m: m, n: n) else {
+    gemm(transposeA: true, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 1, c: c, ldc: ldc)
+    return
+  }
+  Parallel.prepare()
+  let workers = 2 * m * n * k > 4_000_000 ? min(Parallel.threadCount, k) : 1
+  let size = m * n
+  withScratch(count: max(1, (workers - 1) * size)) { partials in
+    partials.initialize(repeating: 0, count: (workers - 1) * size)
+    let used = Parallel.forEachWorker(workers) { worker, _ in
+      let rows = Parallel.range(worker, of: workers, splitting: k)
+      let (target, stride) = worker == 0 ? (c, ldc) : (partials + (worker - 1) * size, n)
+      addTransposedProduct(
+        m: m, n: n, k: rows.count, a: a + rows.lowerBound * lda, lda: lda, b: b + rows.lowerBound * ldb, ldb: ldb,
+        c: target, ldc: stride)
+    }
+    for worker in 1..<used {
+      for row in 0..<m { addInPlace(c + row * ldc, partials + (worker - 1) * size + row * n, n) }
     }
   }
 }

@@ -180,7 +180,10 @@ private func weightGradientByPoint(
   }
   Parallel.forEachRange(WinogradF43.points) { points in
     for point in points {
-      sgemmRowMajor(true, false, ic, oc, tiles, 1, v + point * tiles * ic, ic, dM + point * tiles * oc, oc, 0, dU + point * ic * oc, oc)
+      (dU + point * ic * oc).update(repeating: 0, count: ic * oc)
+      addTransposedProduct(
+        m: ic, n: oc, k: tiles, a: v + point * tiles * ic, lda: ic, b: dM + point * tiles * oc, ldb: oc,
+        c: dU + point * ic * oc, ldc: oc)
     }
   }
 }
