@@ -169,44 +169,66 @@ PODIUM_AVX512 static inline __m512 passedVector(__m512 g, __m512 value, __m512 c
   return _mm512_maskz_mov_ps(inside, g);
 }
 
-/// Adds rows `[r, r + count)` of `x` to `mean`, each vector of sums loaded and stored once.
-PODIUM_AVX512 static inline __attribute__((always_inline)) void addRows(long count, long r, long c, const float *x,
-                                                                        float *mean) {
-  for (long ch = 0; ch < c; ch += 16) {
-    __mmask16 m = lanes(ch, c);
-    __m512 sum = load(mean + ch, m);
-    for (long q = 0; q < count; q++) sum = _mm512_add_ps(sum, load(x + (r + q) * c + ch, m));
-    storeMasked(mean + ch, m, sum);
+/// Adds to `out[ch..<ch + 16·V]` (the vectors of channels from `ch` on, the last one under
+/// `last`) each column's sum over the `rows` rows of `x` or, with `centre`, its sum of squared
+/// deviations from `centre`. The sums stay in registers, two rows' worth apart so that
+/// neither chain of additions waits on the other: no running sum goes through memory row
+/// by row. `V` is a constant in every caller.
+PODIUM_AVX512 static inline __attribute__((always_inline)) void addColumnSums(
+    const int V, long rows, long c, long ch, __mmask16 last, const float *x, const float *centre, float *out) {
+  __m512 even[4], odd[4], mu[4];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < V; j++) {
+    even[j] = odd[j] = _mm512_setzero_ps();
+    mu[j] = centre ? load(centre + ch + 16 * j, j == V - 1 ? last : 0xFFFF) : _mm512_setzero_ps();
+  }
+#define PODIUM_ADD_ROW(sums, row)                                                  \
+  _Pragma("clang loop unroll(full)") for (int j = 0; j < V; j++) {                 \
+    __m512 v = load(x + (row) * c + ch + 16 * j, j == V - 1 ? last : 0xFFFF);      \
+    if (centre) {                                                                  \
+      __m512 d = _mm512_sub_ps(v, mu[j]);                                          \
+      sums[j] = _mm512_fmadd_ps(d, d, sums[j]);                                    \
+    } else {                                                                       \
+      sums[j] = _mm512_add_ps(sums[j], v);                                         \
+    }                                                                              \
+  }
+  long r = 0;
+  for (; r + 1 < rows; r += 2) {
+    PODIUM_ADD_ROW(even, r)
+    PODIUM_ADD_ROW(odd, r + 1)
+  }
+  if (r < rows) PODIUM_ADD_ROW(even, r)
+#undef PODIUM_ADD_ROW
+#pragma clang loop unroll(full)
+  for (int j = 0; j < V; j++) {
+    __mmask16 m = j == V - 1 ? last : 0xFFFF;
+    storeMasked(out + ch + 16 * j, m, _mm512_add_ps(load(out + ch + 16 * j, m), _mm512_add_ps(even[j], odd[j])));
   }
 }
 
-/// Adds the squared deviations of rows `[r, r + count)` of `x` from `mean` to `deviations`.
-PODIUM_AVX512 static inline __attribute__((always_inline)) void addSquaredDeviationRows(
-    long count, long r, long c, const float *x, const float *mean, float *deviations) {
-  for (long ch = 0; ch < c; ch += 16) {
-    __mmask16 m = lanes(ch, c);
-    __m512 centre = load(mean + ch, m), sum = load(deviations + ch, m);
-    for (long q = 0; q < count; q++) {
-      __m512 d = _mm512_sub_ps(load(x + (r + q) * c + ch, m), centre);
-      sum = _mm512_fmadd_ps(d, d, sum);
+/// ``addColumnSums`` over every channel, 64 at a time.
+PODIUM_AVX512 static void addAllColumnSums(long rows, long c, const float *x, const float *centre, float *out) {
+  for (long ch = 0; ch < c; ch += 64) {
+    long left = c - ch, vectors = left >= 64 ? 4 : (left + 15) / 16;
+    __mmask16 last = lanes(ch + 16 * (vectors - 1), c);
+    switch (vectors) {
+    case 1: addColumnSums(1, rows, c, ch, last, x, centre, out); break;
+    case 2: addColumnSums(2, rows, c, ch, last, x, centre, out); break;
+    case 3: addColumnSums(3, rows, c, ch, last, x, centre, out); break;
+    default: addColumnSums(4, rows, c, ch, last, x, centre, out); break;
     }
-    storeMasked(deviations + ch, m, sum);
   }
 }
 
 PODIUM_AVX512 void CChannelKernels_blockMoments_AVX512(long rows, long c, const float *x, float *mean,
                                                        float *squaredDeviations) {
-  const long grouped = groupedRows(rows, c);
-  long r = 0;
-  for (; r < grouped; r += groupRows) addRows(groupRows, r, c, x, mean);
-  for (; r < rows; r++) addRows(1, r, c, x, mean);
+  addAllColumnSums(rows, c, x, NULL, mean);
   __m512 count = _mm512_set1_ps((float)rows);
   for (long ch = 0; ch < c; ch += 16) {
     __mmask16 m = lanes(ch, c);
     storeMasked(mean + ch, m, _mm512_div_ps(load(mean + ch, m), count));
   }
-  for (r = 0; r < grouped; r += groupRows) addSquaredDeviationRows(groupRows, r, c, x, mean, squaredDeviations);
-  for (; r < rows; r++) addSquaredDeviationRows(1, r, c, x, mean, squaredDeviations);
+  addAllColumnSums(rows, c, x, mean, squaredDeviations);
 }
 
 PODIUM_AVX512 void CChannelKernels_affine_AVX512(long rows, long c, const float *x, const float *scale,

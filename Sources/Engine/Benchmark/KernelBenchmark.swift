@@ -89,7 +89,7 @@ public struct KernelBenchmark {
     var dX = Tensor(shape: g.inputShape), dW = Tensor(shape: weightShape)
     let forwardKernel = spec.depthwise ? depthwiseConv2dForward : conv2dForward
     let backwardKernel = spec.depthwise ? depthwiseConv2dBackward : conv2dBackward
-    let forward = { forwardKernel(input.pointer, weight.pointer, output.mutablePointer(), g, ChannelEpilogue()) }
+    let forward = { forwardKernel(input.pointer, weight.pointer, output.mutablePointer(), g, ChannelEpilogue(), nil) }
     let backward = {
       backwardKernel(input.pointer, weight.pointer, dY.pointer, dX.mutablePointer(), dW.mutablePointer(), nil, g)
     }

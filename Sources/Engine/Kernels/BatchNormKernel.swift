@@ -16,24 +16,14 @@ public func batchNormStatistics(
 ) -> (mean: [Float], variance: [Float]) {
   let workers = min(Parallel.threadCount, max(rows, 1))
   var merged = (0..<workers).map { _ in ChannelMoments(channels: c) }  // each worker's own buffers
-  let kernels = ChannelKernels.active
   let used = merged.withUnsafeMutableBufferPointer { moments in
     Parallel.forEachWorker(rows) { worker, range in
-      withScratch(count: 2 * c) { scratch in
-        let (blockMean, deviations) = (scratch, scratch + c)
-        for start in stride(from: range.lowerBound, to: range.upperBound, by: reductionBlockRows) {
-          let block = start..<min(start + reductionBlockRows, range.upperBound)
-          scratch.update(repeating: 0, count: 2 * c)
-          kernels.blockMoments(block.count, c, x + start * c, blockMean, deviations)
-          moments[worker].merge(count: block.count, mean: blockMean, squaredDeviations: deviations)
-        }
-      }
+      moments[worker].add(rows: range.count, of: x + range.lowerBound * c)
     }
   }
   var total = ChannelMoments(channels: c)
   for worker in 0..<used { total.merge(merged[worker]) }
-  let rowCount = Double(max(rows, 1))
-  return (total.mean.map { Float($0) }, total.squaredDeviations.map { Float($0 / rowCount) })
+  return total.statistics
 }
 
 /// The count, per-channel mean and per-channel sum of squared deviations from the mean of a
@@ -58,6 +48,27 @@ struct ChannelMoments {
       squaredDeviations[ch] += Double(otherDeviations[ch]) + delta * delta * a * b / total
     }
     count += other
+  }
+
+  /// Adds `rows` rows of ``mean``'s count of channels at `x`, one block of
+  /// ``reductionBlockRows`` rows at a time (``ChannelKernels/blockMoments``).
+  mutating func add(rows: Int, of x: UnsafePointer<Float>) {
+    let c = mean.count, kernels = ChannelKernels.active
+    withScratch(count: 2 * c) { scratch in
+      let (blockMean, deviations) = (scratch, scratch + c)
+      for start in stride(from: 0, to: rows, by: reductionBlockRows) {
+        let count = min(reductionBlockRows, rows - start)
+        scratch.update(repeating: 0, count: 2 * c)
+        kernels.blockMoments(count, c, x + start * c, blockMean, deviations)
+        merge(count: count, mean: blockMean, squaredDeviations: deviations)
+      }
+    }
+  }
+
+  /// The mean and biased variance of the rows seen, in Float.
+  var statistics: (mean: [Float], variance: [Float]) {
+    let rowCount = Double(max(count, 1))
+    return (mean.map { Float($0) }, squaredDeviations.map { Float($0 / rowCount) })
   }
 
   /// Adds another set's moments.

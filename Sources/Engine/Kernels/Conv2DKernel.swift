@@ -24,18 +24,20 @@ func convolutionChunkPixels(_ g: ConvGeometry) -> Int {
 }
 
 /// Computes `output = epilogue(conv(input, weight))`: the bias, or a folded batch norm and
-/// activation, applied to each chunk of output while it is in cache.
+/// activation, applied to each chunk of output while it is in cache. A 1×1 stride-1
+/// convolution also records each chunk's moments in `moments`, when given; the others leave it
+/// unreserved.
 ///
 /// - Precondition: buffers hold `g.inputShape`, `[KH, KW, IC, OC]` and `g.outputShape` values.
-public func conv2dForward(
+func conv2dForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil
 ) {
   let oc = g.outChannels
   if g.suitsWinograd {
     winogradConv2dForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue)
   } else if g.isPointwise {
-    pointwiseForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue)
+    pointwiseForward(input: input, weight: weight, output: output, geometry: g, epilogue: epilogue, moments: moments)
   } else if MatrixKernels.usesPanels(innerDimension: g.patchSize) {
     withScratch(count: PackedPanels.count(k: g.patchSize, n: oc)) { buffer in
       let packed = PackedPanels(weight, ldb: oc, transposed: false, k: g.patchSize, n: oc, into: buffer)
@@ -77,27 +79,49 @@ func pointwiseChunkRows(outChannels: Int) -> Int { max(128, (1 << 17) / max(outC
 
 /// A 1×1 stride-1 convolution: the panel GEMM with the epilogue inside it where
 /// ``MatrixKernels`` chooses it, else one GEMM over all pixels, or, with an epilogue, one GEMM
-/// per chunk of rows followed by the epilogue on that chunk.
+/// per chunk of rows followed by the epilogue on that chunk. With `moments`, it runs chunk by
+/// chunk either way and records each chunk's moments while the chunk is in cache.
 private func pointwiseForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments?
 ) {
   let (ic, oc, rows) = (g.inChannels, g.outChannels, g.outputPixels)
   if MatrixKernels.usesPanels(innerDimension: ic) {
-    panelGEMM(m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, transposeB: false, c: output, ldc: oc, epilogue: epilogue)
+    guard let moments else {
+      panelGEMM(m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, transposeB: false, c: output, ldc: oc, epilogue: epilogue)
+      return
+    }
+    withScratch(count: PackedPanels.count(k: ic, n: oc)) { buffer in
+      let packed = PackedPanels(weight, ldb: oc, transposed: false, k: ic, n: oc, into: buffer)
+      forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
+        panelMultiply(rows: count, a: input + first * ic, lda: ic, packed: packed, c: output + first * oc, ldc: oc, epilogue: epilogue)
+      }
+    }
     return
   }
-  guard !epilogue.isIdentity else {
+  guard !epilogue.isIdentity || moments != nil else {
     gemm(transposeA: false, transposeB: false, m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, c: output, ldc: oc)
     return
   }
-  let chunk = pointwiseChunkRows(outChannels: oc)
-  Parallel.forEachRange((rows + chunk - 1) / chunk) { chunks in
-    for c in chunks {
+  forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
+    let target = output + first * oc
+    sgemmRowMajor(false, false, count, oc, ic, 1, input + first * ic, ic, weight, oc, 0, target, oc)
+    epilogue.apply(target, rows: count, channels: oc)
+  }
+}
+
+/// Calls `write(first, count)` for each chunk of ``pointwiseChunkRows(outChannels:)`` output
+/// rows, in parallel, then records the chunk's moments in `moments` while it is in cache.
+private func forEachOutputChunk(
+  rows: Int, channels: Int, output: UnsafePointer<Float>, moments: ChunkMoments?, _ write: (_ first: Int, _ count: Int) -> Void
+) {
+  let chunk = pointwiseChunkRows(outChannels: channels), chunks = (rows + chunk - 1) / chunk
+  moments?.reserve(chunks: chunks)
+  Parallel.forEachRange(chunks) { range in
+    for c in range {
       let first = c * chunk, count = min(chunk, rows - first)
-      let target = output + first * oc
-      sgemmRowMajor(false, false, count, oc, ic, 1, input + first * ic, ic, weight, oc, 0, target, oc)
-      epilogue.apply(target, rows: count, channels: oc)
+      write(first, count)
+      moments?.record(c, rows: count, of: output + first * channels)
     }
   }
 }

@@ -11,19 +11,23 @@ import CChannelKernels
 /// (groups = C).
 
 /// Computes `output = epilogue(depthwise(input, weight))`, in parallel over output rows;
-/// the epilogue runs on each output row while it is in cache. Without an epilogue, an output
-/// larger than the caches is written past them.
-public func depthwiseConv2dForward(
+/// the epilogue runs on each output row while it is in cache, and so does the recording of
+/// the row's moments in `moments`, when given (one chunk per output row). Without either, an
+/// output larger than the caches is written past them.
+func depthwiseConv2dForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil
 ) {
-  let streaming = epilogue.isIdentity && ChannelKernels.streams(g.outputPixels * g.inChannels) != 0
-  Parallel.forEachRange(g.batch * g.outHeight) { rows in
+  let c = g.inChannels, rowCount = g.batch * g.outHeight
+  let streaming = epilogue.isIdentity && moments == nil && ChannelKernels.streams(g.outputPixels * c) != 0
+  moments?.reserve(chunks: rowCount)
+  Parallel.forEachRange(rowCount) { rows in
     for row in rows {
-      let n = row / g.outHeight
+      let n = row / g.outHeight, target = output + row * g.outWidth * c
       depthwiseForwardRow(
-        image: input + n * g.height * g.width * g.inChannels, row: row % g.outHeight, weight: weight,
-        output: output + row * g.outWidth * g.inChannels, geometry: g, epilogue: epilogue, streaming: streaming)
+        image: input + n * g.height * g.width * c, row: row % g.outHeight, weight: weight,
+        output: target, geometry: g, epilogue: epilogue, streaming: streaming)
+      moments?.record(row, rows: g.outWidth, of: target)
     }
   }
 }

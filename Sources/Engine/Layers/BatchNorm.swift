@@ -35,15 +35,17 @@ public final class BatchNorm: Layer {
   }
 
   /// The forward pass with the activation `clamp` applied in the same pass over the output
-  /// (``NormalizationActivationPair``).
-  func forward(_ input: Tensor, clamp: ClampActivation?) throws -> Tensor {
+  /// (``NormalizationActivationPair``). In training mode it normalises with `statistics` (the
+  /// batch mean and biased variance, as the layer before summed them:
+  /// ``ConvolutionNormalizationRun``) when given, else with the ones it computes.
+  func forward(_ input: Tensor, clamp: ClampActivation?, statistics: (mean: [Float], variance: [Float])? = nil) throws -> Tensor {
     guard input.rank >= 2, input.shape.last == channels else {
       throw ShapeError(context: "BatchNorm input", expected: "[N, ..., \(channels)]", actual: input.shape)
     }
     let rows = input.count / channels
     var mean = runningMean.value.scalars, variance = runningVariance.value.scalars
     if isTraining {
-      (mean, variance) = batchNormStatistics(input.pointer, rows: rows, channels: channels)
+      (mean, variance) = statistics ?? batchNormStatistics(input.pointer, rows: rows, channels: channels)
       updateRunningStatistics(mean: mean, variance: variance, rows: rows)
     }
     let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }

@@ -69,14 +69,24 @@ public final class Conv2D: Layer {
     return try folded.withEpilogue { try forward(input, epilogue: $0) }
   }
 
-  private func forward(_ input: Tensor, epilogue: ChannelEpilogue) throws -> Tensor {
+  /// The forward pass that also returns its output's per-channel batch statistics (mean and
+  /// biased variance), summed chunk by chunk while each chunk is in cache, for a batch norm in
+  /// training mode right after it (``ConvolutionNormalizationRun``); nil statistics where the
+  /// kernel does not collect them (im2col and Winograd convolutions).
+  func forwardCollectingStatistics(_ input: Tensor) throws -> (output: Tensor, statistics: (mean: [Float], variance: [Float])?) {
+    let moments = ChunkMoments(channels: outChannels)
+    let output = try forward(input, epilogue: .bias(bias?.value.pointer), moments: moments)
+    return (output, moments.isReserved ? moments.statistics : nil)
+  }
+
+  private func forward(_ input: Tensor, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil) throws -> Tensor {
     try checkInput(input, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
     try checkWindowFits(input.shape)
     let g = geometry(for: input.shape)
     self.input = GradientRecording.isEnabled ? input : nil
     var output = Tensor(uninitializedShape: g.outputShape)
     let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
-    kernel(input.pointer, weight.value.pointer, output.mutablePointer(), g, epilogue)
+    kernel(input.pointer, weight.value.pointer, output.mutablePointer(), g, epilogue, moments)
     return output
   }
 

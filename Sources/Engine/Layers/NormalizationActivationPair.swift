@@ -20,8 +20,9 @@ struct NormalizationActivationPair {
     (self.normalization, self.activation) = (normalization, activation)
   }
 
-  func forward(_ input: Tensor) throws -> Tensor {
-    let output = try normalization.forward(input, clamp: activation.kind)
+  /// Both layers' forward; `statistics` as ``BatchNorm``'s own forward takes them.
+  func forward(_ input: Tensor, statistics: (mean: [Float], variance: [Float])? = nil) throws -> Tensor {
+    let output = try normalization.forward(input, clamp: activation.kind, statistics: statistics)
     activation.record(output: output)
     return output
   }

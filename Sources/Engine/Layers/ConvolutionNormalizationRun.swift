@@ -1,0 +1,31 @@
+/// A convolution and the batch norm in training mode right after it (with the activation
+/// after that, if any), where the network records gradients. The convolution sums its
+/// output's per-channel moments chunk by chunk while each chunk is still in cache
+/// (``Conv2D/forwardCollectingStatistics(_:)``), and the batch norm normalises with them, so
+/// the pass the batch norm would make over the whole output for its statistics is never made.
+/// Backward, the layers run as they would apart.
+struct ConvolutionNormalizationRun {
+  let convolution: Conv2D
+  let normalization: BatchNorm
+  let pair: NormalizationActivationPair?
+
+  /// The number of children the run stands for.
+  var length: Int { pair == nil ? 2 : 3 }
+
+  /// The run at child `index`, when it is a convolution followed by a batch norm in training
+  /// mode over its output channels.
+  init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
+    guard index + 1 < children.count, let convolution = children[index].layer as? Conv2D,
+      let normalization = children[index + 1].layer as? BatchNorm, normalization.isTraining,
+      normalization.channels == convolution.outChannels
+    else { return nil }
+    (self.convolution, self.normalization) = (convolution, normalization)
+    pair = NormalizationActivationPair(children, at: index + 1)
+  }
+
+  func forward(_ input: Tensor) throws -> Tensor {
+    let (output, statistics) = try convolution.forwardCollectingStatistics(input)
+    if let pair { return try pair.forward(output, statistics: statistics) }
+    return try normalization.forward(output, clamp: nil, statistics: statistics)
+  }
+}
