@@ -250,16 +250,18 @@ void CMatrixKernels_addTransposedProduct_AVX512(
   fetchRows(a, lda, m, b, ldb, n, k < steps ? k : steps);
   for (long p = 0; p < k; p += steps) {
     long count = k - p < steps ? k - p : steps, next = p + count;
-    long nextCount = k - next < steps ? k - next : steps, tile = 0;
+    long nextCount = k - next < steps ? k - next : steps, tileIndex = 0;
     for (long column = 0; column < n; column += width) {
       TileShape shape = tileShape(n - column < width ? n - column : width, m, 1);
       int tall = m >= shape.rows;
       long height = tall ? shape.rows : 1;
       ColumnTile multiply = tall ? shape.tallColumn : shape.singleColumn;
-      for (long first = 0; first < m; first += height, tile++) {
-        long from = next + nextCount * tile / tiles, to = next + nextCount * (tile + 1) / tiles;
+      for (long first = 0; first < m; first += height, tileIndex++) {
+        long from = next + nextCount * tileIndex / tiles, to = next + nextCount * (tileIndex + 1) / tiles;
         long lines = (linesOf(m) + linesOf(n)) * (to - from);
         Fetch fetch = {a + from * lda, b + from * ldb, lda, ldb, m, n, to - from, 0, (lines + count - 1) / count};
+        // As in the panel GEMM, the last tile ends at the last row; the rows it shares with the
+        // tile before are summed twice and added once.
         long at = first + height > m ? m - height : first;
         multiply(count, a + p * lda + at, lda, b + p * ldb + column, ldb, first - at, shape.last, c + at * ldc + column,
                  ldc, e, &fetch);

@@ -9,8 +9,9 @@ import Foundation
 /// (forward and input gradient) and Winograd's per-point products. It packs the right-hand
 /// matrix once per layer instead of once per call, never copies the left-hand one, and
 /// applies the channel epilogue (folded batch norm, ReLU) while the results are in
-/// registers. `podium bench --kernels` with `PODIUM_MATRIX_KERNELS=openblas` and without
-/// compares the two on the same shapes. The channel-by-channel kernels (batch norm,
+/// registers; its transposed product takes the weight gradients up to
+/// ``largestTransposedProduct`` values. `podium bench --kernels` with
+/// `PODIUM_MATRIX_KERNELS=openblas` and without compares the two on the same shapes. The channel-by-channel kernels (batch norm,
 /// depthwise convolution: ``ChannelKernels``) follow the same choice.
 public enum MatrixKernels {
   /// A family of kernels.
