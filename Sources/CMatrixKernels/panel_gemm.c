@@ -48,7 +48,8 @@ void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k,
 }
 
 #if defined(__x86_64__)
-/// What a tile does with its accumulators: the panel GEMM's epilogue, stored over C, or
+/// What a tile does with its accumulators: the panel GEMM's epilogue (per-column `scale` and
+/// `shift` from the tile's first column, either NULL, then the clamp), stored over C, or
 /// (`accumulate`) an addition into C.
 typedef struct {
   const float *scale, *shift;
@@ -99,8 +100,7 @@ static void fetchRows(const float *a, long lda, long m, const float *b, long ldb
 /// registers.
 __attribute__((always_inline, target("avx512f,fma")))
 static inline void tile(const int R, const int V, long k, const float *a, long ai, long ap, const float *b, long bp,
-                        int maskedB, __mmask16 last, long skip, float *c, long ldc, const float *scale,
-                        const float *shift, Epilogue e, Fetch *fetch) {
+                        int maskedB, __mmask16 last, long skip, float *c, long ldc, Epilogue e, Fetch *fetch) {
   __m512 acc[maxTileRows][maxTileVectors];
 #pragma clang loop unroll(full)
   for (int i = 0; i < R; i++) {
@@ -126,8 +126,8 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
 #pragma clang loop unroll(full)
   for (int j = 0; j < V; j++) {
     __mmask16 mask = j == V - 1 ? last : (__mmask16)0xFFFF;
-    __m512 s = scale ? _mm512_maskz_loadu_ps(mask, scale + 16 * j) : _mm512_set1_ps(1);
-    __m512 t = shift ? _mm512_maskz_loadu_ps(mask, shift + 16 * j) : _mm512_setzero_ps();
+    __m512 s = e.scale ? _mm512_maskz_loadu_ps(mask, e.scale + 16 * j) : _mm512_set1_ps(1);
+    __m512 t = e.shift ? _mm512_maskz_loadu_ps(mask, e.shift + 16 * j) : _mm512_setzero_ps();
 #pragma clang loop unroll(full)
     for (int i = 0; i < R; i++) {
       if (i < skip) continue;
@@ -136,8 +136,8 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
       if (e.accumulate) {
         y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, target));
       } else {
-        if (scale) y = _mm512_mul_ps(y, s);
-        if (shift) y = _mm512_add_ps(y, t);
+        if (e.scale) y = _mm512_mul_ps(y, s);
+        if (e.shift) y = _mm512_add_ps(y, t);
         // max(lower, y) and min(upper, y) return y when y is NaN.
         if (e.clamp) y = _mm512_min_ps(high, _mm512_max_ps(low, y));
       }
@@ -156,19 +156,18 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
 #define PODIUM_TILE_FUNCTIONS(R, V)                                                                        \
   __attribute__((target("avx512f,fma"))) static void rowTile##R##x##V(                                   \
       long k, const float *a, long lda, const float *b, long skip, __mmask16 last, float *c, long ldc,     \
-      const float *scale, const float *shift, Epilogue e) {                                                \
-    tile(R, V, k, a, lda, 1, b, CMatrixKernels_panelWidth, 0, last, skip, c, ldc, scale, shift, e, NULL);  \
+      Epilogue e) {                                                                                        \
+    tile(R, V, k, a, lda, 1, b, CMatrixKernels_panelWidth, 0, last, skip, c, ldc, e, NULL);                \
   }                                                                                                        \
   __attribute__((target("avx512f,fma"))) static void columnTile##R##x##V(                                \
       long k, const float *a, long lda, const float *b, long ldb, long skip, __mmask16 last, float *c,     \
       long ldc, Epilogue e, Fetch *fetch) {                                                                \
-    tile(R, V, k, a, 1, lda, b, ldb, 1, last, skip, c, ldc, NULL, NULL, e, fetch);                         \
+    tile(R, V, k, a, 1, lda, b, ldb, 1, last, skip, c, ldc, e, fetch);                                     \
   }
 PODIUM_TILES(PODIUM_TILE_FUNCTIONS)
 #undef PODIUM_TILE_FUNCTIONS
 
-typedef void (*RowTile)(long, const float *, long, const float *, long, __mmask16, float *, long, const float *,
-                        const float *, Epilogue);
+typedef void (*RowTile)(long, const float *, long, const float *, long, __mmask16, float *, long, Epilogue);
 typedef void (*ColumnTile)(long, const float *, long, const float *, long, long, __mmask16, float *, long, Epilogue,
                            Fetch *);
 
@@ -206,14 +205,13 @@ void CMatrixKernels_panelGEMM_AVX512(
     long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
     const float *scale, const float *shift, int clamp, float lower, float upper) {
   const long width = CMatrixKernels_panelWidth;
-  Epilogue e = {scale, shift, clamp, 0, lower, upper};
   // A block of rows stays in L2 while every panel passes over it.
   for (long block = 0; block < rows; block += blockRows) {
     long blockEnd = block + blockRows < rows ? block + blockRows : rows;
     for (long column = 0; column < n; column += width) {
       TileShape shape = tileShape(n - column < width ? n - column : width, rows, 0);
       const float *panel = packed + column * k;
-      const float *s = scale ? scale + column : NULL, *t = shift ? shift + column : NULL;
+      Epilogue e = {scale ? scale + column : NULL, shift ? shift + column : NULL, clamp, 0, lower, upper};
       int tall = rows >= shape.rows;
       long height = tall ? shape.rows : 1;
       RowTile multiply = tall ? shape.tallRow : shape.singleRow;
@@ -221,7 +219,7 @@ void CMatrixKernels_panelGEMM_AVX512(
         // The last tile ends at the last row; the rows it shares with the tile before are
         // computed twice and stored once.
         long at = first + height > blockEnd ? blockEnd - height : first;
-        multiply(k, a + at * lda, lda, panel, first - at, shape.last, c + at * ldc + column, ldc, s, t, e);
+        multiply(k, a + at * lda, lda, panel, first - at, shape.last, c + at * ldc + column, ldc, e);
       }
     }
   }

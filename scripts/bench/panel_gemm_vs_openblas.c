@@ -27,6 +27,15 @@ static float *randomMatrix(long count) {
   return values;
 }
 
+/// One table row: the shape, both sides' GFLOP/s (Podium's in a column `width` wide) from
+/// their best times, and the largest difference between their `count` results.
+static void printRow(long m, long k, long n, double openBLAS, double podium, int width, const float *expected,
+                     const float *actual, long count) {
+  double difference = 0, flops = 2.0 * m * n * k;
+  for (long i = 0; i < count; i++) difference = fmax(difference, fabs(expected[i] - actual[i]));
+  printf("%6ld %5ld %5ld %10.1f %*.1f  %g\n", m, k, n, flops / openBLAS / 1e9, width, flops / podium / 1e9, difference);
+}
+
 int main(void) {
   if (!CMatrixKernels_hasAVX512()) {
     fprintf(stderr, "this CPU has no AVX-512\n");
@@ -54,10 +63,7 @@ int main(void) {
       openBLAS = fmin(openBLAS, t1 - t0);
       panels = fmin(panels, t2 - t1);
     }
-    double difference = 0;
-    for (long i = 0; i < m * n; i++) difference = fmax(difference, fabs(expected[i] - actual[i]));
-    double flops = 2.0 * m * n * k;
-    printf("%6ld %5ld %5ld %10.1f %11.1f  %g\n", m, k, n, flops / openBLAS / 1e9, flops / panels / 1e9, difference);
+    printRow(m, k, n, openBLAS, panels, 11, expected, actual, m * n);
     free(a), free(b), free(expected), free(actual), free(packed);
   }
   printf("\nweight gradients\nrows      k     n   OpenBLAS  transposed product  max |difference|\n");
@@ -76,10 +82,7 @@ int main(void) {
       openBLAS = fmin(openBLAS, t1 - t0);
       ours = fmin(ours, t2 - t1);
     }
-    double difference = 0;
-    for (long i = 0; i < k * n; i++) difference = fmax(difference, fabs(expected[i] - actual[i]));
-    double flops = 2.0 * m * n * k;
-    printf("%6ld %5ld %5ld %10.1f %19.1f  %g\n", m, k, n, flops / openBLAS / 1e9, flops / ours / 1e9, difference);
+    printRow(m, k, n, openBLAS, ours, 19, expected, actual, k * n);
     free(a), free(b), free(expected), free(actual);
   }
   return 0;

@@ -116,7 +116,7 @@ private func forEachOutputChunk(
   rows: Int, channels: Int, output: UnsafePointer<Float>, moments: ChunkMoments?, _ write: (_ first: Int, _ count: Int) -> Void
 ) {
   let chunk = pointwiseChunkRows(outChannels: channels), chunks = (rows + chunk - 1) / chunk
-  moments?.reserve(chunks: chunks)
+  moments?.reserve(chunks: chunks, rowsPerChunk: chunk)
   Parallel.forEachRange(chunks) { range in
     for c in range {
       let first = c * chunk, count = min(chunk, rows - first)

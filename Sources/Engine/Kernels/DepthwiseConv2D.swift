@@ -20,7 +20,7 @@ func depthwiseConv2dForward(
 ) {
   let c = g.inChannels, rowCount = g.batch * g.outHeight
   let streaming = epilogue.isIdentity && moments == nil && ChannelKernels.streams(g.outputPixels * c) != 0
-  moments?.reserve(chunks: rowCount)
+  moments?.reserve(chunks: rowCount, rowsPerChunk: g.outWidth)
   Parallel.forEachRange(rowCount) { rows in
     for row in rows {
       let n = row / g.outHeight, target = output + row * g.outWidth * c

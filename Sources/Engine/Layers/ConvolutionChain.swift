@@ -18,10 +18,7 @@ struct ConvolutionChain {
   /// The chain that starts at child `index`, when the children there are a convolution
   /// and a batch norm in evaluation mode over its channels (and perhaps an activation).
   init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
-    guard index + 1 < children.count,
-      let convolution = children[index].layer as? Conv2D,
-      let normalization = children[index + 1].layer as? BatchNorm,
-      !normalization.isTraining, normalization.channels == convolution.outChannels
+    guard let (convolution, normalization) = convolutionAndNormalization(children, at: index), !normalization.isTraining
     else { return nil }
     (self.convolution, self.normalization) = (convolution, normalization)
     activation = index + 2 < children.count ? children[index + 2].layer as? Activation : nil
@@ -56,4 +53,16 @@ struct ConvolutionChain {
       return try convolution.forward(input, normalization: normalization, activation: activation?.kind)
     }
   }
+}
+
+/// The convolution at child `index` and the batch norm over its output channels right after
+/// it, when the children there are those (in either mode): what ``ConvolutionChain`` folds and
+/// ``ConvolutionNormalizationRun`` hands statistics across.
+func convolutionAndNormalization(
+  _ children: [(name: String, layer: any Layer)], at index: Int
+) -> (convolution: Conv2D, normalization: BatchNorm)? {
+  guard index + 1 < children.count, let convolution = children[index].layer as? Conv2D,
+    let normalization = children[index + 1].layer as? BatchNorm, normalization.channels == convolution.outChannels
+  else { return nil }
+  return (convolution, normalization)
 }

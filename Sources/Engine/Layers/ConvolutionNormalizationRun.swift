@@ -15,9 +15,7 @@ struct ConvolutionNormalizationRun {
   /// The run at child `index`, when it is a convolution followed by a batch norm in training
   /// mode over its output channels.
   init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
-    guard index + 1 < children.count, let convolution = children[index].layer as? Conv2D,
-      let normalization = children[index + 1].layer as? BatchNorm, normalization.isTraining,
-      normalization.channels == convolution.outChannels
+    guard let (convolution, normalization) = convolutionAndNormalization(children, at: index), normalization.isTraining
     else { return nil }
     (self.convolution, self.normalization) = (convolution, normalization)
     pair = NormalizationActivationPair(children, at: index + 1)
