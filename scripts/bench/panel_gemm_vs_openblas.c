@@ -36,7 +36,19 @@ static void printRow(long m, long k, long n, double openBLAS, double podium, int
   printf("%6ld %5ld %5ld %10.1f %*.1f  %g\n", m, k, n, flops / openBLAS / 1e9, width, flops / podium / 1e9, difference);
 }
 
-int main(void) {
+static long blockFloats = 1 << 17, splitRows = 0;
+static void blockedTransposedProduct(long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc) {
+  long rowsPerBlock = m, columnsPerBlock = n;
+  if (splitRows) { while (rowsPerBlock * n > blockFloats && rowsPerBlock > 16) rowsPerBlock = (rowsPerBlock + 1) / 2; }
+  else { while (m * columnsPerBlock > blockFloats && columnsPerBlock > 64) columnsPerBlock /= 2; }
+  for (long i = 0; i < m; i += rowsPerBlock)
+    for (long j = 0; j < n; j += columnsPerBlock)
+      CMatrixKernels_addTransposedProduct_AVX512(rowsPerBlock < m - i ? rowsPerBlock : m - i, columnsPerBlock < n - j ? columnsPerBlock : n - j, k, a + i, lda, b + j, ldb, c + i * ldc + j, ldc);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1) blockFloats = atol(argv[1]);
+  if (argc > 2) splitRows = atol(argv[2]);
   if (!CMatrixKernels_hasAVX512()) {
     fprintf(stderr, "this CPU has no AVX-512\n");
     return 1;
@@ -77,7 +89,7 @@ int main(void) {
       double t0 = now();
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, n, m, 1, a, k, b, n, 1, expected, n);
       double t1 = now();
-      CMatrixKernels_addTransposedProduct_AVX512(k, n, m, a, k, b, n, actual, n);
+      blockedTransposedProduct(k, n, m, a, k, b, n, actual, n);
       double t2 = now();
       openBLAS = fmin(openBLAS, t1 - t0);
       ours = fmin(ours, t2 - t1);

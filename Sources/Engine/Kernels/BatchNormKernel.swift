@@ -122,40 +122,74 @@ public func batchNormBackward(
   dX: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>?,
   dBeta: UnsafeMutablePointer<Float>?, clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)? = nil
 ) {
-  let kernels = ChannelKernels.active, ceiling = clamp?.activation.ceiling ?? 0
-  // The clamp's scale and shift, when there is one, follow the other per-channel arrays.
-  let affine = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { [$0.scale, $0.shift] } ?? []
-  let sums = ([mean, invStd] + affine).withUnsafePointers { p in
-    reduceOverRows(rows, width: 2 * c) { range, partial in
-      kernels.gradientSums(
-        range.count, c, x + range.lowerBound * c, dY + range.lowerBound * c, p[0], p[1],
-        clamp == nil ? nil : p[2], clamp == nil ? nil : p[3], ceiling, partial)
+  let gradient = BatchNormInputGradient(
+    x: x, dY: dY, rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma, batchStatistics: batchStatistics,
+    dGamma: dGamma, dBeta: dBeta, clamp: clamp)
+  if let dX { gradient.writeAll(into: dX) }
+}
+
+/// Batch norm's input gradient as per-channel terms, `dX = a · mask(dY) + b · x + bias`, from
+/// its first pass over `x` and `dY` (the sums, which it adds to `dGamma` and `dBeta`); rows
+/// of `dX` are then written in any order and any grouping (``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``
+/// all at once, a convolution's backward band by band: ``ConvolutionNormalizationBackward``).
+struct BatchNormInputGradient {
+  let x: UnsafePointer<Float>, dY: UnsafePointer<Float>
+  let rows: Int, channels: Int
+  /// `a`, `b`, `bias` and, with a clamp, the mask's scale and shift: `channels` floats each.
+  private let terms: [Float]
+  private let ceiling: Float?
+
+  /// Sums over the `rows` rows of `x` and `dY` (see ``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``).
+  init(
+    x: UnsafePointer<Float>, dY: UnsafePointer<Float>, rows: Int, channels c: Int,
+    mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, batchStatistics: Bool,
+    dGamma: UnsafeMutablePointer<Float>?, dBeta: UnsafeMutablePointer<Float>?,
+    clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)?
+  ) {
+    (self.x, self.dY, self.rows, channels, ceiling) = (x, dY, rows, c, clamp?.activation.ceiling)
+    let kernels = ChannelKernels.active, ceiling = clamp?.activation.ceiling ?? 0
+    // The clamp's scale and shift, when there is one, follow the other per-channel arrays.
+    let affine = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { [$0.scale, $0.shift] } ?? []
+    let sums = ([mean, invStd] + affine).withUnsafePointers { p in
+      reduceOverRows(rows, width: 2 * c) { range, partial in
+        kernels.gradientSums(
+          range.count, c, x + range.lowerBound * c, dY + range.lowerBound * c, p[0], p[1],
+          clamp == nil ? nil : p[2], clamp == nil ? nil : p[3], ceiling, partial)
+      }
     }
+    for ch in 0..<c {
+      dBeta?[ch] += Float(sums[ch])
+      dGamma?[ch] += Float(sums[c + ch])
+    }
+    let count = Float(rows)
+    var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
+    var bias = [Float](repeating: 0, count: c)
+    for ch in 0..<c {
+      // dX = a · dY + b · x + bias, folding x̂ = (x − mean) · invStd into per-channel terms.
+      let k = gamma[ch] * invStd[ch]
+      a[ch] = k
+      guard batchStatistics else { continue }
+      let meanDY = Float(sums[ch]) / count, meanDYXhat = Float(sums[c + ch]) / count
+      b[ch] = -k * meanDYXhat * invStd[ch]
+      bias[ch] = -k * meanDY + k * meanDYXhat * invStd[ch] * mean[ch]
+    }
+    terms = ([a, b, bias] + affine).flatMap { $0 }
   }
-  for ch in 0..<c {
-    dBeta?[ch] += Float(sums[ch])
-    dGamma?[ch] += Float(sums[c + ch])
+
+  /// Writes all of `dX` to `target`, in parallel (past the caches when it is large).
+  func writeAll(into target: UnsafeMutablePointer<Float>) {
+    let streaming = ChannelKernels.streams(rows * channels)
+    Parallel.forEachRange(rows) { range in write(rows: range, into: target + range.lowerBound * channels, streaming: streaming) }
   }
-  guard let dX else { return }
-  let count = Float(rows)
-  var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
-  var bias = [Float](repeating: 0, count: c)
-  for ch in 0..<c {
-    // dX = a · dY + b · x + bias, folding x̂ = (x − mean) · invStd into per-channel terms.
-    let k = gamma[ch] * invStd[ch]
-    a[ch] = k
-    guard batchStatistics else { continue }
-    let meanDY = Float(sums[ch]) / count, meanDYXhat = Float(sums[c + ch]) / count
-    b[ch] = -k * meanDYXhat * invStd[ch]
-    bias[ch] = -k * meanDY + k * meanDYXhat * invStd[ch] * mean[ch]
-  }
-  let streaming = ChannelKernels.streams(rows * c)
-  ([a, b, bias] + affine).withUnsafePointers { p in
-    Parallel.forEachRange(rows) { range in
-      let first = range.lowerBound * c
-      kernels.inputGradient(
-        range.count, c, x + first, dY + first, p[0], p[1], p[2], clamp == nil ? nil : p[3], clamp == nil ? nil : p[4],
-        ceiling, dX + first, streaming)
+
+  /// Writes rows `rows` of `dX` to `target` (non-temporally when `streaming` is 1).
+  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32 = 0) {
+    let c = channels, first = range.lowerBound * c
+    terms.withUnsafeBufferPointer { buffer in
+      let p = buffer.baseAddress!
+      ChannelKernels.active.inputGradient(
+        range.count, c, x + first, dY + first, p, p + c, p + 2 * c, ceiling == nil ? nil : p + 3 * c,
+        ceiling == nil ? nil : p + 4 * c, ceiling ?? 0, target, streaming)
     }
   }
 }

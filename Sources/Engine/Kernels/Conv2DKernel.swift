@@ -254,6 +254,46 @@ private func pointwiseBackward(
   }
 }
 
+/// Writes rows `pixels` of a convolution's output gradient (its `[N·OH·OW, OC]` view) to
+/// `target`, for a backward that takes it a chunk at a time, while the chunk is in cache.
+typealias OutputGradientWriter = (_ pixels: Range<Int>, _ target: UnsafeMutablePointer<Float>) -> Void
+
+/// Backward of a 1×1 stride-1 convolution whose output gradient `outputGradient` writes on
+/// demand: each worker takes chunks of at most `chunkFloats` floats of it into a buffer that
+/// stays in cache, adds the chunk's share of the weight gradient (`dW += xᵀ · dY`, into its
+/// own partial sums) and writes the chunk's input gradient (`dX = dY · Wᵀ`). `dX` (if given)
+/// is overwritten; `dW` (if given) is accumulated into.
+func pointwiseBackward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+  dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats: Int, outputGradient: OutputGradientWriter
+) {
+  let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
+  let chunk = max(1, chunkFloats / oc), chunks = (m + chunk - 1) / chunk, size = ic * oc
+  let workers = min(Parallel.threadCount, chunks)
+  withInputGradientProduct(weight: weight, geometry: g, packing: dX != nil) { inputGradientProduct in
+    withScratch(count: max(1, (workers - 1) * size)) { partials in
+      if dW != nil { partials.initialize(repeating: 0, count: (workers - 1) * size) }
+      let used = Parallel.forEachWorker(chunks) { worker, range in
+        withScratch(count: chunk * oc) { dY in
+          for index in range {
+            let pixels = index * chunk..<min((index + 1) * chunk, m)
+            outputGradient(pixels, dY)
+            if let dW {
+              addTransposedProduct(
+                m: ic, n: oc, k: pixels.count, a: input + pixels.lowerBound * ic, lda: ic, b: dY, ldb: oc,
+                c: worker == 0 ? dW : partials + (worker - 1) * size, ldc: oc)
+            }
+            if let dX { inputGradientProduct(dY, pixels.count, dX + pixels.lowerBound * ic) }
+          }
+        }
+      }
+      if let dW {
+        for worker in 1..<used { addInPlace(dW, partials + (worker - 1) * size, size) }
+      }
+    }
+  }
+}
+
 /// The direct seven-loop convolution: the reference the tests hold ``conv2dForward`` to.
 /// Accumulates in Double.
 public func conv2dReference(

@@ -57,6 +57,100 @@ public func depthwiseConv2dBackward(
   if let dX { depthwiseInputGradient(weight: weight, dY: dY, dX: dX, geometry: g) }
 }
 
+/// The gradients of a depthwise convolution whose output gradient is not in memory but
+/// written on demand, band by band: `outputGradient(pixels, target)` writes the output
+/// gradient's pixels `pixels` (rows of its `[N·OH·OW, C]` view) to `target`. Each band of
+/// input rows asks for the output rows its windows reach, at most `bandFloats` floats (a
+/// band's first rows are its neighbour's last, asked for twice), and reads them from cache
+/// for both the input gradient of its rows and the weight gradient of the output rows whose
+/// last tap falls in the band (so each output row counts once). `dX` (if given) is
+/// overwritten; `dW` (if given) is accumulated into.
+func depthwiseConv2dBackward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+  dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats bandFloats: Int,
+  outputGradient: OutputGradientWriter
+) {
+  let c = g.inChannels, rowFloats = g.outWidth * c, taps = g.kernelHeight * g.kernelWidth * c
+  let bands = DepthwiseBands(geometry: g, outputRowsFitting: max(1, bandFloats / max(rowFloats, 1)))
+  let items = g.batch * bands.count, kernels = ChannelKernels.active, window = g.depthwiseWindow
+  let streaming = ChannelKernels.streams(g.batch * g.height * g.width * c)
+  let workers = min(Parallel.threadCount, max(items, 1))
+  var totals = [Double](repeating: 0, count: workers * taps)
+  let used = totals.withUnsafeMutableBufferPointer { totals in
+    Parallel.forEachWorker(items) { worker, items in
+      withScratch(count: bands.outputRowCapacity * rowFloats + taps) { scratch in
+        let partial = scratch + bands.outputRowCapacity * rowFloats, total = totals.baseAddress! + worker * taps
+        withUnsafePointer(to: window) { window in
+          for item in items {
+            let n = item / bands.count, band = bands[item % bands.count]
+            let image = n * g.outHeight
+            outputGradient((image + band.reached.lowerBound) * g.outWidth..<(image + band.reached.upperBound) * g.outWidth, scratch)
+            // Output row r of the image is at dYImage + r·OW·C; only the reached rows are read.
+            let dYImage = UnsafePointer(scratch) - band.reached.lowerBound * rowFloats
+            if let dX {
+              for ih in band.inputRows {
+                kernels.depthwiseInputGradientRow(
+                  window, dYImage, ih, weight, dX + (n * g.height + ih) * g.width * c, streaming)
+              }
+            }
+            guard dW != nil, !band.owned.isEmpty else { continue }
+            partial.update(repeating: 0, count: taps)
+            for oh in band.owned {
+              kernels.depthwiseWeightGradientRow(window, input + n * g.height * g.width * c, dYImage + oh * rowFloats, oh, partial)
+            }
+            for i in 0..<taps { total[i] += Double(partial[i]) }
+          }
+        }
+      }
+    }
+  }
+  guard let dW else { return }
+  for worker in 0..<used {
+    for i in 0..<taps { dW[i] += Float(totals[worker * taps + i]) }
+  }
+}
+
+/// An image's input rows cut into bands for ``depthwiseConv2dBackward(input:weight:dX:dW:geometry:chunkFloats:outputGradient:)``.
+struct DepthwiseBands {
+  /// One band: its input rows, the output rows whose windows reach them, and the output
+  /// rows whose last tap lies among them (the last band also owns rows that reach past the
+  /// image's bottom, into its padding).
+  struct Band {
+    var inputRows: Range<Int>, reached: Range<Int>, owned: Range<Int>
+  }
+
+  let geometry: ConvGeometry
+  let rowsPerBand: Int
+  /// The most output rows a band reaches.
+  let outputRowCapacity: Int
+
+  /// Bands of as many input rows as keep the output rows they reach within `capacity`
+  /// (at least one input row each).
+  init(geometry g: ConvGeometry, outputRowsFitting capacity: Int) {
+    geometry = g
+    // A band of b input rows reaches at most ⌊(b + KH − 2) / s⌋ + 1 output rows.
+    rowsPerBand = min(g.height, max(1, capacity * g.stride - g.kernelHeight + 1))
+    outputRowCapacity = min(g.outHeight, (rowsPerBand + g.kernelHeight - 2) / g.stride + 1)
+  }
+
+  var count: Int { (geometry.height + rowsPerBand - 1) / rowsPerBand }
+
+  subscript(index: Int) -> Band {
+    let first = index * rowsPerBand, end = min(first + rowsPerBand, geometry.height)
+    let reachedEnd = min(geometry.outHeight, (end - 1 + geometry.padTop) / geometry.stride + 1)
+    let ownedEnd = end == geometry.height ? geometry.outHeight : firstOutputRow(endingAtOrAfter: end)
+    return Band(inputRows: first..<end, reached: firstOutputRow(endingAtOrAfter: first)..<reachedEnd,
+                owned: firstOutputRow(endingAtOrAfter: first)..<ownedEnd)
+  }
+
+  /// The first output row whose last tap, `oh·s − pt + KH − 1`, is input row `row` or below it.
+  private func firstOutputRow(endingAtOrAfter row: Int) -> Int {
+    let g = geometry, numerator = row + g.padTop - g.kernelHeight + 1
+    let first = numerator <= 0 ? 0 : (numerator + g.stride - 1) / g.stride
+    return min(first, g.outHeight)
+  }
+}
+
 /// `dW[kh, kw, c] += Σ x[n, oh·s − pt + kh, ow·s − pl + kw, c] · dY[n, oh, ow, c]`. For each
 /// output row and tap, the sum over the row's pixels runs in registers; each worker adds
 /// its rows into its own partial sum.

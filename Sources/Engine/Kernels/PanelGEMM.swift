@@ -62,8 +62,13 @@ public enum MatrixKernels {
 
   /// True when Podium's transposed product computes `C[m, n] += Aᵀ·B`.
   static func usesTransposedProduct(m: Int, n: Int) -> Bool {
-    active == .avx512 && m * n <= largestTransposedProduct
+    active == .avx512 && keepsInCache(weightGradient: m, by: n)
   }
+
+  /// True when a weight gradient `C[m, n]` stays in L2 beside the rows it sums
+  /// (``largestTransposedProduct``), so that adding to it a few rows at a time costs no more
+  /// than one product over all rows.
+  static func keepsInCache(weightGradient m: Int, by n: Int) -> Bool { m * n <= largestTransposedProduct }
 }
 
 /// `B` (`[k, n]`, or stored as its `[n, k]` transpose) packed into 64-column panels in a

@@ -76,16 +76,25 @@ public final class BatchNorm: Layer {
   /// gradient at the activation's output, in the batch norm's own passes
   /// (``NormalizationActivationPair``).
   func backward(_ dY: Tensor, needsInputGradient: Bool, clamp: ClampActivation?) -> Tensor? {
+    let gradient = inputGradient(dY, clamp: clamp)
+    guard needsInputGradient else { return nil }
+    var dX = Tensor(uninitializedShape: dY.shape)
+    gradient.writeAll(into: dX.mutablePointer())
+    return dX
+  }
+
+  /// The first pass of ``backward(_:needsInputGradient:clamp:)`` — the sums, added to the
+  /// parameters' gradients — and the terms that write the input gradient's rows on demand
+  /// (``ConvolutionNormalizationBackward``). They read `dY` and this layer's recorded input:
+  /// both must live, and no forward run, while the terms are in use.
+  func inputGradient(_ dY: Tensor, clamp: ClampActivation?) -> BatchNormInputGradient {
     guard let cache else { preconditionFailure("BatchNorm.backward called before forward") }
     precondition(dY.shape == cache.input.shape, "BatchNorm.backward: dY \(dY.shape) does not match input \(cache.input.shape)")
-    var dX = needsInputGradient ? Tensor(uninitializedShape: dY.shape) : nil
-    batchNormBackward(
+    return BatchNormInputGradient(
       x: cache.input.pointer, dY: dY.pointer, rows: dY.count / channels, channels: channels,
-      mean: cache.mean, invStd: cache.invStd, gamma: weight.value.pointer,
-      batchStatistics: cache.batchStatistics, dX: dX?.mutablePointer(),
+      mean: cache.mean, invStd: cache.invStd, gamma: weight.value.pointer, batchStatistics: cache.batchStatistics,
       dGamma: weight.needsGradient ? weight.gradient.mutablePointer() : nil,
       dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil, clamp: clamp.map { ($0, bias.value.pointer) })
-    return dX
   }
 
   private func updateRunningStatistics(mean: [Float], variance: [Float], rows: Int) {

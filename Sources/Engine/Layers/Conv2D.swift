@@ -103,6 +103,39 @@ public final class Conv2D: Layer {
     return dX
   }
 
+  /// True when ``backward(needsInputGradient:chunkFloats:outputGradient:)`` takes the
+  /// output gradient of the last recorded forward a chunk at a time: a depthwise convolution,
+  /// or a 1×1 one whose weight gradient stays in cache, without a bias to train.
+  var takesOutputGradientInChunks: Bool {
+    guard let input, bias?.needsGradient != true else { return false }
+    let g = geometry(for: input.shape)
+    return isDepthwise || (g.isPointwise && MatrixKernels.keepsInCache(weightGradient: inChannels, by: outChannels))
+  }
+
+  /// The backward pass with the output gradient not in memory but written on demand by
+  /// `outputGradient` (the batch norm after the convolution: ``ConvolutionNormalizationBackward``),
+  /// band by band for a depthwise convolution and chunk by chunk for a 1×1 one, `chunkFloats`
+  /// at most each, into a buffer that stays in cache for both of the gradients read from it.
+  ///
+  /// - Precondition: ``takesOutputGradientInChunks``.
+  func backward(needsInputGradient: Bool, chunkFloats: Int, outputGradient: OutputGradientWriter) -> Tensor? {
+    precondition(takesOutputGradientInChunks, "Conv2D.backward: this convolution takes its output gradient whole")
+    guard let input, needsInputGradient || weight.needsGradient else { return nil }
+    let g = geometry(for: input.shape)
+    var dX = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    let dW = weight.needsGradient ? weight.gradient.mutablePointer() : nil
+    if isDepthwise {
+      depthwiseConv2dBackward(
+        input: input.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
+        chunkFloats: chunkFloats, outputGradient: outputGradient)
+    } else {
+      pointwiseBackward(
+        input: input.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
+        chunkFloats: chunkFloats, outputGradient: outputGradient)
+    }
+    return dX
+  }
+
   private func checkWindowFits(_ shape: [Int]) throws {
     if case let .explicit(top, bottom, left, right) = padding,
       shape[1] + top + bottom < kernelSize.height || shape[2] + left + right < kernelSize.width

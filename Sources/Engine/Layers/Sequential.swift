@@ -95,16 +95,27 @@ public final class Sequential: Layer {
     var gradient = dY
     var index = children.count - 1
     while index >= firstNeeded {
-      // A batch norm and its activation, run forward as a pair, go back as one.
-      let pair = index - 1 >= firstNeeded ? NormalizationActivationPair(children, at: index - 1) : nil
-      let first = pair == nil ? index : index - 1
-      let passOn = needsInputGradient || first > firstNeeded
-      let next = pair.map { $0.backward(gradient, needsInputGradient: passOn) } ?? children[index].layer.backward(gradient, needsInputGradient: passOn)
-      guard let next else { return nil }
+      let (length, backward) = backwardRun(endingAt: index, from: firstNeeded)
+      let first = index - length + 1
+      guard let next = backward(gradient, needsInputGradient || first > firstNeeded) else { return nil }
       gradient = next
       index = first - 1
     }
     return needsInputGradient ? gradient : nil
+  }
+
+  /// The children that go back as one, ending at child `index` and starting no earlier than
+  /// `firstNeeded`: a convolution with the batch norm and activation after it
+  /// (``ConvolutionNormalizationBackward``), a batch norm and its activation, run forward as a
+  /// pair, or the child alone. Returns how many children and their backward.
+  private func backwardRun(endingAt index: Int, from firstNeeded: Int) -> (Int, (Tensor, Bool) -> Tensor?) {
+    if let run = ConvolutionNormalizationBackward(children, endingAt: index), index - run.length + 1 >= firstNeeded {
+      return (run.length, run.backward)
+    }
+    if index - 1 >= firstNeeded, let pair = NormalizationActivationPair(children, at: index - 1) {
+      return (2, pair.backward)
+    }
+    return (1, children[index].layer.backward)
   }
 }
 
