@@ -4,7 +4,9 @@ import XCTest
 
 /// A convolution, the batch norm after it and its activation go back as one, the batch
 /// norm's input gradient written band by band into cache for a depthwise or 1×1
-/// convolution; the gradients must be those of the layers run one after another.
+/// convolution; forward, an expansion's activation is never written but computed band by band
+/// for the depthwise convolution (``PendingActivationRun``). Outputs and gradients must be
+/// those of the layers run one after another.
 final class ConvolutionNormalizationBackwardTests: XCTestCase {
   private struct Case {
     var kernel: Int, stride: Int, padding: ConvPadding, activation: ClampActivation?
@@ -37,20 +39,34 @@ final class ConvolutionNormalizationBackwardTests: XCTestCase {
   }
 
   func testGradientsEqualTheLayersRunOneByOne_withManyBands() throws {
-    let saved = ConvolutionNormalizationBackward.chunkFloats
-    defer { ConvolutionNormalizationBackward.chunkFloats = saved }
+    let saved = (ConvolutionNormalizationBackward.chunkFloats, PendingActivationRun.bandFloats)
+    defer { (ConvolutionNormalizationBackward.chunkFloats, PendingActivationRun.bandFloats) = saved }
     var rng = SeededGenerator(seed: 4)
     let input = Tensor.randomUniform(shape: [2, 11, 7, 3], bound: 2, rng: &rng)
     for c in cases {
-      // Bands of one output row (every band edge; 1×1 chunks of a few pixels), then one band.
-      for floats in [1, 23, 1 << 16] {
-        ConvolutionNormalizationBackward.chunkFloats = floats
+      // Bands of one row (every band edge; 1×1 chunks of a few pixels), a few rows, one band.
+      for floats in [1, 23, 150, 1 << 16] {
+        (ConvolutionNormalizationBackward.chunkFloats, PendingActivationRun.bandFloats) = (floats, floats)
         let dY = Tensor.randomUniform(shape: try Sequential(network(c)).forward(input).shape, bound: 1, rng: &rng)
         // Weight gradients are summed band by band, the batch norms' statistics chunk by
         // chunk: values agree to the summation tolerance.
         try assertFusedPassesEqualTheLayers({ network(c) }, input: input, dY: dY, tolerance: Tolerance.summation)
       }
     }
+  }
+
+  /// torchvision's MobileNetV2 nests each convolution, batch norm and ReLU6 in a `Sequential`
+  /// of its own: the runs are found across them.
+  func testNestedRuns_areFoundAndMatchTheLayers() throws {
+    var rng = SeededGenerator(seed: 9)
+    let input = Tensor.randomUniform(shape: [2, 6, 5, 3], bound: 2, rng: &rng)
+    let nested = {
+      let layers = self.network(self.cases[1])
+      return [Sequential(Array(layers[0..<3])), Sequential(Array(layers[3..<6])), layers[6], layers[7]] as [any Layer]
+    }
+    XCTAssertNotNil(PendingActivationRun(Sequential(nested()).children, at: 0))
+    let dY = Tensor.randomUniform(shape: try Sequential(nested()).forward(input).shape, bound: 1, rng: &rng)
+    try assertFusedPassesEqualTheLayers(nested, input: input, dY: dY, tolerance: Tolerance.summation)
   }
 
   /// A frozen depthwise filter still passes the input gradient on, banded; an expansion with

@@ -96,13 +96,43 @@ public func batchNormApply(
   _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, channels c: Int,
   mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, clamp: ClampActivation? = nil
 ) {
-  let (scale, shift) = batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: beta)
-  let kernels = ChannelKernels.active, streaming = ChannelKernels.streams(rows * c)
-  [scale, shift].withUnsafePointers { p in
-    Parallel.forEachRange(rows) { range in
-      kernels.affine(
-        range.count, c, x + range.lowerBound * c, p[0], p[1], clamp == nil ? 0 : 1, clamp?.ceiling ?? 0,
-        y + range.lowerBound * c, streaming)
+  PendingNormalization(x, rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma, beta: beta, clamp: clamp)
+    .writeAll(into: y)
+}
+
+/// A batch norm's output, with the clamp after it, written on demand: `y = clamp(x · scale +
+/// shift)` for rows of its `[rows, C]` view, all at once (``batchNormApply(_:_:rows:channels:mean:invStd:gamma:beta:clamp:)``)
+/// or a band at a time into cache for the depthwise convolution that reads it
+/// (``Conv2D/forwardCollectingStatistics(normalizing:)``), so that it is never written whole.
+struct PendingNormalization {
+  let x: UnsafePointer<Float>
+  let rows: Int, channels: Int
+  let clamp: ClampActivation?
+  /// The per-channel scale, then shift.
+  private let affine: [Float]
+
+  init(
+    _ x: UnsafePointer<Float>, rows: Int, channels: Int, mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>,
+    beta: UnsafePointer<Float>, clamp: ClampActivation?
+  ) {
+    (self.x, self.rows, self.channels, self.clamp) = (x, rows, channels, clamp)
+    let (scale, shift) = batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: beta)
+    affine = scale + shift
+  }
+
+  /// Writes every row to `y`, in parallel (past the caches when large).
+  func writeAll(into y: UnsafeMutablePointer<Float>) {
+    let streaming = ChannelKernels.streams(rows * channels)
+    Parallel.forEachRange(rows) { range in write(rows: range, into: y + range.lowerBound * channels, streaming: streaming) }
+  }
+
+  /// Writes rows `range` to `target` (non-temporally when `streaming` is 1).
+  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32 = 0) {
+    let c = channels
+    affine.withUnsafeBufferPointer { p in
+      ChannelKernels.active.affine(
+        range.count, c, x + range.lowerBound * c, p.baseAddress!, p.baseAddress! + c, clamp == nil ? 0 : 1,
+        clamp?.ceiling ?? 0, target, streaming)
     }
   }
 }

@@ -32,6 +32,63 @@ func depthwiseConv2dForward(
   }
 }
 
+/// ``depthwiseConv2dForward(input:weight:output:geometry:epilogue:moments:)`` of a batch norm's
+/// output that is never written whole: for each band of output rows, the input rows its
+/// windows read are written from `input` into a buffer of at most about `bandFloats` floats,
+/// which stays in cache while the band is computed and its moments recorded.
+func depthwiseConv2dForward(
+  input: PendingNormalization, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, moments: ChunkMoments?, bandFloats: Int
+) {
+  let c = g.inChannels, rowFloats = g.width * c
+  let capacity = max(g.kernelHeight, bandFloats / max(rowFloats, 1))
+  let bandRows = min(g.outHeight, max(1, (capacity - g.kernelHeight) / g.stride + 1))
+  let bands = (g.outHeight + bandRows - 1) / bandRows
+  moments?.reserve(chunks: g.batch * g.outHeight, rowsPerChunk: g.outWidth)
+  Parallel.forEachRange(g.batch * bands) { items in
+    withScratch(count: min(g.height, (bandRows - 1) * g.stride + g.kernelHeight) * rowFloats) { scratch in
+      for item in items {
+        let n = item / bands, first = item % bands * bandRows, rows = first..<min(first + bandRows, g.outHeight)
+        let image = DepthwiseInput.pending(input).image(n, rows: g.inputRows(reachedBy: rows), geometry: g, scratch: scratch)
+        for oh in rows {
+          let row = n * g.outHeight + oh, target = output + row * g.outWidth * c
+          depthwiseForwardRow(image: image, row: oh, weight: weight, output: target, geometry: g, epilogue: ChannelEpilogue())
+          moments?.record(row, rows: g.outWidth, of: target)
+        }
+      }
+    }
+  }
+}
+
+/// Where a depthwise convolution reads its input: memory, or a batch norm's output that is
+/// written a band of rows at a time (``PendingNormalization``).
+enum DepthwiseInput {
+  case memory(UnsafePointer<Float>)
+  case pending(PendingNormalization)
+
+  /// Where image `n`'s row 0 is (or would be), with its rows `rows` readable: written into
+  /// `scratch` first when pending (`rows.count` rows of it).
+  func image(_ n: Int, rows: Range<Int>, geometry g: ConvGeometry, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+    let rowFloats = g.width * g.inChannels
+    switch self {
+    case .memory(let input):
+      return input + n * g.height * rowFloats
+    case .pending(let normalization):
+      let firstPixel = (n * g.height + rows.lowerBound) * g.width
+      normalization.write(rows: firstPixel..<firstPixel + rows.count * g.width, into: scratch)
+      return UnsafePointer(scratch) - rows.lowerBound * rowFloats
+    }
+  }
+}
+
+extension ConvGeometry {
+  /// The input rows the windows of output rows `rows` read.
+  func inputRows(reachedBy rows: Range<Int>) -> Range<Int> {
+    guard !rows.isEmpty else { return 0..<0 }
+    return max(0, rows.lowerBound * stride - padTop)..<min(height, (rows.upperBound - 1) * stride - padTop + kernelHeight)
+  }
+}
+
 /// Output row `oh` of one image, through the epilogue. `image` is where the image's row 0
 /// is (or would be: only the rows the window reads are accessed); `output` is the row, written
 /// with non-temporal stores when `streaming` (then the epilogue must be the identity).
@@ -66,7 +123,7 @@ public func depthwiseConv2dBackward(
 /// last tap falls in the band (so each output row counts once). `dX` (if given) is
 /// overwritten; `dW` (if given) is accumulated into.
 func depthwiseConv2dBackward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+  input: DepthwiseInput, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
   dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats bandFloats: Int,
   outputGradient: OutputGradientWriter
 ) {
@@ -78,13 +135,17 @@ func depthwiseConv2dBackward(
   var totals = [Double](repeating: 0, count: workers * taps)
   let used = totals.withUnsafeMutableBufferPointer { totals in
     Parallel.forEachWorker(items) { worker, items in
-      withScratch(count: bands.outputRowCapacity * rowFloats + taps) { scratch in
+      // The band's output gradient, the weight gradient's partial sums, and the input rows
+      // the band's owned output rows read when they are written on demand.
+      let inputRowCapacity = min(g.height, (bands.outputRowCapacity - 1) * g.stride + g.kernelHeight)
+      withScratch(count: bands.outputRowCapacity * rowFloats + taps + inputRowCapacity * g.width * c) { scratch in
         let partial = scratch + bands.outputRowCapacity * rowFloats, total = totals.baseAddress! + worker * taps
+        let inputRows = partial + taps
         withUnsafePointer(to: window) { window in
           for item in items {
             let n = item / bands.count, band = bands[item % bands.count]
-            let image = n * g.outHeight
-            outputGradient((image + band.reached.lowerBound) * g.outWidth..<(image + band.reached.upperBound) * g.outWidth, scratch)
+            let firstRow = n * g.outHeight
+            outputGradient((firstRow + band.reached.lowerBound) * g.outWidth..<(firstRow + band.reached.upperBound) * g.outWidth, scratch)
             // Output row r of the image is at dYImage + r·OW·C; only the reached rows are read.
             let dYImage = UnsafePointer(scratch) - band.reached.lowerBound * rowFloats
             if let dX {
@@ -95,8 +156,9 @@ func depthwiseConv2dBackward(
             }
             guard dW != nil, !band.owned.isEmpty else { continue }
             partial.update(repeating: 0, count: taps)
+            let image = input.image(n, rows: g.inputRows(reachedBy: band.owned), geometry: g, scratch: inputRows)
             for oh in band.owned {
-              kernels.depthwiseWeightGradientRow(window, input + n * g.height * g.width * c, dYImage + oh * rowFloats, oh, partial)
+              kernels.depthwiseWeightGradientRow(window, image, dYImage + oh * rowFloats, oh, partial)
             }
             for i in 0..<taps { total[i] += Double(partial[i]) }
           }

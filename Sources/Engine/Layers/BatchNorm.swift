@@ -39,6 +39,17 @@ public final class BatchNorm: Layer {
   /// batch mean and biased variance, as the layer before summed them:
   /// ``ConvolutionNormalizationRun``) when given, else with the ones it computes.
   func forward(_ input: Tensor, clamp: ClampActivation?, statistics: (mean: [Float], variance: [Float])? = nil) throws -> Tensor {
+    let pending = try normalize(input, clamp: clamp, statistics: statistics)
+    var output = Tensor(uninitializedShape: input.shape)
+    pending.writeAll(into: output.mutablePointer())
+    return output
+  }
+
+  /// ``forward(_:clamp:statistics:)`` up to writing the output — the checks, the statistics,
+  /// the running estimates and what backward needs are done — with the output left to the
+  /// caller to write, whole or a band at a time (``PendingNormalization``; it reads `input`,
+  /// which must outlive it).
+  func normalize(_ input: Tensor, clamp: ClampActivation?, statistics: (mean: [Float], variance: [Float])?) throws -> PendingNormalization {
     guard input.rank >= 2, input.shape.last == channels else {
       throw ShapeError(context: "BatchNorm input", expected: "[N, ..., \(channels)]", actual: input.shape)
     }
@@ -50,10 +61,9 @@ public final class BatchNorm: Layer {
     }
     let invStd = variance.map { 1 / ($0 + epsilon).squareRoot() }
     cache = GradientRecording.isEnabled ? (input, mean, invStd, isTraining) : nil
-    var output = Tensor(uninitializedShape: input.shape)
-    batchNormApply(input.pointer, output.mutablePointer(), rows: rows, channels: channels,
-                   mean: mean, invStd: invStd, gamma: weight.value.pointer, beta: bias.value.pointer, clamp: clamp)
-    return output
+    return PendingNormalization(
+      input.pointer, rows: rows, channels: channels, mean: mean, invStd: invStd, gamma: weight.value.pointer,
+      beta: bias.value.pointer, clamp: clamp)
   }
 
   /// Drops what the last recorded forward kept, when a folded chain runs in its place.

@@ -15,7 +15,8 @@ public final class Conv2D: Layer {
   public let weight: Parameter
   public let bias: Parameter?
   public var isTraining = true
-  private var input: Tensor?
+  /// What the last recorded forward read.
+  private var recorded: RecordedInput?
 
   /// Creates a convolution with a square kernel.
   ///
@@ -79,11 +80,33 @@ public final class Conv2D: Layer {
     return (output, moments.isReserved ? moments.statistics : nil)
   }
 
+  /// ``forwardCollectingStatistics(_:)`` of a depthwise convolution whose input is a batch
+  /// norm's output, never written whole: `pending` writes the input rows of each band of
+  /// output rows into cache as the band needs them, here and again for the weight gradient
+  /// (``ConvolutionNormalizationRun``). `source` is the tensor `pending` reads (the batch
+  /// norm's input), kept while recorded.
+  ///
+  /// - Precondition: the convolution is depthwise, without a bias.
+  func forwardCollectingStatistics(
+    normalizing pending: PendingNormalization, of source: Tensor, bandFloats: Int
+  ) throws -> (output: Tensor, statistics: (mean: [Float], variance: [Float])) {
+    precondition(isDepthwise && bias == nil, "only a depthwise convolution without a bias reads its input band by band")
+    try checkInput(source, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
+    try checkWindowFits(source.shape)
+    let g = geometry(for: source.shape), moments = ChunkMoments(channels: outChannels)
+    recorded = GradientRecording.isEnabled ? .pending(pending, source: source) : nil
+    var output = Tensor(uninitializedShape: g.outputShape)
+    depthwiseConv2dForward(
+      input: pending, weight: weight.value.pointer, output: output.mutablePointer(), geometry: g, moments: moments,
+      bandFloats: bandFloats)
+    return (output, moments.statistics)
+  }
+
   private func forward(_ input: Tensor, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil) throws -> Tensor {
     try checkInput(input, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
     try checkWindowFits(input.shape)
     let g = geometry(for: input.shape)
-    self.input = GradientRecording.isEnabled ? input : nil
+    recorded = GradientRecording.isEnabled ? .tensor(input) : nil
     var output = Tensor(uninitializedShape: g.outputShape)
     let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
     kernel(input.pointer, weight.value.pointer, output.mutablePointer(), g, epilogue, moments)
@@ -91,7 +114,7 @@ public final class Conv2D: Layer {
   }
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
-    guard let input else { preconditionFailure("Conv2D.backward called before forward") }
+    guard let input = recorded?.tensor else { preconditionFailure("Conv2D.backward called before forward") }
     let g = geometry(for: input.shape)
     precondition(dY.shape == g.outputShape, "Conv2D.backward: dY \(dY.shape) does not match output \(g.outputShape)")
     var dX = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
@@ -107,8 +130,8 @@ public final class Conv2D: Layer {
   /// output gradient of the last recorded forward a chunk at a time: a depthwise convolution,
   /// or a 1×1 one whose weight gradient stays in cache, without a bias to train.
   var takesOutputGradientInChunks: Bool {
-    guard let input, bias?.needsGradient != true else { return false }
-    let g = geometry(for: input.shape)
+    guard let recorded, bias?.needsGradient != true else { return false }
+    let g = geometry(for: recorded.shape)
     return isDepthwise || (g.isPointwise && MatrixKernels.keepsInCache(weightGradient: inChannels, by: outChannels))
   }
 
@@ -120,17 +143,19 @@ public final class Conv2D: Layer {
   /// - Precondition: ``takesOutputGradientInChunks``.
   func backward(needsInputGradient: Bool, chunkFloats: Int, outputGradient: OutputGradientWriter) -> Tensor? {
     precondition(takesOutputGradientInChunks, "Conv2D.backward: this convolution takes its output gradient whole")
-    guard let input, needsInputGradient || weight.needsGradient else { return nil }
-    let g = geometry(for: input.shape)
-    var dX = needsInputGradient ? Tensor(uninitializedShape: input.shape) : nil
+    guard let recorded, needsInputGradient || weight.needsGradient else { return nil }
+    let g = geometry(for: recorded.shape)
+    var dX = needsInputGradient ? Tensor(uninitializedShape: recorded.shape) : nil
     let dW = weight.needsGradient ? weight.gradient.mutablePointer() : nil
     if isDepthwise {
-      depthwiseConv2dBackward(
-        input: input.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
-        chunkFloats: chunkFloats, outputGradient: outputGradient)
+      withExtendedLifetime(recorded) {
+        depthwiseConv2dBackward(
+          input: recorded.depthwiseInput, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
+          chunkFloats: chunkFloats, outputGradient: outputGradient)
+      }
     } else {
       pointwiseBackward(
-        input: input.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
+        input: recorded.tensor.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
         chunkFloats: chunkFloats, outputGradient: outputGradient)
     }
     return dX
@@ -144,6 +169,40 @@ public final class Conv2D: Layer {
         context: "Conv2D input (kernel \(kernelSize.height)x\(kernelSize.width), padding \(top),\(bottom),\(left),\(right))",
         expected: "[N, H ≥ \(kernelSize.height - top - bottom), W ≥ \(kernelSize.width - left - right), \(inChannels)]",
         actual: shape)
+    }
+  }
+}
+
+/// What a convolution's last recorded forward read: a tensor, or a batch norm's output that
+/// it read band by band and never wrote whole (with the tensor that output is computed from).
+private enum RecordedInput {
+  case tensor(Tensor)
+  case pending(PendingNormalization, source: Tensor)
+
+  var shape: [Int] {
+    switch self {
+    case .tensor(let input): input.shape
+    case .pending(_, let source): source.shape
+    }
+  }
+
+  /// The input as a tensor, written whole if it was pending.
+  var tensor: Tensor {
+    switch self {
+    case .tensor(let input):
+      return input
+    case .pending(let pending, let source):
+      var input = Tensor(uninitializedShape: source.shape)
+      pending.writeAll(into: input.mutablePointer())
+      return input
+    }
+  }
+
+  /// The input as the depthwise kernels read it (valid while this value lives).
+  var depthwiseInput: DepthwiseInput {
+    switch self {
+    case .tensor(let input): .memory(input.pointer)
+    case .pending(let pending, _): .pending(pending)
     }
   }
 }

@@ -21,8 +21,24 @@ struct ConvolutionNormalizationRun {
     pair = NormalizationActivationPair(children, at: index + 1)
   }
 
+  /// The run at child `index`, or the whole of child `index` when that is a `Sequential` of
+  /// just such a run (torchvision's `ConvBNReLU`), with the number of children it covers.
+  static func covering(_ children: [(name: String, layer: any Layer)], at index: Int) -> (run: Self, children: Int)? {
+    if let run = Self(children, at: index) { return (run, run.length) }
+    guard index < children.count, let nested = children[index].layer as? Sequential,
+      let run = Self(nested.children, at: 0), run.length == nested.children.count
+    else { return nil }
+    return (run, 1)
+  }
+
   func forward(_ input: Tensor) throws -> Tensor {
     let (output, statistics) = try convolution.forwardCollectingStatistics(input)
+    return try normalize(output, statistics: statistics)
+  }
+
+  /// The batch norm's (and activation's) forward on the convolution's `output`, with the
+  /// statistics the convolution collected, if any.
+  func normalize(_ output: Tensor, statistics: (mean: [Float], variance: [Float])?) throws -> Tensor {
     if let pair { return try pair.forward(output, statistics: statistics) }
     return try normalization.forward(output, clamp: nil, statistics: statistics)
   }

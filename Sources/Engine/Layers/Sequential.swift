@@ -42,8 +42,9 @@ public final class Sequential: Layer {
   /// norm and activation after it runs as one ``ConvolutionChain``, and an inverted
   /// bottleneck of such chains band by band (``InvertedBottleneckChain``); where gradients are
   /// recorded, a convolution hands the batch norm in training mode after it the statistics of
-  /// its output (``ConvolutionNormalizationRun``); elsewhere a batch norm and the activation
-  /// after it run forward as one pass (``NormalizationActivationPair``).
+  /// its output (``ConvolutionNormalizationRun``), and a depthwise one computes such a run's
+  /// activation band by band instead of reading it (``PendingActivationRun``); elsewhere a
+  /// batch norm and the activation after it run forward as one pass (``NormalizationActivationPair``).
   public func forward(_ input: Tensor) throws -> Tensor {
     var x = input
     let firstRecorded = GradientRecording.skipsFrozenPrefix ? (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count) : 0
@@ -57,6 +58,11 @@ public final class Sequential: Layer {
         if let fused = fusedChain(at: index, endingBy: unrecordedEnd) {
           x = try fused.forward(x)
           index += fused.length
+          continue
+        }
+        if recorded, let run = PendingActivationRun(children, at: index) {
+          x = try run.forward(x)
+          index += run.length
           continue
         }
         if recorded, let run = ConvolutionNormalizationRun(children, at: index) {
