@@ -100,11 +100,32 @@ public func batchNormApply(
     .writeAll(into: y)
 }
 
+/// A `[rows, C]` result written on demand, row by row: whole, or a band of rows at a time
+/// into cache for the layer that reads it.
+protocol RowsOnDemand {
+  var rows: Int { get }
+  var channels: Int { get }
+  /// Writes rows `range` to `target` (non-temporally when `streaming` is 1).
+  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32)
+}
+
+extension RowsOnDemand {
+  /// Writes rows `range` to `target`, through the caches.
+  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>) { write(rows: range, into: target, streaming: 0) }
+
+  /// Writes every row to `target`, in parallel (past the caches when large).
+  func writeAll(into target: UnsafeMutablePointer<Float>) {
+    let streaming = ChannelKernels.streams(rows * channels)
+    Parallel.forEachRange(rows) { range in write(rows: range, into: target + range.lowerBound * channels, streaming: streaming) }
+  }
+}
+
 /// A batch norm's output, with the clamp after it, written on demand: `y = clamp(x · scale +
 /// shift)` for rows of its `[rows, C]` view, all at once (``batchNormApply(_:_:rows:channels:mean:invStd:gamma:beta:clamp:)``)
 /// or a band at a time into cache for the depthwise convolution that reads it
-/// (``Conv2D/forwardCollectingStatistics(normalizing:)``), so that it is never written whole.
-struct PendingNormalization {
+/// (``Conv2D/forwardCollectingStatistics(normalizing:of:bandFloats:)``), so that it is never
+/// written whole.
+struct PendingNormalization: RowsOnDemand {
   let x: UnsafePointer<Float>
   let rows: Int, channels: Int
   let clamp: ClampActivation?
@@ -120,14 +141,7 @@ struct PendingNormalization {
     affine = scale + shift
   }
 
-  /// Writes every row to `y`, in parallel (past the caches when large).
-  func writeAll(into y: UnsafeMutablePointer<Float>) {
-    let streaming = ChannelKernels.streams(rows * channels)
-    Parallel.forEachRange(rows) { range in write(rows: range, into: y + range.lowerBound * channels, streaming: streaming) }
-  }
-
-  /// Writes rows `range` to `target` (non-temporally when `streaming` is 1).
-  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32 = 0) {
+  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32) {
     let c = channels
     affine.withUnsafeBufferPointer { p in
       ChannelKernels.active.affine(
@@ -162,7 +176,7 @@ public func batchNormBackward(
 /// its first pass over `x` and `dY` (the sums, which it adds to `dGamma` and `dBeta`); rows
 /// of `dX` are then written in any order and any grouping (``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``
 /// all at once, a convolution's backward band by band: ``ConvolutionNormalizationBackward``).
-struct BatchNormInputGradient {
+struct BatchNormInputGradient: RowsOnDemand {
   let x: UnsafePointer<Float>, dY: UnsafePointer<Float>
   let rows: Int, channels: Int
   /// `a`, `b`, `bias` and, with a clamp, the mask's scale and shift: `channels` floats each.
@@ -177,16 +191,9 @@ struct BatchNormInputGradient {
     clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)?
   ) {
     (self.x, self.dY, self.rows, channels, ceiling) = (x, dY, rows, c, clamp?.activation.ceiling)
-    let kernels = ChannelKernels.active, ceiling = clamp?.activation.ceiling ?? 0
     // The clamp's scale and shift, when there is one, follow the other per-channel arrays.
     let affine = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { [$0.scale, $0.shift] } ?? []
-    let sums = ([mean, invStd] + affine).withUnsafePointers { p in
-      reduceOverRows(rows, width: 2 * c) { range, partial in
-        kernels.gradientSums(
-          range.count, c, x + range.lowerBound * c, dY + range.lowerBound * c, p[0], p[1],
-          clamp == nil ? nil : p[2], clamp == nil ? nil : p[3], ceiling, partial)
-      }
-    }
+    let sums = Self.sums(x: x, dY: dY, rows: rows, channels: c, perChannel: [mean, invStd] + affine, ceiling: ceiling ?? 0)
     for ch in 0..<c {
       dBeta?[ch] += Float(sums[ch])
       dGamma?[ch] += Float(sums[c + ch])
@@ -206,14 +213,22 @@ struct BatchNormInputGradient {
     terms = ([a, b, bias] + affine).flatMap { $0 }
   }
 
-  /// Writes all of `dX` to `target`, in parallel (past the caches when it is large).
-  func writeAll(into target: UnsafeMutablePointer<Float>) {
-    let streaming = ChannelKernels.streams(rows * channels)
-    Parallel.forEachRange(rows) { range in write(rows: range, into: target + range.lowerBound * channels, streaming: streaming) }
+  /// `Σ mask(dY)` and `Σ mask(dY)·x̂` per channel, over the rows: `perChannel` is the mean and
+  /// 1/√(var + ε), then the mask's scale and shift when there is a clamp.
+  private static func sums(
+    x: UnsafePointer<Float>, dY: UnsafePointer<Float>, rows: Int, channels c: Int, perChannel: [[Float]], ceiling: Float
+  ) -> [Double] {
+    let kernels = ChannelKernels.active, masked = perChannel.count == 4
+    return perChannel.withUnsafePointers { p in
+      reduceOverRows(rows, width: 2 * c) { range, partial in
+        kernels.gradientSums(
+          range.count, c, x + range.lowerBound * c, dY + range.lowerBound * c, p[0], p[1],
+          masked ? p[2] : nil, masked ? p[3] : nil, ceiling, partial)
+      }
+    }
   }
 
-  /// Writes rows `rows` of `dX` to `target` (non-temporally when `streaming` is 1).
-  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32 = 0) {
+  func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32) {
     let c = channels, first = range.lowerBound * c
     terms.withUnsafeBufferPointer { buffer in
       let p = buffer.baseAddress!

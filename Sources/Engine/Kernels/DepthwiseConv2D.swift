@@ -129,38 +129,25 @@ func depthwiseConv2dBackward(
 ) {
   let c = g.inChannels, rowFloats = g.outWidth * c, taps = g.kernelHeight * g.kernelWidth * c
   let bands = DepthwiseBands(geometry: g, outputRowsFitting: max(1, bandFloats / max(rowFloats, 1)))
-  let items = g.batch * bands.count, kernels = ChannelKernels.active, window = g.depthwiseWindow
+  let items = g.batch * bands.count, window = g.depthwiseWindow
   let streaming = ChannelKernels.streams(g.batch * g.height * g.width * c)
   let workers = min(Parallel.threadCount, max(items, 1))
   var totals = [Double](repeating: 0, count: workers * taps)
+  // Per worker: the band's output gradient, the weight gradient's partial sums, and the
+  // input rows the band's owned output rows read when they are written on demand.
+  let tappedCapacity = min(g.height, (bands.outputRowCapacity - 1) * g.stride + g.kernelHeight) * g.width * c
   let used = totals.withUnsafeMutableBufferPointer { totals in
     Parallel.forEachWorker(items) { worker, items in
-      // The band's output gradient, the weight gradient's partial sums, and the input rows
-      // the band's owned output rows read when they are written on demand.
-      let inputRowCapacity = min(g.height, (bands.outputRowCapacity - 1) * g.stride + g.kernelHeight)
-      withScratch(count: bands.outputRowCapacity * rowFloats + taps + inputRowCapacity * g.width * c) { scratch in
+      withScratch(count: bands.outputRowCapacity * rowFloats + taps + tappedCapacity) { scratch in
         let partial = scratch + bands.outputRowCapacity * rowFloats, total = totals.baseAddress! + worker * taps
-        let inputRows = partial + taps
         withUnsafePointer(to: window) { window in
           for item in items {
-            let n = item / bands.count, band = bands[item % bands.count]
-            let firstRow = n * g.outHeight
-            outputGradient((firstRow + band.reached.lowerBound) * g.outWidth..<(firstRow + band.reached.upperBound) * g.outWidth, scratch)
-            // Output row r of the image is at dYImage + r·OW·C; only the reached rows are read.
-            let dYImage = UnsafePointer(scratch) - band.reached.lowerBound * rowFloats
-            if let dX {
-              for ih in band.inputRows {
-                kernels.depthwiseInputGradientRow(
-                  window, dYImage, ih, weight, dX + (n * g.height + ih) * g.width * c, streaming)
-              }
-            }
-            guard dW != nil, !band.owned.isEmpty else { continue }
-            partial.update(repeating: 0, count: taps)
-            let image = input.image(n, rows: g.inputRows(reachedBy: band.owned), geometry: g, scratch: inputRows)
-            for oh in band.owned {
-              kernels.depthwiseWeightGradientRow(window, image, dYImage + oh * rowFloats, oh, partial)
-            }
-            for i in 0..<taps { total[i] += Double(partial[i]) }
+            if dW != nil { partial.update(repeating: 0, count: taps) }
+            depthwiseBandBackward(
+              bands[item % bands.count], image: item / bands.count, input: input, weight: weight, dX: dX,
+              partial: dW == nil ? nil : partial, buffers: (scratch, partial + taps), geometry: g, window: window,
+              streaming: streaming, outputGradient: outputGradient)
+            if dW != nil { for i in 0..<taps { total[i] += Double(partial[i]) } }
           }
         }
       }
@@ -169,6 +156,32 @@ func depthwiseConv2dBackward(
   guard let dW else { return }
   for worker in 0..<used {
     for i in 0..<taps { dW[i] += Float(totals[worker * taps + i]) }
+  }
+}
+
+/// One band of image `n`: its output gradient written into `buffers.outputGradient`, the
+/// input gradient of its input rows, and its owned output rows' share of the weight gradient
+/// added to `partial` (when given), reading their input rows from `buffers.tappedRows` when
+/// the input is written on demand.
+private func depthwiseBandBackward(
+  _ band: DepthwiseBands.Band, image n: Int, input: DepthwiseInput, weight: UnsafePointer<Float>,
+  dX: UnsafeMutablePointer<Float>?, partial: UnsafeMutablePointer<Float>?,
+  buffers: (outputGradient: UnsafeMutablePointer<Float>, tappedRows: UnsafeMutablePointer<Float>), geometry g: ConvGeometry,
+  window: UnsafePointer<CChannelKernels_Window>, streaming: Int32, outputGradient: OutputGradientWriter
+) {
+  let kernels = ChannelKernels.active, c = g.inChannels, rowFloats = g.outWidth * c, firstRow = n * g.outHeight
+  outputGradient((firstRow + band.reached.lowerBound) * g.outWidth..<(firstRow + band.reached.upperBound) * g.outWidth, buffers.outputGradient)
+  // Output row r of the image is at dYImage + r·OW·C; only the reached rows are read.
+  let dYImage = UnsafePointer(buffers.outputGradient) - band.reached.lowerBound * rowFloats
+  if let dX {
+    for ih in band.inputRows {
+      kernels.depthwiseInputGradientRow(window, dYImage, ih, weight, dX + (n * g.height + ih) * g.width * c, streaming)
+    }
+  }
+  guard let partial, !band.owned.isEmpty else { return }
+  let image = input.image(n, rows: g.inputRows(reachedBy: band.owned), geometry: g, scratch: buffers.tappedRows)
+  for oh in band.owned {
+    kernels.depthwiseWeightGradientRow(window, image, dYImage + oh * rowFloats, oh, partial)
   }
 }
 
