@@ -83,8 +83,8 @@ public final class Conv2D: Layer {
   /// ``forwardCollectingStatistics(_:)`` of a depthwise convolution whose input is a batch
   /// norm's output, never written whole: `pending` writes the input rows of each band of
   /// output rows into cache as the band needs them, here and again for the weight gradient
-  /// (``ConvolutionNormalizationRun``). `source` is the tensor `pending` reads (the batch
-  /// norm's input), kept while recorded.
+  /// (``PendingActivationRun``). `source` is the tensor `pending` reads (the batch norm's
+  /// input), kept while recorded.
   ///
   /// - Precondition: the convolution is depthwise, without a bias.
   func forwardCollectingStatistics(
