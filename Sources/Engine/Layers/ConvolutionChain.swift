@@ -28,11 +28,7 @@ struct ConvolutionChain {
   /// `index` on, or a ``Sequential`` child whose children are exactly one chain (as
   /// torchvision nests `Conv2dNormActivation`).
   static func covering(_ children: [(name: String, layer: any Layer)], at index: Int) -> (chain: ConvolutionChain, children: Int)? {
-    if let chain = ConvolutionChain(children, at: index) { return (chain, chain.length) }
-    guard index < children.count, let nested = children[index].layer as? Sequential,
-      let chain = ConvolutionChain(nested.children, at: 0), chain.length == nested.children.count
-    else { return nil }
-    return (chain, 1)
+    coveringRun(children, at: index, find: ConvolutionChain.init, length: \.length).map { (chain: $0.run, children: $0.children) }
   }
 
   /// The batch norm and activation as the convolution's epilogue.
@@ -53,6 +49,20 @@ struct ConvolutionChain {
       return try convolution.forward(input, normalization: normalization, activation: activation?.kind)
     }
   }
+}
+
+/// The run `find` finds at child `index`, or the whole of child `index` when that is a
+/// ``Sequential`` whose children are exactly one such run (as torchvision nests
+/// `Conv2dNormActivation`), with the number of children it covers.
+func coveringRun<Run>(
+  _ children: [(name: String, layer: any Layer)], at index: Int,
+  find: ([(name: String, layer: any Layer)], Int) -> Run?, length: (Run) -> Int
+) -> (run: Run, children: Int)? {
+  if let run = find(children, index) { return (run, length(run)) }
+  guard index < children.count, let nested = children[index].layer as? Sequential,
+    let run = find(nested.children, 0), length(run) == nested.children.count
+  else { return nil }
+  return (run, 1)
 }
 
 /// The convolution at child `index` and the batch norm over its output channels right after

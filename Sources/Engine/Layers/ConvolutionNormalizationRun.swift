@@ -24,11 +24,7 @@ struct ConvolutionNormalizationRun {
   /// The run at child `index`, or the whole of child `index` when that is a `Sequential` of
   /// just such a run (torchvision's `ConvBNReLU`), with the number of children it covers.
   static func covering(_ children: [(name: String, layer: any Layer)], at index: Int) -> (run: Self, children: Int)? {
-    if let run = Self(children, at: index) { return (run, run.length) }
-    guard index < children.count, let nested = children[index].layer as? Sequential,
-      let run = Self(nested.children, at: 0), run.length == nested.children.count
-    else { return nil }
-    return (run, 1)
+    coveringRun(children, at: index, find: Self.init, length: \.length)
   }
 
   func forward(_ input: Tensor) throws -> Tensor {
