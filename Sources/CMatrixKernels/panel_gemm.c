@@ -49,10 +49,11 @@ void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k,
 
 #if defined(__x86_64__)
 /// What a tile does with its accumulators: the panel GEMM's epilogue (per-column `scale` and
-/// `shift` from the tile's first column, either NULL, then the clamp), stored over C, or
+/// `shift` from the tile's first column, either NULL, then the tile's share of `addend`, laid
+/// out like C from the tile's first value, or NULL, then the clamp), stored over C, or
 /// (`accumulate`) an addition into C.
 typedef struct {
-  const float *scale, *shift;
+  const float *scale, *shift, *addend;
   int clamp, accumulate;
   float lower, upper;
 } Epilogue;
@@ -107,6 +108,14 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
 #pragma clang loop unroll(full)
     for (int j = 0; j < V; j++) acc[i][j] = _mm512_setzero_ps();
   }
+  // The addend's rows come into L1 while the products are summed.
+  if (e.addend) {
+#pragma clang loop unroll(full)
+    for (int i = 0; i < R; i++) {
+#pragma clang loop unroll(full)
+      for (int j = 0; j < V; j++) _mm_prefetch((const char *)(e.addend + i * ldc + 16 * j), _MM_HINT_T0);
+    }
+  }
   for (long p = 0; p < k; p++) {
     const float *row = b + p * bp, *column = a + p * ap;
     if (fetch) fetchSome(fetch);
@@ -138,6 +147,7 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
       } else {
         if (e.scale) y = _mm512_mul_ps(y, s);
         if (e.shift) y = _mm512_add_ps(y, t);
+        if (e.addend) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(mask, e.addend + i * ldc + 16 * j));
         // max(lower, y) and min(upper, y) return y when y is NaN.
         if (e.clamp) y = _mm512_min_ps(high, _mm512_max_ps(low, y));
       }
@@ -203,7 +213,7 @@ static TileShape tileShape(long columns, long m, int fitting) {
 __attribute__((target("avx512f,fma")))
 void CMatrixKernels_panelGEMM_AVX512(
     long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
-    const float *scale, const float *shift, int clamp, float lower, float upper) {
+    const float *scale, const float *shift, const float *addend, int clamp, float lower, float upper) {
   const long width = CMatrixKernels_panelWidth;
   // A block of rows stays in L2 while every panel passes over it.
   for (long block = 0; block < rows; block += blockRows) {
@@ -211,7 +221,7 @@ void CMatrixKernels_panelGEMM_AVX512(
     for (long column = 0; column < n; column += width) {
       TileShape shape = tileShape(n - column < width ? n - column : width, rows, 0);
       const float *panel = packed + column * k;
-      Epilogue e = {scale ? scale + column : NULL, shift ? shift + column : NULL, clamp, 0, lower, upper};
+      Epilogue e = {scale ? scale + column : NULL, shift ? shift + column : NULL, NULL, clamp, 0, lower, upper};
       int tall = rows >= shape.rows;
       long height = tall ? shape.rows : 1;
       RowTile multiply = tall ? shape.tallRow : shape.singleRow;
@@ -219,6 +229,7 @@ void CMatrixKernels_panelGEMM_AVX512(
         // The last tile ends at the last row; the rows it shares with the tile before are
         // computed twice and stored once.
         long at = first + height > blockEnd ? blockEnd - height : first;
+        e.addend = addend ? addend + at * ldc + column : NULL;
         multiply(k, a + at * lda, lda, panel, first - at, shape.last, c + at * ldc + column, ldc, e);
       }
     }
@@ -240,7 +251,7 @@ __attribute__((target("avx512f,fma")))
 void CMatrixKernels_addTransposedProduct_AVX512(
     long m, long n, long k, const float *a, long lda, const float *b, long ldb, float *c, long ldc) {
   const long width = CMatrixKernels_panelWidth;
-  Epilogue e = {NULL, NULL, 0, 1, 0, 0};
+  Epilogue e = {NULL, NULL, NULL, 0, 1, 0, 0};
   // Steps of k whose rows of A and B stay in L2 while the tiles pass over them; each tile
   // adds its sums into C once per step, and brings in its share of the next step's rows.
   long steps = l2Floats / (m + n), tiles = tilesPerStep(m, n);

@@ -63,6 +63,58 @@ final class ConvolutionChainTests: XCTestCase {
     assertClose(lean, recorded, relative: 0, absolute: 0, "residual")
   }
 
+  /// Residual blocks whose body ends in a convolution and a batch norm take the sum with the
+  /// shortcut, and the activation after it, into that convolution's epilogue when nothing is
+  /// recorded; the block's output must be what the recorded forward computes layer by layer:
+  /// bottleneck (1×1 last, panel GEMM or OpenBLAS) and basic blocks (3×3 last, Winograd),
+  /// identity and projection shortcuts, with and without an activation, flat and nested bodies.
+  func testResidualChain_sumInTheLastEpilogue_matchesRecordedForward() throws {
+    struct Block: CustomStringConvertible {
+      var lastKernel: Int, channels: Int, stride: Int, activation: ClampActivation?, nested: Bool
+      var description: String {
+        "\(lastKernel)x\(lastKernel) last, \(channels) channels, stride \(stride), \(activation.map { "\($0)" } ?? "linear")\(nested ? ", nested" : "")"
+      }
+    }
+    let blocks = [
+      Block(lastKernel: 1, channels: 128, stride: 1, activation: .relu, nested: false),  // panel GEMM (inner 64)
+      Block(lastKernel: 1, channels: 144, stride: 2, activation: .relu, nested: false),  // a partial panel
+      Block(lastKernel: 3, channels: 32, stride: 1, activation: .relu, nested: false),  // Winograd
+      Block(lastKernel: 3, channels: 40, stride: 2, activation: nil, nested: true),
+      Block(lastKernel: 1, channels: 20, stride: 1, activation: .relu6, nested: true),  // OpenBLAS and the epilogue loop
+    ]
+    try withEveryMatrixKernel { _ in
+      try withEvery("block", in: blocks) { b in
+        var rng = SeededGenerator(seed: 6)
+        let width = b.channels / 2
+        func conv(_ i: Int, _ o: Int, _ k: Int, _ s: Int) -> Conv2D {
+          Conv2D(inChannels: i, outChannels: o, kernel: k, stride: s, padding: .symmetric(k / 2), bias: false, rng: &rng)
+        }
+        let leading: [any Layer] = [conv(b.channels, width, 3, b.stride), try evaluationBatchNorm(width, rng: &rng), Activation(.relu)]
+        let last: [any Layer] = [conv(width, b.channels, b.lastKernel, 1), try evaluationBatchNorm(b.channels, rng: &rng)]
+        let body = Sequential(leading + (b.nested ? [Sequential(last)] : last))
+        let shortcut = b.stride == 1 ? nil : Sequential([conv(b.channels, b.channels, 1, b.stride), try evaluationBatchNorm(b.channels, rng: &rng)])
+        let block = Residual(body: body, shortcut: shortcut, activation: b.activation.map { Activation($0) })
+        XCTAssertNotNil(ResidualChain(block), "the block's last convolution takes the sum")
+        let input = Tensor.randomUniform(shape: [2, 7, 9, b.channels], bound: 2, rng: &rng)
+        let recorded = try block(input)
+        let folded = try GradientRecording.withoutGradients { try block(input) }
+        assertClose(folded, recorded, scaled: Tolerance.summation, "block")
+        if b.activation == .relu6 { XCTAssertTrue(folded.scalars.contains(6) && folded.scalars.contains(0), "both clamps reached") }
+      }
+    }
+  }
+
+  /// A shortcut whose shape differs from the body's output is reported as the residual sum's
+  /// error when the sum runs in the last convolution's epilogue too.
+  func testResidualChain_mismatchedShortcut_namesTheSum() throws {
+    var rng = SeededGenerator(seed: 7)
+    let body = Sequential([Conv2D(inChannels: 4, outChannels: 6, kernel: 1, rng: &rng), try evaluationBatchNorm(6, rng: &rng)])
+    let block = Residual(body: body)
+    XCTAssertThrowsError(try GradientRecording.withoutGradients { try block(Tensor(shape: [1, 3, 3, 4])) }) { error in
+      XCTAssertEqual("\(error)", "Residual sum (body vs shortcut): expected [1, 3, 3, 6], got [1, 3, 3, 4]")
+    }
+  }
+
   /// A batch norm in evaluation mode with running statistics, γ and β away from 0 and 1.
   private func evaluationBatchNorm(_ channels: Int, rng: inout SeededGenerator) throws -> BatchNorm {
     let norm = BatchNorm(channels: channels)

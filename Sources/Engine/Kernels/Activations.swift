@@ -42,6 +42,11 @@ public func clampActivationForward(
   }
 }
 
+/// `y += x` over `count` values, in parallel blocks.
+func addInParallel(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+  forEachElementBlock(count) { range in addInPlace(y + range.lowerBound, x + range.lowerBound, range.count) }
+}
+
 /// `y = min(max(y + x, 0), ceiling)`: a residual sum and its activation in one pass.
 public func addClampInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int, _ kind: ClampActivation) {
   let ceiling = kind.ceiling

@@ -1,17 +1,33 @@
 /// What a convolution kernel does to each output value before storing it: a per-channel
-/// affine map and an optional clamp, `y = clamp(x · scale[c] + shift[c])`.
+/// affine map, an optional addend of the output's shape and an optional clamp,
+/// `y = clamp(x · scale[c] + shift[c] + addend)`.
 ///
 /// A bias is `shift` alone; a batch norm in evaluation mode folds into `scale` and `shift`
-/// (``BatchNorm/evaluationAffine(after:)``); ReLU or ReLU6 after it is the clamp. Applied
-/// to each chunk of output while it is still in cache, it replaces two or three further
-/// passes over the activation in memory. Pointers are borrowed for the kernel call.
+/// (``BatchNorm/evaluationAffine(after:)``); the shortcut of a residual block is the addend,
+/// and ReLU or ReLU6 after it the clamp. Applied to each chunk of output while it is still in
+/// cache, it replaces two or three further passes over the activation in memory. Pointers
+/// are borrowed for the kernel call.
 public struct ChannelEpilogue {
   /// Per-channel factor, or nil for 1.
   public var scale: UnsafePointer<Float>?
   /// Per-channel offset, or nil for 0.
   public var shift: UnsafePointer<Float>?
+  /// Values added after the affine map, laid out like the output, or nil for none.
+  var addend: Addend?
   /// Activation applied last, or nil for none.
   public var clamp: ClampActivation?
+
+  /// A tensor added to the output value by value: the other term of a residual sum.
+  struct Addend {
+    /// The tensor's values, laid out like the output.
+    let values: UnsafePointer<Float>
+    /// Where the kernel writes the output's first value.
+    let output: UnsafeMutablePointer<Float>
+
+    /// The addend of the output value the kernel writes at `target`.
+    @inline(__always)
+    func at(_ target: UnsafePointer<Float>) -> UnsafePointer<Float> { values + (target - UnsafePointer(output)) }
+  }
 
   /// The epilogue `y = clamp(x · scale + shift)`.
   public init(scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil, clamp: ClampActivation? = nil) {
@@ -22,7 +38,11 @@ public struct ChannelEpilogue {
   public static func bias(_ bias: UnsafePointer<Float>?) -> ChannelEpilogue { ChannelEpilogue(shift: bias) }
 
   /// True when the epilogue leaves values unchanged.
-  var isIdentity: Bool { scale == nil && shift == nil && clamp == nil }
+  var isIdentity: Bool { scale == nil && shift == nil && addend == nil && clamp == nil }
+
+  /// The addend of the output value the kernel writes at `target`, if the epilogue has one.
+  @inline(__always)
+  func addend(at target: UnsafePointer<Float>) -> UnsafePointer<Float>? { addend?.at(target) }
 
   /// The clamp's bounds; `(−∞, +∞)` without one.
   private var bounds: (lower: Float, upper: Float) {
@@ -30,30 +50,44 @@ public struct ChannelEpilogue {
   }
 
   /// Applies the epilogue in place to `rows` consecutive NHWC pixels of `channels` values.
-  /// One branch per row picks a loop the compiler vectorises.
+  /// One branch per row picks a loop the compiler vectorises; with an addend, the affine map
+  /// runs unclamped and a second loop over the row, still in L1, adds and clamps.
   func apply(_ values: UnsafeMutablePointer<Float>, rows: Int, channels: Int) {
     guard !isIdentity else { return }
     let (lower, upper) = bounds
     for r in 0..<rows {
       let y = values + r * channels
-      if let scale, let shift {
-        for c in 0..<channels { y[c] = min(max(y[c] * scale[c] + shift[c], lower), upper) }
-      } else if let shift {
-        for c in 0..<channels { y[c] = min(max(y[c] + shift[c], lower), upper) }
-      } else if let scale {
-        for c in 0..<channels { y[c] = min(max(y[c] * scale[c], lower), upper) }
-      } else {
-        for c in 0..<channels { y[c] = min(max(y[c], lower), upper) }
+      guard let added = addend(at: y) else {
+        applyAffine(y, channels: channels, lower: lower, upper: upper)
+        continue
       }
+      applyAffine(y, channels: channels, lower: -.infinity, upper: .infinity)
+      for c in 0..<channels { y[c] = min(max(y[c] + added[c], lower), upper) }
     }
   }
 
-  /// The epilogue of 8 (or `width`) channels starting at `c0`.
+  /// `y = min(max(y · scale + shift, lower), upper)` over one pixel's channels.
   @inline(__always)
-  func apply(_ x: SIMD8<Float>, channel c0: Int, width: Int) -> SIMD8<Float> {
+  private func applyAffine(_ y: UnsafeMutablePointer<Float>, channels: Int, lower: Float, upper: Float) {
+    if let scale, let shift {
+      for c in 0..<channels { y[c] = min(max(y[c] * scale[c] + shift[c], lower), upper) }
+    } else if let shift {
+      for c in 0..<channels { y[c] = min(max(y[c] + shift[c], lower), upper) }
+    } else if let scale {
+      for c in 0..<channels { y[c] = min(max(y[c] * scale[c], lower), upper) }
+    } else {
+      for c in 0..<channels { y[c] = min(max(y[c], lower), upper) }
+    }
+  }
+
+  /// The epilogue of 8 (or `width`) channels starting at `c0`, for the output values the
+  /// kernel writes at `target`.
+  @inline(__always)
+  func apply(_ x: SIMD8<Float>, channel c0: Int, width: Int, at target: UnsafePointer<Float>) -> SIMD8<Float> {
     var y = x
     if let scale { y *= SIMD8<Float>.load(scale + c0, width) }
     if let shift { y += SIMD8<Float>.load(shift + c0, width) }
+    if let added = addend(at: target) { y += SIMD8<Float>.load(added, width) }
     guard clamp != nil else { return y }
     let (lower, upper) = bounds
     y.replace(with: lower, where: y .< lower)

@@ -17,10 +17,11 @@ let convolutionChunkFloats = 1 << 18
 /// Output pixels per im2col chunk for a geometry: about ``convolutionChunkFloats`` values,
 /// but at least 512 rows (or each worker's share, if smaller), because every chunk's GEMM
 /// repacks the whole `[KH·KW·IC, OC]` weight and deep layers (ResNet's 3×3×512×512) would
-/// otherwise repack 9 MB of weights for a few dozen rows.
+/// otherwise repack 9 MB of weights for a few dozen rows; then balanced among the workers.
 func convolutionChunkPixels(_ g: ConvGeometry) -> Int {
   let share = (g.outputPixels + Parallel.threadCount - 1) / Parallel.threadCount
-  return max(convolutionChunkFloats / max(g.patchSize, 1), min(512, share), 8)
+  let chunk = max(convolutionChunkFloats / max(g.patchSize, 1), min(512, share), 8)
+  return Parallel.balancedChunk(g.outputPixels, atMost: chunk)
 }
 
 /// Computes `output = epilogue(conv(input, weight))`: the bias, or a folded batch norm and
@@ -115,7 +116,8 @@ private func pointwiseForward(
 private func forEachOutputChunk(
   rows: Int, channels: Int, output: UnsafePointer<Float>, moments: ChunkMoments?, _ write: (_ first: Int, _ count: Int) -> Void
 ) {
-  let chunk = pointwiseChunkRows(outChannels: channels), chunks = (rows + chunk - 1) / chunk
+  let chunk = Parallel.balancedChunk(rows, atMost: pointwiseChunkRows(outChannels: channels))
+  let chunks = (rows + chunk - 1) / chunk
   moments?.reserve(chunks: chunks, rowsPerChunk: chunk)
   Parallel.forEachRange(chunks) { range in
     for c in range {
@@ -164,7 +166,7 @@ public func conv2dBackward(
           dW: dW == nil ? nil : partials + worker * weightCount, geometry: g)
       }
       if let dW {
-        for worker in 0..<used { addInPlace(dW, partials + worker * weightCount, weightCount) }
+        for worker in 0..<used { addInParallel(dW, partials + worker * weightCount, count: weightCount) }
       }
     }
   }
@@ -268,7 +270,7 @@ func pointwiseBackward(
   dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats: Int, outputGradient: OutputGradientWriter
 ) {
   let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
-  let chunk = max(1, chunkFloats / oc), chunks = (m + chunk - 1) / chunk, size = ic * oc
+  let chunk = Parallel.balancedChunk(m, atMost: chunkFloats / oc), chunks = (m + chunk - 1) / chunk, size = ic * oc
   let workers = min(Parallel.threadCount, chunks)
   withInputGradientProduct(weight: weight, geometry: g, packing: dX != nil) { inputGradientProduct in
     withScratch(count: max(1, (workers - 1) * size)) { partials in
@@ -288,7 +290,7 @@ func pointwiseBackward(
         }
       }
       if let dW {
-        for worker in 1..<used { addInPlace(dW, partials + (worker - 1) * size, size) }
+        for worker in 1..<used { addInParallel(dW, partials + (worker - 1) * size, count: size) }
       }
     }
   }

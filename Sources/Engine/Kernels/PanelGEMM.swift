@@ -102,7 +102,8 @@ func panelMultiply(
   #if arch(x86_64)
   let upper = epilogue.clamp?.ceiling ?? .infinity
   CMatrixKernels_panelGEMM_AVX512(
-    rows, b.n, b.k, a, lda, b.values, c, ldc, epilogue.scale, epilogue.shift, epilogue.clamp == nil ? 0 : 1, 0, upper)
+    rows, b.n, b.k, a, lda, b.values, c, ldc, epilogue.scale, epilogue.shift, epilogue.addend(at: c),
+    epilogue.clamp == nil ? 0 : 1, 0, upper)
   #else
   preconditionFailure("the panel GEMM needs AVX-512")
   #endif
@@ -165,7 +166,9 @@ func addTransposedProductInParallel(
         c: target, ldc: stride)
     }
     for worker in 1..<used {
-      for row in 0..<m { addInPlace(c + row * ldc, partials + (worker - 1) * size + row * n, n) }
+      Parallel.forEachRange(m) { rows in
+        for row in rows { addInPlace(c + row * ldc, partials + (worker - 1) * size + row * n, n) }
+      }
     }
   }
 }

@@ -57,11 +57,11 @@ let winogradBlockFloats = 1 << 19
 
 /// Tiles per block: about ``winogradBlockFloats`` of `V` and `M` together, but at least 64
 /// so that each of the 36 GEMMs has enough rows to amortise packing its `U[ξ]`, and no more
-/// than one worker's share.
+/// than one worker's share; then balanced among the workers.
 func winogradBlockTiles(_ g: ConvGeometry) -> Int {
   let share = (g.winogradTiles + Parallel.threadCount - 1) / Parallel.threadCount
   let fitting = winogradBlockFloats / (WinogradF43.points * (g.inChannels + g.outChannels))
-  return max(1, min(share, max(fitting, 64)))
+  return Parallel.balancedChunk(g.winogradTiles, atMost: max(1, min(share, max(fitting, 64))))
 }
 
 /// Computes `output = epilogue(conv(input, weight))` for a geometry that
@@ -161,7 +161,7 @@ public func winogradWeightGradient(
         }
       }
     }
-    for worker in 1..<max(workers, 1) { addInPlace(partials, partials + worker * transformedCount, transformedCount) }
+    for worker in 1..<max(workers, 1) { addInParallel(partials, partials + worker * transformedCount, count: transformedCount) }
     winogradTransformWeightGradient(partials, into: dW, inChannels: ic, outChannels: oc)
   }
 }
@@ -375,7 +375,8 @@ func winogradTransformOutput(
     for i in 0..<min(4, g.outHeight - block.row) {
       let pixel = output + ((block.image * g.outHeight + block.row + i) * g.outWidth + block.column) * oc + block.c0
       for j in 0..<min(4, g.outWidth - block.column) {
-        epilogue.apply(result[i * 4 + j], channel: block.c0, width: block.width).store(pixel + j * oc, block.width)
+        let target = pixel + j * oc
+        epilogue.apply(result[i * 4 + j], channel: block.c0, width: block.width, at: target).store(target, block.width)
       }
     }
   }

@@ -55,19 +55,23 @@ public final class Conv2D: Layer {
     try forward(input, epilogue: .bias(bias?.value.pointer))
   }
 
-  /// The convolution followed by `normalization` in evaluation mode and `activation`, in
-  /// one pass: the batch norm folds into a per-channel scale and shift that the kernel
-  /// applies, with the activation, to each chunk of output while it is in cache. For
-  /// forward passes that record nothing (inference, frozen layers).
+  /// The convolution followed by `normalization` in evaluation mode, the addition of
+  /// `residual` (if given) and `activation`, in one pass: the batch norm folds into a
+  /// per-channel scale and shift that the kernel applies, with the sum and the activation, to
+  /// each chunk of output while it is in cache. For forward passes that record nothing
+  /// (inference, frozen layers).
   ///
+  /// - Throws: ``ShapeError`` when `residual` does not have the output's shape.
   /// - Precondition: gradient recording is off, and `normalization` is in evaluation mode
   ///   over ``outChannels`` channels.
-  public func forward(_ input: Tensor, normalization: BatchNorm, activation: ClampActivation?) throws -> Tensor {
+  public func forward(
+    _ input: Tensor, normalization: BatchNorm, adding residual: Tensor? = nil, activation: ClampActivation?
+  ) throws -> Tensor {
     precondition(
       !GradientRecording.isEnabled && !normalization.isTraining && normalization.channels == outChannels,
       "a folded batch norm records no gradient and matches the convolution's channels")
     let folded = FoldedNormalization(normalization: normalization, bias: bias?.value, clamp: activation)
-    return try folded.withEpilogue { try forward(input, epilogue: $0) }
+    return try folded.withEpilogue { try forward(input, epilogue: $0, adding: residual) }
   }
 
   /// The forward pass that also returns its output's per-channel batch statistics (mean and
@@ -102,14 +106,24 @@ public final class Conv2D: Layer {
     return (output, moments.statistics)
   }
 
-  private func forward(_ input: Tensor, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil) throws -> Tensor {
+  private func forward(
+    _ input: Tensor, epilogue: ChannelEpilogue, adding residual: Tensor? = nil, moments: ChunkMoments? = nil
+  ) throws -> Tensor {
     try checkInput(input, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
     try checkWindowFits(input.shape)
     let g = geometry(for: input.shape)
+    if let residual, residual.shape != g.outputShape {
+      throw ShapeError(context: Residual.sumContext, expected: g.outputShape, actual: residual.shape)
+    }
     recorded = GradientRecording.isEnabled ? .tensor(input) : nil
     var output = Tensor(uninitializedShape: g.outputShape)
+    let target = output.mutablePointer()
+    var epilogue = epilogue
+    if let residual { epilogue.addend = ChannelEpilogue.Addend(values: residual.pointer, output: target) }
     let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
-    kernel(input.pointer, weight.value.pointer, output.mutablePointer(), g, epilogue, moments)
+    withExtendedLifetime(residual) {
+      kernel(input.pointer, weight.value.pointer, target, g, epilogue, moments)
+    }
     return output
   }
 

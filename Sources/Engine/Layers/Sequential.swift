@@ -46,12 +46,18 @@ public final class Sequential: Layer {
   /// activation band by band instead of reading it (``PendingActivationRun``); elsewhere a
   /// batch norm and the activation after it run forward as one pass (``NormalizationActivationPair``).
   public func forward(_ input: Tensor) throws -> Tensor {
+    try forward(input, childrenBefore: children.count)
+  }
+
+  /// ``forward(_:)`` through the children before `end` only: what a residual block whose last
+  /// convolution takes the sum into its epilogue (``ResidualChain``) runs before it.
+  func forward(_ input: Tensor, childrenBefore end: Int) throws -> Tensor {
     var x = input
     let firstRecorded = GradientRecording.skipsFrozenPrefix ? (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count) : 0
     // Children before this index record nothing; fused chains must end by it.
-    let unrecordedEnd = GradientRecording.isEnabled ? firstRecorded : children.count
+    let unrecordedEnd = GradientRecording.isEnabled ? min(firstRecorded, end) : end
     var index = 0
-    while index < children.count {
+    while index < end {
       let (name, layer) = children[index]
       let recorded = index >= unrecordedEnd
       do {
@@ -60,17 +66,17 @@ public final class Sequential: Layer {
           index += fused.length
           continue
         }
-        if recorded, let run = PendingActivationRun(children, at: index) {
+        if recorded, let run = PendingActivationRun(children, at: index), index + run.length <= end {
           x = try run.forward(x)
           index += run.length
           continue
         }
-        if recorded, let run = ConvolutionNormalizationRun(children, at: index) {
+        if recorded, let run = ConvolutionNormalizationRun(children, at: index), index + run.length <= end {
           x = try run.forward(x)
           index += run.length
           continue
         }
-        let pair = NormalizationActivationPair(children, at: index)
+        let pair = index + 1 < end ? NormalizationActivationPair(children, at: index) : nil
         let run = pair.map { pair in { try pair.forward($0) } } ?? layer.forward
         x = recorded ? try run(x) : try GradientRecording.withoutGradients { try run(x) }
         index += pair == nil ? 1 : 2
@@ -159,22 +165,27 @@ public final class Residual: Layer {
   }
 
   /// `activation(body(x) + shortcut(x))`; the sum and a ReLU after it are one pass, whose
-  /// output the ReLU records as its own.
+  /// output the ReLU records as its own. Where nothing is recorded and the body ends in a
+  /// convolution and a batch norm, that pass is the convolution's epilogue (``ResidualChain``).
   public func forward(_ input: Tensor) throws -> Tensor {
+    if !GradientRecording.isEnabled, let chain = ResidualChain(self) { return try chain.forward(input) }
     // The body's output is held by `sum` alone, so the sum is written in place, not into a copy.
     var sum = try body.forward(input)
     let skip = try shortcut?.forward(input) ?? input
     guard sum.shape == skip.shape else {
-      throw ShapeError(context: "Residual sum (body vs shortcut)", expected: sum.shape, actual: skip.shape)
+      throw ShapeError(context: Residual.sumContext, expected: sum.shape, actual: skip.shape)
     }
     if let activation = activation as? Activation {
       addClampInPlace(sum.mutablePointer(), skip.pointer, count: sum.count, activation.kind)
       activation.record(output: sum)
       return sum
     }
-    addInPlace(sum.mutablePointer(), skip.pointer, sum.count)
+    addInParallel(sum.mutablePointer(), skip.pointer, count: sum.count)
     return try activation?.forward(sum) ?? sum
   }
+
+  /// The context of the ``ShapeError`` thrown when the body's and the shortcut's outputs differ.
+  static let sumContext = "Residual sum (body vs shortcut)"
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     let dSum = activation.map { $0.backward(dY, needsInputGradient: true)! } ?? dY
@@ -184,7 +195,7 @@ public final class Residual: Layer {
       return nil
     }
     guard let dSkip = shortcut.map({ $0.backward(dSum, needsInputGradient: true) }) ?? dSum else { return nil }
-    addInPlace(dX.mutablePointer(), dSkip.pointer, dX.count)
+    addInParallel(dX.mutablePointer(), dSkip.pointer, count: dX.count)
     return dX
   }
 }

@@ -47,8 +47,11 @@ extension Optimizer {
   }
 }
 
-/// Runs `body(value, gradient, state, count)` over the raw values of each trainable
-/// parameter and its state buffers, creating zeroed state on first use.
+/// Runs `body(parameter, value, gradient, state, count)` over the raw values of every trainable
+/// parameter and its state buffers, creating zeroed state on first use. The values are cut
+/// into blocks of at most ``optimizerBlock`` that the workers update in parallel, so `body`
+/// sees each parameter's values in one or more pieces (pointers into the same offset of the
+/// value, its gradient and its state) and must treat every value on its own.
 func forEachTrainable(
   _ parameters: [Parameter], state: inout [[Tensor]], buffers: Int,
   _ body: (Parameter, UnsafeMutablePointer<Float>, UnsafePointer<Float>, [UnsafeMutablePointer<Float>], Int) -> Void
@@ -56,9 +59,21 @@ func forEachTrainable(
   if state.isEmpty {
     state = parameters.map { p in (0..<buffers).map { _ in Tensor(shape: p.value.shape) } }
   }
+  // The pointers are taken here, on one thread: `mutablePointer()` may copy a shared value.
+  var pieces: [(parameter: Parameter, value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>], count: Int)] = []
   for (index, parameter) in parameters.enumerated() where parameter.needsGradient {
-    let value = parameter.value.mutablePointer()
+    let value = parameter.value.mutablePointer(), gradient = parameter.gradient.pointer
     let stateBuffers = (0..<buffers).map { state[index][$0].mutablePointer() }
-    body(parameter, value, parameter.gradient.pointer, stateBuffers, parameter.value.count)
+    for start in stride(from: 0, to: parameter.value.count, by: optimizerBlock) {
+      let count = min(optimizerBlock, parameter.value.count - start)
+      pieces.append((parameter, value + start, gradient + start, stateBuffers.map { $0 + start }, count))
+    }
+  }
+  Parallel.forEachRange(pieces.count) { range in
+    for piece in pieces[range] { body(piece.parameter, piece.value, piece.gradient, piece.state, piece.count) }
   }
 }
+
+/// Values per piece of an optimizer step: enough that a piece costs far more than handing it
+/// to a worker.
+let optimizerBlock = 1 << 16

@@ -63,6 +63,19 @@ public enum Parallel {
     return start..<end
   }
 
+  /// A chunk size of at most `chunk` that cuts `count` items into near-equal chunks whose
+  /// number is a multiple of ``threadCount``, so that every worker of ``forEachRange(_:_:)``
+  /// over the chunks gets the same work: 1568 rows in chunks of 512 would be 4 chunks of
+  /// which the last holds 32 rows, and one worker would compute 1024 rows while the other
+  /// waits after 544; balanced, they are 4 chunks of 392.
+  public static func balancedChunk(_ count: Int, atMost chunk: Int) -> Int {
+    let chunk = max(1, chunk)
+    guard count > chunk else { return max(1, count) }
+    let workers = max(1, min(threadCount, count))
+    let chunks = ((count + chunk - 1) / chunk + workers - 1) / workers * workers
+    return (count + chunks - 1) / chunks
+  }
+
   /// Ensures OpenBLAS has been set to single-threaded calls before the first GEMM.
   static func prepare() { _ = state }
 }
