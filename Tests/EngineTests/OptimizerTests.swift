@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 import EngineTestSupport
 import XCTest
 
@@ -22,6 +22,30 @@ final class OptimizerTests: XCTestCase {
         parameter.gradient = gradient
         optimizer.step()
         assertClose(parameter.value, expected[step], relative: 1e-5, absolute: 1e-6, "\(name) step \(step + 1)")
+      }
+    }
+  }
+
+  /// A parameter larger than one piece of the parallel step (here the fixture's six values
+  /// tiled past two pieces, the last one partial) steps every value as PyTorch does.
+  func testOptimizers_largeParameters_stepEveryPieceLikePyTorch() throws {
+    let fixture = try Fixtures.load("optimizers")
+    let start = try fixture.tensor("start")
+    let gradients = try XCTUnwrap(fixture["gradients"] as? [Any]).map(Fixtures.tensor(from:))
+    let copies = 2 * optimizerBlock / start.count + 7
+    func tiled(_ t: Tensor) -> Tensor { Tensor(shape: [copies * t.count], values: Array([[Float]](repeating: t.scalars, count: copies).joined())) }
+    let makers: [String: (Parameter) -> any Optimizer] = [
+      "sgdNesterov": { SGD([$0], learningRate: 0.1, momentum: 0.9, weightDecay: 1e-2, nesterov: true) },
+      "adam": { Adam([$0], learningRate: 1e-2, weightDecay: 1e-2) },
+    ]
+    try withEvery("optimizer", in: makers.keys.sorted()) { name in
+      let expected = try XCTUnwrap(fixture[name] as? [Any]).map(Fixtures.tensor(from:))
+      let parameter = Parameter("weight", tiled(start))
+      let optimizer = makers[name]!(parameter)
+      for (step, gradient) in gradients.enumerated() {
+        parameter.gradient = tiled(gradient)
+        optimizer.step()
+        assertClose(parameter.value, tiled(expected[step]), relative: 1e-5, absolute: 1e-6, "\(name) step \(step + 1)")
       }
     }
   }

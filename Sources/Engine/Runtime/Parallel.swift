@@ -63,11 +63,12 @@ public enum Parallel {
     return start..<end
   }
 
-  /// A chunk size of at most `chunk` that cuts `count` items into near-equal chunks whose
-  /// number is a multiple of ``threadCount``, so that every worker of ``forEachRange(_:_:)``
-  /// over the chunks gets the same work: 1568 rows in chunks of 512 would be 4 chunks of
-  /// which the last holds 32 rows, and one worker would compute 1024 rows while the other
-  /// waits after 544; balanced, they are 4 chunks of 392.
+  /// A chunk size of at most `chunk` that cuts `count` items into near-equal chunks, as many
+  /// for every worker of ``forEachRange(_:_:)`` over the chunks: 1568 rows in chunks of 512
+  /// would be 4 chunks of which the last holds 32 rows, and one worker would compute 1024 rows
+  /// while the other waits after 544; balanced, they are 4 chunks of 392. No worker gets more
+  /// than its share of the items plus one item per chunk it takes. `count` items that fit in
+  /// one chunk stay one.
   public static func balancedChunk(_ count: Int, atMost chunk: Int) -> Int {
     let chunk = max(1, chunk)
     guard count > chunk else { return max(1, count) }
