@@ -12,6 +12,9 @@ final class PoolingTests: XCTestCase {
         ? MaxPool2D(kernel: k, stride: s, padding: .symmetric(p))
         : AvgPool2D(kernel: k, stride: s, padding: .symmetric(p))
       try assertMatchesFixture(layer, fixture, gradients: [], name)
+      // A forward that records nothing (the max without its indices) gives the same output.
+      let lean = try GradientRecording.withoutGradients { try layer(try fixture.tensor("input")) }
+      assertClose(lean, try fixture.tensor("output"), scaled: Tolerance.summation, "\(name) output, nothing recorded")
     }
   }
 

@@ -6,11 +6,11 @@
 /// `countIncludesPadding` (PyTorch's default `count_include_pad=True`).
 /// Reference: https://pytorch.org/docs/stable/generated/torch.nn.MaxPool2d.html
 
-/// Max pooling; `argmax` receives, per output value, the flat input index it came from
-/// (cached for the backward pass).
+/// Max pooling; `argmax` (if given) receives, per output value, the flat input index it came
+/// from (kept for the backward pass; a forward that records nothing needs none).
 public func maxPool2dForward(
   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-  argmax: UnsafeMutablePointer<Int32>, geometry g: ConvGeometry
+  argmax: UnsafeMutablePointer<Int32>?, geometry g: ConvGeometry
 ) {
   let c = g.inChannels
   Parallel.forEachRange(g.batch * g.outHeight) { rows in
@@ -18,16 +18,18 @@ public func maxPool2dForward(
       let n = row / g.outHeight, oh = row % g.outHeight
       for ow in 0..<g.outWidth {
         let offset = ((n * g.outHeight + oh) * g.outWidth + ow) * c
-        let out = output + offset, index = argmax + offset
+        let out = output + offset, index = argmax.map { $0 + offset }
         var first = true
         g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
           let pixel = ((n * g.height + ih) * g.width + iw) * c
           if first {  // the first tap inside the image starts the maximum
             out.update(from: input + pixel, count: c)
-            for ch in 0..<c { index[ch] = Int32(pixel + ch) }
+            if let index { for ch in 0..<c { index[ch] = Int32(pixel + ch) } }
             first = false
-          } else {
+          } else if let index {
             maxInPlace(out, index, input + pixel, base: Int32(pixel), c)
+          } else {
+            maxInPlace(out, input + pixel, c)
           }
         }
       }
@@ -47,6 +49,12 @@ private func maxInPlace(
     out[i] = wins ? x[i] : out[i]
     index[i] = wins ? base &+ Int32(truncatingIfNeeded: i) : index[i]
   }
+}
+
+/// `out[i] = max(out[i], x[i])`, ties and NaN in `x` keeping `out[i]` as the indexed form does.
+@inline(__always)
+private func maxInPlace(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+  for i in 0..<count { out[i] = x[i] > out[i] ? x[i] : out[i] }
 }
 
 /// Routes each output gradient to the input position that won the max; `dX` is overwritten.

@@ -12,11 +12,17 @@ public final class MaxPool2D: Layer {
   public func forward(_ input: Tensor) throws -> Tensor {
     let g = try poolGeometry(input, kernel: kernel, stride: stride, padding: padding, layer: "MaxPool2D")
     var output = Tensor(uninitializedShape: g.outputShape)
-    var argmax = [Int32](repeating: 0, count: output.count)
-    argmax.withUnsafeMutableBufferPointer {
-      maxPool2dForward(input: input.pointer, output: output.mutablePointer(), argmax: $0.baseAddress!, geometry: g)
+    guard GradientRecording.isEnabled else {
+      cache = nil
+      maxPool2dForward(input: input.pointer, output: output.mutablePointer(), argmax: nil, geometry: g)
+      return output
     }
-    cache = GradientRecording.isEnabled ? (g, argmax) : nil
+    // The kernel writes every index: each window has a tap inside the image.
+    let argmax = [Int32](unsafeUninitializedCapacity: output.count) { buffer, written in
+      maxPool2dForward(input: input.pointer, output: output.mutablePointer(), argmax: buffer.baseAddress!, geometry: g)
+      written = buffer.count
+    }
+    cache = (g, argmax)
     return output
   }
 
