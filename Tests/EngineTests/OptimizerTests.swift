@@ -1,4 +1,4 @@
-@testable import Engine
+import Engine
 import EngineTestSupport
 import XCTest
 
@@ -26,26 +26,28 @@ final class OptimizerTests: XCTestCase {
     }
   }
 
-  /// A parameter larger than one piece of the parallel step (here the fixture's six values
-  /// tiled past two pieces, the last one partial) steps every value as PyTorch does.
+  /// A parameter that the parallel step splits among the workers (here the fixture's six
+  /// values tiled 10 007 times, between two small ones) steps every value as PyTorch does.
   func testOptimizers_largeParameters_stepEveryPieceLikePyTorch() throws {
     let fixture = try Fixtures.load("optimizers")
     let start = try fixture.tensor("start")
     let gradients = try XCTUnwrap(fixture["gradients"] as? [Any]).map(Fixtures.tensor(from:))
-    let copies = 2 * optimizerBlock / start.count + 7
+    let copies = 10_007
     func tiled(_ t: Tensor) -> Tensor { Tensor(shape: [copies * t.count], values: Array([[Float]](repeating: t.scalars, count: copies).joined())) }
-    let makers: [String: (Parameter) -> any Optimizer] = [
-      "sgdNesterov": { SGD([$0], learningRate: 0.1, momentum: 0.9, weightDecay: 1e-2, nesterov: true) },
-      "adam": { Adam([$0], learningRate: 1e-2, weightDecay: 1e-2) },
+    let makers: [String: ([Parameter]) -> any Optimizer] = [
+      "sgdNesterov": { SGD($0, learningRate: 0.1, momentum: 0.9, weightDecay: 1e-2, nesterov: true) },
+      "adam": { Adam($0, learningRate: 1e-2, weightDecay: 1e-2) },
     ]
     try withEvery("optimizer", in: makers.keys.sorted()) { name in
       let expected = try XCTUnwrap(fixture[name] as? [Any]).map(Fixtures.tensor(from:))
-      let parameter = Parameter("weight", tiled(start))
-      let optimizer = makers[name]!(parameter)
+      let large = Parameter("large", tiled(start)), small = [Parameter("first", start), Parameter("last", start)]
+      let optimizer = makers[name]!([small[0], large, small[1]])
       for (step, gradient) in gradients.enumerated() {
-        parameter.gradient = tiled(gradient)
+        large.gradient = tiled(gradient)
+        for p in small { p.gradient = gradient }
         optimizer.step()
-        assertClose(parameter.value, tiled(expected[step]), relative: 1e-5, absolute: 1e-6, "\(name) step \(step + 1)")
+        assertClose(large.value, tiled(expected[step]), relative: 1e-5, absolute: 1e-6, "\(name) large, step \(step + 1)")
+        for p in small { assertClose(p.value, expected[step], relative: 1e-5, absolute: 1e-6, "\(name) \(p.name), step \(step + 1)") }
       }
     }
   }

@@ -48,10 +48,10 @@ extension Optimizer {
 }
 
 /// Runs `body(parameter, value, gradient, state, count)` over the raw values of every trainable
-/// parameter and its state buffers, creating zeroed state on first use. The values are cut
-/// into blocks of at most ``optimizerBlock`` that the workers update in parallel, so `body`
-/// sees each parameter's values in one or more pieces (pointers into the same offset of the
-/// value, its gradient and its state) and must treat every value on its own.
+/// parameter and its state buffers, creating zeroed state on first use. The values of all
+/// parameters, one after another, are split evenly among the workers, so `body` may see a
+/// parameter's values in pieces (pointers into the same offset of the value, its gradient
+/// and its state) and must treat every value on its own.
 func forEachTrainable(
   _ parameters: [Parameter], state: inout [[Tensor]], buffers: Int,
   _ body: (Parameter, UnsafeMutablePointer<Float>, UnsafePointer<Float>, [UnsafeMutablePointer<Float>], Int) -> Void
@@ -60,20 +60,21 @@ func forEachTrainable(
     state = parameters.map { p in (0..<buffers).map { _ in Tensor(shape: p.value.shape) } }
   }
   // The pointers are taken here, on one thread: `mutablePointer()` may copy a shared value.
-  var pieces: [(parameter: Parameter, value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>], count: Int)] = []
+  var trainable: [(parameter: Parameter, value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, state: [UnsafeMutablePointer<Float>], first: Int)] = []
+  var total = 0
   for (index, parameter) in parameters.enumerated() where parameter.needsGradient {
-    let value = parameter.value.mutablePointer(), gradient = parameter.gradient.pointer
     let stateBuffers = (0..<buffers).map { state[index][$0].mutablePointer() }
-    for start in stride(from: 0, to: parameter.value.count, by: optimizerBlock) {
-      let count = min(optimizerBlock, parameter.value.count - start)
-      pieces.append((parameter, value + start, gradient + start, stateBuffers.map { $0 + start }, count))
+    trainable.append((parameter, parameter.value.mutablePointer(), parameter.gradient.pointer, stateBuffers, total))
+    total += parameter.value.count
+  }
+  Parallel.forEachRange(total) { range in
+    // The parameters that overlap `range`, each clipped to it.
+    var index = trainable.lastIndex { $0.first <= range.lowerBound } ?? 0
+    while index < trainable.count, trainable[index].first < range.upperBound {
+      let t = trainable[index], count = t.parameter.value.count
+      let from = max(range.lowerBound - t.first, 0), to = min(range.upperBound - t.first, count)
+      if from < to { body(t.parameter, t.value + from, t.gradient + from, t.state.map { $0 + from }, to - from) }
+      index += 1
     }
   }
-  Parallel.forEachRange(pieces.count) { range in
-    for piece in pieces[range] { body(piece.parameter, piece.value, piece.gradient, piece.state, piece.count) }
-  }
 }
-
-/// Values per piece of an optimizer step: enough that a piece costs far more than handing it
-/// to a worker.
-let optimizerBlock = 1 << 16
