@@ -23,10 +23,6 @@ public struct ChannelEpilogue {
     let values: UnsafePointer<Float>
     /// Where the kernel writes the output's first value.
     let output: UnsafeMutablePointer<Float>
-
-    /// The addend of the output value the kernel writes at `target`.
-    @inline(__always)
-    func at(_ target: UnsafePointer<Float>) -> UnsafePointer<Float> { values + (target - UnsafePointer(output)) }
   }
 
   /// The epilogue `y = clamp(x · scale + shift)`.
@@ -42,7 +38,9 @@ public struct ChannelEpilogue {
 
   /// The addend of the output value the kernel writes at `target`, if the epilogue has one.
   @inline(__always)
-  func addend(at target: UnsafePointer<Float>) -> UnsafePointer<Float>? { addend?.at(target) }
+  func addend(at target: UnsafePointer<Float>) -> UnsafePointer<Float>? {
+    addend.map { $0.values + (target - UnsafePointer($0.output)) }
+  }
 
   /// The clamp's bounds; `(−∞, +∞)` without one.
   private var bounds: (lower: Float, upper: Float) {
