@@ -55,6 +55,36 @@ final class ConvolutionNormalizationBackwardTests: XCTestCase {
     }
   }
 
+  /// The batch norm before a 1×1 or depthwise convolution takes its gradient sums from the
+  /// convolution's input gradient as each chunk is written: every row once, and the sums its
+  /// own pass over the whole gradient takes.
+  func testGatheredSums_coverEveryRowAndEqualTheBatchNormsOwnPass() throws {
+    let saved = ConvolutionNormalizationBackward.chunkFloats
+    defer { ConvolutionNormalizationBackward.chunkFloats = saved }
+    var rng = SeededGenerator(seed: 12)
+    let input = Tensor.randomUniform(shape: [2, 9, 7, 3], bound: 2, rng: &rng)
+    for c in cases {
+      for floats in [1, 23, 150, 1 << 16] {
+        ConvolutionNormalizationBackward.chunkFloats = floats
+        let network = Sequential(network(c))
+        let output = try network(input)
+        let children = network.children
+        // Projection, depthwise and expansion runs, last to first.
+        let runs = try [children.count - 1, children.count - 3, 2].map {
+          try XCTUnwrap(ConvolutionNormalizationBackward(children, endingAt: $0), "\(c) run ending at \($0)")
+        }
+        var gradient = Tensor.randomUniform(shape: output.shape, bound: 1, rng: &rng), gathered: [Double]?
+        for (run, before) in zip(runs, runs.dropFirst()) {
+          let gatherer = before.gradientSumsGatherer()
+          gradient = try XCTUnwrap(run.backward(gradient, needsInputGradient: true, gathered: gathered, gathering: gatherer))
+          let ownPass = gatherer.sums.total(over: gradient.pointer).map(Float.init)
+          gathered = try XCTUnwrap(gatherer.total, "\(c), \(floats) floats: not every row gathered")
+          assertClose(gathered!.map(Float.init), ownPass, scaled: Tolerance.summation, "\(c), \(floats) floats")
+        }
+      }
+    }
+  }
+
   /// torchvision's MobileNetV2 nests each convolution, batch norm and ReLU6 in a `Sequential`
   /// of its own: the runs are found across them.
   func testNestedRuns_areFoundAndMatchTheLayers() throws {

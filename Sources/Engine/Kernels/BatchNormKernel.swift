@@ -166,15 +166,16 @@ public func batchNormBackward(
   dX: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>?,
   dBeta: UnsafeMutablePointer<Float>?, clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)? = nil
 ) {
+  let sums = BatchNormGradientSums(x: x, rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma, clamp: clamp)
   let gradient = BatchNormInputGradient(
-    x: x, dY: dY, rows: rows, channels: c, mean: mean, invStd: invStd, gamma: gamma, batchStatistics: batchStatistics,
-    dGamma: dGamma, dBeta: dBeta, clamp: clamp)
+    dY: dY, sums: sums, gamma: gamma, batchStatistics: batchStatistics, dGamma: dGamma, dBeta: dBeta)
   if let dX { gradient.writeAll(into: dX) }
 }
 
 /// Batch norm's input gradient as per-channel terms, `dX = a · mask(dY) + b · x + bias`, from
-/// its first pass over `x` and `dY` (the sums, which it adds to `dGamma` and `dBeta`); rows
-/// of `dX` are then written in any order and any grouping (``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``
+/// the sums over `x` and `dY` (its first pass, or sums the layer after it gathered while writing
+/// `dY`: ``GradientSumsGatherer``), which it adds to `dGamma` and `dBeta`; rows of `dX` are then
+/// written in any order and any grouping (``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``
 /// all at once, a convolution's backward band by band: ``ConvolutionNormalizationBackward``).
 struct BatchNormInputGradient: RowsOnDemand {
   let x: UnsafePointer<Float>, dY: UnsafePointer<Float>
@@ -183,22 +184,21 @@ struct BatchNormInputGradient: RowsOnDemand {
   private let terms: [Float]
   private let ceiling: Float?
 
-  /// Sums over the `rows` rows of `x` and `dY` (see ``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``).
+  /// The terms from `sums` over the rows of `dY` (see ``batchNormBackward(x:dY:rows:channels:mean:invStd:gamma:batchStatistics:dX:dGamma:dBeta:clamp:)``):
+  /// `gathered` when given, else computed here.
   init(
-    x: UnsafePointer<Float>, dY: UnsafePointer<Float>, rows: Int, channels c: Int,
-    mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>, batchStatistics: Bool,
-    dGamma: UnsafeMutablePointer<Float>?, dBeta: UnsafeMutablePointer<Float>?,
-    clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)?
+    dY: UnsafePointer<Float>, sums: BatchNormGradientSums, gathered: [Double]? = nil, gamma: UnsafePointer<Float>,
+    batchStatistics: Bool, dGamma: UnsafeMutablePointer<Float>?, dBeta: UnsafeMutablePointer<Float>?
   ) {
-    (self.x, self.dY, self.rows, channels, ceiling) = (x, dY, rows, c, clamp?.activation.ceiling)
-    // The clamp's scale and shift, when there is one, follow the other per-channel arrays.
-    let affine = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { [$0.scale, $0.shift] } ?? []
-    let sums = Self.sums(x: x, dY: dY, rows: rows, channels: c, perChannel: [mean, invStd] + affine, ceiling: ceiling ?? 0)
+    let c = sums.channels
+    (x, self.dY, rows, channels, ceiling) = (sums.x, dY, sums.rows, c, sums.ceiling)
+    let totals = gathered ?? sums.total(over: dY)
+    precondition(totals.count == 2 * c, "BatchNorm.backward: gathered sums for \(totals.count / 2) channels, not \(c)")
     for ch in 0..<c {
-      dBeta?[ch] += Float(sums[ch])
-      dGamma?[ch] += Float(sums[c + ch])
+      dBeta?[ch] += Float(totals[ch])
+      dGamma?[ch] += Float(totals[c + ch])
     }
-    let count = Float(rows)
+    let count = Float(rows), (mean, invStd) = (sums.mean, sums.invStd)
     var a = [Float](repeating: 0, count: c), b = [Float](repeating: 0, count: c)
     var bias = [Float](repeating: 0, count: c)
     for ch in 0..<c {
@@ -206,26 +206,11 @@ struct BatchNormInputGradient: RowsOnDemand {
       let k = gamma[ch] * invStd[ch]
       a[ch] = k
       guard batchStatistics else { continue }
-      let meanDY = Float(sums[ch]) / count, meanDYXhat = Float(sums[c + ch]) / count
+      let meanDY = Float(totals[ch]) / count, meanDYXhat = Float(totals[c + ch]) / count
       b[ch] = -k * meanDYXhat * invStd[ch]
       bias[ch] = -k * meanDY + k * meanDYXhat * invStd[ch] * mean[ch]
     }
-    terms = ([a, b, bias] + affine).flatMap { $0 }
-  }
-
-  /// `Σ mask(dY)` and `Σ mask(dY)·x̂` per channel, over the rows: `perChannel` is the mean and
-  /// 1/√(var + ε), then the mask's scale and shift when there is a clamp.
-  private static func sums(
-    x: UnsafePointer<Float>, dY: UnsafePointer<Float>, rows: Int, channels c: Int, perChannel: [[Float]], ceiling: Float
-  ) -> [Double] {
-    let kernels = ChannelKernels.active, masked = perChannel.count == 4
-    return perChannel.withUnsafePointers { p in
-      reduceOverRows(rows, width: 2 * c) { range, partial in
-        kernels.gradientSums(
-          range.count, c, x + range.lowerBound * c, dY + range.lowerBound * c, p[0], p[1],
-          masked ? p[2] : nil, masked ? p[3] : nil, ceiling, partial)
-      }
-    }
+    terms = a + b + bias + sums.mask
   }
 
   func write(rows range: Range<Int>, into target: UnsafeMutablePointer<Float>, streaming: Int32) {
@@ -239,14 +224,46 @@ struct BatchNormInputGradient: RowsOnDemand {
   }
 }
 
-extension Array where Element == [Float] {
-  /// Calls `body` with the base pointer of each array, in order (valid only inside `body`;
-  /// every array must be non-empty).
-  func withUnsafePointers<R>(_ body: ([UnsafePointer<Float>]) -> R) -> R {
-    func nest(_ index: Int, _ pointers: [UnsafePointer<Float>]) -> R {
-      guard index < count else { return body(pointers) }
-      return self[index].withUnsafeBufferPointer { buffer in nest(index + 1, pointers + [buffer.baseAddress!]) }
+/// Batch norm's gradient sums, `Σ mask(dY)` and `Σ mask(dY)·x̂` per channel, and what they
+/// read besides `dY`: the recorded input `x` (`[rows, channels]`), the mean, 1/√(var + ε) and,
+/// with the clamp that followed the batch norm, the scale and shift that recompute its mask.
+struct BatchNormGradientSums {
+  let x: UnsafePointer<Float>
+  let rows: Int, channels: Int
+  let mean: [Float], invStd: [Float]
+  /// The clamp mask's per-channel scale, then shift; empty without a clamp.
+  let mask: [Float]
+  let ceiling: Float?
+
+  init(
+    x: UnsafePointer<Float>, rows: Int, channels: Int, mean: [Float], invStd: [Float], gamma: UnsafePointer<Float>,
+    clamp: (activation: ClampActivation, beta: UnsafePointer<Float>)?
+  ) {
+    (self.x, self.rows, self.channels, self.mean, self.invStd) = (x, rows, channels, mean, invStd)
+    ceiling = clamp?.activation.ceiling
+    mask = clamp.map { batchNormAffine(mean: mean, invStd: invStd, gamma: gamma, beta: $0.beta) }.map { $0.scale + $0.shift } ?? []
+  }
+
+  /// Adds the sums of rows `range` — their gradient at `dY`, which points at the first of them —
+  /// to `partial` (`2 · channels` floats: the sums of `mask(dY)`, then of `mask(dY)·x̂`).
+  func add(rows range: Range<Int>, gradient dY: UnsafePointer<Float>, into partial: UnsafeMutablePointer<Float>) {
+    let c = channels, kernels = ChannelKernels.active
+    mean.withUnsafeBufferPointer { mean in
+      invStd.withUnsafeBufferPointer { invStd in
+        mask.withUnsafeBufferPointer { mask in
+          let masked = ceiling != nil
+          kernels.gradientSums(
+            range.count, c, x + range.lowerBound * c, dY, mean.baseAddress!, invStd.baseAddress!,
+            masked ? mask.baseAddress! : nil, masked ? mask.baseAddress! + c : nil, ceiling ?? 0, partial)
+        }
+      }
     }
-    return nest(0, [])
+  }
+
+  /// The sums over every row of `dY`, in parallel: the sums of `mask(dY)`, then of `mask(dY)·x̂`.
+  func total(over dY: UnsafePointer<Float>) -> [Double] {
+    reduceOverRows(rows, width: 2 * channels) { range, partial in
+      add(rows: range, gradient: dY + range.lowerBound * channels, into: partial)
+    }
   }
 }

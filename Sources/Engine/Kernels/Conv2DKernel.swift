@@ -260,14 +260,22 @@ private func pointwiseBackward(
 /// `target`, for a backward that takes it a chunk at a time, while the chunk is in cache.
 typealias OutputGradientWriter = (_ pixels: Range<Int>, _ target: UnsafeMutablePointer<Float>) -> Void
 
+/// Called by a backward that writes its input gradient a chunk at a time, right after each
+/// chunk, while it is in cache: `worker` wrote the input gradient's pixels `pixels` (rows of
+/// its `[N·H·W, C]` view) at `dX`, which points at the first of them. The batch norm before
+/// the convolution gathers its gradient sums so (``GradientSumsGatherer``).
+typealias InputGradientObserver = (_ worker: Int, _ pixels: Range<Int>, _ dX: UnsafePointer<Float>) -> Void
+
 /// Backward of a 1×1 stride-1 convolution whose output gradient `outputGradient` writes on
 /// demand: each worker takes chunks of at most `chunkFloats` floats of it into a buffer that
 /// stays in cache, adds the chunk's share of the weight gradient (`dW += xᵀ · dY`, into its
-/// own partial sums) and writes the chunk's input gradient (`dX = dY · Wᵀ`). `dX` (if given)
-/// is overwritten; `dW` (if given) is accumulated into.
+/// own partial sums) and writes the chunk's input gradient (`dX = dY · Wᵀ`), which
+/// `inputGradientWritten` then reads. `dX` (if given) is overwritten; `dW` (if given) is
+/// accumulated into.
 func pointwiseBackward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
-  dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats: Int, outputGradient: OutputGradientWriter
+  dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats: Int, outputGradient: OutputGradientWriter,
+  inputGradientWritten: InputGradientObserver? = nil
 ) {
   let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
   let chunk = Parallel.balancedChunk(m, atMost: chunkFloats / oc), chunks = (m + chunk - 1) / chunk, size = ic * oc
@@ -285,7 +293,10 @@ func pointwiseBackward(
                 m: ic, n: oc, k: pixels.count, a: input + pixels.lowerBound * ic, lda: ic, b: dY, ldb: oc,
                 c: worker == 0 ? dW : partials + (worker - 1) * size, ldc: oc)
             }
-            if let dX { inputGradientProduct(dY, pixels.count, dX + pixels.lowerBound * ic) }
+            if let dX {
+              inputGradientProduct(dY, pixels.count, dX + pixels.lowerBound * ic)
+              inputGradientWritten?(worker, pixels, dX + pixels.lowerBound * ic)
+            }
           }
         }
       }

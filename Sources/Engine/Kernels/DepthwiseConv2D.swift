@@ -120,17 +120,18 @@ public func depthwiseConv2dBackward(
 /// input rows asks for the output rows its windows reach, at most `bandFloats` floats (a
 /// band's first rows are its neighbour's last, asked for twice), and reads them from cache
 /// for both the input gradient of its rows and the weight gradient of the output rows whose
-/// last tap falls in the band (so each output row counts once). `dX` (if given) is
-/// overwritten; `dW` (if given) is accumulated into.
+/// last tap falls in the band (so each output row counts once). `inputGradientWritten` reads
+/// each band's input-gradient rows once written (then through the caches, not past them).
+/// `dX` (if given) is overwritten; `dW` (if given) is accumulated into.
 func depthwiseConv2dBackward(
   input: DepthwiseInput, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
   dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats bandFloats: Int,
-  outputGradient: OutputGradientWriter
+  outputGradient: OutputGradientWriter, inputGradientWritten: InputGradientObserver? = nil
 ) {
   let c = g.inChannels, rowFloats = g.outWidth * c, taps = g.kernelHeight * g.kernelWidth * c
   let bands = DepthwiseBands(geometry: g, outputRowsFitting: max(1, bandFloats / max(rowFloats, 1)))
   let items = g.batch * bands.count, window = g.depthwiseWindow
-  let streaming = ChannelKernels.streams(g.batch * g.height * g.width * c)
+  let streaming = inputGradientWritten == nil ? ChannelKernels.streams(g.batch * g.height * g.width * c) : 0
   let workers = min(Parallel.threadCount, max(items, 1))
   var totals = [Double](repeating: 0, count: workers * taps)
   // Per worker: the band's output gradient, the weight gradient's partial sums, and the
@@ -147,6 +148,10 @@ func depthwiseConv2dBackward(
               bands[item % bands.count], image: item / bands.count, input: input, weight: weight, dX: dX,
               partial: dW == nil ? nil : partial, buffers: (scratch, partial + taps), geometry: g, window: window,
               streaming: streaming, outputGradient: outputGradient)
+            if let dX, let inputGradientWritten {
+              let band = bands[item % bands.count], first = (item / bands.count * g.height + band.inputRows.lowerBound) * g.width
+              inputGradientWritten(worker, first..<first + band.inputRows.count * g.width, dX + first * c)
+            }
             if dW != nil { for i in 0..<taps { total[i] += Double(partial[i]) } }
           }
         }

@@ -84,27 +84,36 @@ public final class BatchNorm: Layer {
 
   /// The backward pass of this batch norm and the activation `clamp` after it, from the
   /// gradient at the activation's output, in the batch norm's own passes
-  /// (``NormalizationActivationPair``).
-  func backward(_ dY: Tensor, needsInputGradient: Bool, clamp: ClampActivation?) -> Tensor? {
-    let gradient = inputGradient(dY, clamp: clamp)
+  /// (``NormalizationActivationPair``), or with the sums `gathered` while `dY` was written.
+  func backward(_ dY: Tensor, needsInputGradient: Bool, clamp: ClampActivation?, gathered: [Double]? = nil) -> Tensor? {
+    let gradient = inputGradient(dY, clamp: clamp, gathered: gathered)
     guard needsInputGradient else { return nil }
     var dX = Tensor(uninitializedShape: dY.shape)
     gradient.writeAll(into: dX.mutablePointer())
     return dX
   }
 
-  /// The first pass of ``backward(_:needsInputGradient:clamp:)`` — the sums, added to the
-  /// parameters' gradients — and the terms that write the input gradient's rows on demand
-  /// (``ConvolutionNormalizationBackward``). They read `dY` and this layer's recorded input:
-  /// both must live, and no forward run, while the terms are in use.
-  func inputGradient(_ dY: Tensor, clamp: ClampActivation?) -> BatchNormInputGradient {
+  /// The first pass of ``backward(_:needsInputGradient:clamp:gathered:)`` — the sums, added to
+  /// the parameters' gradients, unless they were `gathered` — and the terms that write the
+  /// input gradient's rows on demand (``ConvolutionNormalizationBackward``). They read `dY` and
+  /// this layer's recorded input: both must live, and no forward run, while the terms are in use.
+  func inputGradient(_ dY: Tensor, clamp: ClampActivation?, gathered: [Double]? = nil) -> BatchNormInputGradient {
     guard let cache else { preconditionFailure("BatchNorm.backward called before forward") }
     precondition(dY.shape == cache.input.shape, "BatchNorm.backward: dY \(dY.shape) does not match input \(cache.input.shape)")
     return BatchNormInputGradient(
-      x: cache.input.pointer, dY: dY.pointer, rows: dY.count / channels, channels: channels,
-      mean: cache.mean, invStd: cache.invStd, gamma: weight.value.pointer, batchStatistics: cache.batchStatistics,
+      dY: dY.pointer, sums: gradientSums(clamp: clamp), gathered: gathered, gamma: weight.value.pointer,
+      batchStatistics: cache.batchStatistics,
       dGamma: weight.needsGradient ? weight.gradient.mutablePointer() : nil,
-      dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil, clamp: clamp.map { ($0, bias.value.pointer) })
+      dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil)
+  }
+
+  /// What the gradient sums over this layer's recorded forward read, with the activation
+  /// `clamp` after it: for the layer after to gather them (``GradientSumsGatherer``).
+  func gradientSums(clamp: ClampActivation?) -> BatchNormGradientSums {
+    guard let cache else { preconditionFailure("BatchNorm.backward called before forward") }
+    return BatchNormGradientSums(
+      x: cache.input.pointer, rows: cache.input.count / channels, channels: channels, mean: cache.mean,
+      invStd: cache.invStd, gamma: weight.value.pointer, clamp: clamp.map { ($0, bias.value.pointer) })
   }
 
   private func updateRunningStatistics(mean: [Float], variance: [Float], rows: Int) {

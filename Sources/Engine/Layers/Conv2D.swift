@@ -153,9 +153,13 @@ public final class Conv2D: Layer {
   /// `outputGradient` (the batch norm after the convolution: ``ConvolutionNormalizationBackward``),
   /// band by band for a depthwise convolution and chunk by chunk for a 1×1 one, `chunkFloats`
   /// at most each, into a buffer that stays in cache for both of the gradients read from it.
+  /// `inputGradientWritten` reads each chunk of the input gradient once written.
   ///
   /// - Precondition: ``takesOutputGradientInChunks``.
-  func backward(needsInputGradient: Bool, chunkFloats: Int, outputGradient: OutputGradientWriter) -> Tensor? {
+  func backward(
+    needsInputGradient: Bool, chunkFloats: Int, outputGradient: OutputGradientWriter,
+    inputGradientWritten: InputGradientObserver? = nil
+  ) -> Tensor? {
     precondition(takesOutputGradientInChunks, "Conv2D.backward: this convolution takes its output gradient whole")
     guard let recorded, needsInputGradient || weight.needsGradient else { return nil }
     let g = geometry(for: recorded.shape)
@@ -165,12 +169,12 @@ public final class Conv2D: Layer {
       withExtendedLifetime(recorded) {
         depthwiseConv2dBackward(
           input: recorded.depthwiseInput, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
-          chunkFloats: chunkFloats, outputGradient: outputGradient)
+          chunkFloats: chunkFloats, outputGradient: outputGradient, inputGradientWritten: inputGradientWritten)
       }
     } else {
       pointwiseBackward(
         input: recorded.tensor.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
-        chunkFloats: chunkFloats, outputGradient: outputGradient)
+        chunkFloats: chunkFloats, outputGradient: outputGradient, inputGradientWritten: inputGradientWritten)
     }
     return dX
   }

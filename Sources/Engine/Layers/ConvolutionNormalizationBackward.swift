@@ -25,6 +25,7 @@ struct ConvolutionNormalizationBackward {
   /// The run that ends at child `index`: a convolution, a batch norm over its output channels
   /// and, optionally, a ReLU or ReLU6.
   init?(_ children: [(name: String, layer: any Layer)], endingAt index: Int) {
+    guard children.indices.contains(index) else { return nil }
     let activation = children[index].layer as? Activation
     let normalizationIndex = activation == nil ? index : index - 1
     guard normalizationIndex >= 1, let normalization = children[normalizationIndex].layer as? BatchNorm,
@@ -33,19 +34,43 @@ struct ConvolutionNormalizationBackward {
     (self.convolution, self.normalization, self.activation) = (convolution, normalization, activation)
   }
 
-  /// The layers' backward from the gradient at the run's output. Where the convolution takes
-  /// its output gradient whole (``Conv2D/takesOutputGradientInChunks``), the batch norm
-  /// writes it whole (past the caches when large), as apart.
-  func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
+  /// The run that ends at child `index`, or the whole of child `index` when that is a
+  /// `Sequential` of just such a run (torchvision's `Conv2dNormActivation`), with the number
+  /// of children it covers.
+  static func covering(_ children: [(name: String, layer: any Layer)], endingAt index: Int) -> (run: Self, children: Int)? {
+    if let run = Self(children, endingAt: index) { return (run, run.length) }
+    guard children.indices.contains(index), let nested = children[index].layer as? Sequential,
+      let run = Self(nested.children, endingAt: nested.children.count - 1), run.length == nested.children.count
+    else { return nil }
+    return (run, 1)
+  }
+
+  /// The layers' backward from the gradient at the run's output, the batch norm's sums
+  /// `gathered` while `dY` was written when given. Where the convolution takes its output
+  /// gradient whole (``Conv2D/takesOutputGradientInChunks``), the batch norm writes it whole
+  /// (past the caches when large), as apart; where it takes it in chunks, `gathering` (the
+  /// batch norm before the convolution's) adds up its sums from each chunk of the input
+  /// gradient as it is written.
+  func backward(
+    _ dY: Tensor, needsInputGradient: Bool, gathered: [Double]? = nil, gathering: GradientSumsGatherer? = nil
+  ) -> Tensor? {
+    let clamp = activation?.kind
     guard convolution.takesOutputGradientInChunks else {
-      let dZ = normalization.backward(dY, needsInputGradient: true, clamp: activation?.kind)!
+      let dZ = normalization.backward(dY, needsInputGradient: true, clamp: clamp, gathered: gathered)!
       return convolution.backward(dZ, needsInputGradient: needsInputGradient)
     }
-    let gradient = normalization.inputGradient(dY, clamp: activation?.kind)
+    let gradient = normalization.inputGradient(dY, clamp: clamp, gathered: gathered)
     return withExtendedLifetime(dY) {
-      convolution.backward(needsInputGradient: needsInputGradient, chunkFloats: Self.chunkFloats) { pixels, target in
-        gradient.write(rows: pixels, into: target)
-      }
+      convolution.backward(
+        needsInputGradient: needsInputGradient, chunkFloats: Self.chunkFloats,
+        outputGradient: { pixels, target in gradient.write(rows: pixels, into: target) },
+        inputGradientWritten: gathering.map { gatherer in { gatherer.add(worker: $0, rows: $1, gradient: $2) } })
     }
+  }
+
+  /// A gatherer for this run's batch-norm sums, for the run after it to fill while it writes
+  /// this run's output gradient.
+  func gradientSumsGatherer() -> GradientSumsGatherer {
+    GradientSumsGatherer(normalization.gradientSums(clamp: activation?.kind))
   }
 }

@@ -106,24 +106,32 @@ public final class Sequential: Layer {
     let firstNeeded = needsInputGradient ? 0 : (children.firstIndex { $0.layer.hasTrainableParameters } ?? children.count)
     var gradient = dY
     var index = children.count - 1
+    // The batch-norm sums of the run ending at `index`, gathered by the run after it.
+    var gathered: [Double]?
     while index >= firstNeeded {
+      if let (run, length) = ConvolutionNormalizationBackward.covering(children, endingAt: index), index - length + 1 >= firstNeeded {
+        let first = index - length + 1, needed = needsInputGradient || first > firstNeeded
+        let before = needed ? ConvolutionNormalizationBackward.covering(children, endingAt: first - 1) : nil
+        let gatherer = before.flatMap { first - $0.children >= firstNeeded ? $0.run.gradientSumsGatherer() : nil }
+        guard let next = run.backward(gradient, needsInputGradient: needed, gathered: gathered, gathering: gatherer) else {
+          return nil
+        }
+        (gradient, gathered, index) = (next, gatherer?.total, first - 1)
+        continue
+      }
       let (length, backward) = backwardRun(endingAt: index, from: firstNeeded)
       let first = index - length + 1
       guard let next = backward(gradient, needsInputGradient || first > firstNeeded) else { return nil }
-      gradient = next
-      index = first - 1
+      (gradient, gathered, index) = (next, nil, first - 1)
     }
     return needsInputGradient ? gradient : nil
   }
 
   /// The children that go back as one, ending at child `index` and starting no earlier than
-  /// `firstNeeded`: a convolution with the batch norm and activation after it
-  /// (``ConvolutionNormalizationBackward``), a batch norm and its activation, run forward as a
+  /// `firstNeeded`, other than a convolution with the batch norm and activation after it
+  /// (``ConvolutionNormalizationBackward``): a batch norm and its activation, run forward as a
   /// pair, or the child alone. Returns how many children and their backward.
   private func backwardRun(endingAt index: Int, from firstNeeded: Int) -> (Int, (Tensor, Bool) -> Tensor?) {
-    if let run = ConvolutionNormalizationBackward(children, endingAt: index), index - run.length + 1 >= firstNeeded {
-      return (run.length, run.backward)
-    }
     if index - 1 >= firstNeeded, let pair = NormalizationActivationPair(children, at: index - 1) {
       return (2, pair.backward)
     }
