@@ -33,6 +33,9 @@ final class BatchNormTests: XCTestCase {
     try checkGradients(of: bn, input: input)
     bn.setTraining(false)
     try checkGradients(of: bn, input: input)
+    // Frozen γ and β in evaluation mode (a frozen trunk's): backward takes no sums.
+    for parameter in [bn.weight, bn.bias] { parameter.isTrainable = false }
+    try checkGradients(of: bn, input: input)
     let features = BatchNorm(channels: 5)  // BatchNorm1d on [N, C]
     try checkGradients(of: features, input: Tensor.randomUniform(shape: [6, 5], bound: 1, rng: &rng))
   }

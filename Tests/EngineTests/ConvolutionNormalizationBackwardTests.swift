@@ -75,7 +75,7 @@ final class ConvolutionNormalizationBackwardTests: XCTestCase {
         }
         var gradient = Tensor.randomUniform(shape: output.shape, bound: 1, rng: &rng), gathered: [Double]?
         for (run, before) in zip(runs, runs.dropFirst()) {
-          let gatherer = before.gradientSumsGatherer()
+          let gatherer = try XCTUnwrap(before.gradientSumsGatherer())
           gradient = try XCTUnwrap(run.backward(gradient, needsInputGradient: true, gathered: gathered, gathering: gatherer))
           let ownPass = gatherer.sums.total(over: gradient.pointer).map(Float.init)
           gathered = try XCTUnwrap(gatherer.total, "\(c), \(floats) floats: not every row gathered")

@@ -192,7 +192,9 @@ struct BatchNormInputGradient: RowsOnDemand {
   ) {
     let c = sums.channels
     (x, self.dY, rows, channels, ceiling) = (sums.x, dY, sums.rows, c, sums.ceiling)
-    let totals = gathered ?? sums.total(over: dY)
+    // Without batch statistics the sums serve only γ's and β's gradients.
+    let needsSums = batchStatistics || dGamma != nil || dBeta != nil
+    let totals = gathered ?? (needsSums ? sums.total(over: dY) : Array(repeating: 0, count: 2 * c))
     precondition(totals.count == 2 * c, "BatchNorm.backward: gathered sums for \(totals.count / 2) channels, not \(c)")
     for ch in 0..<c {
       dBeta?[ch] += Float(totals[ch])

@@ -107,6 +107,10 @@ public final class BatchNorm: Layer {
       dBeta: bias.needsGradient ? bias.gradient.mutablePointer() : nil)
   }
 
+  /// True when backward needs the gradient sums: the last forward normalised with batch
+  /// statistics, or γ or β is trained.
+  var needsGradientSums: Bool { cache?.batchStatistics == true || weight.needsGradient || bias.needsGradient }
+
   /// What the gradient sums over this layer's recorded forward read, with the activation
   /// `clamp` after it: for the layer after to gather them (``GradientSumsGatherer``).
   func gradientSums(clamp: ClampActivation?) -> BatchNormGradientSums {

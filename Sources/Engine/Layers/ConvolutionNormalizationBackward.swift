@@ -69,8 +69,9 @@ struct ConvolutionNormalizationBackward {
   }
 
   /// A gatherer for this run's batch-norm sums, for the run after it to fill while it writes
-  /// this run's output gradient.
-  func gradientSumsGatherer() -> GradientSumsGatherer {
-    GradientSumsGatherer(normalization.gradientSums(clamp: activation?.kind))
+  /// this run's output gradient; nil when the batch norm needs no sums.
+  func gradientSumsGatherer() -> GradientSumsGatherer? {
+    guard normalization.needsGradientSums else { return nil }
+    return GradientSumsGatherer(normalization.gradientSums(clamp: activation?.kind))
   }
 }
