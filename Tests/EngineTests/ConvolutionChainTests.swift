@@ -147,7 +147,9 @@ final class InvertedBottleneckChainTests: XCTestCase {
       Case(kernel: 5, stride: 2, padding: .same, expansion: 6, nested: false),
       Case(kernel: 3, stride: 1, padding: .same, expansion: 1, nested: false),
     ]
-    try withEvery("case", in: cases) { c in
+    // Every matrix kernel: the 1×1 products of a band run on the panel GEMM (for any inner
+    // dimension, the expansion's rows staying in cache) or OpenBLAS and the Swift epilogue.
+    try withEveryMatrixKernel { _ in try withEvery("case", in: cases) { c in
       var rng = SeededGenerator(seed: 6)
       let (inChannels, hidden, outChannels) = (8, 8 * c.expansion, 12)
       var chains: [[any Layer]] = []
@@ -163,7 +165,7 @@ final class InvertedBottleneckChainTests: XCTestCase {
       XCTAssertNotNil(InvertedBottleneckChain(block.children, at: 0), "the block is recognised")
       let banded = try GradientRecording.withoutGradients { try block(input) }
       assertClose(banded, expected, scaled: Tolerance.summation, "banded")
-    }
+    } }
   }
 
   /// Convolution, batch norm in evaluation mode with random statistics, optional activation.

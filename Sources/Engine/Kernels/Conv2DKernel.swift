@@ -87,27 +87,18 @@ private func pointwiseForward(
   geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments?
 ) {
   let (ic, oc, rows) = (g.inChannels, g.outChannels, g.outputPixels)
-  if MatrixKernels.usesPanels(innerDimension: ic) {
-    guard let moments else {
-      panelGEMM(m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, transposeB: false, c: output, ldc: oc, epilogue: epilogue)
-      return
-    }
-    withScratch(count: PackedPanels.count(k: ic, n: oc)) { buffer in
-      let packed = PackedPanels(weight, ldb: oc, transposed: false, k: ic, n: oc, into: buffer)
-      forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
-        panelMultiply(rows: count, a: input + first * ic, lda: ic, packed: packed, c: output + first * oc, ldc: oc, epilogue: epilogue)
-      }
-    }
+  if moments == nil, MatrixKernels.usesPanels(innerDimension: ic) {
+    panelGEMM(m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, transposeB: false, c: output, ldc: oc, epilogue: epilogue)
     return
   }
-  guard !epilogue.isIdentity || moments != nil else {
+  if moments == nil, epilogue.isIdentity {
     gemm(transposeA: false, transposeB: false, m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, c: output, ldc: oc)
     return
   }
-  forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
-    let target = output + first * oc
-    sgemmRowMajor(false, false, count, oc, ic, 1, input + first * ic, ic, weight, oc, 0, target, oc)
-    epilogue.apply(target, rows: count, channels: oc)
+  withPointwiseProduct(weight: weight, k: ic, n: oc, epilogue: epilogue) { product in
+    forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
+      product(rows: count, a: input + first * ic, lda: ic, c: output + first * oc)
+    }
   }
 }
 

@@ -50,9 +50,12 @@ public enum MatrixKernels {
   /// (MobileNetV2's 16-, 24- and 32-channel 1×1 convolutions).
   static let minimumInnerDimension = 64
 
-  /// True when the panel GEMM computes a product with inner dimension `k`.
-  static func usesPanels(innerDimension k: Int) -> Bool {
-    active == .avx512 && k >= minimumInnerDimension
+  /// True when the panel GEMM computes a product with inner dimension `k`; for any `k` when
+  /// the product's output stays in cache for the next layer (an inverted bottleneck's band):
+  /// there OpenBLAS's lead at small `k`, measured with its output written to memory, did not
+  /// hold, and it needs a second pass for the epilogue and the weight packed for every band.
+  static func usesPanels(innerDimension k: Int, outputInCache: Bool = false) -> Bool {
+    active == .avx512 && (outputInCache || k >= minimumInnerDimension)
   }
 
   /// The largest `C` (`m·n` floats) the transposed product takes: past it (ResNet-50's and

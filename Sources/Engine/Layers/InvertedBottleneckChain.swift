@@ -79,15 +79,17 @@ struct InvertedBottleneckChain {
     expansionFold.withOptionalEpilogue { expansionEpilogue in
       depthwiseFold.withEpilogue { depthwiseEpilogue in
         projectionFold.withEpilogue { projectionEpilogue in
-          Parallel.forEachRange(n * bands) { items in
-            withScratch(count: expandedRows * w * hidden + bandRows * g.outWidth * hidden) { scratch in
-              for item in items {
-                let band = Band(
-                  image: item / bands, rows: (item % bands * bandRows)..<min((item % bands + 1) * bandRows, g.outHeight))
-                runBand(
-                  band, input: input.pointer, output: target, expanded: scratch,
-                  depthwiseRows: scratch + expandedRows * w * hidden, geometry: g,
-                  epilogues: (expansionEpilogue, depthwiseEpilogue, projectionEpilogue), outChannels: outChannels)
+          withProducts(expansion: expansionEpilogue, projection: projectionEpilogue) { products in
+            Parallel.forEachRange(n * bands) { items in
+              withScratch(count: expandedRows * w * hidden + bandRows * g.outWidth * hidden) { scratch in
+                for item in items {
+                  let band = Band(
+                    image: item / bands, rows: (item % bands * bandRows)..<min((item % bands + 1) * bandRows, g.outHeight))
+                  runBand(
+                    band, input: input.pointer, output: target, expanded: scratch,
+                    depthwiseRows: scratch + expandedRows * w * hidden, geometry: g, products: products,
+                    depthwiseEpilogue: depthwiseEpilogue)
+                }
               }
             }
           }
@@ -95,6 +97,25 @@ struct InvertedBottleneckChain {
       }
     }
     return output
+  }
+
+  /// Calls `body` with the 1×1 products of the expansion (if any) and the projection, each
+  /// weight packed once for every band; the expansion's rows stay in cache for the depthwise
+  /// convolution.
+  private func withProducts<R>(
+    expansion expansionEpilogue: ChannelEpilogue?, projection projectionEpilogue: ChannelEpilogue,
+    _ body: ((expansion: PointwiseProduct?, projection: PointwiseProduct)) -> R
+  ) -> R {
+    let hidden = depthwise.convolution.inChannels, outChannels = projection.convolution.outChannels
+    func withProjection(_ expansion: PointwiseProduct?) -> R {
+      withPointwiseProduct(
+        weight: projection.convolution.weight.value.pointer, k: hidden, n: outChannels, epilogue: projectionEpilogue
+      ) { body((expansion, $0)) }
+    }
+    guard let expansion, let expansionEpilogue else { return withProjection(nil) }
+    return withPointwiseProduct(
+      weight: expansion.convolution.weight.value.pointer, k: expansion.convolution.inChannels, n: hidden,
+      epilogue: expansionEpilogue, outputInCache: true, withProjection)
   }
 
   /// Output rows `rows` of image `image`.
@@ -106,7 +127,7 @@ struct InvertedBottleneckChain {
   private func runBand(
     _ band: Band, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
     expanded: UnsafeMutablePointer<Float>, depthwiseRows: UnsafeMutablePointer<Float>, geometry g: ConvGeometry,
-    epilogues: (expansion: ChannelEpilogue?, depthwise: ChannelEpilogue, projection: ChannelEpilogue), outChannels: Int
+    products: (expansion: PointwiseProduct?, projection: PointwiseProduct), depthwiseEpilogue: ChannelEpilogue
   ) {
     let hidden = g.inChannels, (h, w) = (g.height, g.width)
     let inChannels = expansion?.convolution.inChannels ?? hidden
@@ -115,25 +136,18 @@ struct InvertedBottleneckChain {
     let firstRow = max(0, band.rows.lowerBound * g.stride - g.padTop)
     let endRow = min(h, (band.rows.upperBound - 1) * g.stride - g.padTop + g.kernelHeight)
     var image = imageInput
-    if let expansion, let epilogue = epilogues.expansion {
-      let pixels = (endRow - firstRow) * w
-      sgemmRowMajor(
-        false, false, pixels, hidden, inChannels, 1, imageInput + firstRow * w * inChannels, inChannels,
-        expansion.convolution.weight.value.pointer, hidden, 0, expanded, hidden)
-      epilogue.apply(expanded, rows: pixels, channels: hidden)
+    if let expand = products.expansion {
+      expand(rows: (endRow - firstRow) * w, a: imageInput + firstRow * w * inChannels, lda: inChannels, c: expanded)
       image = UnsafePointer(expanded) - firstRow * w * hidden  // row r of the image is at image + r·W·C
     }
     for oh in band.rows {
       depthwiseForwardRow(
         image: image, row: oh, weight: depthwise.convolution.weight.value.pointer,
-        output: depthwiseRows + (oh - band.rows.lowerBound) * g.outWidth * hidden, geometry: g, epilogue: epilogues.depthwise)
+        output: depthwiseRows + (oh - band.rows.lowerBound) * g.outWidth * hidden, geometry: g, epilogue: depthwiseEpilogue)
     }
-    let pixels = band.rows.count * g.outWidth
+    let outChannels = products.projection.n
     let target = output + (band.image * g.outHeight + band.rows.lowerBound) * g.outWidth * outChannels
-    sgemmRowMajor(
-      false, false, pixels, outChannels, hidden, 1, depthwiseRows, hidden,
-      projection.convolution.weight.value.pointer, outChannels, 0, target, outChannels)
-    epilogues.projection.apply(target, rows: pixels, channels: outChannels)
+    products.projection(rows: band.rows.count * g.outWidth, a: depthwiseRows, lda: hidden, c: target)
   }
 }
 
