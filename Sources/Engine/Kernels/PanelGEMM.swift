@@ -6,7 +6,8 @@ import Foundation
 /// OpenBLAS serves every CPU. On CPUs with AVX-512, Podium's own panel GEMM
 /// (`CMatrixKernels`, compiled for AVX-512 inside a binary built for AVX2) takes the products
 /// whose inner dimension is at least ``minimumInnerDimension``: 1×1 and im2col convolutions
-/// (forward and input gradient) and Winograd's per-point products. It packs the right-hand
+/// (forward and input gradient) and Winograd's per-point products, and an inverted
+/// bottleneck's expansion band by band at any inner dimension. It packs the right-hand
 /// matrix once per layer instead of once per call, never copies the left-hand one, and
 /// applies the channel epilogue (folded batch norm, ReLU) while the results are in
 /// registers; its transposed product takes the weight gradients up to
