@@ -7,7 +7,7 @@ import Foundation
 /// (`CMatrixKernels`, compiled for AVX-512 inside a binary built for AVX2) takes the products
 /// whose inner dimension is at least ``minimumInnerDimension``: 1×1 and im2col convolutions
 /// (forward and input gradient) and Winograd's per-point products, and an inverted
-/// bottleneck's expansion band by band at any inner dimension. It packs the right-hand
+/// bottleneck's band by band at any inner dimension. It packs the right-hand
 /// matrix once per layer instead of once per call, never copies the left-hand one, and
 /// applies the channel epilogue (folded batch norm, ReLU) while the results are in
 /// registers; its transposed product takes the weight gradients up to
@@ -52,11 +52,11 @@ public enum MatrixKernels {
   static let minimumInnerDimension = 64
 
   /// True when the panel GEMM computes a product with inner dimension `k`; for any `k` when
-  /// the product's output stays in cache for the next layer (an inverted bottleneck's band):
-  /// there OpenBLAS's lead at small `k`, measured with its output written to memory, did not
-  /// hold, and it needs a second pass for the epilogue and the weight packed for every band.
-  static func usesPanels(innerDimension k: Int, outputInCache: Bool = false) -> Bool {
-    active == .avx512 && (outputInCache || k >= minimumInnerDimension)
+  /// the product runs band by band (an inverted bottleneck's): there OpenBLAS packs the weight
+  /// again for every band and needs a second pass for the epilogue, and its lead at small `k`,
+  /// measured on whole layers, did not hold.
+  static func usesPanels(innerDimension k: Int, perBand: Bool = false) -> Bool {
+    active == .avx512 && (perBand || k >= minimumInnerDimension)
   }
 
   /// The largest `C` (`m·n` floats) the transposed product takes: past it (ResNet-50's and

@@ -22,12 +22,12 @@ struct PointwiseProduct {
 
 /// Calls `body` with the product of `weight` (`[k, n]`, row-major) and `epilogue`, its panels
 /// packed into a pooled buffer that lives until `body` returns where the panel GEMM takes it
-/// (``MatrixKernels/usesPanels(innerDimension:outputInCache:)``). Workers may share the product.
+/// (``MatrixKernels/usesPanels(innerDimension:perBand:)``). Workers may share the product.
 func withPointwiseProduct<R>(
-  weight: UnsafePointer<Float>, k: Int, n: Int, epilogue: ChannelEpilogue, outputInCache: Bool = false,
+  weight: UnsafePointer<Float>, k: Int, n: Int, epilogue: ChannelEpilogue, perBand: Bool = false,
   _ body: (PointwiseProduct) throws -> R
 ) rethrows -> R {
-  guard MatrixKernels.usesPanels(innerDimension: k, outputInCache: outputInCache) else {
+  guard MatrixKernels.usesPanels(innerDimension: k, perBand: perBand) else {
     return try body(PointwiseProduct(weight: weight, k: k, n: n, packed: nil, epilogue: epilogue))
   }
   return try withScratch(count: PackedPanels.count(k: k, n: n)) { buffer in

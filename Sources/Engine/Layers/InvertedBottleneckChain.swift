@@ -100,8 +100,7 @@ struct InvertedBottleneckChain {
   }
 
   /// Calls `body` with the 1×1 products of the expansion (if any) and the projection, each
-  /// weight packed once for every band; the expansion's rows stay in cache for the depthwise
-  /// convolution.
+  /// weight packed once for every band.
   private func withProducts<R>(
     expansion expansionEpilogue: ChannelEpilogue?, projection projectionEpilogue: ChannelEpilogue,
     _ body: ((expansion: PointwiseProduct?, projection: PointwiseProduct)) -> R
@@ -109,13 +108,14 @@ struct InvertedBottleneckChain {
     let hidden = depthwise.convolution.inChannels, outChannels = projection.convolution.outChannels
     func withProjection(_ expansion: PointwiseProduct?) -> R {
       withPointwiseProduct(
-        weight: projection.convolution.weight.value.pointer, k: hidden, n: outChannels, epilogue: projectionEpilogue
+        weight: projection.convolution.weight.value.pointer, k: hidden, n: outChannels, epilogue: projectionEpilogue,
+        perBand: true
       ) { body((expansion, $0)) }
     }
     guard let expansion, let expansionEpilogue else { return withProjection(nil) }
     return withPointwiseProduct(
       weight: expansion.convolution.weight.value.pointer, k: expansion.convolution.inChannels, n: hidden,
-      epilogue: expansionEpilogue, outputInCache: true, withProjection)
+      epilogue: expansionEpilogue, perBand: true, withProjection)
   }
 
   /// Output rows `rows` of image `image`.
