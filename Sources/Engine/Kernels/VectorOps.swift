@@ -28,12 +28,35 @@ func addRowVector(_ matrix: UnsafeMutablePointer<Float>, rows: Int, columns: Int
 func reduceOverRows(
   _ rows: Int, width: Int, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
 ) -> [Double] {
-  let workers = min(Parallel.threadCount, max(rows, 1))
-  let blocks = UnsafeMutablePointer<Float>.allocate(capacity: workers * width)
-  let totals = UnsafeMutablePointer<Double>.allocate(capacity: workers * width)
-  totals.initialize(repeating: 0, count: workers * width)
-  defer { blocks.deallocate(); totals.deallocate() }
-  let used = Parallel.forEachWorker(rows) { worker, range in
+  let sums = WorkerSums(workers: min(Parallel.threadCount, max(rows, 1)), width: width)
+  let used = Parallel.forEachWorker(rows) { worker, range in sums.add(worker: worker, rows: range, body) }
+  return sums.total(workers: used)
+}
+
+/// Per-worker sums of `width` values over rows, as ``reduceOverRows(_:width:_:)`` takes them:
+/// Float over blocks of at most ``reductionBlockRows`` rows, then each worker's Double total.
+final class WorkerSums {
+  let width: Int
+  private let blocks: UnsafeMutablePointer<Float>
+  private let totals: UnsafeMutablePointer<Double>
+  private let capacity: Int
+
+  init(workers: Int, width: Int) {
+    (capacity, self.width) = (workers, width)
+    blocks = .allocate(capacity: workers * width)
+    totals = .allocate(capacity: workers * width)
+    totals.initialize(repeating: 0, count: workers * width)
+  }
+
+  deinit {
+    blocks.deallocate()
+    totals.deallocate()
+  }
+
+  /// Adds `body(block, partial)` over rows `range`, block by block, to `worker`'s total. Each
+  /// worker calls it only from its own thread.
+  func add(worker: Int, rows range: Range<Int>, _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void) {
+    precondition(worker < capacity, "WorkerSums: worker \(worker) of \(capacity)")
     let block = blocks + worker * width, total = totals + worker * width
     for start in stride(from: range.lowerBound, to: range.upperBound, by: reductionBlockRows) {
       block.update(repeating: 0, count: width)
@@ -41,11 +64,15 @@ func reduceOverRows(
       for i in 0..<width { total[i] += Double(block[i]) }
     }
   }
-  var sum = [Double](repeating: 0, count: width)
-  for worker in 0..<used {
-    for i in 0..<width { sum[i] += totals[worker * width + i] }
+
+  /// The first `workers` workers' totals added together.
+  func total(workers: Int) -> [Double] {
+    var sum = [Double](repeating: 0, count: width)
+    for worker in 0..<min(workers, capacity) {
+      for i in 0..<width { sum[i] += totals[worker * width + i] }
+    }
+    return sum
   }
-  return sum
 }
 
 /// Rows summed in Float before the sum moves to Double in ``reduceOverRows(_:width:_:)``:

@@ -53,14 +53,15 @@ struct ConvolutionChain {
 
 /// The run `find` finds at child `index`, or the whole of child `index` when that is a
 /// ``Sequential`` whose children are exactly one such run (as torchvision nests
-/// `Conv2dNormActivation`), with the number of children it covers.
+/// `Conv2dNormActivation`), with the number of children it covers. With `endingAt`, `find`
+/// takes the index of the run's last child (backward runs), else of its first.
 func coveringRun<Run>(
-  _ children: [(name: String, layer: any Layer)], at index: Int,
+  _ children: [(name: String, layer: any Layer)], at index: Int, endingAt: Bool = false,
   find: ([(name: String, layer: any Layer)], Int) -> Run?, length: (Run) -> Int
 ) -> (run: Run, children: Int)? {
   if let run = find(children, index) { return (run, length(run)) }
-  guard index < children.count, let nested = children[index].layer as? Sequential,
-    let run = find(nested.children, 0), length(run) == nested.children.count
+  guard children.indices.contains(index), let nested = children[index].layer as? Sequential,
+    let run = find(nested.children, endingAt ? nested.children.count - 1 : 0), length(run) == nested.children.count
   else { return nil }
   return (run, 1)
 }

@@ -38,11 +38,7 @@ struct ConvolutionNormalizationBackward {
   /// `Sequential` of just such a run (torchvision's `Conv2dNormActivation`), with the number
   /// of children it covers.
   static func covering(_ children: [(name: String, layer: any Layer)], endingAt index: Int) -> (run: Self, children: Int)? {
-    if let run = Self(children, endingAt: index) { return (run, run.length) }
-    guard children.indices.contains(index), let nested = children[index].layer as? Sequential,
-      let run = Self(nested.children, endingAt: nested.children.count - 1), run.length == nested.children.count
-    else { return nil }
-    return (run, 1)
+    coveringRun(children, at: index, endingAt: true, find: Self.init(_:endingAt:), length: \.length)
   }
 
   /// The layers' backward from the gradient at the run's output, the batch norm's sums
@@ -67,6 +63,10 @@ struct ConvolutionNormalizationBackward {
         inputGradientWritten: gathering.map { gatherer in { gatherer.add(worker: $0, rows: $1, gradient: $2) } })
     }
   }
+
+  /// True when the backward writes the input gradient a chunk at a time, so that the run
+  /// before can gather its batch-norm sums from it (``gradientSumsGatherer()``).
+  var writesInputGradientInChunks: Bool { convolution.takesOutputGradientInChunks }
 
   /// A gatherer for this run's batch-norm sums, for the run after it to fill while it writes
   /// this run's output gradient; nil when the batch norm needs no sums.

@@ -111,7 +111,8 @@ public final class Sequential: Layer {
     while index >= firstNeeded {
       if let (run, length) = ConvolutionNormalizationBackward.covering(children, endingAt: index), index - length + 1 >= firstNeeded {
         let first = index - length + 1, needed = needsInputGradient || first > firstNeeded
-        let before = needed ? ConvolutionNormalizationBackward.covering(children, endingAt: first - 1) : nil
+        let gathers = needed && run.writesInputGradientInChunks
+        let before = gathers ? ConvolutionNormalizationBackward.covering(children, endingAt: first - 1) : nil
         let gatherer = before.flatMap { first - $0.children >= firstNeeded ? $0.run.gradientSumsGatherer() : nil }
         guard let next = run.backward(gradient, needsInputGradient: needed, gathered: gathered, gathering: gatherer) else {
           return nil
