@@ -13,6 +13,7 @@
 #include <string.h>
 
 typedef float Vector __attribute__((ext_vector_type(16)));
+typedef int Mask __attribute__((ext_vector_type(16)));
 
 // The helpers below pass vectors by value; they are always inlined, so no call ever uses
 // the ABI the compiler warns about for 16-lane vectors without AVX-512.
@@ -39,6 +40,35 @@ PODIUM_INLINE void storeOutput(float *p, Vector v, int stream) {
 
 PODIUM_INLINE Vector fused(Vector a, Vector b, Vector c) { return __builtin_elementwise_fma(a, b, c); }
 
+/// `v` where `mask` is false, `w` where it is true.
+PODIUM_INLINE Vector blend(Mask mask, Vector w, Vector v) { return (Vector)(((Mask)v & ~mask) | ((Mask)w & mask)); }
+
+/// `affine` applied to the sums `v` of 16 channels from channel `ch` (NULL: `v`). The clamp
+/// compares, so NaN fails both tests and stays NaN, as in the batch-norm kernels.
+PODIUM_INLINE Vector finished(Vector v, const CChannelKernels_Affine *affine, long ch) {
+  if (!affine) return v;
+  if (affine->scale) v *= loadVector(affine->scale + ch);
+  if (affine->shift) v += loadVector(affine->shift + ch);
+  if (affine->clamp) {
+    Vector ceiling = affine->ceiling;
+    v = blend(v < (Vector)0, (Vector)0, v);
+    v = blend(v > ceiling, ceiling, v);
+  }
+  return v;
+}
+
+/// The scalar form of `finished`, for channels past the last whole block.
+PODIUM_INLINE float finishedScalar(float v, const CChannelKernels_Affine *affine, long ch) {
+  if (!affine) return v;
+  if (affine->scale) v *= affine->scale[ch];
+  if (affine->shift) v += affine->shift[ch];
+  if (affine->clamp) {
+    if (v < 0) v = 0;
+    if (v > affine->ceiling) v = affine->ceiling;
+  }
+  return v;
+}
+
 PODIUM_INLINE long maximum(long a, long b) { return a > b ? a : b; }
 PODIUM_INLINE long minimum(long a, long b) { return a < b ? a : b; }
 
@@ -54,10 +84,12 @@ PODIUM_INLINE void validTaps(long start, long kernel, long extent, long *first, 
 /// `pixelStep` floats apart in the input, for channels `[0, 16·blocks)`: `x` and `w` point at
 /// the first pixel's first valid tap's input value and weight (at the block's first channel);
 /// `rowStride` and `weightRowStride` step one tap down. Two pixels share each weight load and
-/// give eight independent multiply-add chains. Called with constant `pixels`, `blocks` and,
-/// for whole windows, constant `rows` and `columns`, which unroll the loops.
+/// give eight independent multiply-add chains. The sums are stored through `affine` from
+/// channel `ch`. Called with constant `pixels`, `blocks` and, for whole windows, constant
+/// `rows` and `columns`, which unroll the loops.
 PODIUM_INLINE void windowSums(int pixels, int blocks, long rows, long columns, const float *x, long pixelStep,
-                              long rowStride, const float *w, long weightRowStride, long c, float *out, int stream) {
+                              long rowStride, const float *w, long weightRowStride, long c,
+                              const CChannelKernels_Affine *affine, long ch, float *out, int stream) {
   Vector sum[2][4];
   for (int p = 0; p < pixels; p++) {
     for (int b = 0; b < blocks; b++) sum[p][b] = (Vector)0;
@@ -73,32 +105,35 @@ PODIUM_INLINE void windowSums(int pixels, int blocks, long rows, long columns, c
     }
   }
   for (int p = 0; p < pixels; p++) {
-    for (int b = 0; b < blocks; b++) storeOutput(out + p * c + 16 * b, sum[p][b], stream);
+    for (int b = 0; b < blocks; b++) storeOutput(out + p * c + 16 * b, finished(sum[p][b], affine, ch + 16 * b), stream);
   }
 }
 
 /// `windowSums` with the loops unrolled for whole 3×3 and 5×5 windows.
 PODIUM_INLINE void unrolledWindowSums(int pixels, int blocks, long rows, long columns, const float *x, long pixelStep,
-                                      long rowStride, const float *w, long weightRowStride, long c, float *out,
-                                      int stream) {
+                                      long rowStride, const float *w, long weightRowStride, long c,
+                                      const CChannelKernels_Affine *affine, long ch, float *out, int stream) {
   if (rows == 3 && columns == 3) {
-    windowSums(pixels, blocks, 3, 3, x, pixelStep, rowStride, w, weightRowStride, c, out, stream);
+    windowSums(pixels, blocks, 3, 3, x, pixelStep, rowStride, w, weightRowStride, c, affine, ch, out, stream);
   } else if (rows == 5 && columns == 5) {
-    windowSums(pixels, blocks, 5, 5, x, pixelStep, rowStride, w, weightRowStride, c, out, stream);
+    windowSums(pixels, blocks, 5, 5, x, pixelStep, rowStride, w, weightRowStride, c, affine, ch, out, stream);
   } else {
-    windowSums(pixels, blocks, rows, columns, x, pixelStep, rowStride, w, weightRowStride, c, out, stream);
+    windowSums(pixels, blocks, rows, columns, x, pixelStep, rowStride, w, weightRowStride, c, affine, ch, out, stream);
   }
 }
 
 /// Output pixels `[ow, ow + pixels)` of a row, whose windows have the same valid taps.
 PODIUM_INLINE void forwardPixels(int pixels, long rows, long columns, const float *x, long pixelStep, long rowStride,
-                                 const float *w, long weightRowStride, long c, float *out, int stream) {
+                                 const float *w, long weightRowStride, long c, const CChannelKernels_Affine *affine,
+                                 float *out, int stream) {
   long ch = 0;
   for (; ch + 64 <= c; ch += 64) {
-    unrolledWindowSums(pixels, 4, rows, columns, x + ch, pixelStep, rowStride, w + ch, weightRowStride, c, out + ch, stream);
+    unrolledWindowSums(pixels, 4, rows, columns, x + ch, pixelStep, rowStride, w + ch, weightRowStride, c, affine, ch,
+                       out + ch, stream);
   }
   for (; ch + 16 <= c; ch += 16) {
-    unrolledWindowSums(pixels, 1, rows, columns, x + ch, pixelStep, rowStride, w + ch, weightRowStride, c, out + ch, stream);
+    unrolledWindowSums(pixels, 1, rows, columns, x + ch, pixelStep, rowStride, w + ch, weightRowStride, c, affine, ch,
+                       out + ch, stream);
   }
   for (; ch < c; ch++) {
     for (int p = 0; p < pixels; p++) {
@@ -106,13 +141,13 @@ PODIUM_INLINE void forwardPixels(int pixels, long rows, long columns, const floa
       for (long i = 0; i < rows; i++) {
         for (long j = 0; j < columns; j++) sum += x[p * pixelStep + i * rowStride + j * c + ch] * w[i * weightRowStride + j * c + ch];
       }
-      out[p * c + ch] = sum;
+      out[p * c + ch] = finishedScalar(sum, affine, ch);
     }
   }
 }
 
 PODIUM_INLINE void forwardRow(const CChannelKernels_Window *g, const float *image, long oh, const float *weight,
-                              float *output, int streaming) {
+                              const CChannelKernels_Affine *affine, float *output, int streaming) {
   const int stream = streaming && streamable(output, g->channels);
   const long c = g->channels, top = oh * g->stride - g->padTop, rowStride = g->width * c;
   const long weightRowStride = g->kernelWidth * c, pixelStep = g->stride * c;
@@ -129,9 +164,9 @@ PODIUM_INLINE void forwardRow(const CChannelKernels_Window *g, const float *imag
     const float *x = image + ((top + kh0) * g->width + left + kw0) * c;
     const float *w = weight + (kh0 * g->kernelWidth + kw0) * c;
     if (pixels == 2) {
-      forwardPixels(2, rows, kw1 - kw0, x, pixelStep, rowStride, w, weightRowStride, c, output + ow * c, stream);
+      forwardPixels(2, rows, kw1 - kw0, x, pixelStep, rowStride, w, weightRowStride, c, affine, output + ow * c, stream);
     } else {
-      forwardPixels(1, rows, kw1 - kw0, x, pixelStep, rowStride, w, weightRowStride, c, output + ow * c, stream);
+      forwardPixels(1, rows, kw1 - kw0, x, pixelStep, rowStride, w, weightRowStride, c, affine, output + ow * c, stream);
     }
     ow += pixels;
   }
@@ -280,9 +315,10 @@ PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float
 
 #define PODIUM_DEPTHWISE_ENTRY_POINTS(suffix, attributes)                                                   \
   attributes void CChannelKernels_depthwiseRow##suffix(const CChannelKernels_Window *g, const float *image, \
-                                                       long oh, const float *weight, float *output,         \
+                                                       long oh, const float *weight,                        \
+                                                       const CChannelKernels_Affine *affine, float *output, \
                                                        int streaming) {                                     \
-    forwardRow(g, image, oh, weight, output, streaming);                                                    \
+    forwardRow(g, image, oh, weight, affine, output, streaming);                                            \
   }                                                                                                         \
   attributes void CChannelKernels_depthwiseWeightGradientRow##suffix(                                       \
       const CChannelKernels_Window *g, const float *image, const float *dYRow, long oh, float *partial) {   \

@@ -44,6 +44,36 @@ final class ChannelKernelsTests: XCTestCase {
     }
   }
 
+  /// A folded batch norm and ReLU6 (or ReLU, or a bias alone) applied in the kernel's registers
+  /// equal the same map applied to the plain sums, and a NaN in the input stays NaN through the
+  /// clamp in every output whose window reads it.
+  func testDepthwiseForward_withEpilogue_matchesDirectSumsThroughIt() {
+    withEveryKernelPath {
+      withEvery("geometry", in: geometries.indices) { index in
+        withEvery("epilogue", in: [ClampActivation.relu6, .relu, nil]) { clamp in
+          let g = geometries[index], c = g.inChannels
+          var rng = SeededGenerator(seed: 43)
+          var input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+          let weight = Tensor.randomUniform(shape: [g.kernelHeight, g.kernelWidth, c], bound: 1, rng: &rng)
+          let scale = Tensor.randomUniform(shape: [c], bound: 4, rng: &rng), shift = Tensor.randomUniform(shape: [c], bound: 3, rng: &rng)
+          input.mutablePointer()[(g.width + 1) * c + c / 2] = .nan
+          var output = Tensor(shape: g.outputShape)
+          let epilogue = ChannelEpilogue(scale: clamp == nil ? nil : scale.pointer, shift: shift.pointer, clamp: clamp)
+          depthwiseConv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g, epilogue: epilogue)
+          let expected = (0..<output.count).map { index -> Float in
+            let channel = index % c, sum = Float(directConvolutionOutput(index: index, input: input, weight: weight, geometry: g, depthwise: true))
+            let y = (clamp == nil ? sum : sum * scale[channel]) + shift[channel]
+            return clamp.map { min(max(y, 0), $0.ceiling) } ?? y
+          }
+          let nanIndices = { (values: [Float]) in values.indices.filter { values[$0].isNaN } }
+          XCTAssertEqual(nanIndices(output.scalars), nanIndices(expected), "NaN outputs")
+          XCTAssertFalse(nanIndices(expected).isEmpty, "the NaN reaches some output")
+          assertClose(output.scalars.map { $0.isNaN ? 0 : $0 }, expected.map { $0.isNaN ? 0 : $0 }, scaled: Tolerance.summation, "y")
+        }
+      }
+    }
+  }
+
   func testDepthwiseGradients_matchDirectSums() {
     withEveryKernelPath {
       withEvery("geometry", in: geometries.indices) { index in

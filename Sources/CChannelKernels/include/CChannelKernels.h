@@ -31,6 +31,14 @@ typedef struct {
   long outHeight, outWidth;
 } CChannelKernels_Window;
 
+/// What a forward row kernel does to each sum before storing it: `y = x · scale[c] + shift[c]`
+/// (`scale` or `shift` NULL: 1 or 0), then limited to `[0, ceiling]` when `clamp` is nonzero.
+typedef struct {
+  const float *scale, *shift;
+  int clamp;
+  float ceiling;
+} CChannelKernels_Affine;
+
 /// The largest kernel side the depthwise kernels take.
 enum { CChannelKernels_maximumKernel = 16 };
 
@@ -47,7 +55,8 @@ enum { CChannelKernels_maximumKernel = 16 };
 // - `batchNormInputGradient`: `dX = a · g + b · x + bias` per column, `g` as above.
 // - `depthwiseRow`: output row `oh` of one image,
 //   `output[ow, c] = Σ image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · weight[kh, kw, c]`
-//   over the taps inside the image; `image` is the image's row 0, `output` the row.
+//   over the taps inside the image, through `affine` (NULL: none); `image` is the image's row 0,
+//   `output` the row.
 // - `depthwiseWeightGradientRow`: adds output row `oh`'s share of the weight gradient to
 //   `partial` (`[kh, kw, c]`): `Σ_ow image[oh·s − padTop + kh, ow·s − padLeft + kw, c] · dYRow[ow, c]`.
 // - `depthwiseInputGradientRow`: input row `ih` of the input gradient, gathered:
@@ -67,7 +76,8 @@ enum { CChannelKernels_maximumKernel = 16 };
                                                       const float *maskScale, const float *maskShift,            \
                                                       float ceiling, float *dX, int streaming);                  \
   void CChannelKernels_depthwiseRow##suffix(const CChannelKernels_Window *g, const float *image, long oh,         \
-                                            const float *weight, float *output, int streaming);                  \
+                                            const float *weight, const CChannelKernels_Affine *affine,            \
+                                            float *output, int streaming);                                       \
   void CChannelKernels_depthwiseWeightGradientRow##suffix(const CChannelKernels_Window *g, const float *image,   \
                                                           const float *dYRow, long oh, float *partial);          \
   void CChannelKernels_depthwiseInputGradientRow##suffix(const CChannelKernels_Window *g, const float *dYImage,  \

@@ -1,3 +1,5 @@
+import CChannelKernels
+
 /// What a convolution kernel does to each output value before storing it: a per-channel
 /// affine map, an optional addend of the output's shape and an optional clamp,
 /// `y = clamp(x · scale[c] + shift[c] + addend)`.
@@ -40,6 +42,11 @@ public struct ChannelEpilogue {
   @inline(__always)
   func addend(at target: UnsafePointer<Float>) -> UnsafePointer<Float>? {
     addend.map { $0.values + (target - UnsafePointer($0.output)) }
+  }
+
+  /// The affine map and clamp (not the addend) as the C row kernels take them.
+  var affine: CChannelKernels_Affine {
+    CChannelKernels_Affine(scale: scale, shift: shift, clamp: clamp == nil ? 0 : 1, ceiling: clamp?.ceiling ?? .infinity)
   }
 
   /// The clamp's bounds; `(−∞, +∞)` without one.

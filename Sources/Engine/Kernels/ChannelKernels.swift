@@ -16,8 +16,8 @@ struct ChannelKernels {
   let gradientSums: @convention(c) (Int, Int, Input, Input, Input, Input, Input, Input, Float, Output) -> Void
   /// `(rows, c, x, dY, a, b, bias, maskScale, maskShift, ceiling, dX, streaming)`.
   let inputGradient: @convention(c) (Int, Int, Input, Input, Input, Input, Input, Input, Input, Float, Output, Int32) -> Void
-  /// `(window, image, oh, weight, output, streaming)`: see `CChannelKernels_depthwiseRow`.
-  let depthwiseRow: @convention(c) (Window, Input, Int, Input, Output, Int32) -> Void
+  /// `(window, image, oh, weight, affine, output, streaming)`: see `CChannelKernels_depthwiseRow`.
+  let depthwiseRow: @convention(c) (Window, Input, Int, Input, UnsafePointer<CChannelKernels_Affine>?, Output, Int32) -> Void
   /// `(window, image, dYRow, oh, partial)`: see `CChannelKernels_depthwiseWeightGradientRow`.
   let depthwiseWeightGradientRow: @convention(c) (Window, Input, Input, Int, Output) -> Void
   /// `(window, dYImage, ih, weight, dXRow, streaming)`: see `CChannelKernels_depthwiseInputGradientRow`.

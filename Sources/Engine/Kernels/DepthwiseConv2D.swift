@@ -19,7 +19,7 @@ func depthwiseConv2dForward(
   geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil
 ) {
   let c = g.inChannels, rowCount = g.batch * g.outHeight
-  let streaming = epilogue.isIdentity && moments == nil && ChannelKernels.streams(g.outputPixels * c) != 0
+  let streaming = epilogue.addend == nil && moments == nil && ChannelKernels.streams(g.outputPixels * c) != 0
   moments?.reserve(chunks: rowCount, rowsPerChunk: g.outWidth)
   Parallel.forEachRange(rowCount) { rows in
     for row in rows {
@@ -89,16 +89,23 @@ extension ConvGeometry {
   }
 }
 
-/// Output row `oh` of one image, through the epilogue. `image` is where the image's row 0
-/// is (or would be: only the rows the window reads are accessed); `output` is the row, written
-/// with non-temporal stores when `streaming` (then the epilogue must be the identity).
+/// Output row `oh` of one image, through the epilogue: its affine map and clamp in the
+/// kernel's registers, an addend in a second pass over the row. `image` is where the image's
+/// row 0 is (or would be: only the rows the window reads are accessed); `output` is the row,
+/// written with non-temporal stores when `streaming` (then the epilogue has no addend).
 func depthwiseForwardRow(
   image: UnsafePointer<Float>, row oh: Int, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry, epilogue: ChannelEpilogue, streaming: Bool = false
 ) {
   var window = g.depthwiseWindow
-  ChannelKernels.active.depthwiseRow(&window, image, oh, weight, output, streaming ? 1 : 0)
-  epilogue.apply(output, rows: g.outWidth, channels: g.inChannels)
+  let kernel = ChannelKernels.active.depthwiseRow, streams: Int32 = streaming ? 1 : 0
+  guard epilogue.addend == nil, !epilogue.isIdentity else {
+    kernel(&window, image, oh, weight, nil, output, streams)
+    epilogue.apply(output, rows: g.outWidth, channels: g.inChannels)
+    return
+  }
+  var affine = epilogue.affine
+  kernel(&window, image, oh, weight, &affine, output, streams)
 }
 
 /// Computes the gradients of a depthwise convolution from the output gradient `dY`.
