@@ -9,74 +9,7 @@
 // attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
 #include "streaming.h"
-
-#include <string.h>
-
-typedef float Vector __attribute__((ext_vector_type(16)));
-typedef int Mask __attribute__((ext_vector_type(16)));
-
-// The helpers below pass vectors by value; they are always inlined, so no call ever uses
-// the ABI the compiler warns about for 16-lane vectors without AVX-512.
-#pragma clang diagnostic ignored "-Wpsabi"
-
-#define PODIUM_INLINE static inline __attribute__((always_inline))
-
-PODIUM_INLINE Vector loadVector(const float *p) {
-  Vector v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-PODIUM_INLINE void storeVector(float *p, Vector v) { memcpy(p, &v, sizeof v); }
-
-/// Stores `v` at `p` (64-byte aligned when `stream`), non-temporally when `stream`.
-PODIUM_INLINE void storeOutput(float *p, Vector v, int stream) {
-  if (stream) {
-    __builtin_nontemporal_store(v, (Vector *)p);
-  } else {
-    storeVector(p, v);
-  }
-}
-
-PODIUM_INLINE Vector fused(Vector a, Vector b, Vector c) { return __builtin_elementwise_fma(a, b, c); }
-
-/// `v` where `mask` is false, `w` where it is true.
-PODIUM_INLINE Vector blend(Mask mask, Vector w, Vector v) { return (Vector)(((Mask)v & ~mask) | ((Mask)w & mask)); }
-
-/// `affine` applied to the sums `v` of 16 channels from channel `ch` (NULL: `v`). The clamp
-/// compares, so NaN fails both tests and stays NaN, as in the batch-norm kernels.
-PODIUM_INLINE Vector finished(Vector v, const CChannelKernels_Affine *affine, long ch) {
-  if (!affine) return v;
-  if (affine->scale) v *= loadVector(affine->scale + ch);
-  if (affine->shift) v += loadVector(affine->shift + ch);
-  if (affine->clamp) {
-    Vector ceiling = affine->ceiling;
-    v = blend(v < (Vector)0, (Vector)0, v);
-    v = blend(v > ceiling, ceiling, v);
-  }
-  return v;
-}
-
-/// The scalar form of `finished`, for channels past the last whole block.
-PODIUM_INLINE float finishedScalar(float v, const CChannelKernels_Affine *affine, long ch) {
-  if (!affine) return v;
-  if (affine->scale) v *= affine->scale[ch];
-  if (affine->shift) v += affine->shift[ch];
-  if (affine->clamp) {
-    if (v < 0) v = 0;
-    if (v > affine->ceiling) v = affine->ceiling;
-  }
-  return v;
-}
-
-PODIUM_INLINE long maximum(long a, long b) { return a > b ? a : b; }
-PODIUM_INLINE long minimum(long a, long b) { return a < b ? a : b; }
-
-/// The taps `[*first, *end)` of a window starting at input position `start` that fall inside `[0, extent)`.
-PODIUM_INLINE void validTaps(long start, long kernel, long extent, long *first, long *end) {
-  *first = maximum(0, -start);
-  *end = minimum(kernel, extent - start);
-}
+#include "vectors.h"
 
 // MARK: - Forward
 

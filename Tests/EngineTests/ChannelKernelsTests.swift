@@ -2,8 +2,9 @@
 import EngineTestSupport
 import XCTest
 
-/// The channel-by-channel kernels (depthwise convolution, batch norm) of every variant the
-/// CPU runs against the same references, at channel counts that use each code path: whole
+/// The row kernels (depthwise convolution, batch norm, a first layer's narrow convolution) of
+/// every variant the CPU runs against the same references, at channel counts that use each
+/// code path: whole
 /// blocks of 64 channels, 16-channel vectors, and a partial vector or scalar tail; with
 /// outputs stored plainly and, where the rows allow it, non-temporally.
 final class ChannelKernelsTests: XCTestCase {
@@ -45,32 +46,68 @@ final class ChannelKernelsTests: XCTestCase {
   }
 
   /// A folded batch norm and ReLU6 (or ReLU, or a bias alone) applied in the kernel's registers
-  /// equal the same map applied to the plain sums, and a NaN in the input stays NaN through the
-  /// clamp in every output whose window reads it.
+  /// equal the same map applied to the plain sums.
   func testDepthwiseForward_withEpilogue_matchesDirectSumsThroughIt() {
     withEveryKernelPath {
       withEvery("geometry", in: geometries.indices) { index in
-        withEvery("epilogue", in: [ClampActivation.relu6, .relu, nil]) { clamp in
-          let g = geometries[index], c = g.inChannels
-          var rng = SeededGenerator(seed: 43)
-          var input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
-          let weight = Tensor.randomUniform(shape: [g.kernelHeight, g.kernelWidth, c], bound: 1, rng: &rng)
-          let scale = Tensor.randomUniform(shape: [c], bound: 4, rng: &rng), shift = Tensor.randomUniform(shape: [c], bound: 3, rng: &rng)
-          input.mutablePointer()[(g.width + 1) * c + c / 2] = .nan
-          var output = Tensor(shape: g.outputShape)
-          let epilogue = ChannelEpilogue(scale: clamp == nil ? nil : scale.pointer, shift: shift.pointer, clamp: clamp)
-          depthwiseConv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g, epilogue: epilogue)
-          let expected = (0..<output.count).map { index -> Float in
-            let channel = index % c, sum = Float(directConvolutionOutput(index: index, input: input, weight: weight, geometry: g, depthwise: true))
-            let y = (clamp == nil ? sum : sum * scale[channel]) + shift[channel]
-            return clamp.map { min(max(y, 0), $0.ceiling) } ?? y
-          }
-          let nanIndices = { (values: [Float]) in values.indices.filter { values[$0].isNaN } }
-          XCTAssertEqual(nanIndices(output.scalars), nanIndices(expected), "NaN outputs")
-          XCTAssertFalse(nanIndices(expected).isEmpty, "the NaN reaches some output")
-          assertClose(output.scalars.map { $0.isNaN ? 0 : $0 }, expected.map { $0.isNaN ? 0 : $0 }, scaled: Tolerance.summation, "y")
+        assertForwardThroughEpilogue(geometries[index], depthwise: true) { g, input, weight, output, epilogue in
+          depthwiseConv2dForward(input: input.pointer, weight: weight.pointer, output: output, geometry: g, epilogue: epilogue)
         }
       }
+    }
+  }
+
+  /// A network's first layer, read in place by the narrow-convolution kernel: 1 to 4 input
+  /// channels; output channels in whole 64-, 32- and 16-channel blocks and a scalar tail;
+  /// rows wide enough for whole groups of pixels beside the edge pixels (and, at widths 25, a
+  /// group that would end on a pixel whose window reaches past the right edge); strides and paddings
+  /// of the stems (3×3 stride 2, 7×7 stride 2 with padding 3) and others.
+  func testNarrowConvolution_withEpilogue_matchesDirectSumsThroughIt() {
+    let narrow = [
+      ConvGeometry(input: (2, 23, 25, 3), outChannels: 117, kernel: (3, 3), stride: 2, padding: .symmetric(1)),
+      ConvGeometry(input: (1, 19, 30, 3), outChannels: 69, kernel: (7, 7), stride: 2, padding: .symmetric(3)),
+      ConvGeometry(input: (2, 9, 25, 1), outChannels: 32, kernel: (3, 3), stride: 1, padding: .same),
+      ConvGeometry(input: (1, 8, 21, 4), outChannels: 21, kernel: (5, 5), stride: 1, padding: .explicit(top: 0, bottom: 2, left: 3, right: 0)),
+      ConvGeometry(input: (1, 6, 9, 2), outChannels: 16, kernel: (1, 1), stride: 2, padding: .symmetric(0)),
+    ]
+    withEveryKernelPath {
+      withEvery("geometry", in: narrow.indices) { index in
+        XCTAssertTrue(narrow[index].suitsNarrowConvolution)
+        assertForwardThroughEpilogue(narrow[index], depthwise: false) { g, input, weight, output, epilogue in
+          conv2dForward(input: input.pointer, weight: weight.pointer, output: output, geometry: g, epilogue: epilogue)
+        }
+      }
+    }
+  }
+
+  /// Runs `forward` with a folded batch norm and ReLU6, ReLU, or a bias alone as its epilogue
+  /// against direct sums through the same map. The input holds a NaN, which the clamps must
+  /// keep (as PyTorch's do) in every output whose window reads it.
+  private func assertForwardThroughEpilogue(
+    _ g: ConvGeometry, depthwise: Bool,
+    _ forward: (ConvGeometry, _ input: Tensor, _ weight: Tensor, _ output: UnsafeMutablePointer<Float>, ChannelEpilogue) -> Void,
+    file: StaticString = #filePath, line: UInt = #line
+  ) {
+    withEvery("epilogue", in: [ClampActivation.relu6, .relu, nil]) { clamp in
+      let c = g.outChannels
+      var rng = SeededGenerator(seed: 43)
+      var input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+      let weightShape = depthwise ? [g.kernelHeight, g.kernelWidth, c] : [g.kernelHeight, g.kernelWidth, g.inChannels, c]
+      let weight = Tensor.randomUniform(shape: weightShape, bound: 1, rng: &rng)
+      let scale = Tensor.randomUniform(shape: [c], bound: 4, rng: &rng), shift = Tensor.randomUniform(shape: [c], bound: 3, rng: &rng)
+      input.mutablePointer()[(2 * g.width + 2) * g.inChannels + g.inChannels / 2] = .nan
+      var output = Tensor(shape: g.outputShape)
+      forward(g, input, weight, output.mutablePointer(), ChannelEpilogue(scale: clamp == nil ? nil : scale.pointer, shift: shift.pointer, clamp: clamp))
+      let expected = (0..<output.count).map { index -> Float in
+        let channel = index % c, sum = Float(directConvolutionOutput(index: index, input: input, weight: weight, geometry: g, depthwise: depthwise))
+        let y = (clamp == nil ? sum : sum * scale[channel]) + shift[channel]
+        return clamp.map { min(max(y, 0), $0.ceiling) } ?? y
+      }
+      let nanIndices = { (values: [Float]) in values.indices.filter { values[$0].isNaN } }
+      XCTAssertEqual(nanIndices(output.scalars), nanIndices(expected), "NaN outputs", file: file, line: line)
+      XCTAssertFalse(nanIndices(expected).isEmpty, "the NaN reaches some output", file: file, line: line)
+      assertClose(output.scalars.map { $0.isNaN ? 0 : $0 }, expected.map { $0.isNaN ? 0 : $0 }, scaled: Tolerance.summation, "y",
+                  file: file, line: line)
     }
   }
 

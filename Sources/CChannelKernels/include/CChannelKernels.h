@@ -3,14 +3,15 @@
 // Podium's kernels over activations stored as `[rows × channels]` (NHWC images with
 // `rows = N·H·W`) that work channel by channel: batch normalisation's statistics, its
 // affine apply (with the ReLU/ReLU6 after it) and its backward, and depthwise convolution
-// (one filter per channel) forward and backward, a row at a time.
+// (one filter per channel) forward and backward, a row at a time; and, a row at a time too,
+// the dense convolution of images with few channels (a network's first layer).
 //
 // Each kernel comes twice: a portable one, compiled for the build's ISA (AVX2 on x86-64),
 // and an `_AVX512` one, compiled with its own target attribute and called only where the
 // CPU has AVX-512F (`CMatrixKernels_hasAVX512`). The batch-norm kernels are plain loops the
-// compiler vectorises and, for AVX-512, intrinsics; the depthwise kernels are one body
-// written with 16-lane vector types, compiled twice. Both compute the same fused
-// multiply-adds per value (so the clamp masks agree with the forward that clamped); sums may
+// compiler vectorises and, for AVX-512, intrinsics; the depthwise and narrow-convolution
+// kernels are one body each, written with 16-lane vector types and compiled twice. Both
+// variants compute the same fused multiply-adds per value (so the clamp masks agree with the forward that clamped); sums may
 // round differently.
 //
 // Clamps keep NaN (a NaN input gives a NaN output); a gradient "passes" a clamp where the
@@ -39,6 +40,14 @@ typedef struct {
   float ceiling;
 } CChannelKernels_Affine;
 
+/// The geometry of a dense convolution over NHWC images with `inChannels` in and `outChannels`
+/// out, for the narrow-convolution row kernel.
+typedef struct {
+  long height, width, inChannels, outChannels;
+  long kernelHeight, kernelWidth, stride, padTop, padLeft;
+  long outWidth;
+} CChannelKernels_DenseWindow;
+
 /// The largest kernel side the depthwise kernels take.
 enum { CChannelKernels_maximumKernel = 16 };
 
@@ -62,6 +71,10 @@ enum { CChannelKernels_maximumKernel = 16 };
 // - `depthwiseInputGradientRow`: input row `ih` of the input gradient, gathered:
 //   `dXRow[iw, c] = Σ dYImage[oh, ow, c] · weight[kh, kw, c]` over the taps with
 //   `oh·s − padTop + kh = ih` and `ow·s − padLeft + kw = iw`.
+// - `narrowConvolutionRow`: output row `oh` of one image of a dense convolution,
+//   `output[ow, o] = Σ image[oh·s − padTop + kh, ow·s − padLeft + kw, i] · weight[kh, kw, i, o]`
+//   over the taps inside the image, through `affine` (NULL: none); made for few input channels
+//   (a network's first layer).
 #define CCHANNELKERNELS_DECLARE(suffix)                                                                          \
   void CChannelKernels_blockMoments##suffix(long rows, long c, const float *x, float *mean,                       \
                                             float *squaredDeviations);                                           \
@@ -82,7 +95,10 @@ enum { CChannelKernels_maximumKernel = 16 };
                                                           const float *dYRow, long oh, float *partial);          \
   void CChannelKernels_depthwiseInputGradientRow##suffix(const CChannelKernels_Window *g, const float *dYImage,  \
                                                          long ih, const float *weight, float *dXRow,             \
-                                                         int streaming);
+                                                         int streaming);                                 \
+  void CChannelKernels_narrowConvolutionRow##suffix(const CChannelKernels_DenseWindow *g, const float *image,     \
+                                                    long oh, const float *weight,                                 \
+                                                    const CChannelKernels_Affine *affine, float *output);
 
 // The portable kernels.
 CCHANNELKERNELS_DECLARE()

@@ -181,8 +181,9 @@ struct ConvBenchmarkSpec {
   var geometry: ConvGeometry
   var depthwise: Bool
 
-  /// ResNet's 3×3 64→64 at 56², its stride-2 3×3 64→128, the bottleneck's 1×1 256→64, and
-  /// MobileNetV2's depthwise 3×3 on 112²×32.
+  /// ResNet's 3×3 64→64 at 56², its stride-2 3×3 64→128, the bottleneck's 1×1 256→64,
+  /// MobileNetV2's depthwise 3×3 on 112²×32, and the first layers of MobileNetV2 (3×3 stride 2,
+  /// RGB to 32 channels) and of ResNet (7×7 stride 2, RGB to 64) on 224² images.
   static func standard(batch n: Int) -> [ConvBenchmarkSpec] {
     func make(_ name: String, _ hw: Int, _ ic: Int, _ oc: Int, _ k: Int, _ s: Int, _ dw: Bool) -> ConvBenchmarkSpec {
       let g = ConvGeometry(input: (n, hw, hw, ic), outChannels: oc, kernel: (k, k), stride: s,
@@ -194,6 +195,8 @@ struct ConvBenchmarkSpec {
       make("conv3x3s2_64_56", 56, 64, 128, 3, 2, false),
       make("conv1x1_256_64_56", 56, 256, 64, 1, 1, false),
       make("dw3x3_32_112", 112, 32, 32, 3, 1, true),
+      make("stem3x3s2_3_32_224", 224, 3, 32, 3, 2, false),
+      make("stem7x7s2_3_64_224", 224, 3, 64, 7, 2, false),
     ]
   }
 }

@@ -44,9 +44,20 @@ public struct ChannelEpilogue {
     addend.map { $0.values + (target - UnsafePointer($0.output)) }
   }
 
-  /// The affine map and clamp (not the addend) as the C row kernels take them.
-  var affine: CChannelKernels_Affine {
-    CChannelKernels_Affine(scale: scale, shift: shift, clamp: clamp == nil ? 0 : 1, ceiling: clamp?.ceiling ?? .infinity)
+  /// Runs a C row kernel that writes `rows` pixels of `channels` values at `output` through
+  /// the affine map and clamp it is given (nil: none): this epilogue's, in the kernel's
+  /// registers, or, when there is an addend to come between them, none, and then the whole
+  /// epilogue in a second pass over the pixels while they are in cache.
+  func throughRowKernel(
+    output: UnsafeMutablePointer<Float>, rows: Int, channels: Int, _ kernel: (UnsafePointer<CChannelKernels_Affine>?) -> Void
+  ) {
+    guard addend == nil, !isIdentity else {
+      kernel(nil)
+      apply(output, rows: rows, channels: channels)
+      return
+    }
+    let affine = CChannelKernels_Affine(scale: scale, shift: shift, clamp: clamp == nil ? 0 : 1, ceiling: clamp?.ceiling ?? .infinity)
+    withUnsafePointer(to: affine) { kernel($0) }
   }
 
   /// The clamp's bounds; `(−∞, +∞)` without one.

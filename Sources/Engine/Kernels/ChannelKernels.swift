@@ -1,7 +1,7 @@
 import CChannelKernels
 
-/// The channel-by-channel kernels of `CChannelKernels` — batch normalisation and depthwise
-/// convolution — for the active ``MatrixKernels/Variant``: the AVX-512 ones where it is
+/// The row kernels of `CChannelKernels` — batch normalisation, depthwise convolution and the
+/// narrow convolution of a network's first layer — for the active ``MatrixKernels/Variant``: the AVX-512 ones where it is
 /// `.avx512`, the portable ones (vectorised for the build's ISA) otherwise.
 struct ChannelKernels {
   typealias Input = UnsafePointer<Float>?
@@ -22,12 +22,15 @@ struct ChannelKernels {
   let depthwiseWeightGradientRow: @convention(c) (Window, Input, Input, Int, Output) -> Void
   /// `(window, dYImage, ih, weight, dXRow, streaming)`: see `CChannelKernels_depthwiseInputGradientRow`.
   let depthwiseInputGradientRow: @convention(c) (Window, Input, Int, Input, Output, Int32) -> Void
+  /// `(window, image, oh, weight, affine, output)`: see `CChannelKernels_narrowConvolutionRow`.
+  let narrowConvolutionRow: @convention(c) (UnsafePointer<CChannelKernels_DenseWindow>?, Input, Int, Input, UnsafePointer<CChannelKernels_Affine>?, Output) -> Void
 
   static let portable = ChannelKernels(
     blockMoments: CChannelKernels_blockMoments, affine: CChannelKernels_affine,
     gradientSums: CChannelKernels_batchNormGradientSums, inputGradient: CChannelKernels_batchNormInputGradient,
     depthwiseRow: CChannelKernels_depthwiseRow, depthwiseWeightGradientRow: CChannelKernels_depthwiseWeightGradientRow,
-    depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow)
+    depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow,
+    narrowConvolutionRow: CChannelKernels_narrowConvolutionRow)
 
   #if arch(x86_64)
   static let avx512 = ChannelKernels(
@@ -36,7 +39,8 @@ struct ChannelKernels {
     inputGradient: CChannelKernels_batchNormInputGradient_AVX512,
     depthwiseRow: CChannelKernels_depthwiseRow_AVX512,
     depthwiseWeightGradientRow: CChannelKernels_depthwiseWeightGradientRow_AVX512,
-    depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow_AVX512)
+    depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow_AVX512,
+    narrowConvolutionRow: CChannelKernels_narrowConvolutionRow_AVX512)
   #endif
 
   /// The kernels of ``MatrixKernels/active``.

@@ -98,14 +98,10 @@ func depthwiseForwardRow(
   geometry g: ConvGeometry, epilogue: ChannelEpilogue, streaming: Bool = false
 ) {
   var window = g.depthwiseWindow
-  let kernel = ChannelKernels.active.depthwiseRow, streams: Int32 = streaming ? 1 : 0
-  guard epilogue.addend == nil, !epilogue.isIdentity else {
-    kernel(&window, image, oh, weight, nil, output, streams)
-    epilogue.apply(output, rows: g.outWidth, channels: g.inChannels)
-    return
+  let kernel = ChannelKernels.active.depthwiseRow
+  epilogue.throughRowKernel(output: output, rows: g.outWidth, channels: g.inChannels) { affine in
+    kernel(&window, image, oh, weight, affine, output, streaming ? 1 : 0)
   }
-  var affine = epilogue.affine
-  kernel(&window, image, oh, weight, &affine, output, streams)
 }
 
 /// Computes the gradients of a depthwise convolution from the output gradient `dY`.

@@ -1,0 +1,45 @@
+import CChannelKernels
+
+/// Dense convolution of images with few channels — a network's first layer, RGB in — read
+/// straight from the image a row of output pixels at a time (`CChannelKernels`'
+/// narrow-convolution row kernel), with the epilogue in the kernel's registers. The im2col
+/// product it replaces copies every window out, then multiplies with an inner dimension of
+/// only KH·KW·IC (27 for MobileNetV2's and EfficientNet-Lite's 3×3 stems), too short for
+/// OpenBLAS to amortise its packing, and applies the epilogue in a second pass.
+
+extension ConvGeometry {
+  /// The most input channels ``narrowConvolutionForward(input:weight:output:geometry:epilogue:)`` takes.
+  static let narrowestInput = 4
+
+  /// True when ``conv2dForward(input:weight:output:geometry:epilogue:moments:)`` reads the
+  /// windows in place: at most ``narrowestInput`` input channels, and not a 1×1 stride-1
+  /// convolution (a GEMM with nothing to copy).
+  var suitsNarrowConvolution: Bool { inChannels <= Self.narrowestInput && !isPointwise }
+
+  /// The geometry as the narrow-convolution row kernel takes it.
+  var denseWindow: CChannelKernels_DenseWindow {
+    CChannelKernels_DenseWindow(
+      height: height, width: width, inChannels: inChannels, outChannels: outChannels, kernelHeight: kernelHeight,
+      kernelWidth: kernelWidth, stride: stride, padTop: padTop, padLeft: padLeft, outWidth: outWidth)
+  }
+}
+
+/// Computes `output = epilogue(conv(input, weight))` for a geometry that
+/// ``ConvGeometry/suitsNarrowConvolution``, in parallel over output rows.
+///
+/// - Precondition: buffers hold `g.inputShape`, `[KH, KW, IC, OC]` and `g.outputShape` values.
+func narrowConvolutionForward(
+  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+) {
+  let kernel = ChannelKernels.active.narrowConvolutionRow, rowFloats = g.outWidth * g.outChannels
+  Parallel.forEachRange(g.batch * g.outHeight) { rows in
+    var window = g.denseWindow
+    for row in rows {
+      let image = input + row / g.outHeight * g.height * g.width * g.inChannels, target = output + row * rowFloats
+      epilogue.throughRowKernel(output: target, rows: g.outWidth, channels: g.outChannels) { affine in
+        kernel(&window, image, row % g.outHeight, weight, affine, target)
+      }
+    }
+  }
+}
