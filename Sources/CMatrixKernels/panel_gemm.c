@@ -161,13 +161,21 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
 #define PODIUM_TILES(X) \
   X(12, 1) X(8, 1) X(12, 2) X(8, 2) X(8, 3) X(4, 3) X(6, 4) X(4, 4) X(1, 1) X(1, 2) X(1, 3) X(1, 4)
 
-/// A tile whose `A` is read along rows (`ap` = 1: the panel GEMM's left-hand matrix) and one
-/// whose `A` is read down columns (`ai` = 1: the transposed product's), per shape.
+/// Per shape: the tiles down `rows` rows of a panel whose `A` is read along rows (`ap` = 1: the
+/// panel GEMM's left-hand matrix), `addend` (or NULL) laid out like C, in one call; and one
+/// tile whose `A` is read down columns (`ai` = 1: the transposed product's).
 #define PODIUM_TILE_FUNCTIONS(R, V)                                                                        \
   __attribute__((target("avx512f,fma"))) static void rowTile##R##x##V(                                   \
-      long k, const float *a, long lda, const float *b, long skip, __mmask16 last, float *c, long ldc,     \
-      Epilogue e) {                                                                                        \
-    tile(R, V, k, a, lda, 1, b, CMatrixKernels_panelWidth, 0, last, skip, c, ldc, e, NULL);                \
+      long k, const float *a, long lda, const float *b, long rows, __mmask16 last, float *c, long ldc,     \
+      const float *addend, Epilogue e) {                                                                   \
+    for (long row = 0; row < rows; row += R) {                                                             \
+      /* The last tile ends at the last row; the rows it shares with the tile before are computed */      \
+      /* twice and stored once. */                                                                        \
+      long at = row + R > rows ? rows - R : row;                                                           \
+      e.addend = addend ? addend + at * ldc : NULL;                                                        \
+      tile(R, V, k, a + at * lda, lda, 1, b, CMatrixKernels_panelWidth, 0, last, row - at, c + at * ldc,   \
+           ldc, e, NULL);                                                                                  \
+    }                                                                                                      \
   }                                                                                                        \
   __attribute__((target("avx512f,fma"))) static void columnTile##R##x##V(                                \
       long k, const float *a, long lda, const float *b, long ldb, long skip, __mmask16 last, float *c,     \
@@ -177,7 +185,7 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
 PODIUM_TILES(PODIUM_TILE_FUNCTIONS)
 #undef PODIUM_TILE_FUNCTIONS
 
-typedef void (*RowTile)(long, const float *, long, const float *, long, __mmask16, float *, long, Epilogue);
+typedef void (*RowTile)(long, const float *, long, const float *, long, __mmask16, float *, long, const float *, Epilogue);
 typedef void (*ColumnTile)(long, const float *, long, const float *, long, long, __mmask16, float *, long, Epilogue,
                            Fetch *);
 
@@ -222,16 +230,11 @@ void CMatrixKernels_panelGEMM_AVX512(
       TileShape shape = tileShape(n - column < width ? n - column : width, rows, 0);
       const float *panel = packed + column * k;
       Epilogue e = {scale ? scale + column : NULL, shift ? shift + column : NULL, NULL, clamp, 0, lower, upper};
-      int tall = rows >= shape.rows;
-      long height = tall ? shape.rows : 1;
-      RowTile multiply = tall ? shape.tallRow : shape.singleRow;
-      for (long first = block; first < blockEnd; first += height) {
-        // The last tile ends at the last row; the rows it shares with the tile before are
-        // computed twice and stored once.
-        long at = first + height > blockEnd ? blockEnd - height : first;
-        e.addend = addend ? addend + at * ldc + column : NULL;
-        multiply(k, a + at * lda, lda, panel, first - at, shape.last, c + at * ldc + column, ldc, e);
-      }
+      // Single-row tiles for matrices shorter than a tile; a last partial tile reaches back
+      // into the block before.
+      RowTile multiply = rows >= shape.rows ? shape.tallRow : shape.singleRow;
+      multiply(k, a + block * lda, lda, panel, blockEnd - block, shape.last, c + block * ldc + column, ldc,
+               addend ? addend + block * ldc + column : NULL, e);
     }
   }
 }
