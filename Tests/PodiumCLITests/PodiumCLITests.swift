@@ -25,7 +25,8 @@ final class PodiumCLITests: XCTestCase {
     XCTAssertEqual(names, [
       "sgemm_1024", "sgemm_2048", "conv3x3_64_56_fwd", "conv3x3_64_56_bwd", "conv3x3s2_64_56_fwd",
       "conv3x3s2_64_56_bwd", "conv1x1_256_64_56_fwd", "conv1x1_256_64_56_bwd", "dw3x3_32_112_fwd",
-      "dw3x3_32_112_bwd", "bn_relu6_bwd_32_112_separate", "bn_relu6_bwd_32_112_fused", "bn_relu6_bwd_144_56_separate",
+      "dw3x3_32_112_bwd", "stem3x3s2_3_32_224_fwd", "stem3x3s2_3_32_224_bwd", "stem7x7s2_3_64_224_fwd",
+      "stem7x7s2_3_64_224_bwd", "bn_relu6_bwd_32_112_separate", "bn_relu6_bwd_32_112_fused", "bn_relu6_bwd_144_56_separate",
       "bn_relu6_bwd_144_56_fused",
     ])
     for object in objects {

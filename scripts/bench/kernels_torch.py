@@ -69,7 +69,8 @@ def main():
         gemm(1024, args.repeats)
         gemm(2048, args.repeats)
     for spec in [("conv3x3_64_56", 56, 64, 64, 3, 1, False), ("conv3x3s2_64_56", 56, 64, 128, 3, 2, False),
-                 ("conv1x1_256_64_56", 56, 256, 64, 1, 1, False), ("dw3x3_32_112", 112, 32, 32, 3, 1, True)]:
+                 ("conv1x1_256_64_56", 56, 256, 64, 1, 1, False), ("dw3x3_32_112", 112, 32, 32, 3, 1, True),
+                 ("stem3x3s2_3_32_224", 224, 3, 32, 3, 2, False), ("stem7x7s2_3_64_224", 224, 3, 64, 7, 2, False)]:
         convolution(spec[0], args.batch, *spec[1:], args.repeats)
 
 

@@ -1,12 +1,16 @@
 import CChannelKernels
 
 /// The row kernels of `CChannelKernels` — batch normalisation, depthwise convolution and the
-/// narrow convolution of a network's first layer — for the active ``MatrixKernels/Variant``: the AVX-512 ones where it is
-/// `.avx512`, the portable ones (vectorised for the build's ISA) otherwise.
+/// narrow convolution of a network's first layer — for the active ``MatrixKernels/Variant``:
+/// the AVX-512 ones where it is `.avx512`, the portable ones (vectorised for the build's ISA)
+/// otherwise.
 struct ChannelKernels {
   typealias Input = UnsafePointer<Float>?
   typealias Output = UnsafeMutablePointer<Float>?
   typealias Window = UnsafePointer<CChannelKernels_Window>?
+  typealias DenseWindow = UnsafePointer<CChannelKernels_DenseWindow>?
+  /// A forward kernel's epilogue (nil: none).
+  typealias Affine = UnsafePointer<CChannelKernels_Affine>?
 
   /// `(rows, c, x, mean, squaredDeviations)`: see `CChannelKernels_blockMoments`.
   let blockMoments: @convention(c) (Int, Int, Input, Output, Output) -> Void
@@ -17,13 +21,13 @@ struct ChannelKernels {
   /// `(rows, c, x, dY, a, b, bias, maskScale, maskShift, ceiling, dX, streaming)`.
   let inputGradient: @convention(c) (Int, Int, Input, Input, Input, Input, Input, Input, Input, Float, Output, Int32) -> Void
   /// `(window, image, oh, weight, affine, output, streaming)`: see `CChannelKernels_depthwiseRow`.
-  let depthwiseRow: @convention(c) (Window, Input, Int, Input, UnsafePointer<CChannelKernels_Affine>?, Output, Int32) -> Void
+  let depthwiseRow: @convention(c) (Window, Input, Int, Input, Affine, Output, Int32) -> Void
   /// `(window, image, dYRow, oh, partial)`: see `CChannelKernels_depthwiseWeightGradientRow`.
   let depthwiseWeightGradientRow: @convention(c) (Window, Input, Input, Int, Output) -> Void
   /// `(window, dYImage, ih, weight, dXRow, streaming)`: see `CChannelKernels_depthwiseInputGradientRow`.
   let depthwiseInputGradientRow: @convention(c) (Window, Input, Int, Input, Output, Int32) -> Void
   /// `(window, image, oh, weight, affine, output)`: see `CChannelKernels_narrowConvolutionRow`.
-  let narrowConvolutionRow: @convention(c) (UnsafePointer<CChannelKernels_DenseWindow>?, Input, Int, Input, UnsafePointer<CChannelKernels_Affine>?, Output) -> Void
+  let narrowConvolutionRow: @convention(c) (DenseWindow, Input, Int, Input, Affine, Output) -> Void
 
   static let portable = ChannelKernels(
     blockMoments: CChannelKernels_blockMoments, affine: CChannelKernels_affine,

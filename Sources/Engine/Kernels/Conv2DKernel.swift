@@ -8,7 +8,8 @@
 /// Each worker fills an im2col buffer of about ``convolutionChunkFloats`` values (near
 /// the L2 size) and multiplies it at once, so the full column matrix, which is KH·KW
 /// times the input, never exists. A 1×1 stride-1 convolution skips im2col altogether, and so
-/// does a first layer of few input channels (``narrowConvolutionForward(input:weight:output:geometry:epilogue:)``).
+/// does a first layer of few input channels
+/// (``narrowConvolutionForward(input:weight:output:geometry:epilogue:)``).
 
 /// Target size, in floats, of one worker's im2col chunk: 1 MiB. Measured with
 /// `podium bench --kernels`: 256 KiB chunks ran 3×3 convolutions about 40% slower; 512 KiB
@@ -28,9 +29,9 @@ func convolutionChunkPixels(_ g: ConvGeometry) -> Int {
 /// Computes `output = epilogue(conv(input, weight))`: the bias, or a folded batch norm and
 /// activation, applied to each chunk of output while it is in cache. Winograd takes 3×3
 /// stride-1 convolutions with enough channels, the narrow convolution those with at most four
-/// input channels (a network's first layer), one GEMM the 1×1s, im2col and a GEMM the rest. A 1×1 stride-1
-/// convolution also records each chunk's moments in `moments`, when given; the others leave it
-/// unreserved.
+/// input channels (a network's first layer), one GEMM the 1×1s, im2col and a GEMM the rest.
+/// A 1×1 stride-1 convolution also records each chunk's moments in `moments`, when given; the
+/// others leave it unreserved.
 ///
 /// - Precondition: buffers hold `g.inputShape`, `[KH, KW, IC, OC]` and `g.outputShape` values.
 func conv2dForward(

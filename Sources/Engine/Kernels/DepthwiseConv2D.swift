@@ -19,7 +19,7 @@ func depthwiseConv2dForward(
   geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments? = nil
 ) {
   let c = g.inChannels, rowCount = g.batch * g.outHeight
-  let streaming = epilogue.addend == nil && moments == nil && ChannelKernels.streams(g.outputPixels * c) != 0
+  let streaming = epilogue.isIdentity && moments == nil && ChannelKernels.streams(g.outputPixels * c) != 0
   moments?.reserve(chunks: rowCount, rowsPerChunk: g.outWidth)
   Parallel.forEachRange(rowCount) { rows in
     for row in rows {
@@ -92,7 +92,7 @@ extension ConvGeometry {
 /// Output row `oh` of one image, through the epilogue: its affine map and clamp in the
 /// kernel's registers, an addend in a second pass over the row. `image` is where the image's
 /// row 0 is (or would be: only the rows the window reads are accessed); `output` is the row,
-/// written with non-temporal stores when `streaming` (then the epilogue has no addend).
+/// written with non-temporal stores when `streaming` (then the epilogue must be the identity).
 func depthwiseForwardRow(
   image: UnsafePointer<Float>, row oh: Int, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry, epilogue: ChannelEpilogue, streaming: Bool = false

@@ -9,12 +9,12 @@ import CChannelKernels
 
 extension ConvGeometry {
   /// The most input channels ``narrowConvolutionForward(input:weight:output:geometry:epilogue:)`` takes.
-  static let narrowestInput = 4
+  static let mostNarrowInputChannels = 4
 
   /// True when ``conv2dForward(input:weight:output:geometry:epilogue:moments:)`` reads the
-  /// windows in place: at most ``narrowestInput`` input channels, and not a 1×1 stride-1
-  /// convolution (a GEMM with nothing to copy).
-  var suitsNarrowConvolution: Bool { inChannels <= Self.narrowestInput && !isPointwise }
+  /// windows in place: at most ``mostNarrowInputChannels`` input channels, and not a 1×1
+  /// stride-1 convolution (a GEMM with nothing to copy).
+  var suitsNarrowConvolution: Bool { inChannels <= Self.mostNarrowInputChannels && !isPointwise }
 
   /// The geometry as the narrow-convolution row kernel takes it.
   var denseWindow: CChannelKernels_DenseWindow {
