@@ -58,17 +58,17 @@ final class ChannelKernelsTests: XCTestCase {
   }
 
   /// A network's first layer, read in place by the narrow-convolution kernel: 1 to 4 input
-  /// channels; output channels in whole 64-, 32- and 16-channel blocks and a scalar tail;
-  /// rows wide enough for whole groups of pixels beside the edge pixels (and, at widths 25, a
-  /// group that would end on a pixel whose window reaches past the right edge); strides and paddings
-  /// of the stems (3×3 stride 2, 7×7 stride 2 with padding 3) and others.
+  /// channels, windows of 2 to 50 values; output channels in whole 64-, 32- and 16-channel
+  /// blocks and a scalar tail; rows wide enough for whole groups of pixels beside the edge
+  /// pixels (and, at widths 25, a group that would end on a pixel whose window reaches past the
+  /// right edge); MobileNetV2's 3×3 stride 2 and other strides, kernels and paddings.
   func testNarrowConvolution_withEpilogue_matchesDirectSumsThroughIt() {
     let narrow = [
       ConvGeometry(input: (2, 23, 25, 3), outChannels: 117, kernel: (3, 3), stride: 2, padding: .symmetric(1)),
-      ConvGeometry(input: (1, 19, 30, 3), outChannels: 69, kernel: (7, 7), stride: 2, padding: .symmetric(3)),
+      ConvGeometry(input: (1, 19, 30, 1), outChannels: 69, kernel: (7, 7), stride: 2, padding: .symmetric(3)),
       ConvGeometry(input: (2, 9, 25, 1), outChannels: 32, kernel: (3, 3), stride: 1, padding: .same),
-      ConvGeometry(input: (1, 8, 21, 4), outChannels: 21, kernel: (5, 5), stride: 1, padding: .explicit(top: 0, bottom: 2, left: 3, right: 0)),
-      ConvGeometry(input: (1, 6, 9, 2), outChannels: 16, kernel: (1, 1), stride: 2, padding: .symmetric(0)),
+      ConvGeometry(input: (1, 8, 21, 2), outChannels: 21, kernel: (5, 5), stride: 1, padding: .explicit(top: 0, bottom: 2, left: 3, right: 0)),
+      ConvGeometry(input: (1, 6, 9, 4), outChannels: 16, kernel: (1, 1), stride: 2, padding: .symmetric(0)),
     ]
     withEveryKernelPath {
       withEvery("geometry", in: narrow.indices) { index in

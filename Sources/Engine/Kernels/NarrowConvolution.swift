@@ -12,9 +12,14 @@ extension ConvGeometry {
   static let mostNarrowInputChannels = 4
 
   /// True when ``conv2dForward(input:weight:output:geometry:epilogue:moments:)`` reads the
-  /// windows in place: at most ``mostNarrowInputChannels`` input channels, and not a 1×1
-  /// stride-1 convolution (a GEMM with nothing to copy).
-  var suitsNarrowConvolution: Bool { inChannels <= Self.mostNarrowInputChannels && !isPointwise }
+  /// windows in place: at most ``mostNarrowInputChannels`` input channels, windows of fewer
+  /// values than a GEMM's inner dimension needs (``MatrixKernels/minimumInnerDimension``), and
+  /// not a 1×1 stride-1 convolution (a GEMM with nothing to copy). ResNet's 7×7 first layer
+  /// (147 values a window) stays on `im2col` and a GEMM: there the portable (AVX2) kernel ran
+  /// 50% slower than OpenBLAS, though the AVX-512 one ran 10% faster than the panel GEMM.
+  var suitsNarrowConvolution: Bool {
+    inChannels <= Self.mostNarrowInputChannels && patchSize < MatrixKernels.minimumInnerDimension && !isPointwise
+  }
 
   /// The geometry as the narrow-convolution row kernel takes it.
   var denseWindow: CChannelKernels_DenseWindow {
