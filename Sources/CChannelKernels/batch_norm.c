@@ -1,6 +1,7 @@
 // Batch normalisation's per-channel kernels (see CChannelKernels.h). Reference: Ioffe and
 // Szegedy, "Batch Normalization" (2015).
 #include "CChannelKernels.h"
+#include "clamp.h"
 #include "streaming.h"
 
 #include <math.h>
@@ -8,12 +9,6 @@
 /// `gradient` where `value` lies strictly inside `(0, ceiling)`, else 0 (NaN fails both tests).
 static inline float passed(float gradient, float value, float ceiling) {
   return value > 0 && value < ceiling ? gradient : 0;
-}
-
-/// `value` limited to `[0, ceiling]`; NaN stays NaN.
-static inline float clamped(float value, float ceiling) {
-  float floor = value < 0 ? 0 : value;
-  return floor > ceiling ? ceiling : floor;
 }
 
 /// Rows per group in the sums of narrow rows: each running sum is loaded and stored once a

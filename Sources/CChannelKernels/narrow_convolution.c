@@ -20,7 +20,7 @@
 PODIUM_INLINE void narrowSums(int pixels, int blocks, const float *x, long pixelStep, long rowStride, long kernelRows,
                               long taps, const float *w, long weightRowStride, long outChannels,
                               const CChannelKernels_Affine *affine, long oc, float *out) {
-  Vector sum[8][4];
+  Vector sum[6][4];  // at most the widest group
   for (int p = 0; p < pixels; p++) {
     for (int b = 0; b < blocks; b++) sum[p][b] = (Vector)0;
   }
@@ -40,26 +40,26 @@ PODIUM_INLINE void narrowSums(int pixels, int blocks, const float *x, long pixel
   }
 }
 
-/// Every output channel of `pixels` pixels (`group` of them, or 1) whose windows have the same
-/// valid taps: 64 channels at a time where `wide`, then 32, then 16, then channel by channel.
-PODIUM_INLINE void narrowPixels(int group, int wide, int pixels, const float *x, long pixelStep, long rowStride,
-                                long kernelRows, long taps, const float *w, long weightRowStride, long outChannels,
+/// Every output channel of `pixels` pixels (constant in each caller) whose windows have the
+/// same valid taps: 64 channels at a time where `wide`, then 32, then 16, then one by one.
+PODIUM_INLINE void narrowPixels(int pixels, int wide, const float *x, long pixelStep, long rowStride, long kernelRows,
+                                long taps, const float *w, long weightRowStride, long outChannels,
                                 const CChannelKernels_Affine *affine, float *out) {
-#define PODIUM_NARROW_SUMS(BLOCKS)                                                                               \
-  if (pixels == group) {                                                                                        \
-    narrowSums(group, BLOCKS, x, pixelStep, rowStride, kernelRows, taps, w + oc, weightRowStride, outChannels, \
-               affine, oc, out + oc);                                                                           \
-  } else {                                                                                                      \
-    narrowSums(1, BLOCKS, x, pixelStep, rowStride, kernelRows, taps, w + oc, weightRowStride, outChannels,     \
-               affine, oc, out + oc);                                                                           \
-  }
   long oc = 0;
   if (wide) {
-    for (; oc + 64 <= outChannels; oc += 64) { PODIUM_NARROW_SUMS(4) }
+    for (; oc + 64 <= outChannels; oc += 64) {
+      narrowSums(pixels, 4, x, pixelStep, rowStride, kernelRows, taps, w + oc, weightRowStride, outChannels, affine, oc,
+                 out + oc);
+    }
   }
-  for (; oc + 32 <= outChannels; oc += 32) { PODIUM_NARROW_SUMS(2) }
-  for (; oc + 16 <= outChannels; oc += 16) { PODIUM_NARROW_SUMS(1) }
-#undef PODIUM_NARROW_SUMS
+  for (; oc + 32 <= outChannels; oc += 32) {
+    narrowSums(pixels, 2, x, pixelStep, rowStride, kernelRows, taps, w + oc, weightRowStride, outChannels, affine, oc,
+               out + oc);
+  }
+  for (; oc + 16 <= outChannels; oc += 16) {
+    narrowSums(pixels, 1, x, pixelStep, rowStride, kernelRows, taps, w + oc, weightRowStride, outChannels, affine, oc,
+               out + oc);
+  }
   for (; oc < outChannels; oc++) {
     for (int p = 0; p < pixels; p++) {
       float sum = 0;
@@ -85,10 +85,15 @@ PODIUM_INLINE void narrowRow(int group, int wide, const CChannelKernels_DenseWin
     const long left = ow * g->stride - g->padLeft, lastLeft = left + (group - 1) * g->stride;
     long kw0, kw1;
     validTaps(left, g->kernelWidth, g->width, &kw0, &kw1);
-    const int pixels = kw0 == 0 && ow + group <= g->outWidth && lastLeft + g->kernelWidth <= g->width ? group : 1;
-    narrowPixels(group, wide, pixels, rows + (left + kw0) * ic, pixelStep, rowStride, kh1 - kh0, (kw1 - kw0) * ic,
-                 weights + kw0 * ic * oc, weightRowStride, oc, affine, output + ow * oc);
-    ow += pixels;
+    const float *x = rows + (left + kw0) * ic, *w = weights + kw0 * ic * oc;
+    const long taps = (kw1 - kw0) * ic, kernelRows = kh1 - kh0;
+    if (kw0 == 0 && ow + group <= g->outWidth && lastLeft + g->kernelWidth <= g->width) {
+      narrowPixels(group, wide, x, pixelStep, rowStride, kernelRows, taps, w, weightRowStride, oc, affine, output + ow * oc);
+      ow += group;
+    } else {
+      narrowPixels(1, wide, x, pixelStep, rowStride, kernelRows, taps, w, weightRowStride, oc, affine, output + ow * oc);
+      ow += 1;
+    }
   }
 }
 

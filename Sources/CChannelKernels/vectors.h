@@ -4,6 +4,7 @@
 // (depthwise.c, narrow_convolution.c): two 8-lane registers per vector on AVX2, one zmm
 // register with AVX-512.
 #include "CChannelKernels.h"
+#include "clamp.h"
 
 #include <string.h>
 
@@ -57,11 +58,7 @@ PODIUM_INLINE float finishedScalar(float v, const CChannelKernels_Affine *affine
   if (!affine) return v;
   if (affine->scale) v *= affine->scale[ch];
   if (affine->shift) v += affine->shift[ch];
-  if (affine->clamp) {
-    if (v < 0) v = 0;
-    if (v > affine->ceiling) v = affine->ceiling;
-  }
-  return v;
+  return affine->clamp ? clamped(v, affine->ceiling) : v;
 }
 
 PODIUM_INLINE long maximum(long a, long b) { return a > b ? a : b; }
