@@ -4,8 +4,9 @@ import XCTest
 
 /// A convolution, the batch norm after it and its activation go back as one, the batch
 /// norm's input gradient written band by band into cache for a depthwise or 1×1
-/// convolution; forward, an expansion's activation is never written but computed band by band
-/// for the depthwise convolution (``PendingActivationRun``). Outputs and gradients must be
+/// convolution; forward, the expansion's and the depthwise convolution's activations are never
+/// written but computed band by band for the depthwise convolution and chunk by chunk for the
+/// projection (``PendingActivationRun``). Outputs and gradients must be
 /// those of the layers run one after another.
 final class ConvolutionNormalizationBackwardTests: XCTestCase {
   private struct Case {
@@ -94,7 +95,10 @@ final class ConvolutionNormalizationBackwardTests: XCTestCase {
       let layers = self.network(self.cases[1])
       return [Sequential(Array(layers[0..<3])), Sequential(Array(layers[3..<6])), layers[6], layers[7]] as [any Layer]
     }
-    XCTAssertNotNil(PendingActivationRun(Sequential(nested()).children, at: 0))
+    // Expansion, depthwise and projection: neither activation between them is written.
+    let run = try XCTUnwrap(PendingActivationRun(Sequential(nested()).children, at: 0))
+    XCTAssertEqual(run.runs.count, 3)
+    XCTAssertEqual(run.length, 4)
     let dY = Tensor.randomUniform(shape: try Sequential(nested()).forward(input).shape, bound: 1, rng: &rng)
     try assertFusedPassesEqualTheLayers(nested, input: input, dY: dY, tolerance: Tolerance.summation)
   }

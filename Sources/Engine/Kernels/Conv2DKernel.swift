@@ -79,52 +79,6 @@ private func im2colForward(
   }
 }
 
-/// Output rows per GEMM of a 1×1 convolution with an epilogue: about 128K output values
-/// (512 KiB, in L2 when the epilogue reads them back), at least 128 rows so each GEMM
-/// amortises packing the weight.
-func pointwiseChunkRows(outChannels: Int) -> Int { max(128, (1 << 17) / max(outChannels, 1)) }
-
-/// A 1×1 stride-1 convolution: the panel GEMM with the epilogue inside it where
-/// ``MatrixKernels`` chooses it, else one GEMM over all pixels, or, with an epilogue, one GEMM
-/// per chunk of rows followed by the epilogue on that chunk. With `moments`, it runs chunk by
-/// chunk either way and records each chunk's moments while the chunk is in cache.
-private func pointwiseForward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-  geometry g: ConvGeometry, epilogue: ChannelEpilogue, moments: ChunkMoments?
-) {
-  let (ic, oc, rows) = (g.inChannels, g.outChannels, g.outputPixels)
-  if moments == nil, MatrixKernels.usesPanels(innerDimension: ic) {
-    panelGEMM(m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, transposeB: false, c: output, ldc: oc, epilogue: epilogue)
-    return
-  }
-  if moments == nil, epilogue.isIdentity {
-    gemm(transposeA: false, transposeB: false, m: rows, n: oc, k: ic, a: input, lda: ic, b: weight, ldb: oc, c: output, ldc: oc)
-    return
-  }
-  withPointwiseProduct(weight: weight, k: ic, n: oc, epilogue: epilogue) { product in
-    forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
-      product(rows: count, a: input + first * ic, lda: ic, c: output + first * oc)
-    }
-  }
-}
-
-/// Calls `write(first, count)` for each chunk of ``pointwiseChunkRows(outChannels:)`` output
-/// rows, in parallel, then records the chunk's moments in `moments` while it is in cache.
-private func forEachOutputChunk(
-  rows: Int, channels: Int, output: UnsafePointer<Float>, moments: ChunkMoments?, _ write: (_ first: Int, _ count: Int) -> Void
-) {
-  let chunk = Parallel.balancedChunk(rows, atMost: pointwiseChunkRows(outChannels: channels))
-  let chunks = (rows + chunk - 1) / chunk
-  moments?.reserve(chunks: chunks, rowsPerChunk: chunk)
-  Parallel.forEachRange(chunks) { range in
-    for c in range {
-      let first = c * chunk, count = min(chunk, rows - first)
-      write(first, count)
-      moments?.record(c, rows: count, of: output + first * channels)
-    }
-  }
-}
-
 /// Computes the gradients of a convolution from the output gradient `dY`.
 ///
 /// `dX` (if given) is overwritten with the input gradient; `dW` and `dBias` (if given) are
@@ -171,12 +125,12 @@ public func conv2dBackward(
 
 /// `columns[rows, KH·KW·IC] = dY[rows, OC] · Wᵀ`, the im2col backward's input-gradient product
 /// for one chunk of output pixels.
-private typealias InputGradientProduct = (_ dY: UnsafePointer<Float>, _ rows: Int, _ columns: UnsafeMutablePointer<Float>) -> Void
+typealias InputGradientProduct = (_ dY: UnsafePointer<Float>, _ rows: Int, _ columns: UnsafeMutablePointer<Float>) -> Void
 
 /// Calls `body` with the input-gradient product: the panel GEMM on the transposed weight,
 /// packed once for every chunk, where ``MatrixKernels`` chooses it and `packing` says the
 /// product will run (an input gradient is wanted), else OpenBLAS.
-private func withInputGradientProduct(
+func withInputGradientProduct(
   weight: UnsafePointer<Float>, geometry g: ConvGeometry, packing: Bool, _ body: (InputGradientProduct) -> Void
 ) {
   let (k, oc) = (g.patchSize, g.outChannels)
@@ -232,75 +186,6 @@ private func imageRangeBackward(
       g.col2imAdd(columns, pixels: pixels, into: dX)
     }
     start = pixels.upperBound
-  }
-}
-
-/// Backward of a 1×1 stride-1 convolution: two products over all pixels (by Podium's kernels
-/// where ``MatrixKernels`` chooses them).
-private func pointwiseBackward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dY: UnsafePointer<Float>,
-  dX: UnsafeMutablePointer<Float>?, dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry
-) {
-  let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
-  if let dW {
-    addTransposedProductInParallel(m: ic, n: oc, k: m, a: input, lda: ic, b: dY, ldb: oc, c: dW, ldc: oc)
-  }
-  if let dX, MatrixKernels.usesPanels(innerDimension: oc) {
-    panelGEMM(m: m, n: ic, k: oc, a: dY, lda: oc, b: weight, ldb: oc, transposeB: true, c: dX, ldc: ic, epilogue: ChannelEpilogue())
-  } else if let dX {
-    gemm(transposeA: false, transposeB: true, m: m, n: ic, k: oc,
-         a: dY, lda: oc, b: weight, ldb: oc, c: dX, ldc: ic)
-  }
-}
-
-/// Writes rows `pixels` of a convolution's output gradient (its `[N·OH·OW, OC]` view) to
-/// `target`, for a backward that takes it a chunk at a time, while the chunk is in cache.
-typealias OutputGradientWriter = (_ pixels: Range<Int>, _ target: UnsafeMutablePointer<Float>) -> Void
-
-/// Called by a backward that writes its input gradient a chunk at a time, right after each
-/// chunk, while it is in cache: `worker` wrote the input gradient's pixels `pixels` (rows of
-/// its `[N·H·W, C]` view) at `dX`, which points at the first of them. The batch norm before
-/// the convolution gathers its gradient sums so (``GradientSumsGatherer``).
-typealias InputGradientObserver = (_ worker: Int, _ pixels: Range<Int>, _ dX: UnsafePointer<Float>) -> Void
-
-/// Backward of a 1×1 stride-1 convolution whose output gradient `outputGradient` writes on
-/// demand: each worker takes chunks of at most `chunkFloats` floats of it into a buffer that
-/// stays in cache, adds the chunk's share of the weight gradient (`dW += xᵀ · dY`, into its
-/// own partial sums) and writes the chunk's input gradient (`dX = dY · Wᵀ`), which
-/// `inputGradientWritten` then reads. `dX` (if given) is overwritten; `dW` (if given) is
-/// accumulated into.
-func pointwiseBackward(
-  input: UnsafePointer<Float>, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
-  dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats: Int, outputGradient: OutputGradientWriter,
-  inputGradientWritten: InputGradientObserver? = nil
-) {
-  let (m, ic, oc) = (g.outputPixels, g.inChannels, g.outChannels)
-  let chunk = Parallel.balancedChunk(m, atMost: chunkFloats / oc), chunks = (m + chunk - 1) / chunk, size = ic * oc
-  let workers = min(Parallel.threadCount, chunks)
-  withInputGradientProduct(weight: weight, geometry: g, packing: dX != nil) { inputGradientProduct in
-    withScratch(count: max(1, (workers - 1) * size)) { partials in
-      if dW != nil { partials.initialize(repeating: 0, count: (workers - 1) * size) }
-      let used = Parallel.forEachWorker(chunks) { worker, range in
-        withScratch(count: chunk * oc) { dY in
-          for index in range {
-            let pixels = index * chunk..<min((index + 1) * chunk, m)
-            outputGradient(pixels, dY)
-            if let dW {
-              addTransposedProduct(
-                m: ic, n: oc, k: pixels.count, a: input + pixels.lowerBound * ic, lda: ic, b: dY, ldb: oc,
-                c: worker == 0 ? dW : partials + (worker - 1) * size, ldc: oc)
-            }
-            if let dX {
-              inputGradientProduct(dY, pixels.count, dX + pixels.lowerBound * ic)
-              inputGradientWritten?(worker, pixels, dX + pixels.lowerBound * ic)
-            }
-          }
-        }
-      }
-      if let dW {
-        for worker in 1..<used { addInParallel(dW, partials + (worker - 1) * size, count: size) }
-      }
-    }
   }
 }
 

@@ -49,34 +49,13 @@ func depthwiseConv2dForward(
     withScratch(count: min(g.height, (bandRows - 1) * g.stride + g.kernelHeight) * rowFloats) { scratch in
       for item in items {
         let n = item / bands, first = item % bands * bandRows, rows = first..<min(first + bandRows, g.outHeight)
-        let image = DepthwiseInput.pending(input).image(n, rows: g.inputRows(reachedBy: rows), geometry: g, scratch: scratch)
+        let image = ConvolutionInput.pending(input).image(n, rows: g.inputRows(reachedBy: rows), geometry: g, scratch: scratch)
         for oh in rows {
           let row = n * g.outHeight + oh, target = output + row * g.outWidth * c
           depthwiseForwardRow(image: image, row: oh, weight: weight, output: target, geometry: g, epilogue: ChannelEpilogue())
           moments?.record(row, rows: g.outWidth, of: target)
         }
       }
-    }
-  }
-}
-
-/// Where a depthwise convolution reads its input: memory, or a batch norm's output that is
-/// written a band of rows at a time (``PendingNormalization``).
-enum DepthwiseInput {
-  case memory(UnsafePointer<Float>)
-  case pending(PendingNormalization)
-
-  /// Where image `n`'s row 0 is (or would be), with its rows `rows` readable: written into
-  /// `scratch` first when pending (`rows.count` rows of it).
-  func image(_ n: Int, rows: Range<Int>, geometry g: ConvGeometry, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-    let rowFloats = g.width * g.inChannels
-    switch self {
-    case .memory(let input):
-      return input + n * g.height * rowFloats
-    case .pending(let normalization):
-      let firstPixel = (n * g.height + rows.lowerBound) * g.width
-      normalization.write(rows: firstPixel..<firstPixel + rows.count * g.width, into: scratch)
-      return UnsafePointer(scratch) - rows.lowerBound * rowFloats
     }
   }
 }
@@ -127,7 +106,7 @@ public func depthwiseConv2dBackward(
 /// each band's input-gradient rows once written (then through the caches, not past them).
 /// `dX` (if given) is overwritten; `dW` (if given) is accumulated into.
 func depthwiseConv2dBackward(
-  input: DepthwiseInput, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
+  input: ConvolutionInput, weight: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>?,
   dW: UnsafeMutablePointer<Float>?, geometry g: ConvGeometry, chunkFloats bandFloats: Int,
   outputGradient: OutputGradientWriter, inputGradientWritten: InputGradientObserver? = nil
 ) {
@@ -172,7 +151,7 @@ func depthwiseConv2dBackward(
 /// added to `partial` (when given), reading their input rows from `buffers.tappedRows` when
 /// the input is written on demand.
 private func depthwiseBandBackward(
-  _ band: DepthwiseBands.Band, image n: Int, input: DepthwiseInput, weight: UnsafePointer<Float>,
+  _ band: DepthwiseBands.Band, image n: Int, input: ConvolutionInput, weight: UnsafePointer<Float>,
   dX: UnsafeMutablePointer<Float>?, partial: UnsafeMutablePointer<Float>?,
   buffers: (outputGradient: UnsafeMutablePointer<Float>, tappedRows: UnsafeMutablePointer<Float>), geometry g: ConvGeometry,
   window: UnsafePointer<CChannelKernels_Window>, streaming: Int32, outputGradient: OutputGradientWriter

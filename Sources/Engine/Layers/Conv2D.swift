@@ -44,6 +44,12 @@ public final class Conv2D: Layer {
   /// True for a depthwise convolution.
   public var isDepthwise: Bool { groups > 1 }
 
+  /// True for a dense 1×1 stride-1 convolution without padding: a product of the input's
+  /// pixels and the weight.
+  public var isPointwise: Bool {
+    groups == 1 && kernelSize == (1, 1) && stride == 1 && (padding == .symmetric(0) || padding == .same)
+  }
+
   /// The window geometry for an input of shape `[N, H, W, IC]`.
   public func geometry(for shape: [Int]) -> ConvGeometry {
     ConvGeometry(
@@ -84,25 +90,38 @@ public final class Conv2D: Layer {
     return (output, moments.isReserved ? moments.statistics : nil)
   }
 
-  /// ``forwardCollectingStatistics(_:)`` of a depthwise convolution whose input is a batch
-  /// norm's output, never written whole: `pending` writes the input rows of each band of
-  /// output rows into cache as the band needs them, here and again for the weight gradient
-  /// (``PendingActivationRun``). `source` is the tensor `pending` reads (the batch norm's
-  /// input), kept while recorded.
+  /// True when ``forwardCollectingStatistics(normalizing:of:bandFloats:)`` takes this
+  /// convolution: a depthwise one without a bias, or a 1×1 stride-1 one whose weight gradient
+  /// stays in cache (so that its backward too reads the input a chunk at a time).
+  var readsPendingInput: Bool {
+    isDepthwise ? bias == nil : isPointwise && MatrixKernels.keepsInCache(weightGradient: inChannels, by: outChannels)
+  }
+
+  /// ``forwardCollectingStatistics(_:)`` of a convolution whose input is a batch norm's
+  /// output, never written whole: `pending` writes the input rows of each band of output rows
+  /// (depthwise) or chunk of pixels (1×1) into cache as it is needed, at most about
+  /// `bandFloats` floats, here and again for the weight gradient (``PendingActivationRun``).
+  /// `source` is the tensor `pending` reads (the batch norm's input), kept while recorded.
   ///
-  /// - Precondition: the convolution is depthwise, without a bias.
+  /// - Precondition: ``readsPendingInput``.
   func forwardCollectingStatistics(
     normalizing pending: PendingNormalization, of source: Tensor, bandFloats: Int
   ) throws -> (output: Tensor, statistics: (mean: [Float], variance: [Float])) {
-    precondition(isDepthwise && bias == nil, "only a depthwise convolution without a bias reads its input band by band")
+    precondition(readsPendingInput, "only a depthwise convolution without a bias or a 1×1 one reads its input a band at a time")
     try checkInput(source, of: "Conv2D", rank: 4, lastDimension: inChannels, letters: "[N, H, W, \(inChannels)]")
     try checkWindowFits(source.shape)
     let g = geometry(for: source.shape), moments = ChunkMoments(channels: outChannels)
     recorded = GradientRecording.isEnabled ? .pending(pending, source: source) : nil
     var output = Tensor(uninitializedShape: g.outputShape)
-    depthwiseConv2dForward(
-      input: pending, weight: weight.value.pointer, output: output.mutablePointer(), geometry: g, moments: moments,
-      bandFloats: bandFloats)
+    if isDepthwise {
+      depthwiseConv2dForward(
+        input: pending, weight: weight.value.pointer, output: output.mutablePointer(), geometry: g, moments: moments,
+        bandFloats: bandFloats)
+    } else {
+      pointwiseForward(
+        input: pending, weight: weight.value.pointer, output: output.mutablePointer(), geometry: g,
+        epilogue: .bias(bias?.value.pointer), moments: moments, chunkFloats: bandFloats)
+    }
     return (output, moments.statistics)
   }
 
@@ -168,13 +187,15 @@ public final class Conv2D: Layer {
     if isDepthwise {
       withExtendedLifetime(recorded) {
         depthwiseConv2dBackward(
-          input: recorded.depthwiseInput, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
+          input: recorded.source, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
           chunkFloats: chunkFloats, outputGradient: outputGradient, inputGradientWritten: inputGradientWritten)
       }
     } else {
-      pointwiseBackward(
-        input: recorded.tensor.pointer, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
-        chunkFloats: chunkFloats, outputGradient: outputGradient, inputGradientWritten: inputGradientWritten)
+      withExtendedLifetime(recorded) {
+        pointwiseBackward(
+          input: recorded.source, weight: weight.value.pointer, dX: dX?.mutablePointer(), dW: dW, geometry: g,
+          chunkFloats: chunkFloats, outputGradient: outputGradient, inputGradientWritten: inputGradientWritten)
+      }
     }
     return dX
   }
@@ -216,8 +237,8 @@ private enum RecordedInput {
     }
   }
 
-  /// The input as the depthwise kernels read it (valid while this value lives).
-  var depthwiseInput: DepthwiseInput {
+  /// The input as the chunked kernels read it (valid while this value lives).
+  var source: ConvolutionInput {
     switch self {
     case .tensor(let input): .memory(input.pointer)
     case .pending(let pending, _): .pending(pending)

@@ -32,7 +32,7 @@ struct InvertedBottleneckChain {
     // Without an expansion layer the bottleneck is the depthwise chain and the projection.
     let taken = found.first?.chain.convolution.isDepthwise == true ? Array(found.prefix(2)) : found
     let chains = taken.map(\.chain)
-    let pointwise = { (chain: ConvolutionChain) in Self.isPointwise(chain.convolution) }
+    let pointwise = { (chain: ConvolutionChain) in chain.convolution.isPointwise }
     switch chains.count {
     case 3 where pointwise(chains[0]) && chains[1].convolution.isDepthwise && pointwise(chains[2]):
       (expansion, depthwise, projection) = (chains[0], chains[1], chains[2])
@@ -44,11 +44,6 @@ struct InvertedBottleneckChain {
     length = taken.reduce(0) { $0 + $1.children }
     let hidden = depthwise.convolution.inChannels
     guard expansion?.convolution.outChannels ?? hidden == hidden, projection.convolution.inChannels == hidden else { return nil }
-  }
-
-  private static func isPointwise(_ conv: Conv2D) -> Bool {
-    conv.groups == 1 && conv.kernelSize == (1, 1) && conv.stride == 1
-      && (conv.padding == .symmetric(0) || conv.padding == .same)
   }
 
   /// The block's output, recording nothing; shapes the chain cannot take fall back to the
