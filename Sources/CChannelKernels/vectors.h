@@ -1,7 +1,7 @@
 #ifndef PODIUM_CCHANNELKERNELS_VECTORS_H
 #define PODIUM_CCHANNELKERNELS_VECTORS_H
-// The 16-lane vector type and helpers of the row kernels written once and compiled twice
-// (depthwise.c, narrow_convolution.c): two 8-lane registers per vector on AVX2, one zmm
+// The 16-lane vector type and helpers of the kernels written once and compiled twice
+// (depthwise.c, narrow_convolution.c, winograd.c): two 8-lane registers per vector on AVX2, one zmm
 // register with AVX-512.
 #include "CChannelKernels.h"
 #include "clamp.h"
@@ -39,18 +39,19 @@ PODIUM_INLINE Vector fused(Vector a, Vector b, Vector c) { return __builtin_elem
 /// `v` where `mask` is false, `w` where it is true.
 PODIUM_INLINE Vector blend(Mask mask, Vector w, Vector v) { return (Vector)(((Mask)v & ~mask) | ((Mask)w & mask)); }
 
-/// `affine` applied to the sums `v` of 16 channels from channel `ch` (NULL: `v`). The clamp
-/// compares, so NaN fails both tests and stays NaN, as in the batch-norm kernels.
+/// `v` limited to `[0, ceiling]`; the clamp compares, so NaN fails both tests and stays NaN,
+/// as in the batch-norm kernels.
+PODIUM_INLINE Vector clampedVector(Vector v, float ceiling) {
+  v = blend(v < (Vector)0, (Vector)0, v);
+  return blend(v > (Vector)ceiling, (Vector)ceiling, v);
+}
+
+/// `affine` applied to the sums `v` of 16 channels from channel `ch` (NULL: `v`).
 PODIUM_INLINE Vector finished(Vector v, const CChannelKernels_Affine *affine, long ch) {
   if (!affine) return v;
   if (affine->scale) v *= loadVector(affine->scale + ch);
   if (affine->shift) v += loadVector(affine->shift + ch);
-  if (affine->clamp) {
-    Vector ceiling = affine->ceiling;
-    v = blend(v < (Vector)0, (Vector)0, v);
-    v = blend(v > ceiling, ceiling, v);
-  }
-  return v;
+  return affine->clamp ? clampedVector(v, affine->ceiling) : v;
 }
 
 /// The scalar form of `finished`, for channels past the last whole block.

@@ -147,6 +147,45 @@ final class MatrixKernelsTests: XCTestCase {
     }
   }
 
+  /// Winograd's output tiles go through the whole epilogue — scale, shift, a residual addend
+  /// and the clamp, in that order — on every channel, a last block of fewer than 16 included,
+  /// in every variant; and a NaN in the input stays NaN through the clamp.
+  func testWinogradEpilogue_matchesDirectSumsAndKeepsNaN() {
+    withEveryMatrixKernel { _ in
+      let (ic, oc) = (16, 20)
+      let g = ConvGeometry(input: (2, 5, 6, ic), outChannels: oc, kernel: (3, 3), stride: 1, padding: .symmetric(1))
+      XCTAssertTrue(g.suitsWinograd)
+      var rng = SeededGenerator(seed: 31)
+      var input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)
+      let weight = Tensor.randomUniform(shape: [3, 3, ic, oc], bound: 0.5, rng: &rng)
+      let scale = Tensor.randomUniform(shape: [oc], bound: 2, rng: &rng), shift = Tensor.randomUniform(shape: [oc], bound: 1, rng: &rng)
+      let residual = Tensor.randomUniform(shape: g.outputShape, bound: 2, rng: &rng)
+      func convolved(_ input: Tensor) -> Tensor {
+        var output = Tensor(shape: g.outputShape)
+        var epilogue = ChannelEpilogue(scale: scale.pointer, shift: shift.pointer, clamp: .relu6)
+        epilogue.addend = ChannelEpilogue.Addend(values: residual.pointer, output: output.mutablePointer())
+        conv2dForward(input: input.pointer, weight: weight.pointer, output: output.mutablePointer(), geometry: g, epilogue: epilogue)
+        return output
+      }
+      let expected = (0..<g.outputShape.reduce(1, *)).map { index in
+        let sum = directConvolutionOutput(index: index, input: input, weight: weight, geometry: g, depthwise: false)
+        let o = index % oc
+        let value = sum * Double(scale.pointer[o]) + Double(shift.pointer[o]) + Double(residual.pointer[index])
+        return Float(min(max(value, 0), 6))
+      }
+      assertClose(convolved(input).scalars, expected, scaled: Tolerance.winograd, "y")
+      // Image 1, pixel (2, 3), channel 4: every output pixel whose window reads it is NaN.
+      input.mutablePointer()[((1 * 5 + 2) * 6 + 3) * ic + 4] = .nan
+      let poisoned = convolved(input)
+      for oh in 1...3 {
+        for ow in 2...4 {
+          let pixel = ((1 * 5 + oh) * 6 + ow) * oc
+          XCTAssertTrue(poisoned.scalars[pixel..<pixel + oc].allSatisfy(\.isNaN), "pixel (\(oh), \(ow))")
+        }
+      }
+    }
+  }
+
   /// A NaN from a diverged run survives the epilogue's ReLU in every variant, so the
   /// trainer's non-finite-loss check still sees it.
   func testEpilogueClamp_keepsNaN() {

@@ -4,7 +4,8 @@
 // `rows = N·H·W`) that work channel by channel: batch normalisation's statistics, its
 // affine apply (with the ReLU/ReLU6 after it) and its backward, and depthwise convolution
 // (one filter per channel) forward and backward, a row at a time; and, a row at a time too,
-// the dense convolution of images with few channels (a network's first layer).
+// the dense convolution of images with few channels (a network's first layer); and the tile
+// transforms of Winograd convolution.
 //
 // Each kernel comes twice: a portable one, compiled for the build's ISA (AVX2 on x86-64),
 // and an `_AVX512` one, compiled with its own target attribute and called only where the
@@ -48,6 +49,18 @@ typedef struct {
   long outWidth;
 } CChannelKernels_DenseWindow;
 
+/// One tile of a Winograd F(4×4, 3×3) convolution, for the transform kernels: the image it
+/// reads (the input's 6×6 window) or writes (the output's 4×4 pixels) — `height × width`
+/// pixels of `channels` values —, the tile's first row and column in it (negative, or
+/// reaching past the image, where the window lies in the padding: those values count as
+/// zero, those pixels are not written), and the floats between one transform point's matrix
+/// and the next.
+typedef struct {
+  long height, width, channels;
+  long top, left;
+  long pointStride;
+} CChannelKernels_WinogradTile;
+
 /// The largest kernel side the depthwise kernels take.
 enum { CChannelKernels_maximumKernel = 16 };
 
@@ -75,6 +88,13 @@ enum { CChannelKernels_maximumKernel = 16 };
 //   `output[ow, o] = Σ image[oh·s − padTop + kh, ow·s − padLeft + kw, i] · weight[kh, kw, i, o]`
 //   over the taps inside the image, through `affine` (NULL: none); made for few input channels
 //   (a network's first layer).
+// - `winogradInputTile`: `V = Bᵀ d B` of the tile's 6×6 input window `d` (`image` is the image's
+//   row 0), every channel: point `ξ` of channel `c` at `v[ξ · pointStride + c]`.
+// - `winogradOutputTile`: `Y = Aᵀ M A` of the tile (`M[ξ]` at `m[ξ · pointStride + c]`), every
+//   channel, through `affine` (NULL: none) with `addend`'s values (laid out like `image`, NULL:
+//   none) added before the clamp, written to the tile's pixels inside the image.
+// - `winogradOutputGradientTile`: `dM = A dY Aᵀ` of the tile's 4×4 output gradient (`dY` is the
+//   gradient image's row 0; zero past its edge), every channel: point `ξ` at `dM[ξ · pointStride + c]`.
 #define CCHANNELKERNELS_DECLARE(suffix)                                                                          \
   void CChannelKernels_blockMoments##suffix(long rows, long c, const float *x, float *mean,                       \
                                             float *squaredDeviations);                                           \
@@ -98,7 +118,14 @@ enum { CChannelKernels_maximumKernel = 16 };
                                                          int streaming);                                 \
   void CChannelKernels_narrowConvolutionRow##suffix(const CChannelKernels_DenseWindow *g, const float *image,     \
                                                     long oh, const float *weight,                                 \
-                                                    const CChannelKernels_Affine *affine, float *output);
+                                                    const CChannelKernels_Affine *affine, float *output);   \
+  void CChannelKernels_winogradInputTile##suffix(const CChannelKernels_WinogradTile *t, const float *image,        \
+                                                 float *v);                                                       \
+  void CChannelKernels_winogradOutputTile##suffix(const CChannelKernels_WinogradTile *t, const float *m,          \
+                                                  const CChannelKernels_Affine *affine, const float *addend,      \
+                                                  float *image);                                                  \
+  void CChannelKernels_winogradOutputGradientTile##suffix(const CChannelKernels_WinogradTile *t, const float *dY, \
+                                                          float *dM);
 
 // The portable kernels.
 CCHANNELKERNELS_DECLARE()

@@ -56,8 +56,15 @@ public struct ChannelEpilogue {
       apply(output, rows: rows, channels: channels)
       return
     }
+    withAffine(kernel)
+  }
+
+  /// Calls `body` with the affine map and clamp as the C kernels take them — nil when there
+  /// is neither —, leaving out the addend.
+  func withAffine<R>(_ body: (UnsafePointer<CChannelKernels_Affine>?) -> R) -> R {
+    guard scale != nil || shift != nil || clamp != nil else { return body(nil) }
     let affine = CChannelKernels_Affine(scale: scale, shift: shift, clamp: clamp == nil ? 0 : 1, ceiling: clamp?.ceiling ?? .infinity)
-    withUnsafePointer(to: affine) { kernel($0) }
+    return withUnsafePointer(to: affine) { body($0) }
   }
 
   /// The clamp's bounds; `(−∞, +∞)` without one.

@@ -1,7 +1,7 @@
 import CChannelKernels
 
-/// The row kernels of `CChannelKernels` — batch normalisation, depthwise convolution and the
-/// narrow convolution of a network's first layer — for the active ``MatrixKernels/Variant``:
+/// The row kernels of `CChannelKernels` — batch normalisation, depthwise convolution, the
+/// narrow convolution of a network's first layer and Winograd's tile transforms — for the active ``MatrixKernels/Variant``:
 /// the AVX-512 ones where it is `.avx512`, the portable ones (vectorised for the build's ISA)
 /// otherwise.
 struct ChannelKernels {
@@ -11,6 +11,7 @@ struct ChannelKernels {
   typealias DenseWindow = UnsafePointer<CChannelKernels_DenseWindow>?
   /// A forward kernel's epilogue (nil: none).
   typealias Affine = UnsafePointer<CChannelKernels_Affine>?
+  typealias WinogradTile = UnsafePointer<CChannelKernels_WinogradTile>?
 
   /// `(rows, c, x, mean, squaredDeviations)`: see `CChannelKernels_blockMoments`.
   let blockMoments: @convention(c) (Int, Int, Input, Output, Output) -> Void
@@ -28,13 +29,21 @@ struct ChannelKernels {
   let depthwiseInputGradientRow: @convention(c) (Window, Input, Int, Input, Output, Int32) -> Void
   /// `(window, image, oh, weight, affine, output)`: see `CChannelKernels_narrowConvolutionRow`.
   let narrowConvolutionRow: @convention(c) (DenseWindow, Input, Int, Input, Affine, Output) -> Void
+  /// `(tile, image, v)`: see `CChannelKernels_winogradInputTile`.
+  let winogradInputTile: @convention(c) (WinogradTile, Input, Output) -> Void
+  /// `(tile, m, affine, addend, image)`: see `CChannelKernels_winogradOutputTile`.
+  let winogradOutputTile: @convention(c) (WinogradTile, Input, Affine, Input, Output) -> Void
+  /// `(tile, dY, dM)`: see `CChannelKernels_winogradOutputGradientTile`.
+  let winogradOutputGradientTile: @convention(c) (WinogradTile, Input, Output) -> Void
 
   static let portable = ChannelKernels(
     blockMoments: CChannelKernels_blockMoments, affine: CChannelKernels_affine,
     gradientSums: CChannelKernels_batchNormGradientSums, inputGradient: CChannelKernels_batchNormInputGradient,
     depthwiseRow: CChannelKernels_depthwiseRow, depthwiseWeightGradientRow: CChannelKernels_depthwiseWeightGradientRow,
     depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow,
-    narrowConvolutionRow: CChannelKernels_narrowConvolutionRow)
+    narrowConvolutionRow: CChannelKernels_narrowConvolutionRow, winogradInputTile: CChannelKernels_winogradInputTile,
+    winogradOutputTile: CChannelKernels_winogradOutputTile,
+    winogradOutputGradientTile: CChannelKernels_winogradOutputGradientTile)
 
   #if arch(x86_64)
   static let avx512 = ChannelKernels(
@@ -44,7 +53,10 @@ struct ChannelKernels {
     depthwiseRow: CChannelKernels_depthwiseRow_AVX512,
     depthwiseWeightGradientRow: CChannelKernels_depthwiseWeightGradientRow_AVX512,
     depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow_AVX512,
-    narrowConvolutionRow: CChannelKernels_narrowConvolutionRow_AVX512)
+    narrowConvolutionRow: CChannelKernels_narrowConvolutionRow_AVX512,
+    winogradInputTile: CChannelKernels_winogradInputTile_AVX512,
+    winogradOutputTile: CChannelKernels_winogradOutputTile_AVX512,
+    winogradOutputGradientTile: CChannelKernels_winogradOutputGradientTile_AVX512)
   #endif
 
   /// The kernels of ``MatrixKernels/active``.

@@ -1,10 +1,13 @@
+import CChannelKernels
+
 /// Winograd F(4×4, 3×3) convolution for dense 3×3 stride-1 convolutions on NHWC tensors.
 ///
 /// The output is cut into 4×4 tiles; each tile needs a 6×6 window of the input. With the
 /// transforms `V = Bᵀ d B` of each input window and `U = G g Gᵀ` of each filter, the tile is
 /// `Y = Aᵀ (U ⊙ V) A`, so a tile costs 36 multiplies per input × output channel pair instead
 /// of 144. Summed over input channels, the 36 element-wise products become 36 independent
-/// GEMMs `M[ξ] = V[ξ] · U[ξ]` (tiles × IC times IC × OC), which run through OpenBLAS.
+/// GEMMs `M[ξ] = V[ξ] · U[ξ]` (tiles × IC times IC × OC), which run on the panel GEMM (or
+/// OpenBLAS); the tile transforms run in C (`winograd.c`), 16 channels at a time.
 /// Tiles are processed in blocks sized to stay in cache; each worker owns whole blocks. The
 /// input gradient is the same forward on the turned filters; the weight gradient runs the
 /// transforms backwards (``winogradWeightGradient(input:dY:dW:geometry:)``).
@@ -278,161 +281,69 @@ private func filterTransform(
   target[5 * step] = c
 }
 
-/// Where one 8-channel block of one tile is: the tile index, its image and first output row
-/// and column, the first channel and how many of the 8 are real.
-struct WinogradTileBlock {
-  var tile: Int, image: Int, row: Int, column: Int
-  var c0: Int, width: Int
-}
-
 extension ConvGeometry {
-  /// Calls `body` for every tile in `tiles` and every block of 8 (the last perhaps fewer) of
-  /// `channels`, with `scratchVectors` vectors of stack space for the transforms.
+  /// Calls `body(tile, n, t)` for every tile `t` in `tiles`, of image `n`, with `tile` placing
+  /// it in an image of `height × width` pixels of `channels` values: its first output row and
+  /// column, less `offset` (the input window's padding), and `pointStride`. For the C tile
+  /// kernels.
   @inline(__always)
-  func forEachWinogradBlock(
-    _ tiles: Range<Int>, channels: Int, scratchVectors: Int,
-    _ body: (WinogradTileBlock, UnsafeMutablePointer<SIMD8<Float>>) -> Void
+  func forEachWinogradTile(
+    _ tiles: Range<Int>, image: (height: Int, width: Int, channels: Int), offset: (top: Int, left: Int) = (0, 0),
+    pointStride: Int, _ body: (UnsafePointer<CChannelKernels_WinogradTile>, _ n: Int, _ t: Int) -> Void
   ) {
-    withUnsafeTemporaryAllocation(of: SIMD8<Float>.self, capacity: scratchVectors) { scratch in
-      for t in tiles {
-        let (n, oh, ow) = winogradTileOrigin(t)
-        for c0 in Swift.stride(from: 0, to: channels, by: 8) {
-          body(WinogradTileBlock(tile: t, image: n, row: oh, column: ow, c0: c0, width: min(8, channels - c0)), scratch.baseAddress!)
-        }
-      }
+    var tile = CChannelKernels_WinogradTile(
+      height: image.height, width: image.width, channels: image.channels, top: 0, left: 0, pointStride: pointStride)
+    for t in tiles {
+      let (n, oh, ow) = winogradTileOrigin(t)
+      (tile.top, tile.left) = (oh - offset.top, ow - offset.left)
+      body(&tile, n, t)
     }
   }
 }
 
 /// `V[ξ][t][ic] = (Bᵀ d B)[ξ]` for the 6×6 input window `d` of every tile `t` in `tiles`
-/// (zero outside the image). `V` holds the tiles of `layout` (by default `tiles`), one row
-/// per tile and point.
+/// (zero outside the image), by the C tile kernel. `V` holds the tiles of `layout` (by
+/// default `tiles`), one row per tile and point.
 func winogradTransformInput(
   _ input: UnsafePointer<Float>, tiles: Range<Int>, layout: Range<Int>? = nil, into v: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry
 ) {
   let layout = layout ?? tiles
-  let ic = g.inChannels, pointStride = layout.count * ic
-  g.forEachWinogradBlock(tiles, channels: ic, scratchVectors: 72) { block, scratch in
-    let rows = scratch, result = scratch + 36
-    let top = block.row - g.padTop, left = block.column - g.padLeft
-    let interiorColumns = left >= 0 && left + 6 <= g.width
-    // Each window row through Bᵀ (along its columns)...
-    for r in 0..<6 {
-      let ih = top + r
-      guard ih >= 0 && ih < g.height else {
-        for j in 0..<6 { rows[r * 6 + j] = .zero }
-        continue
-      }
-      let row = input + (block.image * g.height + ih) * g.width * ic + block.c0
-      let at = { (k: Int) -> SIMD8<Float> in
-        let iw = left + k
-        return interiorColumns || (iw >= 0 && iw < g.width) ? .load(row + iw * ic, block.width) : .zero
-      }
-      inputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 6, step: 1)
-    }
-    // ...then each column of the result through Bᵀ.
-    for j in 0..<6 {
-      inputTransform((rows[j], rows[6 + j], rows[12 + j], rows[18 + j], rows[24 + j], rows[30 + j]), into: result + j, step: 6)
-    }
-    let target = v + (block.tile - layout.lowerBound) * ic + block.c0
-    for point in 0..<36 { result[point].store(target + point * pointStride, block.width) }
+  let ic = g.inChannels, kernel = ChannelKernels.active.winogradInputTile
+  g.forEachWinogradTile(
+    tiles, image: (g.height, g.width, ic), offset: (g.padTop, g.padLeft), pointStride: layout.count * ic
+  ) { tile, n, t in
+    kernel(tile, input + n * g.height * g.width * ic, v + (t - layout.lowerBound) * ic)
   }
 }
 
-/// `Bᵀ · (d0 … d5)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
-@inline(__always)
-private func inputTransform(_ d: Six, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int) {
-  let (d0, d1, d2, d3, d4, d5) = d
-  let d4MinusD2 = d4 - d2, d3MinusD1 = d3 - d1
-  target[0] = 4 * d0 - 5 * d2 + d4
-  target[step] = (d3 + d4) - 4 * (d1 + d2)
-  target[2 * step] = (d4 - d3) + 4 * (d1 - d2)
-  target[3 * step] = d4MinusD2 + 2 * d3MinusD1
-  target[4 * step] = d4MinusD2 - 2 * d3MinusD1
-  target[5 * step] = 4 * d1 - 5 * d3 + d5
-}
-
 /// `Y = Aᵀ M A` for every tile in `tiles`, through the epilogue, written to the tile's output
-/// pixels that lie inside the image.
+/// pixels that lie inside the image, by the C tile kernel.
 func winogradTransformOutput(
   _ m: UnsafePointer<Float>, tiles: Range<Int>, epilogue: ChannelEpilogue,
   into output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry
 ) {
-  let oc = g.outChannels, pointStride = tiles.count * oc
-  g.forEachWinogradBlock(tiles, channels: oc, scratchVectors: 40) { block, scratch in
-    let rows = scratch, result = scratch + 24
-    let source = m + (block.tile - tiles.lowerBound) * oc + block.c0
-    // Each row of M through Aᵀ (along its columns)...
-    for r in 0..<6 {
-      let at = { (j: Int) in SIMD8<Float>.load(source + (r * 6 + j) * pointStride, block.width) }
-      outputTransform((at(0), at(1), at(2), at(3), at(4), at(5)), into: rows + r * 4, step: 1)
-    }
-    // ...then each column of the result.
-    for j in 0..<4 {
-      outputTransform((rows[j], rows[4 + j], rows[8 + j], rows[12 + j], rows[16 + j], rows[20 + j]), into: result + j, step: 4)
-    }
-    for i in 0..<min(4, g.outHeight - block.row) {
-      let pixel = output + ((block.image * g.outHeight + block.row + i) * g.outWidth + block.column) * oc + block.c0
-      for j in 0..<min(4, g.outWidth - block.column) {
-        let target = pixel + j * oc
-        epilogue.apply(result[i * 4 + j], channel: block.c0, width: block.width, at: target).store(target, block.width)
-      }
+  let oc = g.outChannels, imageFloats = g.outHeight * g.outWidth * oc, kernel = ChannelKernels.active.winogradOutputTile
+  epilogue.withAffine { affine in
+    g.forEachWinogradTile(tiles, image: (g.outHeight, g.outWidth, oc), pointStride: tiles.count * oc) { tile, n, t in
+      let image = output + n * imageFloats
+      kernel(tile, m + (t - tiles.lowerBound) * oc, affine, epilogue.addend(at: image), image)
     }
   }
 }
 
-/// `Aᵀ · (m0 … m5)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
-@inline(__always)
-private func outputTransform(_ m: Six, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int) {
-  let (m0, m1, m2, m3, m4, m5) = m
-  let sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4
-  target[0] = m0 + sum12 + sum34
-  target[step] = difference12 + 2 * difference34
-  target[2 * step] = sum12 + 4 * sum34
-  target[3 * step] = difference12 + 8 * difference34 + m5
-}
-
 /// `dM = A dY Aᵀ` (6×6) for the 4×4 output-gradient tile of every tile in `tiles` (zero
-/// where the tile reaches past the output). `dM` holds the tiles of `layout` (by default
-/// `tiles`), one row per tile and point.
+/// where the tile reaches past the output), by the C tile kernel. `dM` holds the tiles of
+/// `layout` (by default `tiles`), one row per tile and point.
 func winogradTransformOutputGradient(
   _ dY: UnsafePointer<Float>, tiles: Range<Int>, layout: Range<Int>? = nil, into dM: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry
 ) {
   let layout = layout ?? tiles
-  let oc = g.outChannels, pointStride = layout.count * oc
-  g.forEachWinogradBlock(tiles, channels: oc, scratchVectors: 60) { block, scratch in
-    let rows = scratch, result = scratch + 24
-    let tileRows = min(4, g.outHeight - block.row), tileColumns = min(4, g.outWidth - block.column)
-    // Each gradient row through A (along its columns)...
-    for i in 0..<4 {
-      let row = dY + ((block.image * g.outHeight + block.row + i) * g.outWidth + block.column) * oc + block.c0
-      let at = { (j: Int) -> SIMD8<Float> in i < tileRows && j < tileColumns ? .load(row + j * oc, block.width) : .zero }
-      outputGradientTransform((at(0), at(1), at(2), at(3)), into: rows + i * 6, step: 1)
-    }
-    // ...then each column of the result.
-    for k in 0..<6 {
-      outputGradientTransform((rows[k], rows[6 + k], rows[12 + k], rows[18 + k]), into: result + k, step: 6)
-    }
-    let target = dM + (block.tile - layout.lowerBound) * oc + block.c0
-    for point in 0..<36 { result[point].store(target + point * pointStride, block.width) }
+  let oc = g.outChannels, kernel = ChannelKernels.active.winogradOutputGradientTile
+  g.forEachWinogradTile(tiles, image: (g.outHeight, g.outWidth, oc), pointStride: layout.count * oc) { tile, n, t in
+    kernel(tile, dY + n * g.outHeight * g.outWidth * oc, dM + (t - layout.lowerBound) * oc)
   }
-}
-
-/// `A · (y0 … y3)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
-@inline(__always)
-private func outputGradientTransform(
-  _ y: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>), into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int
-) {
-  let (y0, y1, y2, y3) = y
-  let even = y0 + 4 * y2, odd = 2 * y1 + 8 * y3
-  target[0] = y0
-  target[step] = y0 + y1 + y2 + y3
-  target[2 * step] = y0 - y1 + y2 - y3
-  target[3 * step] = even + odd
-  target[4 * step] = even - odd
-  target[5 * step] = y3
 }
 
 /// `dW[kh][kw][ic][oc] += (Gᵀ dU G)[kh][kw]` for every channel pair, in parallel over input
