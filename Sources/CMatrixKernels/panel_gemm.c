@@ -4,6 +4,7 @@
 // covers the columns), fed by broadcasts of A and one row of B per step of k.
 #include "CMatrixKernels.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -50,12 +51,14 @@ void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k,
 #if defined(__x86_64__)
 /// What a tile does with its accumulators: the panel GEMM's epilogue (per-column `scale` and
 /// `shift` from the tile's first column, either NULL, then the tile's share of `addend`, laid
-/// out like C from the tile's first value, or NULL, then the clamp), stored over C, or
+/// out like C from the tile's first value, or NULL, then the clamp), stored over C
+/// (non-temporally where `streaming` and a vector is whole and 64-byte aligned), or
 /// (`accumulate`) an addition into C.
 typedef struct {
   const float *scale, *shift, *addend;
   int clamp, accumulate;
   float lower, upper;
+  int streaming;
 } Epilogue;
 
 /// Rows of A and B that a tile of the transposed product brings toward L2 while it computes,
@@ -151,7 +154,11 @@ static inline void tile(const int R, const int V, long k, const float *a, long a
         // max(lower, y) and min(upper, y) return y when y is NaN.
         if (e.clamp) y = _mm512_min_ps(high, _mm512_max_ps(low, y));
       }
-      _mm512_mask_storeu_ps(target, mask, y);
+      if (e.streaming && mask == (__mmask16)0xFFFF && ((uintptr_t)target & 63) == 0) {
+        _mm512_stream_ps(target, y);
+      } else {
+        _mm512_mask_storeu_ps(target, mask, y);
+      }
     }
   }
 }
@@ -221,7 +228,7 @@ static TileShape tileShape(long columns, long m, int fitting) {
 __attribute__((target("avx512f,fma")))
 void CMatrixKernels_panelGEMM_AVX512(
     long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
-    const float *scale, const float *shift, const float *addend, int clamp, float lower, float upper) {
+    const float *scale, const float *shift, const float *addend, int clamp, float lower, float upper, int streaming) {
   const long width = CMatrixKernels_panelWidth;
   // A block of rows stays in L2 while every panel passes over it.
   for (long block = 0; block < rows; block += blockRows) {
@@ -229,7 +236,7 @@ void CMatrixKernels_panelGEMM_AVX512(
     for (long column = 0; column < n; column += width) {
       TileShape shape = tileShape(n - column < width ? n - column : width, rows, 0);
       const float *panel = packed + column * k;
-      Epilogue e = {scale ? scale + column : NULL, shift ? shift + column : NULL, NULL, clamp, 0, lower, upper};
+      Epilogue e = {scale ? scale + column : NULL, shift ? shift + column : NULL, NULL, clamp, 0, lower, upper, streaming};
       // Single-row tiles for matrices shorter than a tile; a last partial tile reaches back
       // into the block before.
       RowTile multiply = rows >= shape.rows ? shape.tallRow : shape.singleRow;
@@ -237,6 +244,7 @@ void CMatrixKernels_panelGEMM_AVX512(
                addend ? addend + block * ldc + column : NULL, e);
     }
   }
+  if (streaming) _mm_sfence();
 }
 
 /// Tiles of the transposed product per step of k: the count over every panel.

@@ -68,10 +68,14 @@ final class MatrixKernelsTests: XCTestCase {
   }
 
   /// A 1×1 convolution with a folded batch norm and ReLU6 (the epilogue inside the panel
-  /// GEMM) against the direct sums with the epilogue applied after.
+  /// GEMM) against the direct sums with the epilogue applied after; its output stored plainly
+  /// and, as one larger than the caches is, non-temporally where a vector is aligned.
   func testPointwiseConvolution_withEpilogue_matchesDirectSums() {
+    let threshold = ChannelKernels.streamingThreshold
+    defer { ChannelKernels.streamingThreshold = threshold }
     withEveryMatrixKernel { _ in
-      withEvery("channels", in: [(64, 64), (70, 100), (130, 24)]) { (ic, oc) in
+      withEvery("channels and streaming", in: [(64, 64, false), (64, 64, true), (70, 100, true), (130, 24, false)]) { (ic, oc, streamed) in
+        ChannelKernels.streamingThreshold = streamed ? 0 : .max
         let g = ConvGeometry(input: (2, 5, 5, ic), outChannels: oc, kernel: (1, 1), stride: 1, padding: .symmetric(0))
         var rng = SeededGenerator(seed: 21)
         let input = Tensor.randomUniform(shape: g.inputShape, bound: 1, rng: &rng)

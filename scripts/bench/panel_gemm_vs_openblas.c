@@ -70,7 +70,7 @@ int main(int argc, char **argv) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1, a, k, b, n, 0, expected, n);
       double t1 = now();
       CMatrixKernels_packPanels(b, n, 0, k, n, packed);
-      CMatrixKernels_panelGEMM_AVX512(m, n, k, a, k, packed, actual, n, NULL, NULL, NULL, 0, 0, 0);
+      CMatrixKernels_panelGEMM_AVX512(m, n, k, a, k, packed, actual, n, NULL, NULL, NULL, 0, 0, 0, 0);
       double t2 = now();
       openBLAS = fmin(openBLAS, t1 - t0);
       panels = fmin(panels, t2 - t1);

@@ -34,10 +34,12 @@ void CMatrixKernels_packPanels(const float *b, long ldb, int transposed, long k,
 /// `CMatrixKernels_packPanels`; row strides `lda` and `ldc`. The epilogue of value `(i, j)` is
 /// `y · scale[j] + shift[j] + addend[i · ldc + j]` (any pointer may be NULL for 1, 0 and 0:
 /// `addend` is laid out like C, the other term of a residual sum), then, when `clamp` is
-/// nonzero, limited to `[lower, upper]`; NaN stays NaN.
+/// nonzero, limited to `[lower, upper]`; NaN stays NaN. With `streaming` nonzero, whole
+/// 64-byte-aligned vectors of C are stored non-temporally (a C larger than the caches is
+/// written without first being read into them), and ordered before the call returns.
 void CMatrixKernels_panelGEMM_AVX512(
     long rows, long n, long k, const float *a, long lda, const float *packed, float *c, long ldc,
-    const float *scale, const float *shift, const float *addend, int clamp, float lower, float upper);
+    const float *scale, const float *shift, const float *addend, int clamp, float lower, float upper, int streaming);
 
 /// `C[m × n] += Aᵀ · B` with AVX-512 for `A[k × m]` and `B[k × n]`, row-major with row
 /// strides `lda`, `ldb` and `ldc`: a weight gradient, `k` pixels of the input and of the output
