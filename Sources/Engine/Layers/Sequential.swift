@@ -42,8 +42,8 @@ public final class Sequential: Layer {
   /// norm and activation after it runs as one ``ConvolutionChain``, and an inverted
   /// bottleneck of such chains band by band (``InvertedBottleneckChain``); where gradients are
   /// recorded, a convolution hands the batch norm in training mode after it the statistics of
-  /// its output (``ConvolutionNormalizationRun``), and a depthwise one computes such a run's
-  /// activation band by band instead of reading it (``PendingActivationRun``); elsewhere a
+  /// its output (``ConvolutionNormalizationRun``), and a depthwise or 1×1 one computes such a
+  /// run's activation band by band instead of reading it (``PendingActivationRun``); elsewhere a
   /// batch norm and the activation after it run forward as one pass (``NormalizationActivationPair``).
   public func forward(_ input: Tensor) throws -> Tensor {
     try forward(input, childrenBefore: children.count)
