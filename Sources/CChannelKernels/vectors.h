@@ -46,12 +46,39 @@ PODIUM_INLINE Vector clampedVector(Vector v, float ceiling) {
   return blend(v > (Vector)ceiling, (Vector)ceiling, v);
 }
 
+/// The first `width` (at most 16) values at `p`, the rest zero.
+PODIUM_INLINE Vector loadSome(const float *p, long width) {
+  if (width == 16) return loadVector(p);
+  float values[16] = {0};
+  memcpy(values, p, (size_t)width * sizeof(float));
+  return loadVector(values);
+}
+
+/// Stores the first `width` (at most 16) lanes of `v` at `p`.
+PODIUM_INLINE void storeSome(float *p, Vector v, long width) {
+  if (width == 16) {
+    storeVector(p, v);
+    return;
+  }
+  float values[16];
+  storeVector(values, v);
+  memcpy(p, values, (size_t)width * sizeof(float));
+}
+
+/// `y = v · scale + shift + addend`, then clamped, for the `width` channels from channel `ch`:
+/// the epilogue as ``ChannelEpilogue`` applies it (`affine` NULL: none; `addend`, the values
+/// of these channels to add, NULL: none).
+PODIUM_INLINE Vector finishedAdding(Vector v, const CChannelKernels_Affine *affine, const float *addend, long ch,
+                                    long width) {
+  if (affine && affine->scale) v *= loadSome(affine->scale + ch, width);
+  if (affine && affine->shift) v += loadSome(affine->shift + ch, width);
+  if (addend) v += loadSome(addend, width);
+  return affine && affine->clamp ? clampedVector(v, affine->ceiling) : v;
+}
+
 /// `affine` applied to the sums `v` of 16 channels from channel `ch` (NULL: `v`).
 PODIUM_INLINE Vector finished(Vector v, const CChannelKernels_Affine *affine, long ch) {
-  if (!affine) return v;
-  if (affine->scale) v *= loadVector(affine->scale + ch);
-  if (affine->shift) v += loadVector(affine->shift + ch);
-  return affine->clamp ? clampedVector(v, affine->ceiling) : v;
+  return finishedAdding(v, affine, NULL, ch, 16);
 }
 
 /// The scalar form of `finished`, for channels past the last whole block.

@@ -1,42 +1,13 @@
 // The tile transforms of Winograd F(4×4, 3×3) convolution (see CChannelKernels.h), one tile
 // and every channel a call, 16 channels at a time: the 6×6 input window `V = Bᵀ d B`, the
-// 4×4 output `Y = Aᵀ M A` through the epilogue, and the output gradient's `dM = A dY Aᵀ`. Each 6×6 (or 6×4) intermediate stays in
-// registers; the 36 points of a transformed window go to 36 matrices `pointStride` floats
-// apart, which the products read as rows. The arithmetic is that of Lavin and Gray's
+// 4×4 output `Y = Aᵀ M A` through the epilogue, and the output gradient's `dM = A dY Aᵀ`.
+// Each 6×6 (or 6×4) intermediate stays in registers; the 36 points of a transformed window
+// go to 36 matrices `pointStride` floats apart, which the products read as rows. The arithmetic is that of Lavin and Gray's
 // matrices with interpolation points 0, ±1, ±2 and ∞, as `Winograd.swift` wrote it before.
 // Written once with 16-lane vectors and compiled twice, as the depthwise kernels are; a last
 // block of fewer than 16 channels goes through a zero-padded vector.
 #include "CChannelKernels.h"
 #include "vectors.h"
-
-/// The first `width` (at most 16) values at `p`, the rest zero.
-PODIUM_INLINE Vector loadSome(const float *p, long width) {
-  if (width == 16) return loadVector(p);
-  float values[16] = {0};
-  memcpy(values, p, (size_t)width * sizeof(float));
-  return loadVector(values);
-}
-
-/// Stores the first `width` (at most 16) lanes of `v` at `p`.
-PODIUM_INLINE void storeSome(float *p, Vector v, long width) {
-  if (width == 16) {
-    storeVector(p, v);
-    return;
-  }
-  float values[16];
-  storeVector(values, v);
-  memcpy(p, values, (size_t)width * sizeof(float));
-}
-
-/// `y = v · scale + shift + addend`, then clamped, for channels `[ch, ch + width)`: the
-/// epilogue as ``ChannelEpilogue`` applies it (`affine` NULL: none; `addend` NULL: none).
-PODIUM_INLINE Vector throughEpilogue(Vector v, const CChannelKernels_Affine *affine, const float *addend, long ch,
-                                     long width) {
-  if (affine && affine->scale) v *= loadSome(affine->scale + ch, width);
-  if (affine && affine->shift) v += loadSome(affine->shift + ch, width);
-  if (addend) v += loadSome(addend, width);
-  return affine && affine->clamp ? clampedVector(v, affine->ceiling) : v;
-}
 
 /// `Bᵀ · (d0 … d5)ᵀ`, written to `t[0], t[step], …`.
 PODIUM_INLINE void inputTransform(const Vector d[6], Vector *t, int step) {
@@ -108,7 +79,7 @@ PODIUM_INLINE void outputBlock(const CChannelKernels_WinogradTile *t, const floa
     outputTransform(column, result, 1);
     for (long i = 0; i < tileRows; i++) {
       const long offset = ((t->top + i) * t->width + t->left + j) * channels + c;
-      storeSome(image + offset, throughEpilogue(result[i], affine, addend ? addend + offset : NULL, c, width), width);
+      storeSome(image + offset, finishedAdding(result[i], affine, addend ? addend + offset : NULL, c, width), width);
     }
   }
 }

@@ -102,21 +102,6 @@ public struct ChannelEpilogue {
       for c in 0..<channels { y[c] = min(max(y[c], lower), upper) }
     }
   }
-
-  /// The epilogue of 8 (or `width`) channels starting at `c0`, for the output values the
-  /// kernel writes at `target`.
-  @inline(__always)
-  func apply(_ x: SIMD8<Float>, channel c0: Int, width: Int, at target: UnsafePointer<Float>) -> SIMD8<Float> {
-    var y = x
-    if let scale { y *= SIMD8<Float>.load(scale + c0, width) }
-    if let shift { y += SIMD8<Float>.load(shift + c0, width) }
-    if let added = addend(at: target) { y += SIMD8<Float>.load(added, width) }
-    guard clamp != nil else { return y }
-    let (lower, upper) = bounds
-    y.replace(with: lower, where: y .< lower)
-    y.replace(with: upper, where: y .> upper)
-    return y
-  }
 }
 
 /// The epilogue of a convolution followed by a batch norm in evaluation mode and an

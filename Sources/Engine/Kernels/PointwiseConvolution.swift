@@ -28,7 +28,7 @@ func pointwiseForward(
     return
   }
   withPointwiseProduct(weight: weight, k: ic, n: oc, epilogue: epilogue) { product in
-    forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count in
+    forEachOutputChunk(rows: rows, channels: oc, output: output, moments: moments) { first, count, _ in
       product(rows: count, a: input + first * ic, lda: ic, c: output + first * oc)
     }
   }
@@ -45,30 +45,33 @@ func pointwiseForward(
   let (ic, oc) = (g.inChannels, g.outChannels)
   let chunk = min(pointwiseChunkRows(outChannels: oc), max(64, chunkFloats / max(ic, 1)))
   withPointwiseProduct(weight: weight, k: ic, n: oc, epilogue: epilogue) { product in
-    forEachOutputChunk(rows: g.outputPixels, channels: oc, output: output, moments: moments, atMost: chunk) { first, count in
-      withScratch(count: count * ic) { rows in
-        input.write(rows: first..<first + count, into: rows)
-        product(rows: count, a: rows, lda: ic, c: output + first * oc)
-      }
+    forEachOutputChunk(
+      rows: g.outputPixels, channels: oc, output: output, moments: moments, atMost: chunk, scratchFloats: chunk * ic
+    ) { first, count, rows in
+      input.write(rows: first..<first + count, into: rows)
+      product(rows: count, a: rows, lda: ic, c: output + first * oc)
     }
   }
 }
 
-/// Calls `write(first, count)` for each chunk of at most `atMost` output rows
+/// Calls `write(first, count, scratch)` for each chunk of at most `atMost` output rows
 /// (``pointwiseChunkRows(outChannels:)`` by default), in parallel, then records the chunk's
-/// moments in `moments` while it is in cache.
+/// moments in `moments` while it is in cache. `scratch` is the worker's own buffer of
+/// `scratchFloats` floats.
 private func forEachOutputChunk(
   rows: Int, channels: Int, output: UnsafePointer<Float>, moments: ChunkMoments?, atMost: Int? = nil,
-  _ write: (_ first: Int, _ count: Int) -> Void
+  scratchFloats: Int = 0, _ write: (_ first: Int, _ count: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void
 ) {
   let chunk = Parallel.balancedChunk(rows, atMost: atMost ?? pointwiseChunkRows(outChannels: channels))
   let chunks = (rows + chunk - 1) / chunk
   moments?.reserve(chunks: chunks, rowsPerChunk: chunk)
   Parallel.forEachRange(chunks) { range in
-    for c in range {
-      let first = c * chunk, count = min(chunk, rows - first)
-      write(first, count)
-      moments?.record(c, rows: count, of: output + first * channels)
+    withScratch(count: scratchFloats) { scratch in
+      for c in range {
+        let first = c * chunk, count = min(chunk, rows - first)
+        write(first, count, scratch)
+        moments?.record(c, rows: count, of: output + first * channels)
+      }
     }
   }
 }
