@@ -8,13 +8,13 @@ import Foundation
 /// activations again (measured: over half of MobileNetV2's inference time). A request takes
 /// an idle block of its exact size, else the smallest idle block up to twice as large (so the trained top
 /// of a fine-tuned network lives in blocks its frozen stages left idle, rather than in new
-/// memory beside them), else a new one (``MemoryBlocks``: huge pages from 4 MiB up); a block
-/// goes back under its own size. Blocks below
+/// memory beside them), else a new one; a block goes back under its own size. Blocks below
 /// 64 KiB go straight to the allocator. The pool keeps at most `PODIUM_POOL_MB` megabytes
 /// (default 4096) of idle blocks; beyond that, blocks are freed.
 final class StoragePool: @unchecked Sendable {
   static let shared = StoragePool()
   static let minimumBytes = 1 << 16
+  static let alignment = 64
 
   private var idle: [Int: [UnsafeMutableRawPointer]] = [:]
   private var idleBytes = 0
@@ -48,7 +48,7 @@ final class StoragePool: @unchecked Sendable {
         return block
       }
     }
-    return MemoryBlocks.allocate(byteCount: byteCount)
+    return UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
   }
 
   /// Returns a block from ``allocate(byteCount:)``; it is kept for reuse or freed.
@@ -62,10 +62,9 @@ final class StoragePool: @unchecked Sendable {
         idleBytes += size
       }
       lock.unlock()
-      if !keep { MemoryBlocks.free(block, byteCount: size) }
-      return
+      if keep { return }
     }
-    MemoryBlocks.free(block, byteCount: byteCount)
+    block.deallocate()
   }
 }
 
