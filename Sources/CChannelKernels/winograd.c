@@ -1,9 +1,10 @@
 // The tile transforms of Winograd F(4×4, 3×3) convolution (see CChannelKernels.h), one tile
 // and every channel a call, 16 channels at a time: the 6×6 input window `V = Bᵀ d B`, the
-// 4×4 output `Y = Aᵀ M A` through the epilogue, and the output gradient's `dM = A dY Aᵀ`.
-// Each 6×6 (or 6×4) intermediate stays in registers; the 36 points of a transformed window
-// go to 36 matrices `pointStride` floats apart, which the products read as rows. The arithmetic is that of Lavin and Gray's
-// matrices with interpolation points 0, ±1, ±2 and ∞, as `Winograd.swift` wrote it before.
+// 4×4 output `Y = Aᵀ M A` through the epilogue (`finishedAdding`, shared with the row
+// kernels), and the output gradient's `dM = A dY Aᵀ`. Each 6×6 (or 6×4) intermediate stays in
+// registers; the 36 points of a transformed window go to 36 matrices `pointStride` floats
+// apart, which the products read as rows. The arithmetic is that of Lavin and Gray's matrices
+// with interpolation points 0, ±1, ±2 and ∞, as `Winograd.swift` wrote it before.
 // Written once with 16-lane vectors and compiled twice, as the depthwise kernels are; a last
 // block of fewer than 16 channels goes through a zero-padded vector.
 #include "CChannelKernels.h"
