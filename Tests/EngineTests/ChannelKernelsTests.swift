@@ -4,8 +4,8 @@ import XCTest
 
 /// The row kernels (depthwise convolution, batch norm, a first layer's narrow convolution) of
 /// every variant the CPU runs against the same references, at channel counts that use each
-/// code path: whole
-/// blocks of 64 channels, 16-channel vectors, and a partial vector or scalar tail; with
+/// code path: whole blocks of 64 channels, 16-channel vectors, and a partial vector or scalar
+/// tail; at widths that take the depthwise forward's groups of pixels and its edges; with
 /// outputs stored plainly and, where the rows allow it, non-temporally.
 final class ChannelKernelsTests: XCTestCase {
   /// Runs `body` for every kernel variant, once with outputs stored plainly and once streamed.
@@ -25,6 +25,12 @@ final class ChannelKernelsTests: XCTestCase {
     ConvGeometry(input: (2, 9, 8, 83), outChannels: 83, kernel: (3, 3), stride: 2, padding: .same),
     ConvGeometry(input: (2, 7, 6, 70), outChannels: 70, kernel: (5, 5), stride: 1, padding: .symmetric(2)),
     ConvGeometry(input: (1, 6, 5, 24), outChannels: 24, kernel: (3, 3), stride: 1, padding: .explicit(top: 2, bottom: 0, left: 0, right: 1)),
+    // Whole 16-channel blocks and rows wide enough for groups of 4 and 8 pixels whose windows
+    // lie inside the row, beside edge pixels and a remainder: 3×3 and 5×5, strides 1 and 2.
+    ConvGeometry(input: (2, 5, 21, 48), outChannels: 48, kernel: (3, 3), stride: 1, padding: .symmetric(1)),
+    ConvGeometry(input: (1, 7, 37, 32), outChannels: 32, kernel: (3, 3), stride: 2, padding: .same),
+    ConvGeometry(input: (1, 6, 23, 16), outChannels: 16, kernel: (5, 5), stride: 1, padding: .symmetric(2)),
+    ConvGeometry(input: (1, 9, 41, 32), outChannels: 32, kernel: (5, 5), stride: 2, padding: .same),
   ]
 
   func testDepthwiseForward_matchesDirectSums() {
