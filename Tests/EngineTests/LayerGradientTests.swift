@@ -56,6 +56,39 @@ final class LayerGradientTests: XCTestCase {
     try checkGradients(of: block, input: .randomUniform(shape: [2, 6, 6, 3], bound: 1, rng: &rng), step: 1e-3, tolerance: 2e-2)
   }
 
+  /// Residual blocks one after another in a sequence: each block sums its body's and its
+  /// shortcut's input gradients and passes them through the ReLU of the block before in one
+  /// pass. The gradients equal those of the blocks run back one by one, bit for bit, and
+  /// finite differences.
+  func testResidualBlocksInSequence_foldTheActivationBefore_sameGradients() throws {
+    var rng = SeededGenerator(seed: 23)
+    func block(shortcut: Bool) -> Residual {
+      Residual(
+        body: Sequential([Conv2D(inChannels: 4, outChannels: 4, kernel: 3, padding: .symmetric(1), bias: false, rng: &rng),
+                          BatchNorm(channels: 4)]),
+        shortcut: shortcut ? Conv2D(inChannels: 4, outChannels: 4, kernel: 1, bias: false, rng: &rng) : nil,
+        activation: Activation(.relu))
+    }
+    let blocks = [block(shortcut: false), block(shortcut: true), block(shortcut: false)]
+    let model = Sequential(blocks)
+    let input = Tensor.randomUniform(shape: [2, 5, 5, 4], bound: 1, rng: &rng)
+    let dY = Tensor.randomUniform(shape: [2, 5, 5, 4], bound: 1, rng: &rng)
+
+    _ = try model(input)
+    let dX = try XCTUnwrap(model.backward(dY, needsInputGradient: true))
+    let folded = model.namedParameters().filter { $0.1.needsGradient }.map(\.1.gradient.scalars)
+    model.zeroGradients()
+    var x = input
+    for block in blocks { x = try block(x) }
+    var gradient = dY
+    for block in blocks.reversed() { gradient = try XCTUnwrap(block.backward(gradient, needsInputGradient: true)) }
+    XCTAssertEqual(dX.scalars, gradient.scalars)
+    XCTAssertEqual(folded, model.namedParameters().filter { $0.1.needsGradient }.map(\.1.gradient.scalars))
+
+    model.zeroGradients()
+    try checkGradients(of: model, input: input, step: 1e-3, tolerance: 2e-2)
+  }
+
   func testIdentityResidual_addsInputToBody() throws {
     var rng = SeededGenerator(seed: 1)
     let body = Conv2D(inChannels: 2, outChannels: 2, kernel: 3, padding: .same, groups: 2, rng: &rng)

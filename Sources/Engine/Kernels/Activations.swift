@@ -55,6 +55,17 @@ public func addClampInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer
   }
 }
 
+/// `dX = dX + addend` where the activation's output `y` lies strictly inside `(0, ceiling)`,
+/// else 0: two gradients summed and passed back through the activation in one pass.
+func addClampActivationBackward(
+  y: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>, count: Int, _ kind: ClampActivation
+) {
+  let ceiling = kind.ceiling
+  forEachElementBlock(count) { range in
+    for i in range { dX[i] = ClampActivation.gradient(dX[i] + addend[i], passedAt: y[i], ceiling: ceiling) }
+  }
+}
+
 /// `dX = dY` where the activation's output `y` lies strictly inside `(0, ceiling)`, else 0.
 /// (At the kinks the gradient is taken as 0, as PyTorch does.)
 public func clampActivationBackward(

@@ -23,11 +23,23 @@ public final class Activation: Layer {
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     guard needsInputGradient else { return nil }
+    var dX = Tensor(uninitializedShape: dY.shape)
+    clampActivationBackward(y: recordedOutput(matching: dY).pointer, dY: dY.pointer, dX: dX.mutablePointer(), count: dY.count, kind)
+    return dX
+  }
+
+  /// The backward of `dY + addend`, written over `dY`: where two gradients of this layer's
+  /// output are summed (a residual block's body and shortcut), the sum and the mask are one pass.
+  func backward(summingInto dY: inout Tensor, _ addend: Tensor) {
+    precondition(addend.shape == dY.shape, "Activation.backward: addend \(addend.shape) does not match dY \(dY.shape)")
+    let y = recordedOutput(matching: dY)
+    addClampActivationBackward(y: y.pointer, dX: dY.mutablePointer(), addend: addend.pointer, count: dY.count, kind)
+  }
+
+  private func recordedOutput(matching dY: Tensor) -> Tensor {
     guard let output else { preconditionFailure("Activation.backward called before forward") }
     precondition(dY.shape == output.shape, "Activation.backward: dY \(dY.shape) does not match output \(output.shape)")
-    var dX = Tensor(uninitializedShape: dY.shape)
-    clampActivationBackward(y: output.pointer, dY: dY.pointer, dX: dX.mutablePointer(), count: dY.count, kind)
-    return dX
+    return output
   }
 }
 

@@ -108,7 +108,19 @@ public final class Sequential: Layer {
     var index = children.count - 1
     // The batch-norm sums of the run ending at `index`, gathered by the run after it.
     var gathered: [Double]?
+    // True when `gradient` has already gone through the activation of the residual block at `index`.
+    var throughActivation = false
     while index >= firstNeeded {
+      if let block = children[index].layer as? Residual {
+        // A residual block after another passes its input gradient through the one before's activation.
+        let before = index - 1 >= firstNeeded ? (children[index - 1].layer as? Residual)?.foldableActivation : nil
+        guard let next = block.backward(
+          gradient, needsInputGradient: needsInputGradient || index > firstNeeded,
+          arrivesThroughActivation: throughActivation, thenThrough: before)
+        else { return nil }
+        (gradient, gathered, index, throughActivation) = (next, nil, index - 1, before != nil)
+        continue
+      }
       if let (run, length) = ConvolutionNormalizationBackward.covering(children, endingAt: index), index - length + 1 >= firstNeeded {
         let first = index - length + 1, needed = needsInputGradient || first > firstNeeded
         let gathers = needed && run.writesInputGradientInChunks
@@ -197,14 +209,33 @@ public final class Residual: Layer {
   static let sumContext = "Residual sum (body vs shortcut)"
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
-    let dSum = activation.map { $0.backward(dY, needsInputGradient: true)! } ?? dY
+    backward(dY, needsInputGradient: needsInputGradient, arrivesThroughActivation: false, thenThrough: nil)
+  }
+
+  /// Backward, where `dY` may already have gone through this block's activation (the block
+  /// after it passed it on so, `arrivesThroughActivation`), and the input gradient may go on
+  /// through `inputActivation`, the activation that produced this block's input (the block
+  /// before it, in a ResNet stage): the body's and the shortcut's input gradients are then
+  /// summed and passed through it in one pass.
+  func backward(
+    _ dY: Tensor, needsInputGradient: Bool, arrivesThroughActivation: Bool, thenThrough inputActivation: Activation?
+  ) -> Tensor? {
+    let dSum = arrivesThroughActivation ? dY : activation.map { $0.backward(dY, needsInputGradient: true)! } ?? dY
     // `dX` alone holds the body's input gradient, so the sum is written in place, not into a copy.
     guard var dX = body.backward(dSum, needsInputGradient: needsInputGradient) else {
       _ = shortcut?.backward(dSum, needsInputGradient: false)
       return nil
     }
     guard let dSkip = shortcut.map({ $0.backward(dSum, needsInputGradient: true) }) ?? dSum else { return nil }
-    addInParallel(dX.mutablePointer(), dSkip.pointer, count: dX.count)
+    if let inputActivation {
+      inputActivation.backward(summingInto: &dX, dSkip)
+    } else {
+      addInParallel(dX.mutablePointer(), dSkip.pointer, count: dX.count)
+    }
     return dX
   }
+
+  /// The activation after the sum, when it is a ReLU or ReLU6 layer whose backward the block
+  /// before can fold into its own last pass.
+  var foldableActivation: Activation? { activation as? Activation }
 }
