@@ -1,17 +1,17 @@
 // Depthwise convolution's row kernels (see CChannelKernels.h). Every sum over taps (or, for
-// the weight gradient, over a row of pixels) runs in registers. Where the channels come in
-// whole 16-channel blocks and a 3×3 or 5×5 window moves by 1 or 2, pixels whose windows lie
-// wholly inside the row go in groups of 4 or 8, one 16-channel block at a time: each input
-// (or output-gradient) value is loaded once and multiplied into every pixel or tap of the
-// group that uses it, so loads no longer outnumber multiply-adds (measured on this project's
-// `dw3x3_32_112_fwd`: 4.6 → 3.6 ms with AVX-512). Elsewhere — edges, other windows, channel
-// tails — sums go 64 channels at a time in four 16-lane vectors, then in smaller blocks, then
-// channel by channel: the forward takes two neighbouring output pixels at once where their
-// windows have the same valid taps, so each weight load serves both; the weight gradient sums
-// alternate pixels separately for 16- and 32-channel blocks, so there are always four
-// multiply-add chains. The body is written once with 16-lane vector types; the portable
-// functions compile it for the build's ISA (two 8-lane registers per vector on AVX2), the
-// `_AVX512` ones, with their own target attribute, to one zmm register per vector.
+// the weight gradient, over a row of pixels) runs in registers. In the forward, where the
+// channels come in whole 16-channel blocks and a 3×3 or 5×5 window moves by 1 or 2, output
+// pixels whose windows lie wholly inside the row go in groups of 4 or 8, one 16-channel block
+// at a time: each input value is loaded once and multiplied into every pixel of the group
+// whose window holds it, so loads no longer outnumber multiply-adds. (The same grouping in
+// the two gradients, tried, made the training steps of MobileNetV2 and EfficientNet-Lite0
+// 5% and 2% slower.) Elsewhere sums go 64 channels at a time in four 16-lane vectors, then in smaller
+// blocks, then channel by channel: the forward takes two neighbouring output pixels at once
+// where their windows have the same valid taps, so each weight load serves both; the weight
+// gradient sums alternate pixels separately for 16- and 32-channel blocks, so there are
+// always four multiply-add chains. The body is written once with 16-lane vector types; the
+// portable functions compile it for the build's ISA (two 8-lane registers per vector on
+// AVX2), the `_AVX512` ones, with their own target attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
 #include "streaming.h"
 #include "vectors.h"
@@ -84,9 +84,8 @@ PODIUM_INLINE void forwardPixels(int pixels, long rows, long columns, const floa
   }
 }
 
-/// True when rows of `g` take groups of pixels (`forwardRow`, `weightGradientRow`, and at
-/// stride 1 `inputGradientRow`): whole 16-channel blocks, square 3×3 or 5×5 windows, stride
-/// 1 or 2.
+/// True when `forwardRow` takes rows of `g` in groups of pixels: whole 16-channel blocks,
+/// square 3×3 or 5×5 windows, stride 1 or 2.
 PODIUM_INLINE int takesGroups(const CChannelKernels_Window *g) {
   return g->channels % 16 == 0 && (g->kernelWidth == 3 || g->kernelWidth == 5) && g->kernelWidth == g->kernelHeight
       && (g->stride == 1 || g->stride == 2);
@@ -209,97 +208,30 @@ PODIUM_INLINE void tapRowSums(int blocks, long pixels, const float *x, long step
   }
 }
 
-/// Adds `Σ_pixels x · dY` for one tap to `target`, over every channel: 64, 32 and 16 at a
-/// time, then one by one.
-PODIUM_INLINE void tapSums(long pixels, const float *x, long step, const float *dy, long c, float *target) {
-  long ch = 0;
-  for (; ch + 64 <= c; ch += 64) tapRowSums(4, pixels, x + ch, step, dy + ch, c, target + ch);
-  for (; ch + 32 <= c; ch += 32) tapRowSums(2, pixels, x + ch, step, dy + ch, c, target + ch);
-  for (; ch + 16 <= c; ch += 16) tapRowSums(1, pixels, x + ch, step, dy + ch, c, target + ch);
-  for (; ch < c; ch++) {
-    float sum = target[ch];
-    for (long p = 0; p < pixels; p++) sum += x[p * step + ch] * dy[p * c + ch];
-    target[ch] = sum;
-  }
-}
-
-/// Adds to one kernel row's `kernel` taps (`target`, `c` floats apart) the products of
-/// `pixels` output pixels (a multiple of `group`) whose windows lie wholly inside the input
-/// row, for channels `[0, 16)` of the pointers: `x` is the first pixel's first tap's input,
-/// `dy` its output gradient. A group's gradients stay in registers while each input value
-/// is loaded once and multiplied into every tap that reads it, so there are fewer loads than
-/// multiply-adds; alternate pixels add into separate sums, for more multiply-add chains.
-PODIUM_INLINE void groupTapSums(int group, long kernel, long stride, long pixels, const float *x, const float *dy,
-                                long c, float *target) {
-  Vector sum[2][CChannelKernels_maximumKernel];
-#pragma clang loop unroll(full)
-  for (long j = 0; j < kernel; j++) sum[0][j] = loadVector(target + j * c), sum[1][j] = (Vector)0;
-  for (long first = 0; first < pixels; first += group) {
-    Vector gradient[8];
-#pragma clang loop unroll(full)
-    for (int p = 0; p < group; p++) gradient[p] = loadVector(dy + (first + p) * c);
-#pragma clang loop unroll(full)
-    for (long column = 0; column < (group - 1) * stride + kernel; column++) {
-      const Vector value = loadVector(x + (first * stride + column) * c);
-#pragma clang loop unroll(full)
-      for (int p = 0; p < group; p++) {
-        const long j = column - p * stride;
-        if (j >= 0 && j < kernel) sum[p & 1][j] = fused(value, gradient[p], sum[p & 1][j]);
-      }
-    }
-  }
-#pragma clang loop unroll(full)
-  for (long j = 0; j < kernel; j++) storeVector(target + j * c, sum[0][j] + sum[1][j]);
-}
-
-/// `groupTapSums` over every whole 16-channel block, unrolled for 3×3 and 5×5 windows at
-/// strides 1 and 2.
-PODIUM_INLINE void groupRowSums(int group, long kernel, long stride, long pixels, const float *x, const float *dy,
-                                long c, float *target) {
-  for (long ch = 0; ch + 16 <= c; ch += 16) {
-    if (kernel == 3 && stride == 1) {
-      groupTapSums(group, 3, 1, pixels, x + ch, dy + ch, c, target + ch);
-    } else if (kernel == 3 && stride == 2) {
-      groupTapSums(group, 3, 2, pixels, x + ch, dy + ch, c, target + ch);
-    } else if (kernel == 5 && stride == 1) {
-      groupTapSums(group, 5, 1, pixels, x + ch, dy + ch, c, target + ch);
-    } else {
-      groupTapSums(group, 5, 2, pixels, x + ch, dy + ch, c, target + ch);
-    }
-  }
-}
-
-/// Adds one output row's share of the weight gradient to `partial`. With `group` nonzero,
-/// where `takesGroups`, the pixels whose windows lie wholly inside the row go in groups of
-/// `group` through `groupRowSums`; the rest (and every pixel otherwise) tap by tap.
 PODIUM_INLINE void weightGradientRow(const CChannelKernels_Window *g, const float *image, const float *dYRow, long oh,
-                                     float *partial, int group) {
+                                     float *partial) {
   const long c = g->channels, top = oh * g->stride - g->padTop, step = g->stride * c;
   long kh0, kh1;
   validTaps(top, g->kernelHeight, g->height, &kh0, &kh1);
-  // Output columns [inside, inside + grouped) have every tap inside the row.
-  const long inside = (g->padLeft + g->stride - 1) / g->stride;
-  const long insideEnd = minimum(g->outWidth, (g->width - g->kernelWidth + g->padLeft) / g->stride + 1);
-  const long grouped = group && takesGroups(g) && insideEnd > inside ? (insideEnd - inside) / group * group : 0;
   for (long kh = kh0; kh < kh1; kh++) {
     const float *inputRow = image + (top + kh) * g->width * c;
-    float *rowTarget = partial + kh * g->kernelWidth * c;
-    if (grouped > 0) {
-      groupRowSums(group, g->kernelWidth, g->stride, grouped, inputRow + (inside * g->stride - g->padLeft) * c,
-                   dYRow + inside * c, c, rowTarget);
-    }
     for (long kw = 0; kw < g->kernelWidth; kw++) {
       // The output columns whose window puts tap kw inside the row: 0 ≤ ow·s − padLeft + kw < width.
       const long first = maximum(0, (g->padLeft - kw + g->stride - 1) / g->stride);
       const long last = g->width - 1 + g->padLeft - kw;
       const long end = last < 0 ? 0 : minimum(g->outWidth, last / g->stride + 1);
-      // Those outside the groups: [first, inside) and [inside + grouped, end).
-      const long spans[2][2] = {{first, grouped > 0 ? inside : end}, {grouped > 0 ? inside + grouped : end, end}};
-      for (int span = 0; span < 2; span++) {
-        const long from = spans[span][0], pixels = spans[span][1] - from;
-        if (pixels <= 0) continue;
-        tapSums(pixels, inputRow + (from * g->stride - g->padLeft + kw) * c, step, dYRow + from * c, c,
-                rowTarget + kw * c);
+      const long pixels = end - first;
+      if (pixels <= 0) continue;
+      const float *x = inputRow + (first * g->stride - g->padLeft + kw) * c, *dy = dYRow + first * c;
+      float *target = partial + (kh * g->kernelWidth + kw) * c;
+      long ch = 0;
+      for (; ch + 64 <= c; ch += 64) tapRowSums(4, pixels, x + ch, step, dy + ch, c, target + ch);
+      for (; ch + 32 <= c; ch += 32) tapRowSums(2, pixels, x + ch, step, dy + ch, c, target + ch);
+      for (; ch + 16 <= c; ch += 16) tapRowSums(1, pixels, x + ch, step, dy + ch, c, target + ch);
+      for (; ch < c; ch++) {
+        float sum = target[ch];
+        for (long p = 0; p < pixels; p++) sum += x[p * step + ch] * dy[p * c + ch];
+        target[ch] = sum;
       }
     }
   }
@@ -373,91 +305,40 @@ PODIUM_INLINE void gatherPixel(const Reader *vertical, int verticalCount, const 
   }
 }
 
-/// The gathered gradients of `group` neighbouring input pixels of a stride-1 convolution whose
-/// horizontal taps all read output columns inside the row, for channels `[ch, ch + 16)`: `dY`
-/// points at the output gradient's column that the first pixel's last tap reads. Each
-/// gradient value is loaded once and multiplied into every pixel it reaches, each weight once
-/// per kernel row; every sum takes its taps in the order `gatherSums` does.
-PODIUM_INLINE void groupGatherSums(int group, long kernel, const Reader *vertical, int verticalCount, const float *dY,
-                                   const float *w, const CChannelKernels_Window *g, long ch, float *out, int stream) {
-  const long c = g->channels;
-  Vector sum[8];
-  for (int p = 0; p < group; p++) sum[p] = (Vector)0;
-  for (int v = 0; v < verticalCount; v++) {
-    const float *gradientRow = dY + vertical[v].output * g->outWidth * c;
-    Vector weights[CChannelKernels_maximumKernel];
-#pragma clang loop unroll(full)
-    for (long j = 0; j < kernel; j++) weights[j] = loadVector(w + (vertical[v].tap * kernel + j) * c + ch);
-#pragma clang loop unroll(full)
-    for (long column = group + kernel - 2; column >= 0; column--) {
-      const Vector value = loadVector(gradientRow + column * c + ch);
-#pragma clang loop unroll(full)
-      for (int p = 0; p < group; p++) {
-        const long j = p + kernel - 1 - column;
-        if (j >= 0 && j < kernel) sum[p] = fused(value, weights[j], sum[p]);
-      }
-    }
-  }
-  for (int p = 0; p < group; p++) storeOutput(out + p * c + ch, sum[p], stream);
-}
-
-/// `groupGatherSums` over every whole 16-channel block, unrolled for 3×3 and 5×5 windows.
-PODIUM_INLINE void gatherGroup(int group, const Reader *vertical, int verticalCount, const float *dY, const float *w,
-                               const CChannelKernels_Window *g, float *out, int stream) {
-  for (long ch = 0; ch + 16 <= g->channels; ch += 16) {
-    if (g->kernelWidth == 3) {
-      groupGatherSums(group, 3, vertical, verticalCount, dY, w, g, ch, out, stream);
-    } else {
-      groupGatherSums(group, 5, vertical, verticalCount, dY, w, g, ch, out, stream);
-    }
-  }
-}
-
-/// One input row of the input gradient. With `group` nonzero, for stride-1 convolutions that
-/// `takesGroups`, runs of `group` pixels whose taps all read output columns inside the row go
-/// through `gatherGroup`; the rest one pixel at a time.
 PODIUM_INLINE void inputGradientRow(const CChannelKernels_Window *g, const float *dYImage, long ih,
-                                    const float *weight, float *dXRow, int streaming, int group) {
+                                    const float *weight, float *dXRow, int streaming) {
   const int stream = streaming && streamable(dXRow, g->channels);
-  const long c = g->channels, reach = g->kernelWidth - 1 - g->padLeft;
-  const int groups = group && g->stride == 1 && takesGroups(g);
   Reader vertical[CChannelKernels_maximumKernel], horizontal[CChannelKernels_maximumKernel];
   const int verticalCount = readers(ih, g->kernelHeight, g->stride, g->padTop, g->outHeight, vertical);
-  for (long iw = 0; iw < g->width;) {
-    if (groups && iw >= reach && iw + group <= g->width && iw + group - 1 + g->padLeft < g->outWidth) {
-      gatherGroup(group, vertical, verticalCount, dYImage + (iw - reach) * c, weight, g, dXRow + iw * c, stream);
-      iw += group;
-      continue;
-    }
+  for (long iw = 0; iw < g->width; iw++) {
     const int horizontalCount = readers(iw, g->kernelWidth, g->stride, g->padLeft, g->outWidth, horizontal);
-    gatherPixel(vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, dXRow + iw * c, stream);
-    iw++;
+    gatherPixel(vertical, verticalCount, horizontal, horizontalCount, dYImage, weight, g, dXRow + iw * g->channels, stream);
   }
   if (stream) finishStreaming();
 }
 
 // MARK: - Entry points, once per ISA
 
-#define PODIUM_DEPTHWISE_ENTRY_POINTS(suffix, attributes, forwardGroupSize, gradientGroupSize)                    \
+#define PODIUM_DEPTHWISE_ENTRY_POINTS(suffix, attributes, group)                                            \
   attributes void CChannelKernels_depthwiseRow##suffix(const CChannelKernels_Window *g, const float *image, \
                                                        long oh, const float *weight,                        \
                                                        const CChannelKernels_Affine *affine, float *output, \
                                                        int streaming) {                                     \
-    forwardRow(g, image, oh, weight, affine, output, streaming, forwardGroupSize);                          \
+    forwardRow(g, image, oh, weight, affine, output, streaming, group);                                     \
   }                                                                                                         \
   attributes void CChannelKernels_depthwiseWeightGradientRow##suffix(                                       \
       const CChannelKernels_Window *g, const float *image, const float *dYRow, long oh, float *partial) {   \
-    weightGradientRow(g, image, dYRow, oh, partial, gradientGroupSize);                                     \
+    weightGradientRow(g, image, dYRow, oh, partial);                                                        \
   }                                                                                                         \
   attributes void CChannelKernels_depthwiseInputGradientRow##suffix(                                        \
       const CChannelKernels_Window *g, const float *dYImage, long ih, const float *weight, float *dXRow,    \
       int streaming) {                                                                                      \
-    inputGradientRow(g, dYImage, ih, weight, dXRow, streaming, gradientGroupSize);                          \
+    inputGradientRow(g, dYImage, ih, weight, dXRow, streaming);                                             \
   }
 
 // Groups of 4 pixels in the portable forward (its sums and weights fill AVX2's 16 registers),
-// none in its gradients; groups of 8 everywhere with AVX-512's 32.
-PODIUM_DEPTHWISE_ENTRY_POINTS(, , 4, 0)
+// of 8 with AVX-512's 32.
+PODIUM_DEPTHWISE_ENTRY_POINTS(, , 4)
 #if defined(__x86_64__)
-PODIUM_DEPTHWISE_ENTRY_POINTS(_AVX512, __attribute__((target("avx512f,fma"))), 8, 8)
+PODIUM_DEPTHWISE_ENTRY_POINTS(_AVX512, __attribute__((target("avx512f,fma"))), 8)
 #endif
