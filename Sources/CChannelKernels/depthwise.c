@@ -4,13 +4,13 @@
 // pixels whose windows lie wholly inside the row go in groups of 4 or 8, one 16-channel block
 // at a time: each input value is loaded once and multiplied into every pixel of the group
 // whose window holds it, so loads no longer outnumber multiply-adds. (The same grouping in
-// the two gradients, tried, made the training steps of MobileNetV2 and EfficientNet-Lite0
-// 5% and 2% slower.) Elsewhere sums go 64 channels at a time in four 16-lane vectors, then in smaller
-// blocks, then channel by channel: the forward takes two neighbouring output pixels at once
-// where their windows have the same valid taps, so each weight load serves both; the weight
-// gradient sums alternate pixels separately for 16- and 32-channel blocks, so there are
-// always four multiply-add chains. The body is written once with 16-lane vector types; the
-// portable functions compile it for the build's ISA (two 8-lane registers per vector on
+// the two gradients, tried, made the training steps of MobileNetV2 and EfficientNet-Lite0 5%
+// and 2% slower.) Elsewhere sums go 64 channels at a time in four 16-lane vectors, then in
+// smaller blocks, then channel by channel: the forward takes two neighbouring output pixels
+// at once where their windows have the same valid taps, so each weight load serves both; the
+// weight gradient sums alternate pixels separately for 16- and 32-channel blocks, so there
+// are always four multiply-add chains. The body is written once with 16-lane vector types;
+// the portable functions compile it for the build's ISA (two 8-lane registers per vector on
 // AVX2), the `_AVX512` ones, with their own target attribute, to one zmm register per vector.
 #include "CChannelKernels.h"
 #include "streaming.h"

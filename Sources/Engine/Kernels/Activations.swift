@@ -58,7 +58,8 @@ public func addClampInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer
 /// `dX = dX + addend` where the activation's output `y` lies strictly inside `(0, ceiling)`,
 /// else 0: two gradients summed and passed back through the activation in one pass.
 func addClampActivationBackward(
-  y: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>, count: Int, _ kind: ClampActivation
+  y: UnsafePointer<Float>, dX: UnsafeMutablePointer<Float>, addend: UnsafePointer<Float>, count: Int,
+  _ kind: ClampActivation
 ) {
   let ceiling = kind.ceiling
   forEachElementBlock(count) { range in

@@ -24,7 +24,8 @@ public final class Activation: Layer {
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     guard needsInputGradient else { return nil }
     var dX = Tensor(uninitializedShape: dY.shape)
-    clampActivationBackward(y: recordedOutput(matching: dY).pointer, dY: dY.pointer, dX: dX.mutablePointer(), count: dY.count, kind)
+    let y = recordedOutput(matching: dY)
+    clampActivationBackward(y: y.pointer, dY: dY.pointer, dX: dX.mutablePointer(), count: dY.count, kind)
     return dX
   }
 

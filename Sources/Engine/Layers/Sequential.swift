@@ -212,11 +212,11 @@ public final class Residual: Layer {
     backward(dY, needsInputGradient: needsInputGradient, arrivesThroughActivation: false, thenThrough: nil)
   }
 
-  /// Backward, where `dY` may already have gone through this block's activation (the block
-  /// after it passed it on so, `arrivesThroughActivation`), and the input gradient may go on
-  /// through `inputActivation`, the activation that produced this block's input (the block
-  /// before it, in a ResNet stage): the body's and the shortcut's input gradients are then
-  /// summed and passed through it in one pass.
+  /// Backward within a sequence of blocks. With `arrivesThroughActivation`, `dY` has already
+  /// gone through this block's activation (the block after this one folded it into its last
+  /// pass). With `inputActivation` — the activation that produced this block's input, the
+  /// block before's in a ResNet stage — the body's and the shortcut's input gradients are
+  /// summed and passed through it in one pass, and that is the gradient returned.
   func backward(
     _ dY: Tensor, needsInputGradient: Bool, arrivesThroughActivation: Bool, thenThrough inputActivation: Activation?
   ) -> Tensor? {
