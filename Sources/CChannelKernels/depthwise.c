@@ -136,9 +136,9 @@ PODIUM_INLINE void forwardGroup(int group, long kernel, long stride, long rows, 
   }
 }
 
-/// One output row. Where the channels come in whole 16-channel blocks, runs of `group`
-/// pixels whose windows lie wholly inside the row go through `forwardGroup`; the rest two
-/// pixels at a time (where their windows have the same valid taps), else one.
+/// One output row. Where `takesGroups`, runs of `group` pixels whose windows lie wholly
+/// inside the row go through `forwardGroup`; the rest two pixels at a time (where their
+/// windows have the same valid taps), else one.
 PODIUM_INLINE void forwardRow(const CChannelKernels_Window *g, const float *image, long oh, const float *weight,
                               const CChannelKernels_Affine *affine, float *output, int streaming, int group) {
   const int stream = streaming && streamable(output, g->channels);
