@@ -61,6 +61,14 @@ public final class Conv2D: Layer {
     try forward(input, epilogue: .bias(bias?.value.pointer))
   }
 
+  /// The convolution followed by `activation`, in one pass: the kernel adds the bias and
+  /// clamps each chunk of output while it is in cache (``ConvolutionActivationPair``). Records
+  /// the input for backward as ``forward(_:)`` does; the gradient at this convolution's output
+  /// is the activation's backward of the returned (clamped) values.
+  public func forward(_ input: Tensor, activation: ClampActivation) throws -> Tensor {
+    try forward(input, epilogue: ChannelEpilogue(shift: bias?.value.pointer, clamp: activation))
+  }
+
   /// The convolution followed by `normalization` in evaluation mode, the addition of
   /// `residual` (if given) and `activation`, in one pass: the batch norm folds into a
   /// per-channel scale and shift that the kernel applies, with the sum and the activation, to

@@ -76,8 +76,8 @@ public final class Sequential: Layer {
           index += run.length
           continue
         }
-        let pair = index + 1 < end ? NormalizationActivationPair(children, at: index) : nil
-        let run = pair.map { pair in { try pair.forward($0) } } ?? layer.forward
+        let pair = index + 1 < end ? activationPair(at: index) : nil
+        let run = pair ?? layer.forward
         x = recorded ? try run(x) : try GradientRecording.withoutGradients { try run(x) }
         index += pair == nil ? 1 : 2
       } catch var error as ShapeError {
@@ -86,6 +86,15 @@ public final class Sequential: Layer {
       }
     }
     return x
+  }
+
+  /// The forward of child `index` and the activation after it as one pass, when they pair:
+  /// a batch norm's (``NormalizationActivationPair``) or a convolution's
+  /// (``ConvolutionActivationPair``).
+  private func activationPair(at index: Int) -> ((Tensor) throws -> Tensor)? {
+    if let pair = NormalizationActivationPair(children, at: index) { return { try pair.forward($0) } }
+    if let pair = ConvolutionActivationPair(children, at: index) { return pair.forward }
+    return nil
   }
 
   /// The fused run that starts at child `index` and ends by child `end` — an inverted
