@@ -79,20 +79,20 @@ public enum MatrixKernels {
 /// pooled buffer, for ``panelMultiply(rows:a:lda:packed:c:ldc:epilogue:)``.
 struct PackedPanels {
   let k: Int, n: Int
-  let values: UnsafeMutablePointer<Float>
+  let values: UnsafePointer<Float>
 
   /// Columns per panel.
   static let width = Int(CMatrixKernels_panelWidth)
 
   /// Panels that another kernel wrote in this layout (Winograd's transformed filters).
-  init(k: Int, n: Int, values: UnsafeMutablePointer<Float>) { (self.k, self.n, self.values) = (k, n, values) }
+  init(k: Int, n: Int, values: UnsafePointer<Float>) { (self.k, self.n, self.values) = (k, n, values) }
 
   /// Floats the packing of a `[k, n]` matrix needs.
   static func count(k: Int, n: Int) -> Int { CMatrixKernels_packedCount(k, n) }
 
   /// Packs `b` into `values`, which holds ``count(k:n:)`` floats, 64-byte aligned.
   init(_ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, k: Int, n: Int, into values: UnsafeMutablePointer<Float>) {
-    (self.k, self.n, self.values) = (k, n, values)
+    (self.k, self.n, self.values) = (k, n, UnsafePointer(values))
     CMatrixKernels_packPanels(b, ldb, transposed ? 1 : 0, k, n, values)
   }
 }

@@ -75,30 +75,43 @@ public func winogradConv2dForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
-  precondition(g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1, "Winograd F(4,3) needs a 3×3 stride-1 convolution")
-  let (ic, oc) = (g.inChannels, g.outChannels)
-  let layout = WinogradWeightLayout(inChannels: ic, outChannels: oc, panels: MatrixKernels.usesPanels(innerDimension: ic))
-  withScratch(count: WinogradF43.points * layout.pointStride) { transformedWeight in
+  let layout = WinogradWeightLayout(geometry: g)
+  withScratch(count: layout.count) { transformedWeight in
     winogradTransformWeight(weight, into: transformedWeight, layout: layout)
-    let block = winogradBlockTiles(g)
-    let blocks = (g.winogradTiles + block - 1) / block
-    Parallel.forEachRange(blocks) { blockRange in
-      withScratch(count: WinogradF43.points * block * (ic + oc)) { scratch in
-        let v = scratch, m = scratch + WinogradF43.points * block * ic
-        for b in blockRange {
-          let tiles = (b * block)..<min((b + 1) * block, g.winogradTiles)
-          winogradTransformInput(input, tiles: tiles, into: v, geometry: g)
-          for point in 0..<WinogradF43.points {
-            let (a, u, product) = (v + point * tiles.count * ic, transformedWeight + point * layout.pointStride, m + point * tiles.count * oc)
-            if layout.panels {
-              let packed = PackedPanels(k: ic, n: oc, values: u)
-              panelMultiply(rows: tiles.count, a: a, lda: ic, packed: packed, c: product, ldc: oc, epilogue: ChannelEpilogue())
-            } else {
-              sgemmRowMajor(false, false, tiles.count, oc, ic, 1, a, ic, u, oc, 0, product, oc)
-            }
+    winogradConv2dForward(input: input, transformedWeight: transformedWeight, layout: layout, output: output, geometry: g, epilogue: epilogue)
+  }
+}
+
+/// ``winogradConv2dForward(input:weight:output:geometry:epilogue:)`` with the filters already
+/// transformed (``winogradTransformWeight(_:into:layout:)``), as a layer keeps them while its
+/// weight does not change (``WinogradTransformedWeight``).
+///
+/// - Precondition: `layout` is ``WinogradWeightLayout/init(geometry:)``'s for `g`.
+func winogradConv2dForward(
+  input: UnsafePointer<Float>, transformedWeight: UnsafePointer<Float>, layout: WinogradWeightLayout,
+  output: UnsafeMutablePointer<Float>, geometry g: ConvGeometry, epilogue: ChannelEpilogue
+) {
+  precondition(g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1, "Winograd F(4,3) needs a 3×3 stride-1 convolution")
+  precondition(layout == WinogradWeightLayout(geometry: g), "the transformed filters are laid out for another convolution")
+  let (ic, oc) = (g.inChannels, g.outChannels)
+  let block = winogradBlockTiles(g)
+  let blocks = (g.winogradTiles + block - 1) / block
+  Parallel.forEachRange(blocks) { blockRange in
+    withScratch(count: WinogradF43.points * block * (ic + oc)) { scratch in
+      let v = scratch, m = scratch + WinogradF43.points * block * ic
+      for b in blockRange {
+        let tiles = (b * block)..<min((b + 1) * block, g.winogradTiles)
+        winogradTransformInput(input, tiles: tiles, into: v, geometry: g)
+        for point in 0..<WinogradF43.points {
+          let (a, u, product) = (v + point * tiles.count * ic, transformedWeight + point * layout.pointStride, m + point * tiles.count * oc)
+          if layout.panels {
+            let packed = PackedPanels(k: ic, n: oc, values: u)
+            panelMultiply(rows: tiles.count, a: a, lda: ic, packed: packed, c: product, ldc: oc, epilogue: ChannelEpilogue())
+          } else {
+            sgemmRowMajor(false, false, tiles.count, oc, ic, 1, a, ic, u, oc, 0, product, oc)
           }
-          winogradTransformOutput(m, tiles: tiles, epilogue: epilogue, into: output, geometry: g)
         }
+        winogradTransformOutput(m, tiles: tiles, epilogue: epilogue, into: output, geometry: g)
       }
     }
   }
@@ -215,7 +228,7 @@ private func forEachFilterBlock(
 
 /// Where the transformed filters `U[ξ][ic][oc]` lie: one row-major `[IC, OC]` matrix per
 /// point, or each point's matrix packed into the panel GEMM's 64-column panels.
-struct WinogradWeightLayout {
+struct WinogradWeightLayout: Equatable {
   let inChannels: Int, outChannels: Int
   let panels: Bool
   /// Floats per point.
@@ -225,6 +238,15 @@ struct WinogradWeightLayout {
     (self.inChannels, self.outChannels, self.panels) = (inChannels, outChannels, panels)
     pointStride = panels ? PackedPanels.count(k: inChannels, n: outChannels) : inChannels * outChannels
   }
+
+  /// The layout the forward of `g` multiplies with: packed when the panel GEMM takes its
+  /// input channels.
+  init(geometry g: ConvGeometry) {
+    self.init(inChannels: g.inChannels, outChannels: g.outChannels, panels: MatrixKernels.usesPanels(innerDimension: g.inChannels))
+  }
+
+  /// Floats of all the points' matrices.
+  var count: Int { WinogradF43.points * pointStride }
 
   /// Zeroes a last partial panel's padding columns: the panel GEMM multiplies them but never
   /// stores their sums, and zeros keep NaNs and denormals out of its registers.

@@ -17,6 +17,8 @@ public final class Conv2D: Layer {
   public var isTraining = true
   /// What the last recorded forward read.
   private var recorded: RecordedInput?
+  /// The Winograd transform of the weight, kept while the weight does not change.
+  private var keptWinogradWeight: WinogradTransformedWeight?
 
   /// Creates a convolution with a square kernel.
   ///
@@ -149,9 +151,30 @@ public final class Conv2D: Layer {
     if let residual { epilogue.addend = ChannelEpilogue.Addend(values: residual.pointer, output: target) }
     let kernel = isDepthwise ? depthwiseConv2dForward : conv2dForward
     withExtendedLifetime(residual) {
-      kernel(input.pointer, weight.value.pointer, target, g, epilogue, moments)
+      if !isDepthwise, g.suitsWinograd, let transformed = winogradWeightToKeep(g) {
+        winogradConv2dForward(
+          input: input.pointer, transformedWeight: transformed.values.pointer, layout: transformed.layout,
+          output: target, geometry: g, epilogue: epilogue)
+      } else {
+        kernel(input.pointer, weight.value.pointer, target, g, epilogue, moments)
+      }
     }
     return output
+  }
+
+  /// The Winograd transform of the weight for `g`: the one kept from an earlier forward while
+  /// the weight has not changed since, or made now and kept. Nil, and nothing kept, where this
+  /// forward trains the weight (it records gradients and the weight needs one): the weight is
+  /// about to change, and the kernel transforms it into scratch memory.
+  private func winogradWeightToKeep(_ g: ConvGeometry) -> WinogradTransformedWeight? {
+    guard !(GradientRecording.isEnabled && weight.needsGradient) else {
+      keptWinogradWeight = nil
+      return nil
+    }
+    let layout = WinogradWeightLayout(geometry: g)
+    if let kept = keptWinogradWeight, kept.isCurrent(for: weight, layout: layout) { return kept }
+    keptWinogradWeight = WinogradTransformedWeight(weight, layout: layout)
+    return keptWinogradWeight
   }
 
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {

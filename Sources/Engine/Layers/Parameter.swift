@@ -11,8 +11,26 @@ public final class Parameter {
   public let name: String
   /// Whether an optimizer updates it.
   public let kind: Kind
-  /// The current value.
-  public var value: Tensor
+  /// The current value. Every change moves ``version`` on: a new tensor, or values written
+  /// through it (counted when the mutable access begins, so no forward pass may run between
+  /// taking a mutable pointer and writing through it).
+  public var value: Tensor {
+    get { storedValue }
+    set {
+      storedValue = newValue
+      version &+= 1
+    }
+    // Mutating through `value` (an optimizer's step) writes in place; an observer would copy.
+    _modify {
+      version &+= 1
+      yield &storedValue
+    }
+  }
+  private var storedValue: Tensor
+  /// Counts the changes to ``value``. What a layer derives from the value and keeps (a
+  /// convolution's Winograd-transformed filters) is current while the version it was made
+  /// from is.
+  public private(set) var version = 0
   /// The accumulated gradient, the shape of `value`. Backward passes add to it;
   /// optimizers read it; ``zeroGradient()`` clears it. Allocated (as zeros) on first use,
   /// so a model used only for inference carries no gradient memory.
@@ -37,7 +55,7 @@ public final class Parameter {
   public init(_ name: String, _ value: Tensor, kind: Kind = .weight) {
     self.name = name
     self.kind = kind
-    self.value = value
+    storedValue = value
     isTrainable = kind == .weight
   }
 
