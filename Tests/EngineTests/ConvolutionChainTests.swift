@@ -168,6 +168,54 @@ final class InvertedBottleneckChainTests: XCTestCase {
     } }
   }
 
+  /// Inverted residuals (MobileNetV2's nested layers, EfficientNet-Lite's flat ones) run band
+  /// by band too, the projection adding the shortcut to each band: the block's output is what
+  /// the recorded forward computes layer by layer, with and without an activation after the sum.
+  func testInvertedResidual_bandByBandWithTheSum_matchesLayerByLayer() throws {
+    let saved = InvertedBottleneckChain.bandFloats
+    InvertedBottleneckChain.bandFloats = 2048
+    defer { InvertedBottleneckChain.bandFloats = saved }
+    let cases: [(nested: Bool, kernel: Int, activation: ClampActivation?)] = [(true, 3, nil), (false, 5, nil), (false, 3, .relu6)]
+    try withEveryMatrixKernel { _ in try withEvery("case", in: cases.indices) { index in
+      let c = cases[index]
+      var rng = SeededGenerator(seed: 9)
+      let block = invertedResidual(channels: 12, kernel: c.kernel, nested: c.nested, activation: c.activation, &rng)
+      XCTAssertEqual(ResidualChain(block)?.runsInBands, true, "the body runs band by band")
+      let input = Tensor.randomUniform(shape: [2, 13, 10, 12], bound: 2, rng: &rng)
+      let recorded = try block(input)
+      let banded = try GradientRecording.withoutGradients { try block(input) }
+      assertClose(banded, recorded, scaled: Tolerance.summation, "block")
+      if c.activation == .relu6 { XCTAssertTrue(banded.scalars.contains(6) && banded.scalars.contains(0), "both clamps reached") }
+    } }
+  }
+
+  /// A shortcut whose shape differs from the bottleneck's output is reported as the sum's error.
+  func testInvertedResidual_mismatchedShortcut_namesTheSum() throws {
+    var rng = SeededGenerator(seed: 10)
+    let shortcut = Conv2D(inChannels: 12, outChannels: 12, kernel: 1, stride: 2, rng: &rng)
+    let block = invertedResidual(channels: 12, kernel: 3, nested: false, activation: nil, shortcut: shortcut, &rng)
+    XCTAssertThrowsError(try GradientRecording.withoutGradients { try block(Tensor(shape: [1, 6, 6, 12])) }) { error in
+      XCTAssertEqual("\(error)", "Residual sum (body vs shortcut): expected [1, 6, 6, 12], got [1, 3, 3, 12]")
+    }
+  }
+
+  /// An expansion (×4), a depthwise `kernel`×`kernel` and a projection back to `channels`,
+  /// their layers nested as torchvision's MobileNetV2 or flat as EfficientNet-Lite, summed
+  /// with the input (or `shortcut`'s output) and then `activation`.
+  private func invertedResidual(
+    channels: Int, kernel: Int, nested: Bool, activation: ClampActivation?, shortcut: (any Layer)? = nil,
+    _ rng: inout SeededGenerator
+  ) -> Residual {
+    let hidden = channels * 4
+    let chains = [
+      chain(channels, hidden, kernel: 1, stride: 1, padding: .symmetric(0), groups: 1, .relu6, &rng),
+      chain(hidden, hidden, kernel: kernel, stride: 1, padding: .same, groups: hidden, .relu6, &rng),
+      chain(hidden, channels, kernel: 1, stride: 1, padding: .symmetric(0), groups: 1, nil, &rng),
+    ]
+    let body = nested ? Sequential([Sequential(chains.dropLast().map { Sequential($0) } + chains.last!)]) : Sequential(chains.flatMap { $0 })
+    return Residual(body: body, shortcut: shortcut, activation: activation.map { Activation($0) })
+  }
+
   /// Convolution, batch norm in evaluation mode with random statistics, optional activation.
   private func chain(
     _ i: Int, _ o: Int, kernel: Int, stride: Int, padding: ConvPadding, groups: Int, _ activation: ClampActivation?,

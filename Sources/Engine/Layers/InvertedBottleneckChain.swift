@@ -49,31 +49,53 @@ struct InvertedBottleneckChain {
   /// The block's output, recording nothing; shapes the chain cannot take fall back to the
   /// layers one by one (which name what is wrong).
   func forward(_ input: Tensor) throws -> Tensor {
+    try forward(input, adding: nil, activation: nil)
+  }
+
+  /// The output of the block followed by the addition of `residual` (if given) and
+  /// `activation`: an inverted residual, whose sum with the shortcut the projection adds to
+  /// each band of its output while it is in cache (``ResidualChain``).
+  ///
+  /// - Throws: ``ShapeError`` when `residual` does not have the output's shape.
+  /// - Precondition: the projection has no activation of its own.
+  func forward(_ input: Tensor, adding residual: Tensor?, activation: ClampActivation?) throws -> Tensor {
+    precondition(
+      (residual == nil && activation == nil) || projection.activation == nil,
+      "the sum and the block's activation come after the projection's own activation")
     let first = expansion ?? depthwise
     guard input.rank == 4, input.shape[3] == first.convolution.inChannels else {
       var x = input
-      for chain in [expansion, depthwise, projection].compactMap({ $0 }) { x = try chain.forward(x) }
-      return x
+      for chain in [expansion, depthwise].compactMap({ $0 }) { x = try chain.forward(x) }
+      return try GradientRecording.withoutGradients {
+        try projection.convolution.forward(x, normalization: projection.normalization, adding: residual, activation: activation)
+      }
     }
     return try GradientRecording.withoutGradients {
       for chain in [expansion, depthwise, projection] { chain?.discardRecordings() }
-      return try runInBands(input)
+      return try runInBands(input, adding: residual, activation: activation)
     }
   }
 
-  private func runInBands(_ input: Tensor) throws -> Tensor {
+  private func runInBands(_ input: Tensor, adding residual: Tensor?, activation: ClampActivation?) throws -> Tensor {
     let (n, h, w) = (input.shape[0], input.shape[1], input.shape[2])
     let hidden = depthwise.convolution.inChannels, outChannels = projection.convolution.outChannels
     let g = depthwise.convolution.geometry(for: [n, h, w, hidden])
+    let outputShape = [n, g.outHeight, g.outWidth, outChannels]
+    if let residual, residual.shape != outputShape {
+      throw ShapeError(context: Residual.sumContext, expected: outputShape, actual: residual.shape)
+    }
     let bandRows = max(1, (Self.bandFloats / max(w * hidden, 1) - g.kernelHeight) / g.stride + 1)
     let bands = (g.outHeight + bandRows - 1) / bandRows
-    var output = Tensor(uninitializedShape: [n, g.outHeight, g.outWidth, outChannels])
+    var output = Tensor(uninitializedShape: outputShape)
     let target = output.mutablePointer()
     let expandedRows = min(h, (bandRows - 1) * g.stride + g.kernelHeight)
     let (expansionFold, depthwiseFold, projectionFold) = (expansion?.folded, depthwise.folded, projection.folded)
     expansionFold.withOptionalEpilogue { expansionEpilogue in
       depthwiseFold.withEpilogue { depthwiseEpilogue in
         projectionFold.withEpilogue { projectionEpilogue in
+          var projectionEpilogue = projectionEpilogue
+          if let residual { projectionEpilogue.addend = ChannelEpilogue.Addend(values: residual.pointer, output: target) }
+          if let activation { projectionEpilogue.clamp = activation }
           withProducts(expansion: expansionEpilogue, projection: projectionEpilogue) { products in
             Parallel.forEachRange(n * bands) { items in
               withScratch(count: expandedRows * w * hidden + bandRows * g.outWidth * hidden) { scratch in
@@ -91,6 +113,7 @@ struct InvertedBottleneckChain {
         }
       }
     }
+    withExtendedLifetime(residual) {}  // the bands read it through the epilogue's pointer
     return output
   }
 
