@@ -12,13 +12,15 @@ extension ConvGeometry {
   static let mostNarrowInputChannels = 4
 
   /// True when ``conv2dForward(input:weight:output:geometry:epilogue:moments:)`` reads the
-  /// windows in place: at most ``mostNarrowInputChannels`` input channels, windows of fewer
-  /// values than a GEMM's inner dimension needs (``MatrixKernels/minimumInnerDimension``), and
-  /// not a 1×1 stride-1 convolution (a GEMM with nothing to copy). ResNet's 7×7 first layer
-  /// (147 values a window) stays on `im2col` and a GEMM: there the portable (AVX2) kernel ran
-  /// 50% slower than OpenBLAS, though the AVX-512 one ran 10% faster than the panel GEMM.
+  /// windows in place: at most ``mostNarrowInputChannels`` input channels, not a 1×1 stride-1
+  /// convolution (a GEMM with nothing to copy), and windows of fewer values than a GEMM's inner
+  /// dimension needs (``MatrixKernels/minimumInnerDimension``) — or any window where the
+  /// AVX-512 kernels run. ResNet's 7×7 first layer (147 values a window) stays on `im2col` and a
+  /// GEMM with the portable kernels, which ran it 50% slower than OpenBLAS; the AVX-512 kernel
+  /// ran it 10% faster than the panel GEMM.
   var suitsNarrowConvolution: Bool {
-    inChannels <= Self.mostNarrowInputChannels && patchSize < MatrixKernels.minimumInnerDimension && !isPointwise
+    inChannels <= Self.mostNarrowInputChannels && !isPointwise
+      && (patchSize < MatrixKernels.minimumInnerDimension || MatrixKernels.active == .avx512)
   }
 
   /// The geometry as the narrow-convolution row kernel takes it.

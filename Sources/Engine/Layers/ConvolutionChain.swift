@@ -44,9 +44,18 @@ struct ConvolutionChain {
 
   /// The chain's output, recording nothing.
   func forward(_ input: Tensor) throws -> Tensor {
+    try forward(input, adding: nil, activation: activation?.kind)
+  }
+
+  /// The convolution and batch norm, then the addition of `residual` (if given) and
+  /// `activation` in place of the chain's own — a residual block's sum and activation — all
+  /// in the convolution's epilogue, recording nothing.
+  ///
+  /// - Throws: ``ShapeError`` when `residual` does not have the output's shape.
+  func forward(_ input: Tensor, adding residual: Tensor?, activation: ClampActivation?) throws -> Tensor {
     try GradientRecording.withoutGradients {
       discardRecordings()
-      return try convolution.forward(input, normalization: normalization, activation: activation?.kind)
+      return try convolution.forward(input, normalization: normalization, adding: residual, activation: activation)
     }
   }
 }

@@ -66,11 +66,7 @@ struct InvertedBottleneckChain {
     guard input.rank == 4, input.shape[3] == first.convolution.inChannels else {
       var x = input
       for chain in [expansion, depthwise].compactMap({ $0 }) { x = try chain.forward(x) }
-      projection.discardRecordings()
-      return try GradientRecording.withoutGradients {
-        try projection.convolution.forward(
-          x, normalization: projection.normalization, adding: residual, activation: activation ?? projection.activation?.kind)
-      }
+      return try projection.forward(x, adding: residual, activation: activation ?? projection.activation?.kind)
     }
     return try GradientRecording.withoutGradients {
       for chain in [expansion, depthwise, projection] { chain?.discardRecordings() }

@@ -31,9 +31,9 @@ struct ResidualChain {
   init?(_ block: Residual) {
     guard let body = block.body as? Sequential else { return nil }
     let activation = block.activation as? Activation
-    guard block.activation == nil || activation != nil else { return nil }
-    (self.block, self.body, self.activation) = (block, body, activation)
-    if let ending = Self.bottleneck(body) ?? Self.lastConvolution(body) { self.ending = ending } else { return nil }
+    guard block.activation == nil || activation != nil, let ending = Self.bottleneck(body) ?? Self.lastConvolution(body)
+    else { return nil }
+    (self.block, self.body, self.activation, self.ending) = (block, body, activation, ending)
   }
 
   /// True when the body runs band by band, as one inverted bottleneck.
@@ -79,9 +79,8 @@ struct ResidualChain {
       }
     case .convolution(let chain, let leadingChildren):
       let x = try body.forward(input, childrenBefore: leadingChildren)
-      chain.discardRecordings()
       return try naming(body.children[leadingChildren].name) {
-        try chain.convolution.forward(x, normalization: chain.normalization, adding: skip, activation: activation?.kind)
+        try chain.forward(x, adding: skip, activation: activation?.kind)
       }
     }
   }
