@@ -96,10 +96,7 @@ final class ConvolutionChainTests: XCTestCase {
         let block = Residual(body: body, shortcut: shortcut, activation: b.activation.map { Activation($0) })
         XCTAssertNotNil(ResidualChain(block), "the block's last convolution takes the sum")
         let input = Tensor.randomUniform(shape: [2, 7, 9, b.channels], bound: 2, rng: &rng)
-        let recorded = try block(input)
-        let folded = try GradientRecording.withoutGradients { try block(input) }
-        assertClose(folded, recorded, scaled: Tolerance.summation, "block")
-        if b.activation == .relu6 { XCTAssertTrue(folded.scalars.contains(6) && folded.scalars.contains(0), "both clamps reached") }
+        try assertRecordingNothingMatchesRecorded(block, input: input, activation: b.activation)
       }
     }
   }
@@ -125,6 +122,20 @@ final class ConvolutionChainTests: XCTestCase {
     try norm.bias.assign(.randomUniform(shape: [channels], bound: 1, rng: &rng))
     norm.isTraining = false
     return norm
+  }
+}
+
+/// Asserts that `block`, run recording nothing (its fused path), gives what its recorded
+/// forward gives, to the summation tolerance; with ReLU6 after the sum, that both of its
+/// clamps are reached.
+private func assertRecordingNothingMatchesRecorded(
+  _ block: Residual, input: Tensor, activation: ClampActivation?, file: StaticString = #filePath, line: UInt = #line
+) throws {
+  let recorded = try block(input)
+  let folded = try GradientRecording.withoutGradients { try block(input) }
+  assertClose(folded, recorded, scaled: Tolerance.summation, "block", file: file, line: line)
+  if activation == .relu6 {
+    XCTAssertTrue(folded.scalars.contains(6) && folded.scalars.contains(0), "both clamps reached", file: file, line: line)
   }
 }
 
@@ -182,10 +193,7 @@ final class InvertedBottleneckChainTests: XCTestCase {
       let block = invertedResidual(channels: 12, kernel: c.kernel, nested: c.nested, activation: c.activation, &rng)
       XCTAssertEqual(ResidualChain(block)?.runsInBands, true, "the body runs band by band")
       let input = Tensor.randomUniform(shape: [2, 13, 10, 12], bound: 2, rng: &rng)
-      let recorded = try block(input)
-      let banded = try GradientRecording.withoutGradients { try block(input) }
-      assertClose(banded, recorded, scaled: Tolerance.summation, "block")
-      if c.activation == .relu6 { XCTAssertTrue(banded.scalars.contains(6) && banded.scalars.contains(0), "both clamps reached") }
+      try assertRecordingNothingMatchesRecorded(block, input: input, activation: c.activation)
     } }
   }
 

@@ -44,6 +44,18 @@ public final class Activation: Layer {
   }
 }
 
+extension Activation {
+  /// Child `index` as an `L` and the activation right after it, when the children there are those:
+  /// what the passes that take an activation into the layer before it (``NormalizationActivationPair``,
+  /// ``ConvolutionActivationPair``) pair.
+  static func following<L>(_ type: L.Type, in children: [(name: String, layer: any Layer)], at index: Int) -> (L, Activation)? {
+    guard index + 1 < children.count, let layer = children[index].layer as? L,
+      let activation = children[index + 1].layer as? Activation
+    else { return nil }
+    return (layer, activation)
+  }
+}
+
 /// Inverted dropout: in training mode each value is zeroed with probability `p` and the
 /// rest scaled by `1 / (1 − p)`; identity in evaluation mode. The mask comes from the
 /// layer's own seeded generator, restarted at every epoch from the seed and the epoch

@@ -11,9 +11,7 @@ struct ConvolutionActivationPair {
 
   /// The pair at children `index` and `index + 1`, when those are a convolution and an activation.
   init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
-    guard index + 1 < children.count, let convolution = children[index].layer as? Conv2D,
-      let activation = children[index + 1].layer as? Activation
-    else { return nil }
+    guard let (convolution, activation) = Activation.following(Conv2D.self, in: children, at: index) else { return nil }
     (self.convolution, self.activation) = (convolution, activation)
   }
 

@@ -14,9 +14,7 @@ struct NormalizationActivationPair {
 
   /// The pair at children `index` and `index + 1`, when those are a batch norm and an activation.
   init?(_ children: [(name: String, layer: any Layer)], at index: Int) {
-    guard index + 1 < children.count, let normalization = children[index].layer as? BatchNorm,
-      let activation = children[index + 1].layer as? Activation
-    else { return nil }
+    guard let (normalization, activation) = Activation.following(BatchNorm.self, in: children, at: index) else { return nil }
     (self.normalization, self.activation) = (normalization, activation)
   }
 
