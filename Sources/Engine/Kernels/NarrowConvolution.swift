@@ -39,14 +39,24 @@ func narrowConvolutionForward(
   input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   geometry g: ConvGeometry, epilogue: ChannelEpilogue
 ) {
-  let kernel = ChannelKernels.active.narrowConvolutionRow, rowFloats = g.outWidth * g.outChannels
+  let imageFloats = g.height * g.width * g.inChannels, rowFloats = g.outWidth * g.outChannels
   Parallel.forEachRange(g.batch * g.outHeight) { rows in
-    var window = g.denseWindow
     for row in rows {
-      let image = input + row / g.outHeight * g.height * g.width * g.inChannels, target = output + row * rowFloats
-      epilogue.throughRowKernel(output: target, rows: g.outWidth, channels: g.outChannels) { affine in
-        kernel(&window, image, row % g.outHeight, weight, affine, target)
-      }
+      narrowConvolutionRow(
+        image: input + row / g.outHeight * imageFloats, row: row % g.outHeight, weight: weight,
+        output: output + row * rowFloats, geometry: g, epilogue: epilogue)
     }
+  }
+}
+
+/// Output row `row` of one image (`g.outWidth` pixels of `g.outChannels` values at `output`)
+/// through `epilogue`, on the calling thread; `image` is the image's first value.
+func narrowConvolutionRow(
+  image: UnsafePointer<Float>, row: Int, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+  geometry g: ConvGeometry, epilogue: ChannelEpilogue
+) {
+  var window = g.denseWindow
+  epilogue.throughRowKernel(output: output, rows: g.outWidth, channels: g.outChannels) { affine in
+    ChannelKernels.active.narrowConvolutionRow(&window, image, row, weight, affine, output)
   }
 }

@@ -12,26 +12,40 @@ public func maxPool2dForward(
   input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
   argmax: UnsafeMutablePointer<Int32>?, geometry g: ConvGeometry
 ) {
-  let c = g.inChannels
+  let imageFloats = g.height * g.width * g.inChannels, rowFloats = g.outWidth * g.inChannels
   Parallel.forEachRange(g.batch * g.outHeight) { rows in
     for row in rows {
-      let n = row / g.outHeight, oh = row % g.outHeight
-      for ow in 0..<g.outWidth {
-        let offset = ((n * g.outHeight + oh) * g.outWidth + ow) * c
-        let out = output + offset, index = argmax.map { $0 + offset }
-        var first = true
-        g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
-          let pixel = ((n * g.height + ih) * g.width + iw) * c
-          if first {  // the first tap inside the image starts the maximum
-            out.update(from: input + pixel, count: c)
-            if let index { for ch in 0..<c { index[ch] = Int32(pixel + ch) } }
-            first = false
-          } else if let index {
-            maxInPlace(out, index, input + pixel, base: Int32(pixel), c)
-          } else {
-            maxInPlace(out, input + pixel, c)
-          }
-        }
+      let n = row / g.outHeight
+      maxPool2dRow(
+        image: input + n * imageFloats, row: row % g.outHeight, output: output + row * rowFloats,
+        argmax: argmax.map { ($0 + row * rowFloats, Int32(n * imageFloats)) }, geometry: g)
+    }
+  }
+}
+
+/// Output row `oh` of one image's max pooling (`g.outWidth` pixels at `output`), on the
+/// calling thread. `image` is where the image's row 0 is, or would be: only the rows the
+/// windows reach are read (``ConvGeometry/inputRows(reachedBy:)``), so it may point before a
+/// buffer that holds just those. `argmax`, if given, receives each value's index in the image
+/// plus `base`.
+func maxPool2dRow(
+  image: UnsafePointer<Float>, row oh: Int, output: UnsafeMutablePointer<Float>,
+  argmax: (indices: UnsafeMutablePointer<Int32>, base: Int32)?, geometry g: ConvGeometry
+) {
+  let c = g.inChannels
+  for ow in 0..<g.outWidth {
+    let out = output + ow * c, index = argmax.map { (values: $0.indices + ow * c, base: $0.base) }
+    var first = true
+    g.forEachTap(oh: oh, ow: ow) { _, _, ih, iw in
+      let pixel = (ih * g.width + iw) * c
+      if first {  // the first tap inside the image starts the maximum
+        out.update(from: image + pixel, count: c)
+        if let index { for ch in 0..<c { index.values[ch] = index.base + Int32(pixel + ch) } }
+        first = false
+      } else if let index {
+        maxInPlace(out, index.values, image + pixel, base: index.base + Int32(pixel), c)
+      } else {
+        maxInPlace(out, image + pixel, c)
       }
     }
   }

@@ -162,6 +162,9 @@ public final class Conv2D: Layer {
     return output
   }
 
+  /// Drops the input an earlier recorded forward kept.
+  func discardRecording() { recorded = nil }
+
   /// The Winograd transform of the weight for `g`: the one kept from an earlier forward while
   /// the weight has not changed since, or made now and kept. Nil, and nothing kept, where this
   /// forward trains the weight (it records gradients and the weight needs one): the weight is

@@ -26,6 +26,16 @@ public final class MaxPool2D: Layer {
     return output
   }
 
+  /// The pool's geometry over an `[N, H, W, C]` input of shape `shape`.
+  ///
+  /// - Throws: ``ShapeError`` when the window does not fit the padded input.
+  func geometry(for shape: [Int]) throws -> ConvGeometry {
+    try poolGeometry(shape: shape, kernel: kernel, stride: stride, padding: padding, layer: "MaxPool2D")
+  }
+
+  /// Drops what an earlier recorded forward kept.
+  func discardRecording() { cache = nil }
+
   public func backward(_ dY: Tensor, needsInputGradient: Bool) -> Tensor? {
     guard needsInputGradient else { return nil }
     guard let cache else { preconditionFailure("MaxPool2D.backward called before forward") }
@@ -103,7 +113,15 @@ private func poolGeometry(
   _ input: Tensor, kernel: Int, stride: Int, padding: ConvPadding, layer: String
 ) throws -> ConvGeometry {
   try checkInput(input, of: layer, rank: 4, lastDimension: nil, letters: "[N, H, W, C]")
-  let s = input.shape
+  return try poolGeometry(shape: input.shape, kernel: kernel, stride: stride, padding: padding, layer: layer)
+}
+
+/// The geometry of a pool over an `[N, H, W, C]` input of shape `s`.
+///
+/// - Throws: ``ShapeError`` when the window does not fit the padded input.
+private func poolGeometry(
+  shape s: [Int], kernel: Int, stride: Int, padding: ConvPadding, layer: String
+) throws -> ConvGeometry {
   if case let .explicit(top, bottom, left, right) = padding,
     s[1] + top + bottom < kernel || s[2] + left + right < kernel
   {

@@ -40,7 +40,8 @@ public final class Sequential: Layer {
 
   /// Runs the children in order. Where nothing is recorded, a convolution with the batch
   /// norm and activation after it runs as one ``ConvolutionChain``, and an inverted
-  /// bottleneck of such chains band by band (``InvertedBottleneckChain``); where gradients are
+  /// bottleneck of such chains, or such a chain and the max pooling after it, band by band
+  /// (``InvertedBottleneckChain``, ``ConvolutionPoolChain``); where gradients are
   /// recorded, a convolution hands the batch norm in training mode after it the statistics of
   /// its output (``ConvolutionNormalizationRun``), and a depthwise or 1×1 one computes such a
   /// run's activation band by band instead of reading it (``PendingActivationRun``); elsewhere a
@@ -98,12 +99,16 @@ public final class Sequential: Layer {
   }
 
   /// The fused run that starts at child `index` and ends by child `end` — an inverted
-  /// bottleneck band by band, or a folded convolution — as its forward and the number of
+  /// bottleneck band by band, a folded convolution and the max pooling after it band by band,
+  /// or a folded convolution — as its forward and the number of
   /// children it stands for.
   private func fusedChain(at index: Int, endingBy end: Int) -> (forward: (Tensor) throws -> Tensor, length: Int)? {
     guard index < end else { return nil }
     if let block = InvertedBottleneckChain(children, at: index), index + block.length <= end {
       return (block.forward, block.length)
+    }
+    if let chain = ConvolutionPoolChain(children, at: index), index + chain.length <= end {
+      return (chain.forward, chain.length)
     }
     if let chain = ConvolutionChain(children, at: index), index + chain.length <= end {
       return (chain.forward, chain.length)
