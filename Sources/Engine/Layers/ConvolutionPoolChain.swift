@@ -7,8 +7,9 @@
 /// worker computes the convolution rows that a band of pooled rows reaches into a buffer that
 /// stays in cache and pools them there; only the input and the pooled output go through
 /// memory. Bands overlap by the rows two pooling windows share, which the convolution computes
-/// twice. The values are the layer-by-layer ones: each convolution row is the same kernel's,
-/// and a maximum does not depend on where its taps lie.
+/// twice. The values are, bit for bit, those of the folded convolution and the pooling run
+/// one after the other: each convolution row is the same kernel's, and a maximum does not
+/// depend on where its taps lie.
 struct ConvolutionPoolChain {
   let convolution: ConvolutionChain
   let pool: MaxPool2D

@@ -100,8 +100,7 @@ public final class Sequential: Layer {
 
   /// The fused run that starts at child `index` and ends by child `end` — an inverted
   /// bottleneck band by band, a folded convolution and the max pooling after it band by band,
-  /// or a folded convolution — as its forward and the number of
-  /// children it stands for.
+  /// or a folded convolution — as its forward and the number of children it stands for.
   private func fusedChain(at index: Int, endingBy end: Int) -> (forward: (Tensor) throws -> Tensor, length: Int)? {
     guard index < end else { return nil }
     if let block = InvertedBottleneckChain(children, at: index), index + block.length <= end {
