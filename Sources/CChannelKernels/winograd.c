@@ -1,5 +1,6 @@
-// The tile transforms of Winograd F(4×4, 3×3) convolution (see CChannelKernels.h), one tile
-// and every channel a call, 16 channels at a time: the 6×6 input window `V = Bᵀ d B`, the
+// The transforms of Winograd F(4×4, 3×3) convolution (see CChannelKernels.h): the filters'
+// `U = G g Gᵀ`, one input channel and every output channel a call; and, one tile and every
+// channel a call, 16 channels at a time: the 6×6 input window `V = Bᵀ d B`, the
 // 4×4 output `Y = Aᵀ M A` through the epilogue (`finishedAdding`, shared with the row
 // kernels), and the output gradient's `dM = A dY Aᵀ`. Each 6×6 (or 6×4) intermediate stays in
 // registers; the 36 points of a transformed window go to 36 matrices `pointStride` floats
@@ -39,6 +40,37 @@ PODIUM_INLINE void outputGradientTransform(const Vector y[4], Vector *t, int ste
   t[3 * step] = even + odd;
   t[4 * step] = even - odd;
   t[5 * step] = y[3];
+}
+
+/// `G · (a, b, c)ᵀ` for F(4×4, 3×3), written to `t[0], t[step], …`: the operations of
+/// `Winograd.swift`'s filter transforms before, in the same order, so the values are the same.
+PODIUM_INLINE void filterTransform(Vector a, Vector b, Vector c, Vector *t, int step) {
+  const Vector sumOuter = a + c, aOver24 = a / 24, bOver12 = b / 12, cOver6 = c / 6;
+  t[0] = a / 4;
+  t[step] = -(sumOuter + b) / 6;
+  t[2 * step] = -(sumOuter - b) / 6;
+  t[3 * step] = aOver24 + bOver12 + cOver6;
+  t[4 * step] = aOver24 - bOver12 + cOver6;
+  t[5 * step] = c;
+}
+
+/// Output channels `[o, o + width)` of input channel `c`'s filter transform (`width` ≤ 16, not
+/// crossing a panel).
+PODIUM_INLINE void filterBlock(long ic, long oc, long c, long o, long width, const float *weight, long pointStride,
+                               long panelWidth, float *u) {
+  Vector columns[18];
+  for (long kw = 0; kw < 3; kw++) {
+    const Vector top = loadSome(weight + (kw * ic + c) * oc + o, width);
+    const Vector middle = loadSome(weight + ((3 + kw) * ic + c) * oc + o, width);
+    const Vector bottom = loadSome(weight + ((6 + kw) * ic + c) * oc + o, width);
+    filterTransform(top, middle, bottom, columns + kw * 6, 1);
+  }
+  const long offset = panelWidth > 0 ? ((o / panelWidth) * ic + c) * panelWidth + o % panelWidth : c * oc + o;
+  for (long i = 0; i < 6; i++) {
+    Vector row[6];
+    filterTransform(columns[i], columns[6 + i], columns[12 + i], row, 1);
+    for (long j = 0; j < 6; j++) storeSome(u + (i * 6 + j) * pointStride + offset, row[j], width);
+  }
 }
 
 /// Channels `[c, c + width)` of one tile's input transform.
@@ -118,6 +150,10 @@ PODIUM_INLINE void outputGradientBlock(const CChannelKernels_WinogradTile *t, co
     for (long c = 0; c < t->channels; c += 16) {                                                                  \
       outputBlock(t, m, affine, addend, c, minimum(16, t->channels - c), image);                                  \
     }                                                                                                             \
+  }                                                                                                               \
+  attributes void CChannelKernels_winogradFilterRow##suffix(long ic, long oc, long c, const float *weight,          \
+                                                            long pointStride, long panelWidth, float *u) {        \
+    for (long o = 0; o < oc; o += 16) filterBlock(ic, oc, c, o, minimum(16, oc - o), weight, pointStride, panelWidth, u); \
   }                                                                                                               \
   attributes void CChannelKernels_winogradOutputGradientTile##suffix(const CChannelKernels_WinogradTile *t,       \
                                                                      const float *dY, float *dM) {                \

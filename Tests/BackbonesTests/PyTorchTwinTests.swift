@@ -56,7 +56,7 @@ final class PyTorchTwinTests: XCTestCase {
         let image = Self.testImage(size: reference.size)
         let scale = Double(reference.logits.map(abs).max() ?? 1)
         // Recorded layer by layer, and without recording: folded batch norms, Winograd,
-        // inverted bottlenecks run band by band.
+        // inverted bottlenecks and ResNet's first layers run band by band.
         let logits = try backbone.network(image)
         assertClose(logits.scalars, reference.logits, relative: 0, absolute: 1e-3 * scale, "\(file) logits")
         let inferred = try GradientRecording.withoutGradients { try backbone.network(image) }

@@ -93,6 +93,11 @@ enum { CChannelKernels_maximumKernel = 16 };
 // - `winogradOutputTile`: `Y = Aᵀ M A` of the tile (`M[ξ]` at `m[ξ · pointStride + c]`), every
 //   channel, through `affine` (NULL: none) with `addend`'s values (laid out like `image`, NULL:
 //   none) added before the clamp, written to the tile's pixels inside the image.
+// - `winogradFilterRow`: `U = G g Gᵀ` of input channel `c`'s 3×3 filters `g` (tap `(kh, kw)` of
+//   output channel `o` at `weight[(kh · 3 + kw) · ic · oc + c · oc + o]`), every output channel:
+//   point `ξ` of channel `o` at `u[ξ · pointStride + c · oc + o]`, or, where `panelWidth` > 0 (a
+//   multiple of 16), at `u[ξ · pointStride + ((o / panelWidth) · ic + c) · panelWidth + o % panelWidth]`
+//   (the panel GEMM's packed layout).
 // - `winogradOutputGradientTile`: `dM = A dY Aᵀ` of the tile's 4×4 output gradient (`dY` is the
 //   gradient image's row 0; zero past its edge), every channel: point `ξ` at `dM[ξ · pointStride + c]`.
 #define CCHANNELKERNELS_DECLARE(suffix)                                                                          \
@@ -124,6 +129,8 @@ enum { CChannelKernels_maximumKernel = 16 };
   void CChannelKernels_winogradOutputTile##suffix(const CChannelKernels_WinogradTile *t, const float *m,          \
                                                   const CChannelKernels_Affine *affine, const float *addend,      \
                                                   float *image);                                                  \
+  void CChannelKernels_winogradFilterRow##suffix(long ic, long oc, long c, const float *weight, long pointStride,  \
+                                                 long panelWidth, float *u);                                      \
   void CChannelKernels_winogradOutputGradientTile##suffix(const CChannelKernels_WinogradTile *t, const float *dY, \
                                                           float *dM);
 

@@ -35,6 +35,8 @@ struct ChannelKernels {
   let winogradOutputTile: @convention(c) (WinogradTile, Input, Affine, Input, Output) -> Void
   /// `(tile, dY, dM)`: see `CChannelKernels_winogradOutputGradientTile`.
   let winogradOutputGradientTile: @convention(c) (WinogradTile, Input, Output) -> Void
+  /// `(ic, oc, c, weight, pointStride, panelWidth, u)`: see `CChannelKernels_winogradFilterRow`.
+  let winogradFilterRow: @convention(c) (Int, Int, Int, Input, Int, Int, Output) -> Void
 
   static let portable = ChannelKernels(
     blockMoments: CChannelKernels_blockMoments, affine: CChannelKernels_affine,
@@ -43,7 +45,8 @@ struct ChannelKernels {
     depthwiseInputGradientRow: CChannelKernels_depthwiseInputGradientRow,
     narrowConvolutionRow: CChannelKernels_narrowConvolutionRow, winogradInputTile: CChannelKernels_winogradInputTile,
     winogradOutputTile: CChannelKernels_winogradOutputTile,
-    winogradOutputGradientTile: CChannelKernels_winogradOutputGradientTile)
+    winogradOutputGradientTile: CChannelKernels_winogradOutputGradientTile,
+    winogradFilterRow: CChannelKernels_winogradFilterRow)
 
   #if arch(x86_64)
   static let avx512 = ChannelKernels(
@@ -56,7 +59,8 @@ struct ChannelKernels {
     narrowConvolutionRow: CChannelKernels_narrowConvolutionRow_AVX512,
     winogradInputTile: CChannelKernels_winogradInputTile_AVX512,
     winogradOutputTile: CChannelKernels_winogradOutputTile_AVX512,
-    winogradOutputGradientTile: CChannelKernels_winogradOutputGradientTile_AVX512)
+    winogradOutputGradientTile: CChannelKernels_winogradOutputGradientTile_AVX512,
+    winogradFilterRow: CChannelKernels_winogradFilterRow_AVX512)
   #endif
 
   /// The kernels of ``MatrixKernels/active``.

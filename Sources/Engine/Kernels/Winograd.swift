@@ -125,10 +125,18 @@ func winogradInputGradient(
 ) {
   let (ic, oc) = (g.inChannels, g.outChannels)
   withScratch(count: 9 * ic * oc) { turned in
-    for tap in 0..<9 {
-      let source = weight + (8 - tap) * ic * oc, target = turned + tap * oc * ic
-      for i in 0..<ic {
-        for o in 0..<oc { target[o * ic + i] = source[i * oc + o] }
+    // Each tap's `[IC, OC]` matrix, taken from the opposite tap, transposed in 16×16 blocks
+    // (so that neither side walks memory a float at a time), in parallel over blocks of rows.
+    let block = 16, rowBlocks = (ic + block - 1) / block
+    Parallel.forEachRange(9 * rowBlocks) { items in
+      for item in items {
+        let tap = item / rowBlocks, rows = item % rowBlocks * block..<min(ic, (item % rowBlocks + 1) * block)
+        let source = weight + (8 - tap) * ic * oc, target = turned + tap * oc * ic
+        for columns in Swift.stride(from: 0, to: oc, by: block) {
+          for o in columns..<min(oc, columns + block) {
+            for i in rows { target[o * ic + i] = source[i * oc + o] }
+          }
+        }
       }
     }
     winogradConv2dForward(input: dY, weight: turned, output: dX, geometry: transposed, epilogue: ChannelEpilogue())
@@ -272,35 +280,14 @@ struct WinogradWeightLayout: Equatable {
 }
 
 /// `U[ξ][ic][oc] = (G g Gᵀ)[ξ]` for every filter `g = weight[·][·][ic][oc]`, in parallel over
-/// input channels, 8 output channels at a time.
+/// input channels, by the C filter kernel (16 output channels at a time).
 func winogradTransformWeight(_ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, layout: WinogradWeightLayout) {
   let (ic, oc) = (layout.inChannels, layout.outChannels)
   layout.zeroPadding(u)
-  forEachFilterBlock(inChannels: ic, outChannels: oc, scratchVectors: 24) { c, o, width, scratch in
-    let columns = scratch, row = scratch + 18
-    let tap = { (kh: Int, kw: Int) in SIMD8<Float>.load(weight + ((kh * 3 + kw) * ic + c) * oc + o, width) }
-    // Each kernel column through G...
-    for kw in 0..<3 { filterTransform(tap(0, kw), tap(1, kw), tap(2, kw), into: columns + kw * 6, step: 1) }
-    // ...then each row of the result.
-    for i in 0..<6 {
-      filterTransform(columns[i], columns[6 + i], columns[12 + i], into: row, step: 1)
-      for j in 0..<6 { row[j].store(u + layout.offset(point: i * 6 + j, c: c, o: o), width) }
-    }
+  let kernel = ChannelKernels.active.winogradFilterRow, panelWidth = layout.panels ? PackedPanels.width : 0
+  Parallel.forEachRange(ic) { channels in
+    for c in channels { kernel(ic, oc, c, weight, layout.pointStride, panelWidth, u) }
   }
-}
-
-/// `G · (a, b, c)ᵀ` for F(4×4, 3×3), written to `target[0], target[step], …`.
-@inline(__always)
-private func filterTransform(
-  _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, into target: UnsafeMutablePointer<SIMD8<Float>>, step: Int
-) {
-  let sumOuter = a + c, aOver24 = a / 24, bOver12 = b / 12, cOver6 = c / 6
-  target[0] = a / 4
-  target[step] = -(sumOuter + b) / 6
-  target[2 * step] = -(sumOuter - b) / 6
-  target[3 * step] = aOver24 + bOver12 + cOver6
-  target[4 * step] = aOver24 - bOver12 + cOver6
-  target[5 * step] = c
 }
 
 extension ConvGeometry {
