@@ -42,8 +42,8 @@ PODIUM_INLINE void outputGradientTransform(const Vector y[4], Vector *t, int ste
   t[5 * step] = y[3];
 }
 
-/// `G · (a, b, c)ᵀ` for F(4×4, 3×3), written to `t[0], t[step], …`: the operations of
-/// `Winograd.swift`'s filter transforms before, in the same order, so the values are the same.
+/// `G · (a, b, c)ᵀ` for F(4×4, 3×3), written to `t[0], t[step], …`: the operations, in their
+/// order, of the Swift transform this kernel replaced.
 PODIUM_INLINE void filterTransform(Vector a, Vector b, Vector c, Vector *t, int step) {
   const Vector sumOuter = a + c, aOver24 = a / 24, bOver12 = b / 12, cOver6 = c / 6;
   t[0] = a / 4;
