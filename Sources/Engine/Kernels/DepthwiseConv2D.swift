@@ -41,30 +41,15 @@ func depthwiseConv2dForward(
   geometry g: ConvGeometry, moments: ChunkMoments?, bandFloats: Int
 ) {
   let c = g.inChannels, rowFloats = g.width * c
-  let capacity = max(g.kernelHeight, bandFloats / max(rowFloats, 1))
-  let bandRows = min(g.outHeight, max(1, (capacity - g.kernelHeight) / g.stride + 1))
-  let bands = (g.outHeight + bandRows - 1) / bandRows
+  let bandRows = g.outputRowsPerBand(inputRowFloats: rowFloats, bandFloats: bandFloats)
   moments?.reserve(chunks: g.batch * g.outHeight, rowsPerChunk: g.outWidth)
-  Parallel.forEachRange(g.batch * bands) { items in
-    withScratch(count: min(g.height, (bandRows - 1) * g.stride + g.kernelHeight) * rowFloats) { scratch in
-      for item in items {
-        let n = item / bands, first = item % bands * bandRows, rows = first..<min(first + bandRows, g.outHeight)
-        let image = ConvolutionInput.pending(input).image(n, rows: g.inputRows(reachedBy: rows), geometry: g, scratch: scratch)
-        for oh in rows {
-          let row = n * g.outHeight + oh, target = output + row * g.outWidth * c
-          depthwiseForwardRow(image: image, row: oh, weight: weight, output: target, geometry: g, epilogue: ChannelEpilogue())
-          moments?.record(row, rows: g.outWidth, of: target)
-        }
-      }
+  g.forEachOutputBand(rowsPerBand: bandRows, scratchFloats: g.inputRowCapacity(outputRows: bandRows) * rowFloats) { n, rows, scratch in
+    let image = ConvolutionInput.pending(input).image(n, rows: g.inputRows(reachedBy: rows), geometry: g, scratch: scratch)
+    for oh in rows {
+      let row = n * g.outHeight + oh, target = output + row * g.outWidth * c
+      depthwiseForwardRow(image: image, row: oh, weight: weight, output: target, geometry: g, epilogue: ChannelEpilogue())
+      moments?.record(row, rows: g.outWidth, of: target)
     }
-  }
-}
-
-extension ConvGeometry {
-  /// The input rows the windows of output rows `rows` read.
-  func inputRows(reachedBy rows: Range<Int>) -> Range<Int> {
-    guard !rows.isEmpty else { return 0..<0 }
-    return max(0, rows.lowerBound * stride - padTop)..<min(height, (rows.upperBound - 1) * stride - padTop + kernelHeight)
   }
 }
 
@@ -118,7 +103,7 @@ func depthwiseConv2dBackward(
   var totals = [Double](repeating: 0, count: workers * taps)
   // Per worker: the band's output gradient, the weight gradient's partial sums, and the
   // input rows the band's owned output rows read when they are written on demand.
-  let tappedCapacity = min(g.height, (bands.outputRowCapacity - 1) * g.stride + g.kernelHeight) * g.width * c
+  let tappedCapacity = g.inputRowCapacity(outputRows: bands.outputRowCapacity) * g.width * c
   let used = totals.withUnsafeMutableBufferPointer { totals in
     Parallel.forEachWorker(items) { worker, items in
       withScratch(count: bands.outputRowCapacity * rowFloats + taps + tappedCapacity) { scratch in

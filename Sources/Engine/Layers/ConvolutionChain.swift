@@ -36,8 +36,10 @@ struct ConvolutionChain {
     FoldedNormalization(normalization: normalization, bias: convolution.bias?.value, clamp: activation?.kind)
   }
 
-  /// Drops what earlier recorded forwards of the batch norm and activation kept.
+  /// Drops what earlier recorded forwards of the convolution, batch norm and activation kept
+  /// (a band-by-band pass never calls the convolution's own forward, which would).
   func discardRecordings() {
+    convolution.discardRecording()
     normalization.discardRecording()
     activation?.discardRecording()
   }

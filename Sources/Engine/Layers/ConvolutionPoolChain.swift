@@ -37,14 +37,16 @@ struct ConvolutionPoolChain {
     try GradientRecording.withoutGradients {
       guard let (g, pooling) = geometries(of: input.shape) else { return try pool.forward(convolution.forward(input)) }
       convolution.discardRecordings()
-      convolution.convolution.discardRecording()
       pool.discardRecording()
       var output = Tensor(uninitializedShape: pooling.outputShape)
       let target = output.mutablePointer(), weight = convolution.convolution.weight.value
       let imageFloats = g.height * g.width * g.inChannels, rowFloats = g.outWidth * g.outChannels
       convolution.folded.withEpilogue { epilogue in
         withExtendedLifetime((input, weight)) {
-          forEachBand(g, pooling) { n, pooledRows, convolutionRows, buffer in
+          let rowsPerBand = pooling.outputRowsPerBand(inputRowFloats: rowFloats, bandFloats: Self.bandFloats)
+          let bufferFloats = pooling.inputRowCapacity(outputRows: rowsPerBand) * rowFloats
+          pooling.forEachOutputBand(rowsPerBand: rowsPerBand, scratchFloats: bufferFloats) { n, pooledRows, buffer in
+            let convolutionRows = pooling.inputRows(reachedBy: pooledRows)
             for row in convolutionRows {
               narrowConvolutionRow(
                 image: input.pointer + n * imageFloats, row: row, weight: weight.pointer,
@@ -75,26 +77,5 @@ struct ConvolutionPoolChain {
       pooling.outHeight > 0, pooling.outWidth > 0
     else { return nil }
     return (g, pooling)
-  }
-
-  /// Runs `body(n, pooledRows, convolutionRows, buffer)` for every band of pooled rows of
-  /// every image, in parallel, with a buffer for the convolution rows the band reaches.
-  private func forEachBand(
-    _ g: ConvGeometry, _ pooling: ConvGeometry,
-    _ body: (Int, Range<Int>, Range<Int>, UnsafeMutablePointer<Float>) -> Void
-  ) {
-    let rowFloats = g.outWidth * g.outChannels
-    let rowsPerBand = max(1, min(pooling.outHeight, Self.bandFloats / rowFloats / pooling.stride))
-    let bands = (pooling.outHeight + rowsPerBand - 1) / rowsPerBand
-    let bufferRows = min(g.outHeight, (rowsPerBand - 1) * pooling.stride + pooling.kernelHeight)
-    Parallel.forEachRange(g.batch * bands) { items in
-      withScratch(count: bufferRows * rowFloats) { buffer in
-        for item in items {
-          let band = item % bands * rowsPerBand
-          let pooledRows = band..<min(band + rowsPerBand, pooling.outHeight)
-          body(item / bands, pooledRows, pooling.inputRows(reachedBy: pooledRows), buffer)
-        }
-      }
-    }
   }
 }

@@ -82,11 +82,10 @@ struct InvertedBottleneckChain {
     if let residual, residual.shape != outputShape {
       throw ShapeError(context: Residual.sumContext, expected: outputShape, actual: residual.shape)
     }
-    let bandRows = max(1, (Self.bandFloats / max(w * hidden, 1) - g.kernelHeight) / g.stride + 1)
-    let bands = (g.outHeight + bandRows - 1) / bandRows
+    let bandRows = g.outputRowsPerBand(inputRowFloats: w * hidden, bandFloats: Self.bandFloats)
     var output = Tensor(uninitializedShape: outputShape)
     let target = output.mutablePointer()
-    let expandedRows = min(h, (bandRows - 1) * g.stride + g.kernelHeight)
+    let expandedRows = g.inputRowCapacity(outputRows: bandRows)
     let (expansionFold, depthwiseFold, projectionFold) = (expansion?.folded, depthwise.folded, projection.folded)
     expansionFold.withOptionalEpilogue { expansionEpilogue in
       depthwiseFold.withEpilogue { depthwiseEpilogue in
@@ -95,17 +94,12 @@ struct InvertedBottleneckChain {
           if let residual { projectionEpilogue.addend = ChannelEpilogue.Addend(values: residual.pointer, output: target) }
           if let activation { projectionEpilogue.clamp = activation }
           withProducts(expansion: expansionEpilogue, projection: projectionEpilogue) { products in
-            Parallel.forEachRange(n * bands) { items in
-              withScratch(count: expandedRows * w * hidden + bandRows * g.outWidth * hidden) { scratch in
-                for item in items {
-                  let band = Band(
-                    image: item / bands, rows: (item % bands * bandRows)..<min((item % bands + 1) * bandRows, g.outHeight))
-                  runBand(
-                    band, input: input.pointer, output: target, expanded: scratch,
-                    depthwiseRows: scratch + expandedRows * w * hidden, geometry: g, products: products,
-                    depthwiseEpilogue: depthwiseEpilogue)
-                }
-              }
+            let scratchFloats = expandedRows * w * hidden + bandRows * g.outWidth * hidden
+            g.forEachOutputBand(rowsPerBand: bandRows, scratchFloats: scratchFloats) { image, rows, scratch in
+              runBand(
+                Band(image: image, rows: rows), input: input.pointer, output: target, expanded: scratch,
+                depthwiseRows: scratch + expandedRows * w * hidden, geometry: g, products: products,
+                depthwiseEpilogue: depthwiseEpilogue)
             }
           }
         }
